@@ -1,0 +1,55 @@
+// The configuration schema a plugin declares through `describe` (docs/plugin-abi.md). It is data,
+// so the host can check a config before the plugin sees it, HCL2 can decode a block with it, and
+// `validate` can point at an unknown or mistyped key.
+import * as v from "valibot";
+import type { JsonValue } from "../values/json.ts";
+
+/** HCL-style type expressions, the subset plugins need. */
+export const FIELD_TYPES = [
+  "string",
+  "number",
+  "bool",
+  "list(string)",
+  "list(number)",
+  "map(string)",
+  "list(map(string))",
+  "any",
+] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export interface ConfigField {
+  name: string;
+  type: FieldType;
+  required?: boolean;
+  default?: JsonValue;
+  /**
+   * Late keys are not rendered by the core: the plugin renders them itself at run time with its own
+   * data (e.g. shell's execute_command with {{.Path}} and {{.Vars}}), through the `template_render` host call.
+   */
+  late?: boolean;
+  description?: string;
+}
+
+export interface ConfigSchema {
+  fields: ConfigField[];
+  /** Accept keys not listed (rare; Packer components reject unknown keys). */
+  allowUnknown?: boolean;
+}
+
+export const ConfigFieldSchema = v.object({
+  name: v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]*$/i, "field names are identifiers")),
+  type: v.picklist(FIELD_TYPES),
+  required: v.optional(v.boolean()),
+  default: v.optional(v.unknown() as v.GenericSchema<JsonValue>),
+  late: v.optional(v.boolean()),
+  description: v.optional(v.string()),
+});
+
+export const ConfigSchemaSchema = v.object({
+  fields: v.array(ConfigFieldSchema),
+  allowUnknown: v.optional(v.boolean()),
+});
+
+export function fieldNamed(schema: ConfigSchema, name: string): ConfigField | undefined {
+  return schema.fields.find((f) => f.name === name);
+}

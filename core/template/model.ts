@@ -1,0 +1,108 @@
+// The template model every loader produces and the engine consumes. Legacy JSON and HCL2 differ in
+// syntax and in *when* values are evaluated; both are hidden behind ConfigBody, so the engine never
+// knows which format a build came from.
+import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
+import type { JsonObject, JsonValue } from "../values/json.ts";
+import type { ConfigSchema } from "../plugin/schema.ts";
+
+export type TemplateFormat = "json" | "hcl2";
+
+/**
+ * Values known only while a build runs. Builders publish them (Packer's "generated data" /
+ * HCL2 `build.*`, JSON `{{build `Host`}}`); before the build starts they are placeholders.
+ */
+export interface BuildContextValues {
+  /** Build name as shown in the UI (JSON: name or type; HCL2: [BUILD.]TYPE.NAME). */
+  buildName: string;
+  /** Source name alone (HCL2 `source.name`; PACKER_BUILD_NAME). JSON: same as buildName. */
+  sourceName: string;
+  builderType: string;
+  /** `build.*` values (ID, Host, Port, User, Password, ConnType, SSHPublicKey, SSHPrivateKey, ...). */
+  generated: Record<string, JsonValue>;
+  /** True during validate/prepare: `build.*` values render as Packer's placeholders. */
+  placeholders: boolean;
+}
+
+/**
+ * A component's configuration, not yet evaluated. `decode` evaluates it for one build:
+ * JSON renders `{{ }}` in every string except keys the schema marks `late`; HCL2 evaluates
+ * expressions with `build.*`, `source.*`, variables and locals in scope and checks the body
+ * against the schema (unknown keys, wrong types) with positions.
+ */
+export interface ConfigBody {
+  readonly range?: SourceRange;
+  decode(ctx: BuildContextValues, schema?: ConfigSchema): { value: JsonObject; diagnostics: Diagnostic[] };
+}
+
+/** Shared keys Packer handles in the core for every provisioner. */
+export interface ProvisionerSpec {
+  type: string;
+  /** HCL2 `name` label; JSON has none. */
+  name?: string;
+  config: ConfigBody;
+  /** JSON `override[buildName]` / HCL2 `override[sourceName]`, already chosen for this build; merged after config. */
+  override?: ConfigBody;
+  pauseBeforeMs?: number;
+  maxRetries: number;
+  timeoutMs?: number;
+  range?: SourceRange;
+}
+
+export interface PostProcessorSpec {
+  type: string;
+  name?: string;
+  config: ConfigBody;
+  /** undefined = not set by the template (the plugin's keep / force_override rules decide). */
+  keepInputArtifact?: boolean;
+  range?: SourceRange;
+}
+
+/** One build: a builder instance plus what runs on it. only/except are already applied. */
+export interface BuildSpec {
+  /** Build name (see BuildContextValues.buildName). */
+  name: string;
+  sourceName: string;
+  builderType: string;
+  builder: ConfigBody;
+  provisioners: ProvisionerSpec[];
+  errorCleanupProvisioner?: ProvisionerSpec;
+  /** A list of chains; each chain starts from the builder's artifact. */
+  postProcessors: PostProcessorSpec[][];
+  range?: SourceRange;
+}
+
+export interface RequiredPlugin {
+  localName: string;
+  source: string;
+  versionConstraint: string;
+  range?: SourceRange;
+}
+
+export interface Template {
+  path: string;
+  /** Folder of the template (JSON `{{template_dir}}`, HCL2 `path.root`). */
+  dir: string;
+  format: TemplateFormat;
+  description?: string;
+  minVersion?: string;
+  /** Final variable values, after -var / -var-file / env / defaults. */
+  variables: Record<string, JsonValue>;
+  /** Values to mask as `<sensitive>` in every line of output. */
+  sensitiveValues: string[];
+  builds: BuildSpec[];
+  requiredPlugins: RequiredPlugin[];
+  /** How -only/-except match build names: JSON exact names, HCL2 globs (see PACKER-BEHAVIOURS). */
+  nameMatching: "exact" | "glob";
+  /** Warnings gathered while loading. */
+  warnings: Diagnostic[];
+}
+
+/** What the CLI passes to a loader. */
+export interface LoadOptions {
+  /** `-var k=v`, in command-line order (later wins). */
+  vars: Array<[string, string]>;
+  varFiles: string[];
+  env: Record<string, string | undefined>;
+  /** -syntax-only: parse, but do not resolve variables or components. */
+  syntaxOnly?: boolean;
+}
