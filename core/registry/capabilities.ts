@@ -1,0 +1,38 @@
+// Capability names a plugin may declare (docs/plugin-abi.md §4). The registry refuses names it does
+// not know: a client cannot ask a user to grant something it cannot explain.
+export const KNOWN_CAPABILITIES = [
+  "communicator",
+  "local_exec",
+  "local_file_read",
+  "local_file_write",
+  "temp_file",
+  "artifact_read",
+  "artifact_write",
+  "ui_ask",
+] as const;
+export type Capability = (typeof KNOWN_CAPABILITIES)[number];
+
+const EXPLAIN: Record<Capability, string> = {
+  communicator: "run commands and copy files on the machine being built",
+  local_exec: "run commands on this computer",
+  local_file_read: "read files in the template directory",
+  local_file_write: "write files in its temporary directory",
+  temp_file: "create temporary files",
+  artifact_read: "read the input artifact's files",
+  artifact_write: "write files in the build's output folder",
+  ui_ask: "ask you questions on the terminal",
+};
+
+export function explainCapability(c: string): string {
+  return (EXPLAIN as Record<string, string | undefined>)[c] ?? "unknown capability";
+}
+
+export function sortedUnique(caps: readonly string[]): string[] {
+  return [...new Set(caps)].sort();
+}
+
+/** Capabilities in `wanted` that `granted` does not cover. */
+export function capabilityEscalation(granted: readonly string[], wanted: readonly string[]): string[] {
+  const g = new Set(granted);
+  return sortedUnique(wanted.filter((c) => !g.has(c)));
+}
