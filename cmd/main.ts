@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+export {};
 // Entry point of the imgb binary. The plugin sandbox re-executes this same binary with a hidden
 // first argument; that path is dispatched before citty loads anything, to keep sandbox start-up short.
 const SANDBOX_ARG = "__plugin-sandbox";

@@ -21,6 +21,10 @@ export interface BuildContextValues {
   generated: Record<string, JsonValue>;
   /** True during validate/prepare: `build.*` values render as Packer's placeholders. */
   placeholders: boolean;
+  /** `-force` was given (Packer's packer_force): components may overwrite existing output. */
+  force?: boolean;
+  /** `-on-error` mode (Packer's packer_on_error). */
+  onError?: string;
 }
 
 /**

@@ -1,0 +1,29 @@
+import { defineCommand } from "citty";
+import { buildCommand } from "../core/commands/build.ts";
+import { repeatedFlag } from "./args.ts";
+import { filterArgs, parseCount, parseFilters, parseOnError, parseVars, templateArg, uiArgs, uiFlags, varArgs } from "./flags.ts";
+
+export default defineCommand({
+  meta: { name: "build", description: "Runs every build in a template and produces its artifacts" },
+  args: {
+    template: templateArg,
+    ...varArgs,
+    ...filterArgs,
+    ...uiArgs,
+    "parallel-builds": { type: "string", description: "number of builds to run at once; 0 = all (default), 1 = one at a time" },
+    "on-error": { type: "string", default: "cleanup", description: "cleanup | abort | ask | run-cleanup-provisioner" },
+    force: { type: "boolean", default: false, description: "overwrite existing artifacts" },
+  },
+  async run({ args, rawArgs }) {
+    process.exitCode = await buildCommand({
+      template: String(args.template),
+      vars: parseVars(rawArgs),
+      varFiles: repeatedFlag(rawArgs, "var-file"),
+      ...parseFilters(rawArgs),
+      ...uiFlags(args),
+      parallelBuilds: parseCount("parallel-builds", args["parallel-builds"], 0),
+      onError: parseOnError(args["on-error"]),
+      force: args.force === true,
+    });
+  },
+});

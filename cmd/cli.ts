@@ -1,0 +1,53 @@
+// The command tree. Each verb is a thin citty declaration in its own file, loaded lazily so that
+// `imgb version` does not pay for the HCL parser or the plugin host.
+import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
+import { IMGB_VERSION } from "../core/version.ts";
+import { normalizeGoFlags } from "./args.ts";
+import { reportError } from "./exit.ts";
+
+type Lazy = () => Promise<CommandDef>;
+// Each verb declares its own argument types; the tree only needs to run them.
+const lazy = (load: () => Promise<{ default: unknown }>): Lazy => () => load().then((m) => m.default as CommandDef);
+
+const subCommands: Record<string, Lazy> = {
+  build: lazy(() => import("./build.ts")),
+  validate: lazy(() => import("./validate.ts")),
+  inspect: lazy(() => import("./inspect.ts")),
+  version: lazy(() => import("./version.ts")),
+};
+
+const main = defineCommand({
+  meta: { name: "imgb", version: IMGB_VERSION, description: "Builds machine images from Packer templates, with sandboxed plugins" },
+  subCommands,
+});
+
+export async function runCli(argv: string[]): Promise<void> {
+  const args = normalizeGoFlags(argv);
+  const verb = args[0];
+  if (verb === "--version" || verb === "-v") {
+    process.stdout.write(`imgb v${IMGB_VERSION}\n`);
+    return;
+  }
+  if (verb === undefined || verb === "--help" || verb === "-h") {
+    await showUsage(main);
+    process.exitCode = verb === undefined ? 127 : 0;
+    return;
+  }
+  const load = subCommands[verb];
+  if (!load) {
+    process.stderr.write(`imgb: unknown command "${verb}"\n\n`);
+    await showUsage(main);
+    process.exitCode = 127;
+    return;
+  }
+  const cmd = await load();
+  if (args.includes("--help") || args.includes("-h")) {
+    await showUsage(cmd, main);
+    return;
+  }
+  try {
+    await runCommand(cmd, { rawArgs: args.slice(1) });
+  } catch (err) {
+    process.exitCode = reportError(err);
+  }
+}

@@ -1,0 +1,23 @@
+import { defineCommand } from "citty";
+import { validateCommand } from "../core/commands/validate.ts";
+import { repeatedFlag } from "./args.ts";
+import { filterArgs, parseFilters, parseVars, templateArg, varArgs } from "./flags.ts";
+
+export default defineCommand({
+  meta: { name: "validate", description: "Checks that a template is valid" },
+  args: {
+    template: templateArg,
+    ...varArgs,
+    ...filterArgs,
+    "syntax-only": { type: "boolean", default: false, description: "only check syntax; do not check configuration" },
+  },
+  async run({ args, rawArgs }) {
+    process.exitCode = await validateCommand({
+      template: String(args.template),
+      vars: parseVars(rawArgs),
+      varFiles: repeatedFlag(rawArgs, "var-file"),
+      ...parseFilters(rawArgs),
+      syntaxOnly: args["syntax-only"] === true,
+    });
+  },
+});

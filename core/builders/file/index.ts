@@ -1,0 +1,70 @@
+// Packer's file builder: writes `target` from `content`, or copies `source`; the artifact is that file.
+import { copyFile, chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+import type { BuilderFactory, Step } from "../types.ts";
+import type { Diagnostic } from "../../errors/diagnostic.ts";
+import { errorDiag } from "../../errors/diagnostic.ts";
+import { stepProvision } from "../../build/steps/provision.ts";
+import { noneCommunicator } from "../../communicator/types.ts";
+
+export const fileBuilder: BuilderFactory = {
+  type: "file",
+  schema: {
+    fields: [
+      { name: "target", type: "string", required: true, description: "file to write" },
+      { name: "content", type: "string", description: "text written to target" },
+      { name: "source", type: "string", description: "file copied to target" },
+    ],
+  },
+  generatedKeys: ["ID"],
+  create(config) {
+    const diagnostics: Diagnostic[] = [];
+    const target = config["target"];
+    const content = config["content"];
+    const source = config["source"];
+    if (typeof target !== "string" || target === "") diagnostics.push(errorDiag("target must be specified"));
+    if (content !== undefined && source !== undefined && content !== null && source !== null && content !== "" && source !== "")
+      diagnostics.push(errorDiag("only one of source or content may be specified"));
+    if ((content === undefined || content === null || content === "") && (source === undefined || source === null || source === ""))
+      diagnostics.push(errorDiag("source or content must be specified"));
+    if (diagnostics.length || typeof target !== "string") return { diagnostics };
+
+    let targetPath = target;
+    const steps: Step[] = [
+      {
+        name: "StepWriteFile",
+        async run(state) {
+          targetPath = isAbsolute(target) ? target : resolve(process.cwd(), target);
+          await mkdir(dirname(targetPath), { recursive: true });
+          if (typeof source === "string" && source !== "") {
+            state.ui.say(`Copying ${source} to ${target}`);
+            await copyFile(isAbsolute(source) ? source : resolve(process.cwd(), source), targetPath);
+          } else {
+            state.ui.say(`Writing content to ${target}`);
+            await writeFile(targetPath, typeof content === "string" ? content : "");
+          }
+          await chmod(targetPath, 0o600);
+          state.setGenerated("ID", target);
+          state.communicator = noneCommunicator();
+        },
+      },
+      stepProvision,
+    ];
+    return {
+      diagnostics,
+      builder: {
+        steps: () => steps,
+        artifact: () => ({
+          builderId: "packer.file",
+          id: target,
+          files: [target],
+          string: `Stored file: ${target}`,
+          state: {},
+          destroy: async () => {
+            await rm(targetPath, { force: true });
+          },
+        }),
+      },
+    };
+  },
+};

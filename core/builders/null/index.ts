@@ -1,0 +1,45 @@
+// Packer's null builder: no machine of its own; it connects to an existing host (or to nothing with
+// communicator "none") so provisioners can run. Artifact id "Null", builder id "fnoeding.null".
+import type { Builder, BuilderFactory, BuildState, Step } from "../types.ts";
+import type { Diagnostic } from "../../errors/diagnostic.ts";
+import { errorDiag } from "../../errors/diagnostic.ts";
+import type { Artifact } from "../../build/artifact.ts";
+import { stepProvision } from "../../build/steps/provision.ts";
+import { communicatorFields, connectStep, parseCommunicatorConfig } from "../../communicator/select.ts";
+
+export const nullBuilder: BuilderFactory = {
+  type: "null",
+  schema: { fields: [...communicatorFields] },
+  generatedKeys: ["ID", "Host", "Port", "User", "Password", "ConnType", "SSHPublicKey", "SSHPrivateKey"],
+  create(config) {
+    const diagnostics: Diagnostic[] = [];
+    const comm = parseCommunicatorConfig(config, diagnostics);
+    if (!comm) return { diagnostics };
+    if (comm.type === "local") diagnostics.push(errorDiag('communicator "local" is not supported by the null builder; use "none" or "ssh"'));
+    const builder: Builder = {
+      steps(): Step[] {
+        return [
+          {
+            name: "StepPublishID",
+            async run(state: BuildState) {
+              state.setGenerated("ID", "Null");
+            },
+          },
+          connectStep(comm),
+          stepProvision,
+        ];
+      },
+      artifact(): Artifact {
+        return {
+          builderId: "fnoeding.null",
+          id: "Null",
+          files: [],
+          string: "Did not export anything. This is the null builder",
+          state: {},
+          destroy: async () => {},
+        };
+      },
+    };
+    return { builder, diagnostics };
+  },
+};

@@ -1,0 +1,33 @@
+// `imgb validate`: the same checks `build` makes before starting, and nothing more.
+import { DiagnosticsError, hasErrors } from "../errors/diagnostic.ts";
+import { loadTemplate } from "../template/load.ts";
+import { validateTemplate } from "../build/validate.ts";
+import { renderDiagnostic } from "../ui/diagnostics.ts";
+import { openCatalog } from "./catalog.ts";
+
+export interface ValidateOptions {
+  template: string;
+  vars: Array<[string, string]>;
+  varFiles: string[];
+  only: string[];
+  except: string[];
+  syntaxOnly: boolean;
+}
+
+export async function validateCommand(opts: ValidateOptions): Promise<number> {
+  const template = await loadTemplate(opts.template, { vars: opts.vars, varFiles: opts.varFiles, env: process.env, syntaxOnly: opts.syntaxOnly });
+  if (opts.syntaxOnly) {
+    process.stdout.write("Syntax-only check passed. Everything looks okay.\n");
+    return 0;
+  }
+  const catalog = await openCatalog(template.dir);
+  try {
+    const diags = await validateTemplate(template, catalog, opts);
+    for (const d of diags.filter((d) => d.severity === "warning")) process.stderr.write(renderDiagnostic(d) + "\n");
+    if (hasErrors(diags)) throw new DiagnosticsError(diags.filter((d) => d.severity === "error"));
+    process.stdout.write("The configuration is valid.\n");
+    return 0;
+  } finally {
+    await catalog.closeAll();
+  }
+}

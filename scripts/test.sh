@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: install, build the plugins and the binary, type-check,
+# run every test. The last line is the count, "tests: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+set -e
+bash scripts/setup.sh --test
+BUN=node_modules/.bin/bun
+$BUN run plugins-wasm/build.ts
+$BUN run scripts/compile.ts
+set +e
+
+failed_steps=0
+echo "== tsc --noEmit"
+if node_modules/.bin/tsc --noEmit -p .; then tsc_ok=1; else tsc_ok=0; failed_steps=1; fi
+
+echo "== bun test"
+log=$(mktemp)
+$BUN test "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+pass=$(grep -Eo '^ *[0-9]+ pass' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+fail=$(grep -Eo '^ *[0-9]+ fail' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+rm -f "$log"
+pass=$((pass + tsc_ok))
+fail=$((fail + 1 - tsc_ok))
+if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+echo "tests: ${pass} passed, ${fail} failed"
+[ "$fail" -eq 0 ] && [ "$failed_steps" -eq 0 ] && [ "$pass" -gt 0 ]
