@@ -27,12 +27,12 @@ export function explainCapability(c: string): string {
   return (EXPLAIN as Record<string, string | undefined>)[c] ?? "unknown capability";
 }
 
-export function sortedUnique(caps: readonly string[]): string[] {
+export function sortedUnique<T extends string>(caps: readonly T[]): T[] {
   return [...new Set(caps)].sort();
 }
 
 /** Capabilities in `wanted` that `granted` does not cover. */
-export function capabilityEscalation(granted: readonly string[], wanted: readonly string[]): string[] {
+export function capabilityEscalation<T extends string>(granted: readonly string[], wanted: readonly T[]): T[] {
   const g = new Set(granted);
   return sortedUnique(wanted.filter((c) => !g.has(c)));
 }

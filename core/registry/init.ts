@@ -1,0 +1,114 @@
+// `imgb init`: resolve a template's required_plugins against the registry, verify and cache them,
+// get capability approval, and write the lock file next to the template. `lockedPlugins` is what
+// `imgb build` calls: the verified modules and their grants, with no network at all.
+import { DiagnosticsError, errorDiag, type Diagnostic } from "../errors/diagnostic.ts";
+import type { RequiredPlugin } from "../template/model.ts";
+import type { Ui } from "../ui/types.ts";
+import { readCachedWasm } from "./cache.ts";
+import { defaultCacheDir, type RegistryOptions } from "./config.ts";
+import { parseConstraint, type Constraint } from "./constraints.ts";
+import { RegistryError } from "./errors.ts";
+import { emptyLock, lockPath, readLock, writeLock } from "./lock.ts";
+import { isValidPluginName } from "./names.ts";
+import { Resolver, type ResolveAction } from "./resolve.ts";
+import type { Limits } from "./schema.ts";
+
+export interface InitPluginsOptions {
+  upgrade: boolean;
+  acceptCapabilities: boolean;
+  ui: Ui;
+  /** Registry URL, trusted root, state and cache dirs, clock; defaults from the environment. */
+  registry?: RegistryOptions;
+}
+
+export interface InitPluginResult {
+  name: string;
+  localName: string;
+  version: string;
+  action: ResolveAction;
+  capabilities: string[];
+  signed: boolean;
+}
+
+export interface LockedPlugin {
+  /** Registry name, `namespace/name`: the component type templates use. */
+  name: string;
+  localName: string;
+  version: string;
+  /** The module in the content-addressed cache; its sha256 was re-checked just now. */
+  wasmPath: string;
+  sha256: string;
+  /** Capabilities the user granted; the runtime must grant no more than these. */
+  capabilities: string[];
+  limits: Limits;
+  signed: boolean;
+}
+
+function checkRequired(required: RequiredPlugin[]): Array<{ req: RequiredPlugin; constraint: Constraint }> {
+  const diags: Diagnostic[] = [];
+  const out: Array<{ req: RequiredPlugin; constraint: Constraint }> = [];
+  const seen = new Map<string, RequiredPlugin>();
+  for (const req of required) {
+    if (!isValidPluginName(req.source)) {
+      diags.push(errorDiag(`Invalid plugin source ${JSON.stringify(req.source)}`, req.range, `required plugin "${req.localName}": expected "namespace/name" of lowercase letters, digits and hyphens`));
+      continue;
+    }
+    if (seen.has(req.source)) {
+      diags.push(errorDiag(`Duplicate required plugin ${req.source}`, req.range, `also required as "${seen.get(req.source)?.localName}"`));
+      continue;
+    }
+    seen.set(req.source, req);
+    const c = parseConstraint(req.versionConstraint);
+    if ("error" in c) {
+      diags.push(errorDiag(`Invalid version constraint for ${req.source}`, req.range, c.error));
+      continue;
+    }
+    out.push({ req, constraint: c });
+  }
+  if (diags.length > 0) throw new DiagnosticsError(diags);
+  return out;
+}
+
+export async function initPlugins(required: RequiredPlugin[], templateDir: string, opts: InitPluginsOptions): Promise<InitPluginResult[]> {
+  const wanted = checkRequired(required);
+  const lock = (await readLock(templateDir)) ?? emptyLock();
+  const next = emptyLock();
+  const resolver = new Resolver(opts);
+  const results: InitPluginResult[] = [];
+  for (const { req, constraint } of wanted) {
+    const outcome = await resolver.resolve(req.source, req.localName, constraint, lock.plugins[req.source]);
+    next.plugins[req.source] = outcome.entry;
+    results.push({
+      name: req.source,
+      localName: req.localName,
+      version: outcome.entry.version,
+      action: outcome.action,
+      capabilities: outcome.entry.capabilities,
+      signed: outcome.entry.signed,
+    });
+    opts.ui.message(`${req.source} ${outcome.entry.version}: ${outcome.action}`);
+  }
+  // Written only after every plugin resolved: a refusal leaves the previous lock untouched.
+  if (wanted.length > 0 || Object.keys(lock.plugins).length > 0) await writeLock(templateDir, next);
+  return results;
+}
+
+export interface LockedPluginsOptions {
+  cacheDir?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export async function lockedPlugins(templateDir: string, opts: LockedPluginsOptions = {}): Promise<LockedPlugin[]> {
+  const lock = await readLock(templateDir);
+  if (!lock) return [];
+  const cacheDir = opts.cacheDir ?? defaultCacheDir(opts.env ?? process.env);
+  const out: LockedPlugin[] = [];
+  for (const [name, e] of Object.entries(lock.plugins)) {
+    const cached = await readCachedWasm(cacheDir, e.sha256, name);
+    if (!cached) {
+      throw new RegistryError("lock", `locked in ${lockPath(templateDir)} but not in the plugin cache; run "imgb init" in ${templateDir}`, { plugin: `${name} ${e.version}` });
+    }
+    out.push({ name, localName: e.localName, version: e.version, wasmPath: cached.path, sha256: e.sha256, capabilities: e.capabilities, limits: e.limits, signed: e.signed });
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+// Turning "namespace/name + constraint (+ what the lock says)" into a verified module in the cache
+// and a lock entry. Shared by `imgb init` (many plugins, a template's lock) and
+// `imgb plugins install` (one plugin, the user's installed list).
+import type { Ui } from "../ui/types.ts";
+import { approveCapabilities } from "./approve.ts";
+import { readCachedWasm } from "./cache.ts";
+import { capabilityEscalation, sortedUnique } from "./capabilities.ts";
+import { RegistryClient, type TrustedMetadata } from "./client.ts";
+import { defaultCacheDir, resolveRegistryConfig, type RegistryOptions } from "./config.ts";
+import { highestSatisfying, satisfies, type Constraint } from "./constraints.ts";
+import { RegistryError } from "./errors.ts";
+import type { LockEntry } from "./lock.ts";
+import { parseSemVer } from "./semver.ts";
+
+export type ResolveAction = "kept" | "installed" | "upgraded";
+
+export interface ResolveOutcome {
+  name: string;
+  entry: LockEntry;
+  action: ResolveAction;
+  wasmPath: string;
+}
+
+export interface ResolverOptions {
+  upgrade: boolean;
+  acceptCapabilities: boolean;
+  ui: Ui;
+  registry?: RegistryOptions;
+}
+
+export class Resolver {
+  private session: Promise<{ client: RegistryClient; meta: TrustedMetadata }> | undefined;
+  readonly cacheDir: string;
+
+  constructor(private readonly opts: ResolverOptions) {
+    this.cacheDir = opts.registry?.cacheDir ?? defaultCacheDir(opts.registry?.env ?? process.env);
+  }
+
+  /** Contacts the registry once per resolver, and only when some plugin needs it. */
+  private registry(): Promise<{ client: RegistryClient; meta: TrustedMetadata }> {
+    this.session ??= (async () => {
+      const config = await resolveRegistryConfig({ ...this.opts.registry, cacheDir: this.cacheDir });
+      const client = new RegistryClient(config);
+      return { client, meta: await client.refresh() };
+    })();
+    return this.session;
+  }
+
+  async resolve(name: string, localName: string, constraint: Constraint, locked: LockEntry | undefined): Promise<ResolveOutcome> {
+    const lockedVersion = locked ? parseSemVer(locked.version) : undefined;
+    const keep = locked !== undefined && lockedVersion !== undefined && !this.opts.upgrade && satisfies(constraint, lockedVersion);
+    if (keep && locked) {
+      const cached = await readCachedWasm(this.cacheDir, locked.sha256, name);
+      if (cached) return { name, entry: { ...locked, localName, constraints: constraint.text }, action: "kept", wasmPath: cached.path };
+      if (!locked.signed) {
+        throw new RegistryError("unsigned", `unsigned module ${locked.sha256.slice(0, 16)}… is no longer in the cache; install it again with "imgb plugins install --allow-unsigned"`, { plugin: name });
+      }
+    }
+    const { client, meta } = await this.registry();
+    const where = { registry: client.config.url, plugin: name };
+    const available = meta.index.plugins[name];
+    if (!available) throw new RegistryError("not-found", "not in the registry", where);
+    let version: string | undefined;
+    if (keep && locked) {
+      version = locked.version;
+    } else {
+      const candidates = Object.entries(available.versions)
+        .filter(([, pv]) => !pv.yanked)
+        .map(([ver]) => ver);
+      version = highestSatisfying(constraint, candidates);
+      if (version === undefined) {
+        throw new RegistryError("not-found", `no version satisfies "${constraint.text}" (available: ${candidates.join(", ") || "none"})`, where);
+      }
+    }
+    const pv = client.entry(meta.index, name, version);
+    if (keep && locked && pv.wasm.sha256 !== locked.sha256) {
+      throw new RegistryError("mismatch", `the registry now serves a different module for locked version ${version} (sha256 ${pv.wasm.sha256.slice(0, 16)}…, locked ${locked.sha256.slice(0, 16)}…); published versions must never change`, where);
+    }
+    if (pv.yanked) this.opts.ui.error(`plugin ${name} ${version} has been yanked by the registry; consider "imgb init -upgrade"`);
+
+    const granted = locked?.capabilities ?? [];
+    const added = capabilityEscalation(granted, pv.capabilities);
+    const from = locked && locked.version !== version ? locked.version : undefined;
+    if (from !== undefined) this.opts.ui.say(`${name}: ${from} -> ${version}`);
+    if (added.length > 0 || (locked === undefined && pv.capabilities.length > 0)) {
+      const dropped = granted.filter((c) => !pv.capabilities.includes(c));
+      await approveCapabilities({ plugin: name, version, ...(from !== undefined ? { from } : {}), wanted: sortedUnique(pv.capabilities), added, dropped }, this.opts.ui, this.opts.acceptCapabilities);
+    }
+    const fetched = await client.fetchWasm(pv);
+    const entry: LockEntry = {
+      localName,
+      version,
+      constraints: constraint.text,
+      sha256: pv.wasm.sha256,
+      size: pv.wasm.size,
+      signed: true,
+      registry: client.config.url,
+      registryId: client.id,
+      publisher: pv.publisher.keyid,
+      capabilities: sortedUnique(pv.capabilities),
+      limits: pv.limits,
+    };
+    const action: ResolveAction = locked === undefined ? "installed" : locked.version === version ? "kept" : "upgraded";
+    return { name, entry, action, wasmPath: fetched.path };
+  }
+}
