@@ -132,3 +132,18 @@ export async function makeRegistry(): Promise<TestRegistry> {
 export function required(source: string, versionConstraint: string, localName = source.split("/")[1] ?? source) {
   return { localName, source, versionConstraint };
 }
+
+/** Awaits a rejection and checks it is a RegistryError (or DiagnosticsError) with this code and text. */
+export async function refusal(p: Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<string> {
+  let err: unknown;
+  try {
+    await p;
+  } catch (e) {
+    err = e;
+  }
+  if (!(err instanceof Error)) throw new Error(`expected a refusal (${code}), but it succeeded`);
+  const got = (err as { code?: string }).code ?? err.name;
+  if (got !== code) throw new Error(`expected code ${code}, got ${got}: ${err.message}`);
+  for (const re of patterns) if (!re.test(err.message)) throw new Error(`message ${JSON.stringify(err.message)} does not match ${re}`);
+  return err.message;
+}
