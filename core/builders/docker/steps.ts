@@ -1,0 +1,110 @@
+// The docker builder's steps, in Packer's order: temp dir, pull, run, connect, provision, then
+// commit or export. The container is always removed in cleanup, found through --cidfile even when
+// `run` failed half way.
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { BuildState, Step } from "../types.ts";
+import { run, runText } from "../../process/child.ts";
+import { containerCommunicator } from "../../communicator/container/index.ts";
+import { renderRunCommand, type DockerConfig } from "./config.ts";
+
+/** What the docker steps share through the build. */
+export interface DockerRun {
+  tempDir?: string;
+  containerId?: string;
+  imageId?: string;
+}
+
+function engineArgv(c: DockerConfig, ...args: string[]): string[] {
+  return [c.engine, ...c.engine_args, ...args];
+}
+
+export function stepPull(c: DockerConfig): Step {
+  return {
+    name: "StepPull",
+    async run(state) {
+      if (!c.pull) return;
+      state.ui.say(`Pulling Docker image: ${c.image}`);
+      const platform = c.platform ? ["--platform", c.platform] : [];
+      await run(engineArgv(c, "pull", ...platform, c.image), {
+        signal: state.signal,
+        onStdout: (b) => state.ui.message(new TextDecoder().decode(b).trimEnd()),
+      });
+    },
+  };
+}
+
+export function runArguments(c: DockerConfig, tempDir: string, cidFile: string): string[] {
+  const args = ["run", "--cidfile", cidFile];
+  for (const u of c.ulimits) args.push("--ulimit", u);
+  args.push("-v", `${tempDir}:${c.container_dir}`);
+  for (const [host, inside] of Object.entries(c.volumes)) args.push("-v", `${host}:${inside}`);
+  if (c.privileged) args.push("--privileged");
+  for (const cap of c.cap_add) args.push("--cap-add", cap);
+  for (const cap of c.cap_drop) args.push("--cap-drop", cap);
+  for (const dev of c.device) args.push("--device", dev);
+  for (const t of c.tmpfs) args.push("--tmpfs", t);
+  if (c.platform) args.push("--platform", c.platform);
+  args.push(...renderRunCommand(c.run_command, c.image));
+  return args;
+}
+
+export function stepRunContainer(c: DockerConfig, r: DockerRun): Step {
+  const cidFile = () => join(r.tempDir!, "container.id");
+  return {
+    name: "StepRunContainer",
+    async run(state) {
+      state.ui.say("Starting docker container...");
+      const argv = engineArgv(c, ...runArguments(c, r.tempDir!, cidFile()));
+      state.ui.message(`Run command: ${argv.join(" ")}`);
+      await run(argv, { signal: state.signal, captureStdout: true });
+      r.containerId = (await readFile(cidFile(), "utf8")).trim();
+      state.ui.message(`Container ID: ${r.containerId}`);
+    },
+    async cleanup(state) {
+      const id = r.containerId ?? (await readFile(cidFile(), "utf8").catch(() => "")).trim();
+      if (!id) return;
+      state.ui.say(`Killing the container: ${id}`);
+      // A fresh signal: cleanup must finish even when the build was cancelled.
+      await run(engineArgv(c, "rm", "-f", "-t", "0", id), { graceMs: 30_000 });
+      r.containerId = undefined;
+    },
+  };
+}
+
+export function stepConnectContainer(c: DockerConfig, r: DockerRun) {
+  return async (_state: BuildState) =>
+    containerCommunicator({
+      engine: c.engine,
+      engineArgs: c.engine_args,
+      containerId: r.containerId!,
+      execUser: c.exec_user,
+    });
+}
+
+export function stepCommit(c: DockerConfig, r: DockerRun): Step {
+  return {
+    name: "StepCommit",
+    async run(state) {
+      state.ui.say("Committing the container");
+      const args = ["commit", "-q", "--format", "docker"];
+      if (c.author) args.push("--author", c.author);
+      if (c.message) args.push("--message", c.message);
+      for (const change of c.changes) args.push("--change", change);
+      r.imageId = await runText(engineArgv(c, ...args, r.containerId!), { signal: state.signal });
+      state.ui.message(`Image ID: ${r.imageId}`);
+      state.setGenerated("ImageSha256", r.imageId);
+    },
+  };
+}
+
+export function stepExport(c: DockerConfig, r: DockerRun): Step {
+  return {
+    name: "StepExport",
+    async run(state) {
+      state.ui.say("Exporting the container");
+      await mkdir(dirname(c.export_path), { recursive: true });
+      await run(engineArgv(c, "export", "-o", c.export_path, r.containerId!), { signal: state.signal });
+    },
+  };
+}

@@ -1,0 +1,160 @@
+// A Communicator for machines reached by running a local program that executes a shell inside them
+// (`podman exec`, `unshare … chroot`). Everything is built from one primitive, "run this script in
+// the machine with these bytes on stdin": files go through `cat`, folders through `tar` on both
+// sides, so modes are kept and nothing is buffered whole.
+import { basename, dirname } from "node:path";
+import { mkdir, stat } from "node:fs/promises";
+import type {
+  CommandResult,
+  Communicator,
+  DownloadTarget,
+  RemoteCommand,
+  UploadOptions,
+  UploadSource,
+} from "../types.ts";
+import { CommunicatorError } from "../types.ts";
+import { spawnChild, type ChildOptions, type ChildResult } from "../../process/child.ts";
+import { shellQuote } from "../../process/shell-quote.ts";
+
+export interface ExecTransport {
+  /** Communicator type: "docker", "chroot". */
+  type: string;
+  /** Named in every error, e.g. "podman 3f2a1b". */
+  target: string;
+  /** The local argv that runs `/bin/sh -c script` inside the machine with stdin attached. */
+  shellArgv(script: string): string[];
+  /** Extra options for the local process (env, stop signal). */
+  childOptions?: Partial<ChildOptions>;
+  /** A result that means the transport itself failed (e.g. podman's 125), not the remote command. */
+  transportFailure?(result: ChildResult): string | undefined;
+  /** Undo what connecting did (nothing for most transports). */
+  close?(): Promise<void>;
+}
+
+export function execCommunicator(t: ExecTransport): Communicator {
+  const fail = (message: string) => new CommunicatorError(message, t.target);
+
+  /** Run a script in the machine; throws unless it exits 0. */
+  const runIn = async (script: string, what: string, extra: ChildOptions, signal: AbortSignal): Promise<ChildResult> => {
+    const result = await spawnChild(t.shellArgv(script), { ...t.childOptions, ...extra, signal }).done;
+    if (result.aborted) throw fail(`${what}: cancelled`);
+    if (result.exitCode !== 0) {
+      throw fail(`${what} failed (exit ${result.exitCode ?? result.signalCode}): ${result.stderrTail.trim()}`);
+    }
+    return result;
+  };
+
+  return {
+    type: t.type,
+
+    async start(cmd: RemoteCommand, signal: AbortSignal): Promise<CommandResult> {
+      const opts: ChildOptions = { ...t.childOptions, signal };
+      if (cmd.stdin) opts.stdin = cmd.stdin;
+      if (cmd.onStdout) opts.onStdout = cmd.onStdout;
+      if (cmd.onStderr) opts.onStderr = cmd.onStderr;
+      const result = await spawnChild(t.shellArgv(cmd.command), opts).done;
+      if (result.aborted) throw fail(`command cancelled: ${cmd.command}`);
+      const broken = t.transportFailure?.(result);
+      if (broken) return { kind: "disconnected", reason: broken };
+      if (result.exitCode === null) return { kind: "disconnected", reason: `killed by ${result.signalCode}` };
+      return { kind: "exited", exitStatus: result.exitCode };
+    },
+
+    async upload(dest: string, src: UploadSource, opts: UploadOptions, signal: AbortSignal): Promise<void> {
+      let mode = opts.mode;
+      let total = 0;
+      if (src.kind === "file") {
+        const st = await stat(src.path).catch(() => undefined);
+        if (!st) throw fail(`upload: cannot read ${src.path}`);
+        mode ??= st.mode & 0o7777;
+        total = st.size;
+      } else {
+        total = src.data.length;
+      }
+      mode ??= 0o644;
+      const q = shellQuote(dest);
+      const script = `cat > ${q} && chmod ${mode.toString(8)} ${q}`;
+      const stdin =
+        src.kind === "bytes"
+          ? src.data
+          : opts.onProgress
+            ? countingStream(Bun.file(src.path).stream(), (n) => opts.onProgress?.(n, total))
+            : { file: src.path };
+      await runIn(script, `upload to ${dest}`, { stdin }, signal);
+      opts.onProgress?.(total, total);
+    },
+
+    async uploadDir(dest: string, srcDir: string, exclude: string[], signal: AbortSignal): Promise<void> {
+      // rsync rules: "src/" copies the contents, "src" copies the folder itself.
+      const [cwd, entry] = srcDir.endsWith("/") ? [srcDir, "."] : [dirname(srcDir), basename(srcDir)];
+      const pack = spawnChild(["tar", "-c", "-C", cwd, ...excludeArgs(exclude), entry], { pipeStdout: true, signal });
+      const q = shellQuote(dest);
+      try {
+        await runIn(
+          `mkdir -p ${q} && tar -x --no-same-owner -C ${q}`,
+          `upload of ${srcDir} to ${dest}`,
+          { stdin: pack.stdout! },
+          signal,
+        );
+      } catch (err) {
+        await pack.stop(1000);
+        throw err;
+      }
+      const packed = await pack.done;
+      if (packed.exitCode !== 0) throw fail(`upload of ${srcDir}: local tar failed: ${packed.stderrTail.trim()}`);
+    },
+
+    async download(src: string, target: DownloadTarget, signal: AbortSignal): Promise<Uint8Array | null> {
+      const script = `cat ${shellQuote(src)}`;
+      if (target.kind === "bytes") {
+        const result = await runIn(script, `download of ${src}`, { captureStdout: true }, signal);
+        return result.stdout;
+      }
+      await mkdir(dirname(target.path), { recursive: true });
+      const sink = Bun.file(target.path).writer();
+      try {
+        await runIn(script, `download of ${src}`, { onStdout: (c) => void sink.write(c) }, signal);
+      } finally {
+        await sink.end();
+      }
+      return null;
+    },
+
+    async downloadDir(src: string, destDir: string, exclude: string[], signal: AbortSignal): Promise<void> {
+      const trimmed = src.replace(/\/+$/, "") || "/";
+      const [cwd, entry] = src.endsWith("/") ? [trimmed, "."] : [dirname(trimmed), basename(trimmed)];
+      const script = `tar -c -C ${shellQuote(cwd)} ${excludeArgs(exclude).map(shellQuote).join(" ")} ${shellQuote(entry)}`;
+      await mkdir(destDir, { recursive: true });
+      const pack = spawnChild(t.shellArgv(script), { ...t.childOptions, pipeStdout: true, signal });
+      const unpack = await spawnChild(["tar", "-x", "--no-same-owner", "-C", destDir], {
+        stdin: pack.stdout!,
+        signal,
+      }).done;
+      const packed = await pack.done;
+      if (packed.aborted || unpack.aborted) throw fail(`download of ${src}: cancelled`);
+      if (packed.exitCode !== 0) throw fail(`download of ${src} failed: ${packed.stderrTail.trim()}`);
+      if (unpack.exitCode !== 0) throw fail(`download of ${src}: local tar failed: ${unpack.stderrTail.trim()}`);
+    },
+
+    async close(): Promise<void> {
+      await t.close?.();
+    },
+  };
+}
+
+function excludeArgs(patterns: string[]): string[] {
+  return patterns.map((p) => `--exclude=${p}`);
+}
+
+function countingStream(source: ReadableStream<Uint8Array>, onCount: (n: number) => void): ReadableStream<Uint8Array> {
+  let n = 0;
+  return source.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        n += chunk.length;
+        onCount(n);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}
