@@ -41,7 +41,7 @@ describe("attacks on plugin modules", () => {
     const wasm = await reg.publish("acme/hello", "1.0.0", []);
     const blob = join(reg.dir, LAYOUT.blob(sha256Hex(wasm)));
     const bad = new Uint8Array(wasm);
-    bad[bad.length - 1] ^= 0xff;
+    bad[bad.length - 1] = (bad[bad.length - 1] ?? 0) ^ 0xff;
     await writeFile(blob, bad);
     await refusal(init(), "mismatch", /registry http:\/\/127\.0\.0\.1:\d+/, /plugin acme\/hello 1\.0\.0/, /sha256 .* differs from the signed .*tampered/);
     expect(await readLock(reg.templateDir)).toBeUndefined();

@@ -28,7 +28,7 @@ describe("imgb init against a real registry over HTTP", () => {
     const locked = await lockedPlugins(reg.templateDir, { cacheDir: reg.client.cacheDir });
     expect(locked).toHaveLength(1);
     expect(locked[0]?.wasmPath).toEndWith(`${sha256Hex(wasm11)}.wasm`);
-    expect(new Uint8Array(await readFile(locked[0]?.wasmPath ?? ""))).toEqual(wasm11);
+    expect(new Uint8Array(await readFile(locked[0]?.wasmPath ?? ""))).toEqual(new Uint8Array(wasm11));
     expect(locked[0]?.capabilities).toEqual(["communicator"]);
   });
 
