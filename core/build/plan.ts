@@ -1,5 +1,6 @@
 // Which builds run: -only / -except over build names. Legacy JSON matches names exactly; HCL2
-// matches globs over full build names, and -except also drops named post-processors (as Packer).
+// matches globs over full build names. -except also drops named post-processors (as Packer, in
+// both formats); -only never selects post-processors.
 import type { BuildSpec, Template } from "../template/model.ts";
 
 export interface BuildFilter {
@@ -13,7 +14,7 @@ export function selectBuilds(template: Template, filter: BuildFilter): BuildSpec
   return template.builds
     .filter((b) => (filter.only.length === 0 || matchesAny(filter.only, b.name)) && !matchesAny(filter.except, b.name))
     .map((b) =>
-      template.nameMatching === "glob" && filter.except.length
+      filter.except.length
         ? {
             ...b,
             postProcessors: b.postProcessors

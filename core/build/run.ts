@@ -21,6 +21,8 @@ export interface RunOptions extends BuildFilter {
   onError: OnErrorMode;
   force: boolean;
   signal: AbortSignal;
+  /** Builds not to run (they failed validation and were reported). */
+  skip?: Set<string>;
 }
 
 export interface RunResult {
@@ -31,7 +33,7 @@ export interface RunResult {
 
 export async function runBuilds(opts: RunOptions): Promise<RunResult> {
   const { out, template } = opts;
-  const builds = selectBuilds(template, opts);
+  const builds = selectBuilds(template, opts).filter((b) => !opts.skip?.has(b.name));
   const started = performance.now();
 
   const uis = builds.map((b, i) => new BuildUi(out, b.name, i, opts.write));

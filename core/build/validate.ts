@@ -14,8 +14,16 @@ import { selectBuilds, type BuildFilter } from "./plan.ts";
 
 type Instance = Provisioner | PostProcessor;
 
-export async function validateTemplate(template: Template, catalog: PluginCatalog, filter: BuildFilter): Promise<Diagnostic[]> {
+export interface ValidationResult {
+  /** Every diagnostic, template warnings first. */
+  diagnostics: Diagnostic[];
+  /** Builds with at least one error, by name: `build` reports them and runs the others (as Packer). */
+  invalidBuilds: Set<string>;
+}
+
+export async function validateTemplate(template: Template, catalog: PluginCatalog, filter: BuildFilter): Promise<ValidationResult> {
   const diags: Diagnostic[] = [...template.warnings];
+  const invalidBuilds = new Set<string>();
   // Prepare is pure, so one sandbox per plugin type serves every component of that type.
   const instances = new Map<string, Promise<Instance>>();
   const instance = (kind: PluginKind, type: string): Promise<Instance> => {
@@ -28,11 +36,15 @@ export async function validateTemplate(template: Template, catalog: PluginCatalo
     return p;
   };
   try {
-    for (const spec of selectBuilds(template, filter)) diags.push(...(await validateBuild(spec, catalog, instance)));
+    for (const spec of selectBuilds(template, filter)) {
+      const found = await validateBuild(spec, catalog, instance);
+      if (found.some((d) => d.severity === "error")) invalidBuilds.add(spec.name);
+      diags.push(...found);
+    }
   } finally {
     await Promise.all([...instances.values()].map((p) => p.then((i) => i.close()).catch(() => undefined)));
   }
-  return diags;
+  return { diagnostics: diags, invalidBuilds };
 }
 
 async function validateBuild(

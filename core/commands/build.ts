@@ -1,6 +1,7 @@
 // `imgb build`: load, validate everything before anything starts, then run the builds.
 import type { OnErrorMode } from "../builders/types.ts";
-import { DiagnosticsError, hasErrors } from "../errors/diagnostic.ts";
+import { hasErrors } from "../errors/diagnostic.ts";
+import { selectBuilds } from "../build/plan.ts";
 import { loadTemplate } from "../template/load.ts";
 import { validateTemplate } from "../build/validate.ts";
 import { runBuilds } from "../build/run.ts";
@@ -26,9 +27,11 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
   const out = makeOutput(opts, template.sensitiveValues, write);
   const catalog = await openCatalog(template.dir);
   try {
-    const diags = await validateTemplate(template, catalog, opts);
-    for (const d of diags.filter((d) => d.severity === "warning")) process.stderr.write(renderDiagnostic(d, (s) => out.mask(s)));
-    if (hasErrors(diags)) throw new DiagnosticsError(diags.filter((d) => d.severity === "error"));
+    // As Packer: builds that fail validation are reported and skipped; the valid ones still run.
+    const { diagnostics, invalidBuilds } = await validateTemplate(template, catalog, opts);
+    for (const d of diagnostics) process.stderr.write(renderDiagnostic(d, (s) => out.mask(s)) + "\n");
+    const runnable = selectBuilds(template, opts).filter((b) => !invalidBuilds.has(b.name));
+    if (hasErrors(diagnostics) && runnable.length === 0) return 1;
 
     const interrupts = trapInterrupts(
       (why) => out.plain(`Cancelling build after receiving ${why}`),
@@ -49,9 +52,10 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
         force: opts.force,
         only: opts.only,
         except: opts.except,
+        skip: invalidBuilds,
         signal: interrupts.signal,
       });
-      return result.exitCode;
+      return hasErrors(diagnostics) ? 1 : result.exitCode;
     } finally {
       interrupts.dispose();
     }

@@ -22,7 +22,7 @@ export async function validateCommand(opts: ValidateOptions): Promise<number> {
   }
   const catalog = await openCatalog(template.dir);
   try {
-    const diags = await validateTemplate(template, catalog, opts);
+    const { diagnostics: diags } = await validateTemplate(template, catalog, opts);
     for (const d of diags.filter((d) => d.severity === "warning")) process.stderr.write(renderDiagnostic(d) + "\n");
     if (hasErrors(diags)) throw new DiagnosticsError(diags.filter((d) => d.severity === "error"));
     process.stdout.write("The configuration is valid.\n");
