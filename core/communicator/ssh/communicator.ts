@@ -1,0 +1,354 @@
+// The SSH Communicator: one connection (reopened on the next call after it drops), commands as
+// exec channels, files over SFTP (default) or scp.
+import { open as openLocal, stat as statLocal } from "node:fs/promises";
+import { basename, join } from "node:path";
+import type { SFTPWrapper } from "ssh2";
+import type { Ui } from "../../ui/types.ts";
+import {
+  CommunicatorError,
+  type CommandResult,
+  type Communicator,
+  type DownloadTarget,
+  type RemoteCommand,
+  type UploadOptions,
+  type UploadSource,
+} from "../types.ts";
+import type { SshConfig } from "./config.ts";
+import { establish, targetName, type SshConnection } from "./connection.ts";
+import { execCommand } from "./exec.ts";
+import { HostKeyPolicy } from "./host-key-policy.ts";
+import { remoteBasename, remoteDirname, remoteJoin, sftpPath } from "./paths.ts";
+import { scpGet, scpGetTree, scpPut, scpPutTree } from "./scp.ts";
+import {
+  bytesSource,
+  ensureLocalDir,
+  fileSource,
+  localFileSink,
+  sftpGet,
+  sftpMkdir,
+  sftpMkdirAll,
+  sftpPut,
+  sftpReason,
+  sftpStat,
+  walkRemote,
+  type ChunkSink,
+} from "./sftp.ts";
+import { copiesContents, ExcludeMatcher, topLevelName, walkLocal, type TreeEntry } from "./tree.ts";
+
+/** Files of a folder transfer sent at once (each with its own parallel chunks). */
+const PARALLEL_FILES = 4;
+
+/** Opens the connection (retrying until ssh_timeout) and returns the communicator. */
+export async function connectSsh(config: SshConfig, ui: Ui, signal: AbortSignal): Promise<SshCommunicator> {
+  if (!config.host) throw new CommunicatorError("ssh_host is not set", "ssh");
+  const target = targetName(config);
+  const targetPolicy = new HostKeyPolicy(
+    {
+      host: config.host,
+      port: config.port,
+      trustOnFirstUse: config.trustOnFirstUse,
+      viaBastion: config.bastion !== undefined,
+      ...(config.hostKey ? { pin: config.hostKey } : {}),
+      ...(config.knownHostsFile ? { knownHostsFile: config.knownHostsFile } : {}),
+    },
+    ui,
+  );
+  const problem = targetPolicy.load();
+  if (problem) throw new CommunicatorError(problem, target);
+  let bastionPolicy: HostKeyPolicy | undefined;
+  if (config.bastion) {
+    const b = config.bastion;
+    bastionPolicy = new HostKeyPolicy(
+      {
+        host: b.host,
+        port: b.port,
+        trustOnFirstUse: config.trustOnFirstUse,
+        viaBastion: false,
+        ...(b.hostKey ? { pin: b.hostKey } : {}),
+        ...(config.knownHostsFile ? { knownHostsFile: config.knownHostsFile } : {}),
+      },
+      ui,
+    );
+    const bp = bastionPolicy.load();
+    if (bp) throw new CommunicatorError(bp, `ssh bastion ${b.host}:${b.port}`);
+  }
+  const policies = { targetPolicy, ...(bastionPolicy ? { bastionPolicy } : {}) };
+  const conn = await establish({ config, ui, signal, firstTime: true, ...policies });
+  return new SshCommunicator(config, ui, conn, policies);
+}
+
+export class SshCommunicator implements Communicator {
+  readonly type = "ssh";
+  readonly target: string;
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+  private reconnecting: Promise<SshConnection> | undefined;
+  private closedByUser = false;
+
+  constructor(
+    readonly config: SshConfig,
+    private readonly ui: Ui,
+    private conn: SshConnection,
+    private readonly policies: { targetPolicy: HostKeyPolicy; bastionPolicy?: HostKeyPolicy },
+  ) {
+    this.target = targetName(config);
+  }
+
+  /** The live connection; after a drop, a new one (retrying until ssh_timeout, as after a reboot). */
+  private async live(signal: AbortSignal): Promise<SshConnection> {
+    if (this.closedByUser) throw new CommunicatorError("the communicator is closed", this.target);
+    if (!this.conn.isClosed) return this.conn;
+    this.reconnecting ??= establish({ config: this.config, ui: this.ui, signal, firstTime: false, ...this.policies }).finally(
+      () => (this.reconnecting = undefined),
+    );
+    this.conn = await this.reconnecting;
+    this.sftpSession = undefined;
+    return this.conn;
+  }
+
+  private async sftp(signal: AbortSignal): Promise<{ conn: SshConnection; sftp: SFTPWrapper }> {
+    const conn = await this.live(signal);
+    if (!this.sftpSession) {
+      const session = new Promise<SFTPWrapper>((resolve, reject) =>
+        conn.client.sftp((err, s) => (err ? reject(new Error(`cannot start the sftp subsystem: ${err.message}`)) : resolve(s))),
+      );
+      session.catch(() => (this.sftpSession = undefined));
+      this.sftpSession = session;
+      session.then((s) => s.on("close", () => this.sftpSession === session && (this.sftpSession = undefined))).catch(() => {});
+    }
+    return { conn, sftp: await this.sftpSession };
+  }
+
+  async start(cmd: RemoteCommand, signal: AbortSignal): Promise<CommandResult> {
+    const conn = await this.live(signal);
+    try {
+      return await execCommand(conn, cmd, { pty: this.config.pty }, signal);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw new CommunicatorError(`command failed to start: ${(err as Error).message}`, this.target);
+    }
+  }
+
+  async upload(dest: string, src: UploadSource, opts: UploadOptions, signal: AbortSignal): Promise<void> {
+    const what = src.kind === "file" ? `upload ${src.path} to ${dest}` : `upload to ${dest}`;
+    await this.guard(what, signal, async () => {
+      let size: number;
+      let mode: number;
+      let mtimeMs = Date.now();
+      let close = async (): Promise<void> => {};
+      let source;
+      if (src.kind === "file") {
+        const st = await localStat(src.path);
+        if (!st.isFile()) throw new LocalError(`${src.path} is not a regular file`);
+        const fh = await openLocal(src.path, "r").catch((e: unknown) => {
+          throw new LocalError(`${src.path}: ${errnoText(e)}`);
+        });
+        close = () => fh.close();
+        size = st.size;
+        mode = opts.mode ?? st.mode & 0o7777;
+        mtimeMs = st.mtimeMs;
+        source = fileSource(fh, size);
+      } else {
+        size = src.data.byteLength;
+        mode = opts.mode ?? 0o644;
+        source = bytesSource(src.data);
+      }
+      try {
+        if (this.config.fileTransferMethod === "scp") {
+          const conn = await this.live(signal);
+          await scpPut(conn, remoteDirname(dest), remoteBasename(dest), source, mode, mtimeMs, opts.onProgress, signal);
+        } else {
+          const { sftp } = await this.sftp(signal);
+          await sftpPut(sftp, sftpPath(dest), source, mode, opts.onProgress, signal);
+        }
+      } finally {
+        await close();
+      }
+    });
+  }
+
+  async uploadDir(dest: string, srcDir: string, exclude: string[], signal: AbortSignal): Promise<void> {
+    await this.guard(`upload ${srcDir} to ${dest}`, signal, async () => {
+      const root = srcDir.replace(/\/+\.?$/, "") || "/";
+      const rootStat = await localStat(root);
+      if (!rootStat.isDirectory()) throw new LocalError(`${srcDir} is not a directory`);
+      const entries = await walkLocal(root, new ExcludeMatcher(exclude)).catch((e: unknown) => {
+        throw new LocalError(errnoText(e));
+      });
+      const contents = copiesContents(srcDir);
+      const top = contents ? null : { name: topLevelName(srcDir), mode: rootStat.mode & 0o7777, mtimeMs: rootStat.mtimeMs };
+      if (this.config.fileTransferMethod === "scp") {
+        await scpPutTree(await this.live(signal), dest, top, entries, signal);
+        return;
+      }
+      const { sftp } = await this.sftp(signal);
+      const remoteDest = sftpPath(dest);
+      await sftpMkdirAll(sftp, remoteDest);
+      const base = top ? remoteJoin(remoteDest, top.name) : remoteDest;
+      // Folders are made writable first and get their own modes last, so read-only ones can be filled.
+      const dirs: Array<{ path: string; mode: number }> = top ? [{ path: base, mode: top.mode }] : [];
+      if (top) await sftpMkdir(sftp, base, top.mode | 0o700);
+      for (const e of entries) {
+        if (e.kind !== "dir") continue;
+        const path = remoteJoin(base, e.rel);
+        await sftpMkdir(sftp, path, e.mode | 0o700);
+        dirs.push({ path, mode: e.mode });
+      }
+      const files = entries.filter((e) => e.kind === "file");
+      await inParallel(files, PARALLEL_FILES, async (e: TreeEntry) => {
+        const fh = await openLocal(e.path, "r").catch((err: unknown) => {
+          throw new LocalError(`${e.path}: ${errnoText(err)}`);
+        });
+        try {
+          await sftpPut(sftp, remoteJoin(base, e.rel), fileSource(fh, e.size), e.mode, undefined, signal).catch((err: unknown) => {
+            throw new Error(`${remoteJoin(base, e.rel)}: ${sftpReason(err)}`);
+          });
+        } finally {
+          await fh.close();
+        }
+      });
+      for (const d of dirs.reverse()) await sftpMkdir(sftp, d.path, d.mode);
+    });
+  }
+
+  async download(src: string, target: DownloadTarget, signal: AbortSignal): Promise<Uint8Array | null> {
+    return await this.guard(`download ${src}`, signal, async () => {
+      let bytes: Uint8Array | null = null;
+      const sink: ChunkSink & { finish(mode: number): Promise<void>; abort(): Promise<void> } =
+        target.kind === "bytes"
+          ? {
+              begin: async (size) => {
+                bytes = new Uint8Array(size);
+              },
+              write: async (buf, len, pos) => {
+                bytes!.set(buf.subarray(0, len), pos);
+              },
+              finish: async () => {},
+              abort: async () => {},
+            }
+          : await localFileSink(target.path).catch((e: unknown) => {
+              throw new LocalError(`${target.path}: ${errnoText(e)}`);
+            });
+      try {
+        const mode =
+          this.config.fileTransferMethod === "scp"
+            ? await scpGet(await this.live(signal), src, sink, signal)
+            : await sftpGet((await this.sftp(signal)).sftp, sftpPath(src), sink, signal);
+        await sink.finish(mode);
+      } catch (err) {
+        await sink.abort();
+        throw err;
+      }
+      return target.kind === "bytes" ? (bytes ?? new Uint8Array(0)) : null;
+    });
+  }
+
+  async downloadDir(src: string, destDir: string, exclude: string[], signal: AbortSignal): Promise<void> {
+    await this.guard(`download ${src} to ${destDir}`, signal, async () => {
+      const matcher = new ExcludeMatcher(exclude);
+      const contents = copiesContents(src);
+      await ensureLocalDir(destDir, 0o755).catch((e: unknown) => {
+        throw new LocalError(`${destDir}: ${errnoText(e)}`);
+      });
+      if (this.config.fileTransferMethod === "scp") {
+        await scpGetTree(await this.live(signal), src, destDir, contents, matcher, signal);
+        return;
+      }
+      const { sftp } = await this.sftp(signal);
+      const root = sftpPath(src.replace(/\/+\.?$/, "") || "/");
+      const st = await sftpStat(sftp, root);
+      if (!st) throw new Error("no such file or directory");
+      if (!st.isDirectory()) throw new Error("is not a directory");
+      const entries = await walkRemote(sftp, root, matcher);
+      const base = contents ? destDir : join(destDir, basename(root));
+      const dirs: Array<{ path: string; mode: number }> = contents ? [] : [{ path: base, mode: st.mode & 0o7777 }];
+      await ensureLocalDir(base, 0o700 | (st.mode & 0o7777));
+      for (const e of entries) {
+        if (e.kind !== "dir") continue;
+        const path = join(base, e.rel);
+        await ensureLocalDir(path, e.mode | 0o700);
+        dirs.push({ path, mode: e.mode });
+      }
+      await inParallel(
+        entries.filter((e) => e.kind === "file"),
+        PARALLEL_FILES,
+        async (e: TreeEntry) => {
+          const sink = await localFileSink(join(base, e.rel));
+          try {
+            const mode = await sftpGet(sftp, e.path, sink, signal).catch((err: unknown) => {
+              throw new Error(`${e.path}: ${sftpReason(err)}`);
+            });
+            await sink.finish(mode);
+          } catch (err) {
+            await sink.abort();
+            throw err;
+          }
+        },
+      );
+      for (const d of dirs.reverse()) await ensureLocalDir(d.path, d.mode);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closedByUser = true;
+    this.conn.end();
+  }
+
+  /** Turns any failure of `fn` into a CommunicatorError naming the host, the operation and the reason. */
+  private async guard<T>(what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      if (err instanceof CommunicatorError) throw err;
+      let reason: string;
+      if (err instanceof LocalError) reason = err.message;
+      else if (this.conn.isClosed) reason = `connection lost: ${this.conn.closeReason}`;
+      else if ((err as NodeJS.ErrnoException).code && typeof (err as NodeJS.ErrnoException).code === "string") reason = errnoText(err);
+      else reason = sftpReason(err);
+      throw new CommunicatorError(`${what}: ${reason}`, this.target);
+    }
+  }
+}
+
+/** A problem on this machine's side of a transfer (its message names the local path). */
+class LocalError extends Error {}
+
+async function localStat(path: string): Promise<import("node:fs").Stats> {
+  try {
+    return await statLocal(path);
+  } catch (e) {
+    throw new LocalError(`${path}: ${errnoText(e)}`);
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EISDIR: "is a directory",
+  ENOTDIR: "is not a directory",
+  ENOSPC: "no space left on device",
+};
+
+function errnoText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code && ERRNO_TEXT[err.code]) return ERRNO_TEXT[err.code]!;
+  return (err?.message ?? String(e)).toLowerCase();
+}
+
+async function inParallel<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  let failed: unknown;
+  const lane = async (): Promise<void> => {
+    while (failed === undefined && i < items.length) {
+      const item = items[i++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
+  if (failed !== undefined) throw failed;
+}

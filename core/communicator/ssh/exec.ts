@@ -1,0 +1,91 @@
+// Runs one remote command on a connection: live stdout/stderr, the exit status, or "disconnected"
+// when the connection (or the channel) ends without one (Packer's 2300218).
+import type { ClientChannel, PseudoTtyOptions } from "ssh2";
+import type { CommandResult, RemoteCommand } from "../types.ts";
+import type { SshConnection } from "./connection.ts";
+
+// Signal numbers for the 128+N status Go's x/crypto/ssh (and so Packer) reports for a signalled command.
+const SIGNALS: Record<string, number> = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, ABRT: 6, FPE: 8, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15, USR1: 10, USR2: 12,
+};
+
+export interface ExecOptions {
+  pty: boolean;
+}
+
+export async function execCommand(
+  conn: SshConnection,
+  cmd: RemoteCommand,
+  opts: ExecOptions,
+  signal: AbortSignal,
+): Promise<CommandResult> {
+  signal.throwIfAborted();
+  const channel = await openExec(conn, cmd.command, opts);
+  if (typeof channel === "string") return { kind: "disconnected", reason: channel };
+
+  return await new Promise<CommandResult>((resolve, reject) => {
+    let status: number | undefined;
+    let done = false;
+    const finish = (r: CommandResult | { error: unknown }): void => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener("abort", onAbort);
+      if ("error" in r) reject(r.error);
+      else resolve(r);
+    };
+    const onAbort = (): void => {
+      // Ask the remote side to stop the command, then drop the channel.
+      try {
+        channel.signal("KILL");
+      } catch {
+        // the server may not support signals; closing the channel ends the session anyway
+      }
+      channel.close();
+      finish({ error: signal.reason });
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+
+    channel.on("data", (chunk: Buffer) => cmd.onStdout?.(chunk));
+    channel.stderr.on("data", (chunk: Buffer) => cmd.onStderr?.(chunk));
+    channel.on("exit", (code: number | null, signalName?: string) => {
+      if (typeof code === "number") status = code;
+      else if (signalName) status = 128 + (SIGNALS[signalName] ?? 0);
+    });
+    channel.on("close", () => {
+      if (status !== undefined) return finish({ kind: "exited", exitStatus: status });
+      // Give a connection drop a moment to be noticed, so the reason is the real one.
+      setTimeout(() => {
+        finish({
+          kind: "disconnected",
+          reason: conn.isClosed ? conn.closeReason : "the command ended without an exit status",
+        });
+      }, 0);
+    });
+    void conn.closed.then((reason) => {
+      if (status !== undefined) finish({ kind: "exited", exitStatus: status });
+      else finish({ kind: "disconnected", reason });
+    });
+    if (cmd.stdin && cmd.stdin.length) channel.end(Buffer.from(cmd.stdin.buffer, cmd.stdin.byteOffset, cmd.stdin.byteLength));
+    else channel.end();
+  });
+}
+
+/** The channel, or the reason the connection cannot open one. */
+function openExec(conn: SshConnection, command: string, opts: ExecOptions): Promise<ClientChannel | string> {
+  if (conn.isClosed) return Promise.resolve(conn.closeReason);
+  return new Promise((resolve, reject) => {
+    const pty: PseudoTtyOptions | undefined = opts.pty ? { term: "xterm", cols: 80, rows: 24 } : undefined;
+    const cb = (err: Error | undefined, ch: ClientChannel): void => {
+      if (!err) return resolve(ch);
+      if (conn.isClosed) return resolve(conn.closeReason);
+      reject(err);
+    };
+    try {
+      if (pty) conn.client.exec(command, { pty }, cb);
+      else conn.client.exec(command, cb);
+    } catch (err) {
+      if (conn.isClosed) resolve(conn.closeReason);
+      else reject(err);
+    }
+  });
+}

@@ -1,0 +1,335 @@
+// A throwaway OpenSSH server for tests: `startSshd()` runs Debian's /usr/sbin/sshd in the foreground
+// (`-D -e`) on a free port with its own host key, config and authorized key, and `stop()` ends it and
+// every process it started (waiting for each). Nothing here touches /etc/ssh or any user's files.
+//
+// API (keep it this small; other test areas reuse it):
+//   ensureOpenSsh(): Promise<void>            installs openssh-server with apt-get when sshd is missing (root only)
+//   startSshd(opts?: SshdOptions): Promise<Sshd>
+//   freePort(host?): Promise<number>          a TCP port that was free a moment ago
+//   TEST_USER                                 "imgbtest", the account every server logs in
+//   stopAllSshd(): Promise<void>              stops every server this process started (afterAll safety net)
+//
+// Login: user `imgbtest` (a dedicated account created on first use with `useradd`; never root). Its
+// password is random, generated once and kept root-only in /var/lib/imgb-test/imgbtest.password, so
+// concurrent test processes agree on it and nobody else knows it. Public-key login uses an ed25519
+// key generated per server (Sshd.clientKeyPath) listed in the server's own authorized_keys file; the
+// user's ~/.ssh/authorized_keys is also honoured (tests of ssh_clear_authorized_keys write there).
+// Only this server's config allows password login; the server listens on 127.0.0.1 unless told otherwise.
+//
+// Manual install line (what ensureOpenSsh runs):
+//   apt-get install -y --no-install-recommends openssh-server
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const TEST_USER = "imgbtest";
+const SSHD = "/usr/sbin/sshd";
+const PASSWORD_FILE = "/var/lib/imgb-test/imgbtest.password";
+
+export interface SshdOptions {
+  /** Default: a free port. */
+  port?: number;
+  /** Default "127.0.0.1". */
+  listenAddress?: string;
+  /** Run sshd inside this network namespace (`ip netns exec NAME sshd ...`). */
+  netns?: string;
+  /** Extra sshd_config lines, e.g. ["AllowTcpForwarding no"]. */
+  config?: string[];
+  /** Reuse the keys of an earlier server (so a restart presents the same host key and accepts the same client key). */
+  keysFrom?: Sshd;
+}
+
+export interface Sshd {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Private key (OpenSSH format, no passphrase) the server accepts for `user`. */
+  clientKeyPath: string;
+  clientPublicKey: string;
+  /** "ssh-ed25519 AAAA..." — the server's host key as ssh_host_key accepts it. */
+  hostPublicKey: string;
+  /** "SHA256:..." fingerprint of the host key. */
+  hostFingerprint: string;
+  /** A fresh directory owned by `user`, removed on stop: put remote files here. */
+  remoteDir: string;
+  /** The user's home directory. */
+  home: string;
+  /** Everything sshd logged so far (LogLevel DEBUG1 on stderr). */
+  log(): string;
+  /** SIGKILL sshd and all its session processes: open connections drop at once. */
+  kill(): Promise<void>;
+  /** Start the same server again (same port, keys and config) after kill(). */
+  restart(): Promise<void>;
+  /** Stop everything and remove the temp files. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const running = new Set<Sshd>();
+let exitHookInstalled = false;
+
+export async function ensureOpenSsh(): Promise<void> {
+  if (existsSync(SSHD)) return;
+  if (process.getuid?.() !== 0) throw new Error(`${SSHD} is missing; install openssh-server (needs root)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  run(["apt-get", "update", "-qq"], env);
+  run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "openssh-server"], env);
+}
+
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
+  await ensureOpenSsh();
+  const account = ensureTestUser();
+  // sshd refuses to start without its privilege-separation directory.
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+
+  const dir = mkdtempSync(join(tmpdir(), "imgb-sshd-"));
+  chmodSync(dir, 0o755); // sshd reads authorized_keys as the test user
+  const remoteDir = join(dir, "remote");
+  mkdirSync(remoteDir);
+  chownSync(remoteDir, account.uid, account.gid);
+
+  const hostKey = join(dir, "host_ed25519");
+  const clientKey = join(dir, "client_ed25519");
+  if (opts.keysFrom) {
+    const from = opts.keysFrom;
+    writeFileSync(hostKey, readFileSync(join(from.clientKeyPath, "..", "host_ed25519")), { mode: 0o600 });
+    writeFileSync(`${hostKey}.pub`, readFileSync(join(from.clientKeyPath, "..", "host_ed25519.pub")));
+    writeFileSync(clientKey, readFileSync(from.clientKeyPath), { mode: 0o600 });
+    writeFileSync(`${clientKey}.pub`, readFileSync(`${from.clientKeyPath}.pub`));
+  } else {
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "imgb-test-host", "-f", hostKey]);
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "imgb-test-client", "-f", clientKey]);
+  }
+  const clientPublicKey = readFileSync(`${clientKey}.pub`, "utf8").trim();
+  writeFileSync(join(dir, "authorized_keys"), `${clientPublicKey}\n`, { mode: 0o644 });
+  const hostPublicKey = readFileSync(`${hostKey}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+  const fp = run(["ssh-keygen", "-l", "-E", "sha256", "-f", `${hostKey}.pub`]).split(/\s+/)[1] ?? "";
+
+  const host = opts.listenAddress ?? "127.0.0.1";
+  const port = opts.port ?? (await freePort(opts.netns ? "127.0.0.1" : host));
+  const configPath = join(dir, "sshd_config");
+  writeFileSync(
+    configPath,
+    [
+      `Port ${port}`,
+      `ListenAddress ${host}`,
+      `HostKey ${hostKey}`,
+      "PidFile none",
+      `AuthorizedKeysFile ${join(dir, "authorized_keys")} .ssh/authorized_keys`,
+      // The temp dir lives under /tmp (mode 1777), which StrictModes would reject.
+      "StrictModes no",
+      "UsePAM no",
+      "PubkeyAuthentication yes",
+      "PasswordAuthentication yes",
+      "KbdInteractiveAuthentication no",
+      "PermitRootLogin no",
+      `AllowUsers ${TEST_USER}`,
+      "AllowTcpForwarding yes",
+      "AllowAgentForwarding yes",
+      "MaxSessions 100",
+      "MaxStartups 100:30:200",
+      "LogLevel DEBUG1",
+      "Subsystem sftp internal-sftp",
+      ...(opts.config ?? []),
+      "",
+    ].join("\n"),
+  );
+
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let logText = "";
+  let stopped = false;
+
+  const launch = async (): Promise<void> => {
+    const argv = [SSHD, "-D", "-e", "-f", configPath];
+    const cmd = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
+    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
+    child = proc;
+    exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`sshd did not start within 10s:\n${logText}`)), 10_000);
+      proc.stderr!.on("data", (chunk: Buffer) => {
+        logText += chunk.toString("utf8");
+        if (logText.includes("Server listening on")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proc.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`sshd exited with ${code} before listening:\n${logText}`));
+      });
+    });
+  };
+
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
+    // Session processes first, deepest first, while sshd is alive to reap them (PID 1 here does not
+    // reap orphans); then the listener itself, and wait for it.
+    for (const pid of descendants(proc.pid).reverse()) signal(pid, "SIGKILL");
+    await waitGone(descendants(proc.pid));
+    signal(proc.pid, "SIGKILL");
+    await exited;
+  };
+
+  const server: Sshd = {
+    host,
+    port,
+    user: TEST_USER,
+    password: account.password,
+    clientKeyPath: clientKey,
+    clientPublicKey,
+    hostPublicKey,
+    hostFingerprint: fp,
+    remoteDir,
+    home: account.home,
+    log: () => logText,
+    kill,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await kill();
+      running.delete(server);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  installExitHook();
+  running.add(server);
+  try {
+    await launch();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  // Remember the pid list for the synchronous exit hook.
+  pidOf.set(server, () => child?.pid);
+  return server;
+}
+
+export async function stopAllSshd(): Promise<void> {
+  for (const s of [...running]) await s.stop();
+}
+
+const pidOf = new WeakMap<Sshd, () => number | undefined>();
+
+/** Last resort when a test process exits without stopping its servers: kill them synchronously. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const s of running) {
+      const pid = pidOf.get(s)?.();
+      if (pid === undefined) continue;
+      for (const p of descendants(pid).reverse()) signal(p, "SIGKILL");
+      signal(pid, "SIGKILL");
+    }
+  });
+}
+
+interface Account {
+  uid: number;
+  gid: number;
+  home: string;
+  password: string;
+}
+
+let cachedAccount: Account | undefined;
+
+function ensureTestUser(): Account {
+  if (cachedAccount) return cachedAccount;
+  if (process.getuid?.() !== 0) throw new Error("the sshd harness needs root (it runs sshd and owns a test account)");
+  if (spawnSync("id", ["-u", TEST_USER]).status !== 0) {
+    run(["useradd", "--create-home", "--shell", "/bin/sh", "--comment", "imgb test account", TEST_USER]);
+  }
+  mkdirSync("/var/lib/imgb-test", { recursive: true, mode: 0o700 });
+  let password = existsSync(PASSWORD_FILE) ? readFileSync(PASSWORD_FILE, "utf8").trim() : "";
+  if (!password) {
+    password = randomBytes(18).toString("base64url");
+    writeFileSync(PASSWORD_FILE, `${password}\n`, { mode: 0o600 });
+    spawnSync("chpasswd", { input: `${TEST_USER}:${password}\n` });
+  }
+  const uid = Number(run(["id", "-u", TEST_USER]).trim());
+  const gid = Number(run(["id", "-g", TEST_USER]).trim());
+  const home = run(["sh", "-c", `getent passwd ${TEST_USER} | cut -d: -f6`]).trim();
+  cachedAccount = { uid, gid, home, password };
+  return cachedAccount;
+}
+
+function run(argv: string[], env?: NodeJS.ProcessEnv): string {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: env ?? process.env });
+  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** All processes below `root`, parents before children (read from /proc). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // Field 4 (ppid) follows "pid (comm) state"; comm may contain spaces, so split after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(name));
+    children.set(ppid, list);
+  }
+  const out: number[] = [];
+  const walk = (pid: number): void => {
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+async function waitGone(pids: number[]): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const alive = pids.filter((p) => {
+      try {
+        const st = readFileSync(`/proc/${p}/stat`, "utf8");
+        return !/^\d+ \(.*\) Z/.test(st);
+      } catch {
+        return false;
+      }
+    });
+    if (alive.length === 0) return;
+    await Bun.sleep(20);
+  }
+}
