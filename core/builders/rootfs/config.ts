@@ -1,0 +1,72 @@
+// The rootfs builder's configuration: what goes into the root filesystem (mmdebstrap's suite,
+// mirror, variant, packages, or a given tarball) and which files come out of it.
+import type { ConfigSchema } from "../../plugin/schema.ts";
+import type { Diagnostic } from "../../errors/diagnostic.ts";
+import { errorDiag } from "../../errors/diagnostic.ts";
+import type { JsonObject } from "../../values/json.ts";
+import type { BuildContextValues } from "../../template/model.ts";
+import { decodeConfig, parseSize } from "../docker/config-decode.ts";
+
+export const ROOTFS_FORMATS = ["tar", "tar.gz", "tar.zst", "ext4", "qcow2", "oci"] as const;
+export type RootfsFormat = (typeof ROOTFS_FORMATS)[number];
+
+const VARIANTS = ["extract", "custom", "essential", "apt", "required", "minbase", "buildd", "important", "debootstrap", "standard"];
+
+export const rootfsSchema: ConfigSchema = {
+  fields: [
+    { name: "suite", type: "string", default: "bookworm", description: "Debian suite for mmdebstrap." },
+    { name: "mirror", type: "string", default: "", description: "Default: the mirror apt uses on the build host." },
+    { name: "variant", type: "string", default: "minbase", description: "mmdebstrap --variant." },
+    { name: "components", type: "list(string)", default: ["main"] },
+    { name: "packages", type: "list(string)", default: [], description: "Packages to include." },
+    { name: "mmdebstrap_args", type: "list(string)", default: [], description: "Extra mmdebstrap arguments (hooks, --aptopt, ...)." },
+    { name: "source_tarball", type: "string", default: "", description: "Start from this rootfs tarball instead of mmdebstrap." },
+    { name: "output_directory", type: "string", default: "", description: "Default: output-<source name>." },
+    { name: "image_name", type: "string", default: "", description: "Base name of the output files; default: the source name." },
+    { name: "formats", type: "list(string)", default: ["tar"], description: `Any of: ${ROOTFS_FORMATS.join(", ")}.` },
+    { name: "disk_size", type: "string", default: "", description: "ext4/qcow2 size (\"2G\", \"1500M\"); default: content + 30% + 256 MiB." },
+    { name: "image_ref", type: "string", default: "", description: "OCI ref name; default: localhost/<image_name>:latest." },
+    { name: "export_kernel", type: "bool", default: true, description: "Copy /boot's kernel and initrd out, when present." },
+    { name: "packer_force", type: "bool", default: false, description: "Overwrite an existing output directory (-force)." },
+  ],
+};
+
+export interface RootfsConfig {
+  suite: string;
+  mirror: string;
+  variant: string;
+  components: string[];
+  packages: string[];
+  mmdebstrap_args: string[];
+  source_tarball: string;
+  output_directory: string;
+  image_name: string;
+  formats: RootfsFormat[];
+  disk_size: string;
+  image_ref: string;
+  export_kernel: boolean;
+  packer_force: boolean;
+  /** Parsed disk_size in bytes; undefined = automatic. */
+  diskBytes?: number;
+}
+
+export function parseRootfsConfig(raw: JsonObject, build: BuildContextValues): { config?: RootfsConfig; diagnostics: Diagnostic[] } {
+  const { value: c, diagnostics } = decodeConfig<RootfsConfig>("rootfs", rootfsSchema, raw);
+  if (!c) return { diagnostics };
+  const bad = (summary: string) => diagnostics.push(errorDiag(`rootfs: ${summary}`));
+  if (!VARIANTS.includes(c.variant)) bad(`"variant" must be one of ${VARIANTS.join(", ")}`);
+  for (const f of c.formats) {
+    if (!(ROOTFS_FORMATS as readonly string[]).includes(f)) bad(`formats: "${f}" is not one of ${ROOTFS_FORMATS.join(", ")}`);
+  }
+  if (c.formats.length === 0) bad('"formats" must list at least one format');
+  if (c.disk_size) {
+    c.diskBytes = parseSize(c.disk_size);
+    if (c.diskBytes === undefined) bad(`"disk_size": "${c.disk_size}" is not a size like 2G or 1500M`);
+  }
+  if (c.image_ref && !/^[a-z0-9][a-z0-9._\/-]*(:[\w][\w.-]*)?$/.test(c.image_ref)) bad(`"image_ref": "${c.image_ref}" is not an image name`);
+  c.image_name ||= build.sourceName.replace(/[^A-Za-z0-9._-]/g, "-") || "rootfs";
+  c.output_directory ||= `output-${build.sourceName}`;
+  c.image_ref ||= `localhost/${c.image_name.toLowerCase()}:latest`;
+  if (diagnostics.length > 0) return { diagnostics };
+  return { config: c, diagnostics };
+}

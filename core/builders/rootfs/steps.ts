@@ -1,0 +1,191 @@
+// The rootfs builder's steps: output dir, work dir, create the tree (mmdebstrap or a tarball),
+// lend it the host's resolv.conf, connect (chroot), provision, give resolv.conf back, copy the
+// kernel out, write the requested formats.
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, lstat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { BuildState, Step } from "../types.ts";
+import { run } from "../../process/child.ts";
+import { lineSplitter } from "../../process/lines.ts";
+import { hostAptMirror } from "./apt-mirror.ts";
+import type { RootfsConfig } from "./config.ts";
+import { autoDiskBytes, writeExt4, writeOciArchive, writeQcow2, writeTar } from "./outputs.ts";
+
+/** What the rootfs steps share through one build. */
+export interface RootfsRun {
+  outputDir?: string;
+  createdOutputDir?: boolean;
+  workDir?: string;
+  root?: string;
+  files: string[];
+  succeeded?: boolean;
+}
+
+export function stepOutputDir(c: RootfsConfig, r: RootfsRun): Step {
+  return {
+    name: "StepOutputDir",
+    async run(state) {
+      // Relative to the working directory, as in Packer.
+      const dir = resolve(c.output_directory);
+      const existing = await readdir(dir).catch(() => undefined);
+      if (existing && existing.length > 0) {
+        if (!c.packer_force) throw new Error(`output directory ${c.output_directory} already exists; remove it or use -force`);
+        state.ui.say(`Deleting previous output directory ${c.output_directory}`);
+        await rm(dir, { recursive: true, force: true });
+      }
+      await mkdir(dir, { recursive: true });
+      r.outputDir = dir;
+      r.createdOutputDir = existing === undefined || existing.length > 0;
+    },
+    async cleanup() {
+      // A failed or cancelled build leaves no half-written output (Packer's rule).
+      if (!r.succeeded && r.createdOutputDir && r.outputDir) await rm(r.outputDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function stepWorkDir(r: RootfsRun): Step {
+  return {
+    name: "StepWorkDir",
+    async run() {
+      r.workDir = await mkdtemp(join(tmpdir(), "imgb-rootfs-"));
+      r.root = join(r.workDir, "root");
+    },
+    async cleanup() {
+      // Nothing is mounted under it: the chroot's mounts live in private namespaces.
+      if (r.workDir) await rm(r.workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function stepCreateRootfs(c: RootfsConfig, r: RootfsRun): Step {
+  return {
+    name: "StepCreateRootfs",
+    async run(state) {
+      const root = r.root!;
+      const out = lineSplitter((l) => state.ui.message(l));
+      if (c.source_tarball) {
+        state.ui.say(`Extracting ${c.source_tarball}`);
+        await mkdir(root);
+        await run(["tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf", resolve(state.templateDir, c.source_tarball), "-C", root], {
+          signal: state.signal,
+          onStderr: out.write,
+        });
+        return;
+      }
+      const mirror = c.mirror || (await hostAptMirror());
+      if (!mirror) throw new Error('no apt mirror is configured on this host (/etc/apt/sources.list*); set "mirror"');
+      state.ui.say(`Creating a ${c.variant} ${c.suite} root filesystem with mmdebstrap (mirror ${mirror})`);
+      const argv = ["mmdebstrap", "--mode=root", `--variant=${c.variant}`, `--components=${c.components.join(",")}`];
+      if (c.packages.length > 0) argv.push(`--include=${c.packages.join(",")}`);
+      argv.push(...c.mmdebstrap_args, c.suite, root, mirror);
+      await run(argv, { signal: state.signal, onStdout: out.write, onStderr: out.write, graceMs: 10_000 });
+      out.flush();
+    },
+  };
+}
+
+const RESOLV = "etc/resolv.conf";
+const RESOLV_SAVED = "etc/.imgb-resolv.conf.orig";
+
+async function exists(path: string) {
+  return (await lstat(path).catch(() => undefined)) !== undefined;
+}
+
+async function restoreResolvConf(root: string) {
+  if (!(await exists(join(root, RESOLV_SAVED)))) return;
+  await rm(join(root, RESOLV), { force: true });
+  await rename(join(root, RESOLV_SAVED), join(root, RESOLV));
+}
+
+/** Provisioners need name resolution (apt-get): lend the host's resolv.conf, keep the original aside. */
+export function stepLendResolvConf(r: RootfsRun): Step {
+  return {
+    name: "StepLendResolvConf",
+    async run() {
+      const root = r.root!;
+      if (!(await exists("/etc/resolv.conf"))) return;
+      await mkdir(join(root, "etc"), { recursive: true });
+      if (await exists(join(root, RESOLV))) await rename(join(root, RESOLV), join(root, RESOLV_SAVED));
+      else await copyFile("/dev/null", join(root, RESOLV_SAVED));
+      await copyFile("/etc/resolv.conf", join(root, RESOLV));
+    },
+    async cleanup() {
+      if (r.root) await restoreResolvConf(r.root);
+    },
+  };
+}
+
+export function stepRestoreResolvConf(r: RootfsRun): Step {
+  return {
+    name: "StepRestoreResolvConf",
+    async run() {
+      await restoreResolvConf(r.root!);
+    },
+  };
+}
+
+/** The newest /boot/vmlinuz-* and its initrd, so the qemu builder can boot the image directly. */
+export function stepExportKernel(c: RootfsConfig, r: RootfsRun): Step {
+  return {
+    name: "StepExportKernel",
+    async run(state) {
+      if (!c.export_kernel) return;
+      const boot = join(r.root!, "boot");
+      const kernels = (await readdir(boot).catch(() => [] as string[])).filter((n) => n.startsWith("vmlinuz-")).sort(versionOrder);
+      const kernel = kernels.at(-1);
+      if (!kernel) return;
+      const version = kernel.slice("vmlinuz-".length);
+      const pairs: Array<[string, string]> = [[kernel, `${c.image_name}.vmlinuz`]];
+      if (await exists(join(boot, `initrd.img-${version}`))) pairs.push([`initrd.img-${version}`, `${c.image_name}.initrd`]);
+      for (const [from, to] of pairs) {
+        await copyFile(join(boot, from), join(r.outputDir!, to));
+        r.files.push(join(r.outputDir!, to));
+      }
+      state.ui.message(`Kernel ${version} copied out`);
+    },
+  };
+}
+
+function versionOrder(a: string, b: string): number {
+  return a.localeCompare(b, undefined, { numeric: true });
+}
+
+export function stepWriteFormats(c: RootfsConfig, r: RootfsRun): Step {
+  return {
+    name: "StepWriteFormats",
+    async run(state) {
+      const root = r.root!;
+      const out = (suffix: string) => join(r.outputDir!, `${c.image_name}.${suffix}`);
+      const signal = state.signal;
+      const wanted = new Set(c.formats);
+      const say = (file: string) => state.ui.say(`Writing ${file}`);
+      for (const [format, compression] of [["tar", "none"], ["tar.gz", "gz"], ["tar.zst", "zst"]] as const) {
+        if (!wanted.has(format)) continue;
+        say(out(format));
+        await writeTar(root, out(format), compression, signal);
+        r.files.push(out(format));
+      }
+      if (wanted.has("ext4") || wanted.has("qcow2")) {
+        const bytes = c.diskBytes ?? (await autoDiskBytes(root, signal));
+        const raw = wanted.has("ext4") ? out("ext4") : join(r.workDir!, "disk.ext4");
+        say(`${raw} (${Math.round(bytes / 2 ** 20)} MiB)`);
+        await writeExt4(root, raw, bytes, signal);
+        if (wanted.has("ext4")) r.files.push(raw);
+        if (wanted.has("qcow2")) {
+          say(out("qcow2"));
+          await writeQcow2(raw, out("qcow2"), signal);
+          r.files.push(out("qcow2"));
+          if (!wanted.has("ext4")) await rm(raw, { force: true });
+        }
+      }
+      if (wanted.has("oci")) {
+        say(`${out("oci.tar")} (${c.image_ref})`);
+        await writeOciArchive(root, out("oci.tar"), c.image_ref, r.workDir!, signal);
+        r.files.push(out("oci.tar"));
+      }
+      for (const f of r.files) state.ui.message(`${f}: ${(await stat(f)).size} bytes`);
+      r.succeeded = true;
+    },
+  };
+}
