@@ -32,17 +32,18 @@ export function describeRequest(r: ApprovalRequest): string[] {
 
 export async function approveCapabilities(r: ApprovalRequest, ui: Ui, acceptAll: boolean): Promise<void> {
   for (const line of describeRequest(r)) ui.message(line);
+  if (r.added.length === 0) return; // nothing new to grant
   if (acceptAll) {
     ui.message(`capabilities of ${r.plugin} ${r.version} accepted (-accept-capabilities)`);
     return;
   }
   let answer: string;
   try {
-    answer = await ui.ask(`Grant ${r.added.length > 0 ? r.added.join(", ") : "these capabilities"} to ${r.plugin} ${r.version}? [y/N]`);
+    answer = await ui.ask(`Grant ${r.added.join(", ")} to ${r.plugin} ${r.version}? [y/N]`);
   } catch {
     throw new RegistryError(
       "capabilities",
-      `needs your approval for capabilities ${r.added.join(", ") || "(none)"}, but there is no terminal to ask on; re-run with -accept-capabilities after reviewing them`,
+      `needs your approval for capabilities ${r.added.join(", ")}, but there is no terminal to ask on; re-run with -accept-capabilities after reviewing them`,
       { plugin: `${r.plugin} ${r.version}` },
     );
   }

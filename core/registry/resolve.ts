@@ -82,7 +82,7 @@ export class Resolver {
     const added = capabilityEscalation(granted, pv.capabilities);
     const from = locked && locked.version !== version ? locked.version : undefined;
     if (from !== undefined) this.opts.ui.say(`${name}: ${from} -> ${version}`);
-    if (added.length > 0 || (locked === undefined && pv.capabilities.length > 0)) {
+    if (added.length > 0 || locked === undefined) {
       const dropped = granted.filter((c) => !pv.capabilities.includes(c));
       await approveCapabilities({ plugin: name, version, ...(from !== undefined ? { from } : {}), wanted: sortedUnique(pv.capabilities), added, dropped }, this.opts.ui, this.opts.acceptCapabilities);
     }

@@ -1,0 +1,23 @@
+// `imgb init TEMPLATE`: installs the template's required plugins and writes .imgb.lock.json.
+import { defineCommand } from "citty";
+import { initCommand } from "../core/registry/commands.ts";
+import { repeatedFlag } from "./args.ts";
+import { parseVars, templateArg, varArgs } from "./flags.ts";
+
+export default defineCommand({
+  meta: { name: "init", description: "Installs the plugins a template requires, verified, and locks them" },
+  args: {
+    template: templateArg,
+    upgrade: { type: "boolean", default: false, description: "update plugins to the newest versions the constraints allow" },
+    "accept-capabilities": { type: "boolean", default: false, description: "grant the capabilities shown without asking (CI)" },
+    ...varArgs,
+  },
+  run: ({ args, rawArgs }) =>
+    initCommand({
+      template: String(args.template),
+      vars: parseVars(rawArgs),
+      varFiles: repeatedFlag(rawArgs, "var-file"),
+      upgrade: args.upgrade === true,
+      acceptCapabilities: args["accept-capabilities"] === true,
+    }),
+});

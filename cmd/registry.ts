@@ -1,0 +1,147 @@
+// `imgb registry keygen|init|trust-publisher|sign|publish|yank|timestamp|serve`: tools for running a
+// plugin registry (static files). Each verb parses flags and calls one function in core/registry/commands.ts.
+import { defineCommand } from "citty";
+import {
+  keygenCommand,
+  registryInitCommand,
+  registryPublishCommand,
+  registryServeCommand,
+  registrySignCommand,
+  registryTimestampCommand,
+  registryYankCommand,
+  trustPublisherCommand,
+} from "../core/registry/commands.ts";
+import { UserError } from "../core/errors/diagnostic.ts";
+import { listFlag, repeatedFlag } from "./args.ts";
+
+const dirArg = { type: "positional", required: true, description: "registry folder" } as const;
+const signerArgs = {
+  "index-key": { type: "string", description: "index role private key (repeatable)" },
+  "timestamp-key": { type: "string", description: "timestamp role private key (repeatable)" },
+} as const;
+const limitArgs = {
+  memory: { type: "string", description: "memory limit in MiB (default 64)" },
+  cpu: { type: "string", description: "CPU time limit per call in ms (default 10000)" },
+} as const;
+
+function int(name: string, v: unknown): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UserError(`--${name}=${String(v)}: expected a whole number`);
+  return n;
+}
+const signerKeys = (raw: string[]) => ({ indexKeys: repeatedFlag(raw, "index-key"), timestampKeys: repeatedFlag(raw, "timestamp-key") });
+
+const keygen = defineCommand({
+  meta: { name: "keygen", description: "Writes a new Ed25519 key pair: OUT.key (private) and OUT.pub" },
+  args: { out: { type: "positional", required: true, description: "path prefix" } },
+  run: ({ args }) => keygenCommand({ out: String(args.out) }),
+});
+
+const init = defineCommand({
+  meta: { name: "init", description: "Creates a registry folder with its root, an empty index and a timestamp" },
+  args: {
+    dir: dirArg,
+    "root-key": { type: "string", description: "root private key (repeatable)" },
+    "root-threshold": { type: "string", description: "root signatures required (default 1)" },
+    ...signerArgs,
+  },
+  run: ({ args, rawArgs }) =>
+    registryInitCommand({ dir: String(args.dir), rootKeys: repeatedFlag(rawArgs, "root-key"), rootThreshold: int("root-threshold", args["root-threshold"]), ...signerKeys(rawArgs) }),
+});
+
+const trust = defineCommand({
+  meta: { name: "trust-publisher", description: "Lets a publisher key publish in namespaces" },
+  args: { dir: dirArg, key: { type: "string", required: true, description: "publisher public key" }, namespace: { type: "string", description: "namespace (repeatable, comma-separated)" }, ...signerArgs },
+  run: ({ args, rawArgs }) => trustPublisherCommand({ dir: String(args.dir), key: String(args.key), namespaces: listFlag(rawArgs, "namespace"), ...signerKeys(rawArgs) }),
+});
+
+const sign = defineCommand({
+  meta: { name: "sign", description: "Publisher side: signs a plugin module and its metadata (writes a statement file)" },
+  args: {
+    wasm: { type: "positional", required: true, description: "plugin .wasm" },
+    name: { type: "string", required: true, description: "namespace/name" },
+    version: { type: "string", required: true, description: "semantic version" },
+    capabilities: { type: "string", description: "declared capabilities, comma-separated" },
+    key: { type: "string", required: true, description: "publisher private key" },
+    out: { type: "string", description: "statement file (default: next to the .wasm)" },
+    ...limitArgs,
+  },
+  run: async ({ args, rawArgs }) => {
+    await registrySignCommand({
+      wasm: String(args.wasm),
+      name: String(args.name),
+      version: String(args.version),
+      capabilities: listFlag(rawArgs, "capabilities"),
+      memoryMiB: int("memory", args.memory),
+      cpuMs: int("cpu", args.cpu),
+      key: String(args.key),
+      ...(args.out !== undefined ? { out: String(args.out) } : {}),
+    });
+  },
+});
+
+const publish = defineCommand({
+  meta: { name: "publish", description: "Adds a signed plugin version with its vetting record; re-signs index and timestamp" },
+  args: {
+    dir: dirArg,
+    wasm: { type: "string", required: true, description: "plugin .wasm" },
+    statement: { type: "string", description: "statement from `imgb registry sign`" },
+    "publisher-key": { type: "string", description: "sign here instead (with --name, --version, --capabilities)" },
+    name: { type: "string", description: "namespace/name (with --publisher-key)" },
+    version: { type: "string", description: "semantic version (with --publisher-key)" },
+    capabilities: { type: "string", description: "comma-separated (with --publisher-key)" },
+    reviewer: { type: "string", required: true, description: "who vetted the plugin" },
+    repository: { type: "string", required: true, description: "source repository that was reviewed" },
+    commit: { type: "string", required: true, description: "commit that was reviewed" },
+    date: { type: "string", description: "review date (ISO 8601 UTC; default now)" },
+    ...limitArgs,
+    ...signerArgs,
+  },
+  run: ({ args, rawArgs }) =>
+    registryPublishCommand({
+      dir: String(args.dir),
+      wasm: String(args.wasm),
+      ...(args.statement !== undefined ? { statement: String(args.statement) } : {}),
+      ...(args["publisher-key"] !== undefined
+        ? {
+            sign: {
+              key: String(args["publisher-key"]),
+              name: String(args.name ?? ""),
+              version: String(args.version ?? ""),
+              capabilities: listFlag(rawArgs, "capabilities"),
+              memoryMiB: int("memory", args.memory),
+              cpuMs: int("cpu", args.cpu),
+            },
+          }
+        : {}),
+      reviewer: String(args.reviewer),
+      repository: String(args.repository),
+      commit: String(args.commit),
+      ...(args.date !== undefined ? { date: String(args.date) } : {}),
+      ...signerKeys(rawArgs),
+    }),
+});
+
+const yank = defineCommand({
+  meta: { name: "yank", description: "Marks a plugin version as yanked (no longer chosen by constraints)" },
+  args: { dir: dirArg, name: { type: "string", required: true, description: "namespace/name" }, version: { type: "string", required: true, description: "version" }, ...signerArgs },
+  run: ({ args, rawArgs }) => registryYankCommand({ dir: String(args.dir), name: String(args.name), version: String(args.version), ...signerKeys(rawArgs) }),
+});
+
+const timestamp = defineCommand({
+  meta: { name: "timestamp", description: "Re-signs the short-lived timestamp (run on a schedule)" },
+  args: { dir: dirArg, "timestamp-key": signerArgs["timestamp-key"], hours: { type: "string", description: "lifetime in hours (default 24)" } },
+  run: ({ args, rawArgs }) => registryTimestampCommand({ dir: String(args.dir), timestampKeys: repeatedFlag(rawArgs, "timestamp-key"), hours: int("hours", args.hours) }),
+});
+
+const serve = defineCommand({
+  meta: { name: "serve", description: "Serves a registry folder over HTTP (static files)" },
+  args: { dir: dirArg, port: { type: "string", default: "8080", description: "port" }, host: { type: "string", default: "127.0.0.1", description: "address to listen on" } },
+  run: ({ args }) => registryServeCommand({ dir: String(args.dir), port: int("port", args.port) ?? 8080, host: String(args.host) }),
+});
+
+export default defineCommand({
+  meta: { name: "registry", description: "Run a signed plugin registry: keys, metadata, publishing, serving" },
+  subCommands: { keygen, init, "trust-publisher": trust, sign, publish, yank, timestamp, serve },
+});

@@ -1,0 +1,199 @@
+// What each `imgb registry ...`, `imgb plugins ...` and `imgb init` verb does, given plain options
+// (cmd/ only parses flags). Output goes through a Ui so tests can read it.
+import { readFile } from "node:fs/promises";
+import { loadTemplate } from "../template/load.ts";
+import type { Ui } from "../ui/types.ts";
+import type { RegistryOptions } from "./config.ts";
+import { consoleUi } from "./console-ui.ts";
+import { RegistryError } from "./errors.ts";
+import { initPlugins } from "./init.ts";
+import { readPrivateKey, readPublicKey, writeKeyPair } from "./keys.ts";
+import { installPlugin, listInstalled, removePlugin, verifyInstalled } from "./manage.ts";
+import { mirrorRegistry } from "./mirror.ts";
+import { DEFAULT_LIMITS, initRegistry, parseSignedStatement, parseVetting, publishPlugin, signPlugin, trustPublisher, writeStatement, yankPlugin } from "./publish.ts";
+import { refreshTimestamp, type Signers } from "./repository.ts";
+import type { Limits } from "./schema.ts";
+import { serveRegistry } from "./serve.ts";
+
+const HOUR_MS = 3600 * 1000;
+
+async function keys(paths: string[], role: string) {
+  if (paths.length === 0) throw new RegistryError("usage", `a ${role} key is required (--${role}-key FILE.key)`);
+  return Promise.all(paths.map(readPrivateKey));
+}
+
+async function signers(o: { indexKeys: string[]; timestampKeys: string[] }): Promise<Signers> {
+  return { index: await keys(o.indexKeys, "index"), timestamp: await keys(o.timestampKeys, "timestamp") };
+}
+
+function limitsOf(o: { memoryMiB?: number; cpuMs?: number }): Limits {
+  return { memoryMiB: o.memoryMiB ?? DEFAULT_LIMITS.memoryMiB, cpuMs: o.cpuMs ?? DEFAULT_LIMITS.cpuMs };
+}
+
+export async function keygenCommand(o: { out: string }, ui: Ui = consoleUi()): Promise<void> {
+  const k = await writeKeyPair(o.out);
+  ui.say(`Ed25519 key ${k.keyid}`);
+  ui.message(`private: ${k.privatePath} (keep it secret; mode 0600)`);
+  ui.message(`public:  ${k.publicPath}`);
+}
+
+export async function registryInitCommand(
+  o: { dir: string; rootKeys: string[]; rootThreshold?: number; indexKeys: string[]; timestampKeys: string[] },
+  ui: Ui = consoleUi(),
+): Promise<void> {
+  const root = await initRegistry(o.dir, {
+    root: await keys(o.rootKeys, "root"),
+    ...(o.rootThreshold !== undefined ? { rootThreshold: o.rootThreshold } : {}),
+    index: await keys(o.indexKeys, "index"),
+    timestamp: await keys(o.timestampKeys, "timestamp"),
+  });
+  ui.say(`Registry created in ${o.dir} (root version ${root.signed.version}, expires ${root.signed.expires})`);
+  ui.message(`Clients trust it with IMGB_REGISTRY_ROOT=${o.dir}/1.root.json and IMGB_REGISTRY_URL=<where it is served>`);
+}
+
+export async function trustPublisherCommand(o: { dir: string; key: string; namespaces: string[]; indexKeys: string[]; timestampKeys: string[] }, ui: Ui = consoleUi()): Promise<void> {
+  if (o.namespaces.length === 0) throw new RegistryError("usage", "--namespace is required");
+  const index = await trustPublisher(o.dir, await readPublicKey(o.key), o.namespaces, await signers(o));
+  ui.say(`Publisher ${o.key} may publish in ${o.namespaces.join(", ")} (index version ${index.version})`);
+}
+
+export interface SignArgs {
+  wasm: string;
+  name: string;
+  version: string;
+  capabilities: string[];
+  memoryMiB?: number;
+  cpuMs?: number;
+  key: string;
+}
+
+export async function registrySignCommand(o: SignArgs & { out?: string }, ui: Ui = consoleUi()): Promise<string> {
+  const signed = signPlugin({ wasm: await readFile(o.wasm), name: o.name, version: o.version, capabilities: o.capabilities, limits: limitsOf(o) }, await readPrivateKey(o.key));
+  const out = o.out ?? `${o.wasm.replace(/\.wasm$/, "")}.statement.json`;
+  await writeStatement(out, signed);
+  ui.say(`Signed ${o.name} ${o.version} (sha256 ${signed.statement.wasm.sha256}) -> ${out}`);
+  return out;
+}
+
+export async function registryPublishCommand(
+  o: {
+    dir: string;
+    wasm: string;
+    /** A statement from `imgb registry sign`; or sign here with the publisher key and SignArgs. */
+    statement?: string;
+    sign?: Omit<SignArgs, "wasm">;
+    reviewer: string;
+    repository: string;
+    commit: string;
+    date?: string;
+    indexKeys: string[];
+    timestampKeys: string[];
+  },
+  ui: Ui = consoleUi(),
+): Promise<void> {
+  let signed;
+  if (o.statement !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(o.statement, "utf8"));
+    } catch (e) {
+      throw new RegistryError("usage", `cannot read statement ${o.statement}: ${(e as Error).message}`);
+    }
+    signed = parseSignedStatement(json, o.statement);
+  } else if (o.sign) {
+    signed = signPlugin({ wasm: await readFile(o.wasm), name: o.sign.name, version: o.sign.version, capabilities: o.sign.capabilities, limits: limitsOf(o.sign) }, await readPrivateKey(o.sign.key));
+  } else {
+    throw new RegistryError("usage", "publish needs --statement FILE (from `imgb registry sign`) or --publisher-key with --name and --version");
+  }
+  const vetting = parseVetting({ reviewer: o.reviewer, repository: o.repository, commit: o.commit, date: o.date ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z") });
+  const index = await publishPlugin(o.dir, { wasmPath: o.wasm, signed, vetting, signers: await signers(o) });
+  ui.say(`Published ${signed.statement.name} ${signed.statement.version} (index version ${index.version})`);
+}
+
+export async function registryYankCommand(o: { dir: string; name: string; version: string; indexKeys: string[]; timestampKeys: string[] }, ui: Ui = consoleUi()): Promise<void> {
+  const index = await yankPlugin(o.dir, o.name, o.version, await signers(o));
+  ui.say(`Yanked ${o.name} ${o.version} (index version ${index.version})`);
+}
+
+export async function registryTimestampCommand(o: { dir: string; timestampKeys: string[]; hours?: number }, ui: Ui = consoleUi()): Promise<void> {
+  const ts = await refreshTimestamp(o.dir, await keys(o.timestampKeys, "timestamp"), { lifetimes: { timestamp: (o.hours ?? 24) * HOUR_MS } });
+  ui.say(`Timestamp version ${ts.signed.version} expires ${ts.signed.expires}`);
+}
+
+/** Serves until SIGINT/SIGTERM. */
+export async function registryServeCommand(o: { dir: string; port: number; host?: string }, ui: Ui = consoleUi()): Promise<void> {
+  const server = await serveRegistry(o.dir, { port: o.port, ...(o.host !== undefined ? { hostname: o.host } : {}) });
+  ui.say(`Serving ${o.dir} at ${server.url} (Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  await server.stop();
+}
+
+export async function initCommand(
+  o: { template: string; vars: Array<[string, string]>; varFiles: string[]; upgrade: boolean; acceptCapabilities: boolean; registry?: RegistryOptions },
+  ui: Ui = consoleUi(),
+): Promise<void> {
+  const template = await loadTemplate(o.template, { vars: o.vars, varFiles: o.varFiles, env: process.env });
+  if (template.requiredPlugins.length === 0) {
+    ui.say("The template requires no plugins; nothing to do.");
+  }
+  const results = await initPlugins(template.requiredPlugins, template.dir, { upgrade: o.upgrade, acceptCapabilities: o.acceptCapabilities, ui, ...(o.registry ? { registry: o.registry } : {}) });
+  if (results.length > 0) ui.say(`${results.length} plugin(s) locked in ${template.dir}/.imgb.lock.json`);
+}
+
+export async function pluginsInstallCommand(
+  o: { spec: string; allowUnsigned: boolean; acceptCapabilities: boolean; upgrade: boolean; name?: string; version?: string; capabilities?: string[]; memoryMiB?: number; cpuMs?: number; templateDir?: string },
+  ui: Ui = consoleUi(),
+): Promise<void> {
+  const r = await installPlugin(o.spec, {
+    ui,
+    allowUnsigned: o.allowUnsigned,
+    acceptCapabilities: o.acceptCapabilities,
+    upgrade: o.upgrade,
+    ...(o.name !== undefined ? { name: o.name } : {}),
+    ...(o.version !== undefined ? { version: o.version } : {}),
+    ...(o.capabilities !== undefined ? { capabilities: o.capabilities } : {}),
+    ...(o.memoryMiB !== undefined || o.cpuMs !== undefined ? { limits: limitsOf(o) } : {}),
+    ...(o.templateDir !== undefined ? { templateDir: o.templateDir } : {}),
+  });
+  ui.say(`Installed ${r.name} ${r.entry.version}${r.entry.signed ? "" : " (UNSIGNED)"} -> ${r.wasmPath}`);
+}
+
+export async function pluginsInstalledCommand(o: { templateDir?: string }, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
+  const list = await listInstalled(o.templateDir !== undefined ? { templateDir: o.templateDir } : {});
+  if (list.length === 0) out("No plugins installed.\n");
+  for (const { name, entry } of list) {
+    const caps = entry.capabilities.length > 0 ? entry.capabilities.join(",") : "-";
+    out(`${name} ${entry.version} ${entry.signed ? "signed" : "UNSIGNED"} sha256:${entry.sha256.slice(0, 16)} capabilities:${caps}\n`);
+  }
+}
+
+export async function pluginsRemoveCommand(o: { name: string; templateDir?: string }, ui: Ui = consoleUi()): Promise<void> {
+  const e = await removePlugin(o.name, o.templateDir !== undefined ? { templateDir: o.templateDir } : {});
+  ui.say(`Removed ${o.name} ${e.version}`);
+}
+
+/** Returns the exit code: 1 when any module is missing or altered. */
+export async function pluginsVerifyCommand(o: { templateDir?: string }, ui: Ui = consoleUi()): Promise<number> {
+  const results = await verifyInstalled(o.templateDir !== undefined ? { templateDir: o.templateDir } : {});
+  for (const r of results) {
+    const line = `${r.name} ${r.version}${r.signed ? "" : " (UNSIGNED)"}: ${r.status}${r.detail ? ` (${r.detail})` : ""}`;
+    if (r.status === "ok") ui.message(line);
+    else ui.error(line);
+  }
+  if (results.length === 0) ui.say("No plugins to verify.");
+  return results.every((r) => r.status === "ok") ? 0 : 1;
+}
+
+export async function pluginsMirrorCommand(o: { url: string; dir: string }, ui: Ui = consoleUi()): Promise<void> {
+  const r = await mirrorRegistry(o.url, o.dir);
+  ui.say(`Mirrored ${o.url} to ${o.dir}: root version ${r.rootVersion}, index version ${r.indexVersion}, ${r.modules} module(s), ${r.bytes} bytes, all verified`);
+}
+
