@@ -50,6 +50,8 @@ export interface PostProcessContext {
   build: BuildContextValues;
   templateDir: string;
   signal: AbortSignal;
+  /** Folder the post-processor may write into (artifact_write); default: the working directory. */
+  outputDir?: string;
 }
 
 export interface PostProcessResult {

@@ -1,0 +1,192 @@
+// The `local` communicator: the "machine" is the imgb host itself (shell-local, and builders whose
+// target is a local folder). Commands run in their own process group so that a timeout or an abort
+// kills the whole tree (Packer kills only the /bin/sh wrapper and leaves the script's children running).
+// `runLocalProcess` is also what the plugin host's `local_exec` uses: one spawn helper for both.
+import { chmod, copyFile, mkdir, readdir, stat } from "node:fs/promises";
+import { basename, join, relative } from "node:path";
+import { CommunicatorError, type Communicator, type CommandResult, type DownloadTarget, type UploadOptions, type UploadSource } from "./types.ts";
+
+export interface LocalProcessOptions {
+  /** Variables added to (or replacing) imgb's own environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+  stdin?: Uint8Array;
+  onStdout?: (chunk: Uint8Array) => void;
+  onStderr?: (chunk: Uint8Array) => void;
+  /** Time between SIGTERM and SIGKILL for the group on abort (default 2000 ms). */
+  killGraceMs?: number;
+}
+
+const TARGET = "local";
+
+/** Kills a process group, ignoring "no such process" (it may have exited already). */
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // The group is gone.
+  }
+}
+
+async function pump(stream: ReadableStream<Uint8Array> | null | undefined, sink?: (c: Uint8Array) => void): Promise<void> {
+  if (!stream) return;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    if (sink && value) sink(value);
+  }
+}
+
+/**
+ * Runs argv in a new process group and waits for it. On abort the group gets SIGTERM, then SIGKILL
+ * after the grace period, and the result is "disconnected" with the abort reason.
+ */
+export async function runLocalProcess(argv: string[], opts: LocalProcessOptions, signal: AbortSignal): Promise<CommandResult> {
+  if (argv.length === 0) throw new CommunicatorError("no command to run", TARGET);
+  if (signal.aborted) return { kind: "disconnected", reason: abortReason(signal) };
+  let proc: ReturnType<typeof Bun.spawn>;
+  try {
+    proc = Bun.spawn(argv, {
+      cwd: opts.cwd,
+      env: { ...process.env, ...(opts.env ?? {}) },
+      stdin: opts.stdin ? "pipe" : "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      // setsid(): the command leads its own process group, so -pid reaches all its children.
+      detached: true,
+    });
+  } catch (e) {
+    throw new CommunicatorError(`cannot start ${JSON.stringify(argv[0])}: ${(e as Error).message}`, TARGET);
+  }
+  const pid = proc.pid;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    killGroup(pid, "SIGTERM");
+    killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), opts.killGraceMs ?? 2000);
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    if (opts.stdin && proc.stdin && typeof proc.stdin !== "number") {
+      const sink = proc.stdin as import("bun").FileSink;
+      sink.write(opts.stdin);
+      await sink.end();
+    }
+    const out = pump(proc.stdout as ReadableStream<Uint8Array>, opts.onStdout);
+    const err = pump(proc.stderr as ReadableStream<Uint8Array>, opts.onStderr);
+    const code = await proc.exited;
+    await Promise.all([out, err]);
+    if (signal.aborted) {
+      // Make sure nothing of the group survives an abort, even after the leader exited.
+      killGroup(pid, "SIGKILL");
+      return { kind: "disconnected", reason: abortReason(signal) };
+    }
+    return { kind: "exited", exitStatus: code ?? (proc.signalCode ? 128 : -1) };
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    if (killTimer) clearTimeout(killTimer);
+  }
+}
+
+function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (r instanceof Error) return r.message;
+  return typeof r === "string" ? r : "cancelled";
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = "";
+  for (const ch of glob) {
+    if (ch === "*") re += "[^/]*";
+    else if (ch === "?") re += "[^/]";
+    else re += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function excluded(relPath: string, patterns: RegExp[]): boolean {
+  const name = basename(relPath);
+  return patterns.some((p) => p.test(relPath) || p.test(name));
+}
+
+/** Copies a folder tree; modes are kept. */
+async function copyTree(src: string, dest: string, patterns: RegExp[], root: string, signal: AbortSignal): Promise<void> {
+  const st = await stat(src);
+  await mkdir(dest, { recursive: true });
+  await chmod(dest, st.mode & 0o7777);
+  for (const entry of await readdir(src, { withFileTypes: true })) {
+    if (signal.aborted) throw new CommunicatorError("copy cancelled", TARGET);
+    const from = join(src, entry.name);
+    const rel = relative(root, from);
+    if (excluded(rel, patterns)) continue;
+    const to = join(dest, entry.name);
+    if (entry.isDirectory()) await copyTree(from, to, patterns, root, signal);
+    else await copyFileKeepingMode(from, to);
+  }
+}
+
+async function copyFileKeepingMode(from: string, to: string, mode?: number): Promise<void> {
+  await copyFile(from, to);
+  await chmod(to, mode ?? (await stat(from)).mode & 0o7777);
+}
+
+/** rsync/Packer rule: "src/" copies the contents into dest, "src" copies the folder itself into dest. */
+async function copyDirPackerStyle(src: string, dest: string, exclude: string[], signal: AbortSignal): Promise<void> {
+  const patterns = exclude.map(globToRegExp);
+  if (src.endsWith("/")) await copyTree(src, dest, patterns, src, signal);
+  else await copyTree(src, join(dest, basename(src)), patterns, src, signal);
+}
+
+export function localCommunicator(): Communicator {
+  return {
+    type: "local",
+    async start(cmd, signal) {
+      const opts: LocalProcessOptions = {};
+      if (cmd.stdin) opts.stdin = cmd.stdin;
+      if (cmd.onStdout) opts.onStdout = cmd.onStdout;
+      if (cmd.onStderr) opts.onStderr = cmd.onStderr;
+      return runLocalProcess(["/bin/sh", "-c", cmd.command], opts, signal);
+    },
+    async upload(dest: string, src: UploadSource, opts: UploadOptions, signal: AbortSignal) {
+      if (signal.aborted) throw new CommunicatorError("upload cancelled", TARGET);
+      try {
+        if (src.kind === "file") {
+          // Bun.write streams file-to-file (copy_file_range/sendfile) without buffering the whole file.
+          await copyFileKeepingMode(src.path, dest, opts.mode);
+        } else {
+          await Bun.write(dest, src.data);
+          await chmod(dest, opts.mode ?? 0o644);
+        }
+      } catch (e) {
+        throw new CommunicatorError(`upload to ${dest}: ${(e as Error).message}`, TARGET);
+      }
+    },
+    async uploadDir(dest, srcDir, exclude, signal) {
+      try {
+        await copyDirPackerStyle(srcDir, dest, exclude, signal);
+      } catch (e) {
+        if (e instanceof CommunicatorError) throw e;
+        throw new CommunicatorError(`upload of ${srcDir}: ${(e as Error).message}`, TARGET);
+      }
+    },
+    async download(src: string, target: DownloadTarget, signal: AbortSignal) {
+      if (signal.aborted) throw new CommunicatorError("download cancelled", TARGET);
+      try {
+        if (target.kind === "bytes") return new Uint8Array(await Bun.file(src).arrayBuffer());
+        await copyFileKeepingMode(src, target.path);
+        return null;
+      } catch (e) {
+        throw new CommunicatorError(`download of ${src}: ${(e as Error).message}`, TARGET);
+      }
+    },
+    async downloadDir(src, destDir, exclude, signal) {
+      try {
+        await copyDirPackerStyle(src, destDir, exclude, signal);
+      } catch (e) {
+        if (e instanceof CommunicatorError) throw e;
+        throw new CommunicatorError(`download of ${src}: ${(e as Error).message}`, TARGET);
+      }
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,88 @@
+// What one export call of a plugin may reach through host functions. Built by the instance for each
+// call from the engine's context and the plugin's grants, and nothing else.
+import type { Communicator } from "../../communicator/types.ts";
+import type { BuildContextValues } from "../../template/model.ts";
+import type { Ui } from "../../ui/types.ts";
+import type { PluginLimits } from "../limits.ts";
+import type { TempFiles } from "./temp-files.ts";
+
+/** describe and prepare/configure are pure; run is provision or post_process. */
+export type CallPhase = "describe" | "prepare" | "run";
+
+export interface HostCallContext {
+  plugin: string;
+  phase: CallPhase;
+  /** Declared by the plugin AND granted. */
+  granted: ReadonlySet<string>;
+  limits: PluginLimits;
+  signal: AbortSignal;
+  ui?: Ui;
+  communicator?: Communicator;
+  build?: BuildContextValues;
+  templateDir?: string;
+  temp?: TempFiles;
+  /** Post-processors: files of the input artifact (readable) and the folder outputs go to (writable). */
+  artifactFiles?: string[];
+  outputDir?: string;
+  ui_bucket: TokenBucket;
+  /** First refusal or limit hit of this call: the call fails with it whatever the plugin does next. */
+  refusal: string | null;
+  /** Last error reply sent, to explain a trap that follows it. */
+  lastError: string | null;
+  progress: Map<number, { update(done: number): void; finish(): void }>;
+}
+
+/** Refill-per-second rate limit on UI messages. */
+export class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+  constructor(
+    private readonly burst: number,
+    private readonly perSecond: number,
+  ) {
+    this.tokens = burst;
+  }
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** Capability each host function needs; null = always available (subject to the phase). */
+export const CAPABILITY_OF: Record<string, string | null> = {
+  ui_say: null,
+  ui_message: null,
+  ui_error: null,
+  ui_progress: null,
+  template_render: null,
+  ui_ask: "ui_ask",
+  comm_start: "communicator",
+  comm_upload: "communicator",
+  comm_upload_dir: "communicator",
+  comm_download: "communicator",
+  comm_download_dir: "communicator",
+  local_exec: "local_exec",
+  local_file_read: "local_file_read",
+  local_file_write: "local_file_write",
+  temp_file: "temp_file",
+  artifact_read: "artifact_read",
+  artifact_write: "artifact_write",
+};
+
+export const KNOWN_CAPABILITIES = [
+  "communicator",
+  "local_exec",
+  "local_file_read",
+  "local_file_write",
+  "temp_file",
+  "artifact_read",
+  "artifact_write",
+  "ui_ask",
+] as const;
+
+/** Host functions a pure phase (describe, prepare/configure) may call. */
+export const PURE_FUNCTIONS = new Set(["template_render", "ui_say", "ui_message", "ui_error"]);

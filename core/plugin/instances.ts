@@ -1,0 +1,155 @@
+// Provisioner and PostProcessor (core/plugin/types.ts) on top of a plugin runtime: the engine calls
+// prepare/provision or configure/post_process; the config is checked against the declared schema
+// before the plugin sees it, and everything the plugin answers is validated here.
+import { rm } from "node:fs/promises";
+import { errorDiag, type Diagnostic } from "../errors/diagnostic.ts";
+import type { JsonObject, JsonValue } from "../values/json.ts";
+import type { Artifact } from "../build/artifact.ts";
+import type { BuildContextValues } from "../template/model.ts";
+import { PostProcessOutputSchema, PrepareOutputSchema, parseOutput, type ArtifactJson } from "./abi.ts";
+import { checkConfigs } from "./config-check.ts";
+import { pluginFailure, type PluginRuntime } from "./runtime.ts";
+import type {
+  PluginDescription,
+  PostProcessContext,
+  PostProcessResult,
+  PostProcessor,
+  PrepareResult,
+  ProvisionContext,
+  Provisioner,
+} from "./types.ts";
+
+/** Go's runtime.GOOS for the imgb host (shell-local's only_on). */
+export function hostOs(): string {
+  return process.platform === "win32" ? "windows" : process.platform;
+}
+
+export function buildJson(b: BuildContextValues): JsonObject {
+  return {
+    name: b.buildName,
+    source_name: b.sourceName,
+    builder_type: b.builderType,
+    generated: b.generated,
+    placeholders: b.placeholders,
+  };
+}
+
+function artifactJson(a: Artifact): ArtifactJson {
+  return { builder_id: a.builderId, id: a.id, files: a.files, string: a.string, state: a.state };
+}
+
+const NEVER = new AbortController().signal;
+
+/** Shared prepare/configure: schema check, then the plugin's own validation. */
+async function prepareWith(runtime: PluginRuntime, description: PluginDescription, fn: string, configs: JsonObject[]): Promise<PrepareResult> {
+  const plugin = description.name;
+  const checked = checkConfigs(plugin, description.schema, configs);
+  if (checked.diagnostics.some((d) => d.severity === "error")) return { config: {}, diagnostics: checked.diagnostics };
+  const out = await runtime.call(fn, { configs: checked.configs }, "prepare", {}, NEVER);
+  const parsed = parseOutput(PrepareOutputSchema, fn, out);
+  if (!parsed.ok) throw pluginFailure(plugin, parsed.message);
+  const where = `plugin ${plugin}`;
+  const diagnostics: Diagnostic[] = [...checked.diagnostics];
+  for (const w of parsed.value.warnings) diagnostics.push({ severity: "warning", summary: w, detail: where });
+  if ("errors" in parsed.value) {
+    for (const e of parsed.value.errors) diagnostics.push(errorDiag(e, undefined, where));
+    return { config: {}, diagnostics };
+  }
+  return { config: parsed.value.config, diagnostics };
+}
+
+export class WasmProvisioner implements Provisioner {
+  private prepared: JsonObject | null = null;
+
+  constructor(
+    readonly description: PluginDescription,
+    private readonly runtime: PluginRuntime,
+  ) {}
+
+  get pids(): number[] {
+    return this.runtime.pids;
+  }
+
+  async prepare(configs: JsonObject[]): Promise<PrepareResult> {
+    const r = await prepareWith(this.runtime, this.description, "prepare", configs);
+    this.prepared = r.diagnostics.some((d) => d.severity === "error") ? null : r.config;
+    return r;
+  }
+
+  async provision(ctx: ProvisionContext): Promise<void> {
+    if (!this.prepared) throw pluginFailure(this.description.name, "provision called before a successful prepare");
+    const input: JsonValue = { config: this.prepared, build: buildJson(ctx.build), template_dir: ctx.templateDir, host_os: hostOs() };
+    await this.runtime.call(
+      "provision",
+      input,
+      "run",
+      { ui: ctx.ui, communicator: ctx.communicator, build: ctx.build, templateDir: ctx.templateDir },
+      ctx.signal,
+    );
+  }
+
+  close(): Promise<void> {
+    return this.runtime.close();
+  }
+}
+
+export class WasmPostProcessor implements PostProcessor {
+  private prepared: JsonObject | null = null;
+
+  constructor(
+    readonly description: PluginDescription,
+    private readonly runtime: PluginRuntime,
+  ) {}
+
+  get pids(): number[] {
+    return this.runtime.pids;
+  }
+
+  async configure(configs: JsonObject[]): Promise<PrepareResult> {
+    const r = await prepareWith(this.runtime, this.description, "configure", configs);
+    this.prepared = r.diagnostics.some((d) => d.severity === "error") ? null : r.config;
+    return r;
+  }
+
+  async postProcess(ctx: PostProcessContext, input: Artifact): Promise<PostProcessResult> {
+    const plugin = this.description.name;
+    if (!this.prepared) throw pluginFailure(plugin, "post_process called before a successful configure");
+    const outputDir = ctx.outputDir ?? process.cwd();
+    const payload: JsonValue = {
+      config: this.prepared,
+      build: buildJson(ctx.build),
+      template_dir: ctx.templateDir,
+      host_os: hostOs(),
+      output_dir: outputDir,
+      artifact: artifactJson(input),
+    };
+    const out = await this.runtime.call(
+      "post_process",
+      payload,
+      "run",
+      { ui: ctx.ui, build: ctx.build, templateDir: ctx.templateDir, artifactFiles: input.files, outputDir },
+      ctx.signal,
+    );
+    const parsed = parseOutput(PostProcessOutputSchema, "post_process", out);
+    if (!parsed.ok) throw pluginFailure(plugin, parsed.message);
+    const a = parsed.value.artifact;
+    const same = a.builder_id === input.builderId && a.id === input.id && a.files.length === input.files.length && a.files.every((f, i) => f === input.files[i]);
+    const artifact: Artifact = same
+      ? input
+      : {
+          builderId: a.builder_id,
+          id: a.id,
+          files: a.files,
+          string: a.string,
+          state: a.state as Record<string, JsonValue>,
+          destroy: async () => {
+            await Promise.all(a.files.map((f) => rm(f, { force: true })));
+          },
+        };
+    return { artifact, keep: parsed.value.keep, forceOverride: parsed.value.force_override };
+  }
+
+  close(): Promise<void> {
+    return this.runtime.close();
+  }
+}

@@ -1,0 +1,30 @@
+// Per-plugin-instance limits (docs/plugin-abi.md §6).
+
+export interface PluginLimits {
+  /** Linear memory of the module and Extism's host-side buffers, each. */
+  memoryBytes: number;
+  /** CPU time spent executing plugin code per export call (host-call waits excluded). */
+  cpuMsPerCall: number;
+  /** Largest host-call request or reply and largest export output. */
+  messageBytes: number;
+  /** UI messages (say/message/error/progress) a plugin may send at once, and per second after that. */
+  uiBurst: number;
+  uiPerSecond: number;
+  /** After an abort, how long the plugin may take to finish on its own before it is killed. */
+  abortGraceMs: number;
+}
+
+export const DEFAULT_LIMITS: PluginLimits = {
+  memoryBytes: 64 * 2 ** 20,
+  cpuMsPerCall: 10_000,
+  messageBytes: 16 * 2 ** 20,
+  uiBurst: 2000,
+  uiPerSecond: 500,
+  abortGraceMs: 1000,
+};
+
+export const WASM_PAGE = 65536;
+
+export function withLimits(overrides: Partial<PluginLimits> | undefined): PluginLimits {
+  return { ...DEFAULT_LIMITS, ...(overrides ?? {}) };
+}

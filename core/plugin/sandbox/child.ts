@@ -1,0 +1,147 @@
+// The sandbox child: `imgb __plugin-sandbox`. Loads one plugin module and runs its exports on request
+// from the parent over Bun IPC. It owns nothing: every host function call is forwarded to the parent,
+// which holds the grants, the UI and the communicator. The parent kills this process at the CPU
+// limit or on abort; this process exits by itself when the IPC channel closes (parent gone).
+import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
+import { HOST_FUNCTIONS, type ChildMessage, type ParentMessage } from "./protocol.ts";
+import { ModuleRefused, capModuleMemory, checkImports } from "./module-check.ts";
+
+const PAGE = 65536;
+
+let plugin: Plugin | null = null;
+let memoryLimitBytes = 64 * 2 ** 20;
+let messageLimit = 16 * 2 ** 20;
+let nextHostId = 1;
+const pendingHost = new Map<number, (payload: string) => void>();
+
+function send(msg: ChildMessage): void {
+  process.send?.(msg);
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** A host function that forwards its JSON request to the parent and returns the parent's reply. */
+function forwarder(fn: string) {
+  // Must be a real `async function`: Extism detects async host functions by constructor (JSPI).
+  return async function (ctx: CallContext, ptr: bigint): Promise<bigint> {
+    const input = ctx.read(ptr);
+    const bytes = input ? input.bytes() : new Uint8Array(0);
+    let payload: string;
+    if (bytes.length > messageLimit) {
+      // Tell the parent so the refusal is recorded and named, without shipping the bytes.
+      payload = JSON.stringify({ __oversized: bytes.length });
+    } else {
+      payload = new TextDecoder().decode(bytes);
+    }
+    const id = nextHostId++;
+    const reply = await new Promise<string>((resolve) => {
+      pendingHost.set(id, resolve);
+      send({ t: "host", id, fn, payload });
+    });
+    return ctx.store(reply);
+  };
+}
+
+async function load(msg: Extract<ParentMessage, { t: "load" }>): Promise<void> {
+  memoryLimitBytes = msg.memoryMaxPages * PAGE;
+  messageLimit = msg.messageLimit;
+  try {
+    const raw = Uint8Array.from(Buffer.from(msg.wasmBase64, "base64"));
+    const capped = capModuleMemory(raw, msg.memoryMaxPages);
+    const module = new WebAssembly.Module(capped);
+    const imports = checkImports(module);
+    const functions: Record<string, (ctx: CallContext, ptr: bigint) => Promise<bigint>> = {};
+    for (const fn of HOST_FUNCTIONS) functions[fn] = forwarder(fn);
+    plugin = await createPlugin(
+      { wasm: [{ module }] },
+      {
+        useWasi: false,
+        runInWorker: false,
+        functions: { "extism:host/user": functions },
+        memory: { maxPages: msg.memoryMaxPages, maxVarBytes: 1 << 20 },
+        logLevel: "silent",
+      },
+    );
+    send({ t: "loaded", imports });
+  } catch (e) {
+    const message = e instanceof ModuleRefused ? e.message : `cannot load the module: ${errorText(e)}`;
+    send({ t: "load_error", message });
+  }
+}
+
+const PLUGIN_ERROR_PREFIX = "Plugin-originated error: ";
+
+async function memoryInUse(): Promise<number> {
+  try {
+    const inst = await plugin!.getInstance();
+    const mem = inst.exports.memory;
+    return mem instanceof WebAssembly.Memory ? mem.buffer.byteLength : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function call(msg: Extract<ParentMessage, { t: "call" }>): Promise<void> {
+  if (!plugin) {
+    send({ t: "result", id: msg.id, ok: false, kind: "limit", error: "the module is not loaded" });
+    return;
+  }
+  try {
+    const out = await plugin.call(msg.fn, msg.input);
+    const bytes = out ? out.bytes() : new Uint8Array(0);
+    if (bytes.length > messageLimit) {
+      send({ t: "result", id: msg.id, ok: false, kind: "limit", error: `output of ${msg.fn} is ${bytes.length} bytes, over the limit of ${messageLimit}` });
+      return;
+    }
+    send({ t: "result", id: msg.id, ok: true, output: new TextDecoder().decode(bytes) });
+  } catch (e) {
+    const text = errorText(e);
+    if (text.startsWith(PLUGIN_ERROR_PREFIX)) {
+      send({ t: "result", id: msg.id, ok: false, kind: "plugin", error: text.slice(PLUGIN_ERROR_PREFIX.length) });
+      return;
+    }
+    // A module that ran into its memory cap traps (AssemblyScript's allocator hits `unreachable`).
+    const used = await memoryInUse();
+    if (used > 0 && used + 4 * PAGE >= memoryLimitBytes) {
+      send({ t: "result", id: msg.id, ok: false, kind: "limit", error: `out of memory (limit ${memoryLimitBytes / 2 ** 20} MiB)` });
+      return;
+    }
+    send({ t: "result", id: msg.id, ok: false, kind: "trap", error: text });
+  }
+}
+
+/** Exits when the parent is gone: IPC disconnect, or re-parenting if the event never comes. */
+function watchParent(): void {
+  process.on("disconnect", () => process.exit(0));
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) process.exit(0);
+  }, 500);
+  timer.unref();
+}
+
+export async function runSandboxChild(_args: string[]): Promise<void> {
+  if (!process.send) {
+    process.stderr.write("imgb: __plugin-sandbox is internal and runs only under the imgb plugin host\n");
+    process.exit(2);
+  }
+  watchParent();
+  // Calls are serialised by the parent; host replies may arrive while a call is suspended.
+  process.on("message", (raw: unknown) => {
+    const msg = raw as ParentMessage;
+    if (msg.t === "reply") {
+      const resolve = pendingHost.get(msg.id);
+      pendingHost.delete(msg.id);
+      resolve?.(msg.payload);
+    } else if (msg.t === "load") {
+      void load(msg);
+    } else if (msg.t === "call") {
+      void call(msg);
+    }
+  });
+  // Keep the process alive while the channel is open.
+  await new Promise<never>(() => {});
+}

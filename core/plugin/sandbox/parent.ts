@@ -1,0 +1,227 @@
+// The parent side of a sandbox: one child process per plugin instance, running one module.
+// Plugin CPU time is accounted from the IPC message flow: the plugin is "running" from the moment a
+// call (or a host-call reply) is sent until the next host-call request or the result arrives. Time
+// the parent spends serving host calls is not charged. At the limit the child gets SIGKILL.
+import * as v from "valibot";
+import { PluginError } from "../types.ts";
+import { WASM_PAGE, type PluginLimits } from "../limits.ts";
+import { sandboxCommand } from "./command.ts";
+import { ChildMessageSchema, type ChildMessage, type ParentMessage } from "./protocol.ts";
+
+/** Serves one host-function call of the plugin; returns the JSON reply. Never throws. */
+export type HostCallHandler = (fn: string, payload: string) => Promise<string>;
+
+/** How a call ended with an error, for the instance to word the message. */
+export class SandboxCallError extends PluginError {
+  constructor(
+    plugin: string,
+    /** The message without the plugin's name. */
+    readonly detail: string,
+    readonly kind: "plugin" | "trap" | "limit" | "killed" | "crashed",
+  ) {
+    super(plugin, detail);
+    this.name = "SandboxCallError";
+  }
+}
+
+interface Operation {
+  id: number;
+  resolve: (output: string) => void;
+  reject: (e: Error) => void;
+  handler: HostCallHandler | null;
+  usedMs: number;
+  sliceStart: number | null;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+const STDERR_TAIL = 4096;
+
+export class SandboxProcess {
+  private op: Operation | null = null;
+  private nextId = 1;
+  private dead = false;
+  private deathReason: Error | null = null;
+  private stderrTail = "";
+  private readonly proc: ReturnType<typeof Bun.spawn>;
+  /** Resolves when the child has been reaped. */
+  readonly exited: Promise<number | null>;
+  /** Imports of the loaded module ("module.name"). */
+  imports: string[] = [];
+
+  private constructor(
+    readonly plugin: string,
+    private readonly limits: PluginLimits,
+  ) {
+    this.proc = Bun.spawn(sandboxCommand(), {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+      serialization: "json",
+      ipc: (message) => this.onMessage(message),
+    });
+    void this.collectStderr();
+    this.exited = this.proc.exited.then((code) => {
+      this.onExit(code);
+      return code;
+    });
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  /** Spawns a sandbox and loads the module into it (the load counts against the CPU limit). */
+  static async start(plugin: string, wasm: Uint8Array, limits: PluginLimits): Promise<SandboxProcess> {
+    const sb = new SandboxProcess(plugin, limits);
+    try {
+      await sb.run(
+        () => ({
+          t: "load",
+          plugin,
+          wasmBase64: Buffer.from(wasm).toString("base64"),
+          memoryMaxPages: Math.floor(limits.memoryBytes / WASM_PAGE),
+          messageLimit: limits.messageBytes,
+        }),
+        null,
+      );
+    } catch (e) {
+      sb.kill();
+      await sb.exited;
+      throw e;
+    }
+    return sb;
+  }
+
+  /** Calls an export; host calls made meanwhile go to `handler`. One call at a time per sandbox. */
+  call(fn: string, input: string, handler: HostCallHandler): Promise<string> {
+    return this.run((id) => ({ t: "call", id, fn, input }), handler);
+  }
+
+  private run(make: (id: number) => ParentMessage, handler: HostCallHandler | null): Promise<string> {
+    if (this.dead) return Promise.reject(this.deathReason ?? new SandboxCallError(this.plugin, "the sandbox process is gone", "crashed"));
+    if (this.op) return Promise.reject(new SandboxCallError(this.plugin, "a call is already running in this sandbox", "crashed"));
+    return new Promise<string>((resolve, reject) => {
+      const id = this.nextId++;
+      this.op = { id, resolve, reject, handler, usedMs: 0, sliceStart: null, timer: null };
+      this.send(make(id));
+      this.startSlice();
+    });
+  }
+
+  private send(msg: ParentMessage): void {
+    try {
+      this.proc.send(msg);
+    } catch (e) {
+      this.kill(new SandboxCallError(this.plugin, `the sandbox process is gone: ${(e as Error).message}`, "crashed"));
+    }
+  }
+
+  private startSlice(): void {
+    const op = this.op;
+    if (!op || this.dead) return;
+    op.sliceStart = performance.now();
+    const remaining = Math.max(0, this.limits.cpuMsPerCall - op.usedMs);
+    op.timer = setTimeout(() => {
+      this.kill(new SandboxCallError(this.plugin, `exceeded its CPU time limit of ${this.limits.cpuMsPerCall} ms`, "limit"));
+    }, remaining);
+  }
+
+  private endSlice(): void {
+    const op = this.op;
+    if (!op || op.sliceStart === null) return;
+    op.usedMs += performance.now() - op.sliceStart;
+    op.sliceStart = null;
+    if (op.timer) clearTimeout(op.timer);
+    op.timer = null;
+  }
+
+  private onMessage(raw: unknown): void {
+    const parsed = v.safeParse(ChildMessageSchema, raw);
+    if (!parsed.success) {
+      this.kill(new SandboxCallError(this.plugin, "the sandbox sent a malformed message", "crashed"));
+      return;
+    }
+    const msg: ChildMessage = parsed.output;
+    const op = this.op;
+    if (!op) return;
+    switch (msg.t) {
+      case "loaded":
+        this.endSlice();
+        this.imports = msg.imports;
+        this.finish(op, null, "");
+        return;
+      case "load_error":
+        this.endSlice();
+        this.finish(op, new SandboxCallError(this.plugin, msg.message, "limit"), "");
+        return;
+      case "host":
+        this.endSlice();
+        void this.serveHostCall(op, msg.id, msg.fn, msg.payload);
+        return;
+      case "result":
+        if (msg.id !== op.id) return;
+        this.endSlice();
+        if (msg.ok) this.finish(op, null, msg.output);
+        else this.finish(op, new SandboxCallError(this.plugin, msg.error, msg.kind), "");
+        return;
+    }
+  }
+
+  private async serveHostCall(op: Operation, id: number, fn: string, payload: string): Promise<void> {
+    const reply = op.handler ? await op.handler(fn, payload) : JSON.stringify({ error: `host function ${fn} is not available while loading` });
+    if (this.dead || this.op !== op) return;
+    this.send({ t: "reply", id, payload: reply });
+    this.startSlice();
+  }
+
+  private finish(op: Operation, err: Error | null, output: string): void {
+    if (this.op !== op) return;
+    this.op = null;
+    if (op.timer) clearTimeout(op.timer);
+    if (err) op.reject(err);
+    else op.resolve(output);
+  }
+
+  /** SIGKILL the child; a running call is rejected with `reason`. */
+  kill(reason?: Error): void {
+    if (!this.dead) {
+      this.dead = true;
+      this.deathReason = reason ?? new SandboxCallError(this.plugin, "the sandbox was closed", "killed");
+      try {
+        this.proc.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    const op = this.op;
+    if (op) this.finish(op, this.deathReason ?? reason ?? new Error("killed"), "");
+  }
+
+  private onExit(code: number | null): void {
+    if (!this.dead) {
+      this.dead = true;
+      const sig = this.proc.signalCode ? `signal ${this.proc.signalCode}` : `exit status ${code}`;
+      const tail = this.stderrTail.trim();
+      this.deathReason = new SandboxCallError(
+        this.plugin,
+        `the sandbox process ended unexpectedly (${sig})${tail ? `: ${tail.split("\n").slice(-3).join(" | ")}` : ""}`,
+        "crashed",
+      );
+    }
+    const op = this.op;
+    if (op) this.finish(op, this.deathReason!, "");
+  }
+
+  private async collectStderr(): Promise<void> {
+    const stream = this.proc.stderr;
+    if (!stream || typeof stream === "number") return;
+    const decoder = new TextDecoder();
+    for await (const chunk of stream as ReadableStream<Uint8Array>) {
+      this.stderrTail = (this.stderrTail + decoder.decode(chunk, { stream: true })).slice(-STDERR_TAIL);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// Messages between the plugin host (parent) and the sandbox child, sent as JSON over Bun IPC.
+// The child is the same trusted binary, but it runs untrusted wasm, so the parent still validates
+// everything it receives from it.
+import * as v from "valibot";
+
+export interface LoadMessage {
+  t: "load";
+  plugin: string;
+  wasmBase64: string;
+  /** Cap for the module's linear memory, in 64 KiB pages. */
+  memoryMaxPages: number;
+  /** Largest export output or host-call request, in bytes. */
+  messageLimit: number;
+}
+
+export interface CallMessage {
+  t: "call";
+  id: number;
+  fn: string;
+  input: string;
+}
+
+export interface HostReplyMessage {
+  t: "reply";
+  id: number;
+  payload: string;
+}
+
+export type ParentMessage = LoadMessage | CallMessage | HostReplyMessage;
+
+export const ChildMessageSchema = v.variant("t", [
+  v.object({ t: v.literal("loaded"), imports: v.array(v.string()) }),
+  v.object({ t: v.literal("load_error"), message: v.string() }),
+  v.object({ t: v.literal("host"), id: v.number(), fn: v.string(), payload: v.string() }),
+  v.object({ t: v.literal("result"), id: v.number(), ok: v.literal(true), output: v.string() }),
+  v.object({
+    t: v.literal("result"),
+    id: v.number(),
+    ok: v.literal(false),
+    /** plugin: error_set; trap: the module trapped; limit: a sandbox limit was hit in the child. */
+    kind: v.picklist(["plugin", "trap", "limit"]),
+    error: v.string(),
+  }),
+]);
+export type ChildMessage = v.InferOutput<typeof ChildMessageSchema>;
+
+/** The host functions of ABI imgb-plugin/1 (namespace extism:host/user). */
+export const HOST_FUNCTIONS = [
+  "ui_say",
+  "ui_message",
+  "ui_error",
+  "ui_ask",
+  "ui_progress",
+  "template_render",
+  "comm_start",
+  "comm_upload",
+  "comm_upload_dir",
+  "comm_download",
+  "comm_download_dir",
+  "local_exec",
+  "local_file_read",
+  "local_file_write",
+  "temp_file",
+  "artifact_read",
+  "artifact_write",
+] as const;
+export type HostFunctionName = (typeof HOST_FUNCTIONS)[number];
+
+export function isHostFunction(name: string): name is HostFunctionName {
+  return (HOST_FUNCTIONS as readonly string[]).includes(name);
+}

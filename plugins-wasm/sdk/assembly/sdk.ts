@@ -1,0 +1,300 @@
+// The imgb plugin SDK (ABI imgb-plugin/1, docs/plugin-abi.md): everything a plugin author imports.
+//   import { Json, Plugin, Ui, Local, Comm, Temp, Template, fail, ok } from "../../sdk/assembly/sdk";
+// Exports of a plugin are `() -> i32` functions: read the input with `Plugin.input()`, answer with
+// `ok(json)` / `fail(message)`.
+import { Host } from "@extism/as-pdk";
+import { Json, JsonKind, parseJson, quote } from "./json";
+import { base64Decode, base64Encode, utf8 } from "./base64";
+import { fail as failHard, hostCall, setError } from "./host";
+
+export { Json, JsonKind, parseJson, quote } from "./json";
+export { base64Decode, base64Encode, utf8 } from "./base64";
+export { hostCall } from "./host";
+
+export const ABI = "imgb-plugin/1";
+
+/** Writes a JSON answer (as UTF-8 bytes) and returns the success code for the export. */
+export function ok(value: Json): i32 {
+  Host.output(utf8(value.stringify()));
+  return 0;
+}
+
+/** Reports an error for this call and returns the failure code for the export. */
+export function fail(message: string): i32 {
+  setError(message);
+  return 1;
+}
+
+/** Stops the plugin at once with an error (for helpers deep in a call). Never returns. */
+export function abortWith(message: string): void {
+  failHard(message);
+}
+
+/** The `--use abort=...` target every plugin is compiled with: keeps AssemblyScript's message. */
+export function pluginAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
+  const msg = message === null ? "abort" : message;
+  const where = fileName === null ? "" : " (" + fileName + ":" + line.toString() + ":" + column.toString() + ")";
+  setError("plugin aborted: " + msg + where);
+}
+
+export class Plugin {
+  /** The call's input as JSON (an empty input is an empty object). */
+  static input(): Json {
+    const text = Host.inputString();
+    if (text.length == 0) return Json.obj();
+    const parsed = parseJson(text);
+    if (!parsed.ok) failHard("input is not JSON: " + parsed.error);
+    return parsed.value;
+  }
+}
+
+/** Builds the `describe` answer. */
+export class Description {
+  fields: Json = Json.arr();
+  caps: Array<string> = new Array<string>();
+  allowUnknown: bool = false;
+
+  constructor(
+    public kind: string,
+    public name: string,
+    public version: string,
+  ) {}
+
+  field(name: string, type: string, required: bool = false, late: bool = false, description: string = ""): Description {
+    const f = Json.obj().setStr("name", name).setStr("type", type);
+    if (required) f.setBool("required", true);
+    if (late) f.setBool("late", true);
+    if (description.length > 0) f.setStr("description", description);
+    this.fields.push(f);
+    return this;
+  }
+
+  fieldWithDefault(name: string, type: string, value: Json): Description {
+    this.fields.push(Json.obj().setStr("name", name).setStr("type", type).set("default", value));
+    return this;
+  }
+
+  capability(name: string): Description {
+    this.caps.push(name);
+    return this;
+  }
+
+  toJson(): Json {
+    const schema = Json.obj().set("fields", this.fields);
+    if (this.allowUnknown) schema.setBool("allow_unknown", true);
+    return Json.obj()
+      .setStr("kind", this.kind)
+      .setStr("name", this.name)
+      .setStr("abi", ABI)
+      .setStr("version", this.version)
+      .set("schema", schema)
+      .set("capabilities", Json.strings(this.caps));
+  }
+}
+
+/** Shallow merge of `configs` from a prepare/configure input: later keys win (Packer's merge of config + override). */
+export function mergeConfigs(input: Json): Json {
+  const out = Json.obj();
+  const list = input.get("configs");
+  if (list === null || list.kind != JsonKind.Array) return out;
+  for (let i = 0; i < list.items.length; i++) {
+    const c = list.items[i];
+    if (c.kind != JsonKind.Object) continue;
+    for (let k = 0; k < c.keys.length; k++) out.set(c.keys[k], c.values.get(c.keys[k]));
+  }
+  return out;
+}
+
+/** Collects prepare errors and warnings, then answers in the PrepareOutput shape. */
+export class Prepared {
+  errors: Array<string> = new Array<string>();
+  warnings: Array<string> = new Array<string>();
+
+  error(message: string): void {
+    this.errors.push(message);
+  }
+  warn(message: string): void {
+    this.warnings.push(message);
+  }
+  /** Answers {config, warnings} or {errors, warnings}. */
+  finish(config: Json): i32 {
+    const out = Json.obj();
+    if (this.errors.length > 0) out.set("errors", Json.strings(this.errors));
+    else out.set("config", config);
+    out.set("warnings", Json.strings(this.warnings));
+    return ok(out);
+  }
+}
+
+/** The build facts a provision/post_process input carries. */
+export class Build {
+  constructor(public input: Json) {}
+  private b(): Json {
+    const b = this.input.get("build");
+    return b === null ? Json.obj() : b;
+  }
+  get name(): string {
+    return this.b().getString("name");
+  }
+  get sourceName(): string {
+    return this.b().getString("source_name");
+  }
+  get builderType(): string {
+    return this.b().getString("builder_type");
+  }
+  get generated(): Json {
+    const g = this.b().get("generated");
+    return g === null ? Json.obj() : g;
+  }
+  get templateDir(): string {
+    return this.input.getString("template_dir");
+  }
+  get hostOs(): string {
+    return this.input.getString("host_os", "linux");
+  }
+  get config(): Json {
+    const c = this.input.get("config");
+    return c === null ? Json.obj() : c;
+  }
+}
+
+export class Ui {
+  static say(message: string): void {
+    hostCall("ui_say", Json.obj().setStr("message", message));
+  }
+  static message(message: string): void {
+    hostCall("ui_message", Json.obj().setStr("message", message));
+  }
+  static error(message: string): void {
+    hostCall("ui_error", Json.obj().setStr("message", message));
+  }
+  static ask(query: string): string {
+    return hostCall("ui_ask", Json.obj().setStr("query", query)).getString("answer");
+  }
+}
+
+/** Result of a command: an exit status, or a dropped connection (Packer's "disconnected"). */
+export class CommandResult {
+  exitStatus: i32 = -1;
+  disconnected: bool = false;
+  reason: string = "";
+  stdout: string = "";
+  stderr: string = "";
+
+  static from(reply: Json): CommandResult {
+    const r = new CommandResult();
+    if (reply.has("disconnected")) {
+      r.disconnected = true;
+      r.reason = reply.getString("disconnected");
+    } else {
+      r.exitStatus = i32(reply.getNumber("exit_status", -1));
+    }
+    r.stdout = reply.getString("stdout");
+    r.stderr = reply.getString("stderr");
+    return r;
+  }
+}
+
+/** The build's communicator (capability "communicator"). Output "ui" streams lines to the UI. */
+export class Comm {
+  static start(command: string, streamToUi: bool = true): CommandResult {
+    const req = Json.obj().setStr("command", command).setStr("output", streamToUi ? "ui" : "return");
+    return CommandResult.from(hostCall("comm_start", req));
+  }
+  static uploadBytes(dest: string, data: Uint8Array, mode: i32 = 0o644): void {
+    const src = Json.obj().setStr("data_base64", base64Encode(data));
+    hostCall("comm_upload", Json.obj().setStr("dest", dest).set("src", src).setNum("mode", mode));
+  }
+  /** Upload a local file (inside a granted root); mode < 0 keeps the file's own mode. */
+  static uploadFile(dest: string, localPath: string, mode: i32 = -1): void {
+    const req = Json.obj().setStr("dest", dest).set("src", Json.obj().setStr("path", localPath));
+    if (mode >= 0) req.setNum("mode", mode);
+    hostCall("comm_upload", req);
+  }
+  static uploadDir(dest: string, localDir: string, exclude: Array<string>): void {
+    hostCall("comm_upload_dir", Json.obj().setStr("dest", dest).setStr("src", localDir).set("exclude", Json.strings(exclude)));
+  }
+  static downloadBytes(src: string): Uint8Array {
+    const reply = hostCall("comm_download", Json.obj().setStr("src", src).set("dest", Json.obj().setBool("return", true)));
+    return base64Decode(reply.getString("data_base64"));
+  }
+  static downloadFile(src: string, localPath: string): void {
+    hostCall("comm_download", Json.obj().setStr("src", src).set("dest", Json.obj().setStr("path", localPath)));
+  }
+  static downloadDir(src: string, localDir: string, exclude: Array<string>): void {
+    hostCall("comm_download_dir", Json.obj().setStr("src", src).setStr("dest", localDir).set("exclude", Json.strings(exclude)));
+  }
+}
+
+/** Local commands on the imgb host (capability "local_exec"); run in their own process group. */
+export class Local {
+  /** argv[0] is the program; env adds variables to imgb's environment (a Json object of strings, or null). */
+  static exec(argv: Array<string>, env: Json | null = null, streamToUi: bool = true, cwd: string = ""): CommandResult {
+    const req = Json.obj().set("argv", Json.strings(argv)).setStr("output", streamToUi ? "ui" : "return");
+    if (env !== null) req.set("env", env);
+    if (cwd.length > 0) req.setStr("cwd", cwd);
+    return CommandResult.from(hostCall("local_exec", req));
+  }
+  static readFile(path: string): Uint8Array {
+    return base64Decode(hostCall("local_file_read", Json.obj().setStr("path", path)).getString("data_base64"));
+  }
+  static writeFile(path: string, data: Uint8Array, append: bool = false): void {
+    hostCall("local_file_write", Json.obj().setStr("path", path).setStr("data_base64", base64Encode(data)).setBool("append", append));
+  }
+}
+
+/** Temporary files (capability "temp_file"): created by the host, removed when the call ends. */
+export class Temp {
+  /** Creates `<tmpdir>/<prefix><digits><suffix>` holding `content`; returns its path. */
+  static file(prefix: string, content: string, mode: i32 = 0o600, suffix: string = ""): string {
+    const req = Json.obj().setStr("prefix", prefix).setStr("suffix", suffix).setStr("data_base64", base64Encode(utf8(content))).setNum("mode", mode);
+    return hostCall("temp_file", req).getString("path");
+  }
+}
+
+export class Template {
+  /** Renders a Packer template string ({{.Name}} etc.) with `data`; allowed in prepare. */
+  static render(template: string, data: Json): string {
+    return hostCall("template_render", Json.obj().setStr("template", template).set("data", data)).getString("result");
+  }
+}
+
+/** Go's fmt.Sprintf for the two-%s formats Packer uses (env_var_format). Extra %s become empty. */
+export function sprintf2(format: string, a: string, b: string): string {
+  const parts = new Array<string>();
+  let used = 0;
+  let start = 0;
+  for (let i = 0; i < format.length - 1; i++) {
+    if (format.charCodeAt(i) == 0x25) {
+      const next = format.charCodeAt(i + 1);
+      if (next == 0x73) {
+        parts.push(format.substring(start, i));
+        parts.push(used == 0 ? a : used == 1 ? b : "%!s(MISSING)");
+        used++;
+        i++;
+        start = i + 1;
+      } else if (next == 0x25) {
+        parts.push(format.substring(start, i) + "%");
+        i++;
+        start = i + 1;
+      }
+    }
+  }
+  parts.push(format.substring(start));
+  return parts.join("");
+}
+
+/** Go's %v of []int: "[0 1]". */
+export function formatIntList(list: Array<f64>): string {
+  const parts = new Array<string>();
+  for (let i = 0; i < list.length; i++) parts.push((<i64>list[i]).toString());
+  return "[" + parts.join(" ") + "]";
+}
+
+/** Sorted copy of a string list (Go's sort.Strings: byte order, which equals UTF-16 order for ASCII keys). */
+export function sortedStrings(list: Array<string>): Array<string> {
+  const out = list.slice(0);
+  out.sort((x: string, y: string): i32 => (x < y ? -1 : x > y ? 1 : 0));
+  return out;
+}
+
