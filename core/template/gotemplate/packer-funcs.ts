@@ -12,6 +12,8 @@ import { goPrint } from "./values.ts";
 export interface TemplateContext {
   /** `{{user}}` values. Absent: user variables are not available here. */
   userVariables?: Readonly<Record<string, string>>;
+  /** On-demand lookup, used while the variables section resolves itself; wins over userVariables. */
+  lookupUser?: (name: string) => string | undefined;
   /** Only the `variables` section may read the environment (`{{env}}`); it also makes `{{user}}` of an unset variable an error. */
   enableEnv?: boolean;
   env?: Readonly<Record<string, string | undefined>>;
@@ -167,9 +169,10 @@ export function packerFunctions(ctx: TemplateContext): Map<string, TemplateFunc>
     ["timestamp", { params: [], call: () => String(Math.floor(now.getTime() / 1000)) }],
     ["uuid", { params: [], call: () => timeOrderedUuid() }],
     ["user", { params: ["string"], call: ([k]) => {
-      if (!ctx.userVariables) throw new FuncError("user variables are not available here");
       const key = s(k);
-      const v = Object.hasOwn(ctx.userVariables, key) ? ctx.userVariables[key] : undefined;
+      const vars = ctx.userVariables;
+      if (!vars && !ctx.lookupUser) throw new FuncError("user variables are not available here");
+      const v = ctx.lookupUser ? ctx.lookupUser(key) : vars && Object.hasOwn(vars, key) ? vars[key] : undefined;
       // In the variables section an unset variable is an error (and a retry in Packer); elsewhere it is "".
       if (v === undefined && ctx.enableEnv) throw new FuncError(`Error: variable not set: ${key}`);
       return v ?? "";

@@ -1,0 +1,53 @@
+// -var-file for legacy JSON templates: one JSON object of string values (Packer decodes it into a
+// map[string]string, so any other value type is an error).
+import { errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
+import { goJsonType } from "./decode-helpers.ts";
+import { collectDuplicates, parseJson, type JsonStringNode } from "./positioned-json.ts";
+import { SourceFile } from "./source.ts";
+import { jsonSyntaxDiagnostic } from "./syntax-error.ts";
+
+export interface VarFileEntry {
+  name: string;
+  value: JsonStringNode;
+  src: SourceFile;
+}
+
+export async function readVarFile(path: string): Promise<{ entries: VarFileEntry[]; diagnostics: Diagnostic[] }> {
+  let text: string;
+  try {
+    text = await Bun.file(path).text();
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : String((e as Error).message);
+    return { entries: [], diagnostics: [errorDiag(`Error reading variables in '${path}': open ${path}: ${reason}`)] };
+  }
+  return parseVarFile(new SourceFile(path, text));
+}
+
+export function parseVarFile(src: SourceFile): { entries: VarFileEntry[]; diagnostics: Diagnostic[] } {
+  const prefix = `Error reading variables in '${src.filename}': `;
+  const parsed = parseJson(src);
+  if (!parsed.ok) {
+    const d = jsonSyntaxDiagnostic(src, parsed.error);
+    return { entries: [], diagnostics: [{ ...d, summary: prefix + d.summary }] };
+  }
+  const root = parsed.node;
+  if (root.kind !== "object") {
+    return {
+      entries: [],
+      diagnostics: [errorDiag(`${prefix}json: cannot unmarshal ${goJsonType(root)} into Go value of type map[string]string`, src.range(root.start, root.end))],
+    };
+  }
+  const diags: Diagnostic[] = [];
+  const entries: VarFileEntry[] = [];
+  for (const dup of collectDuplicates(root)) {
+    diags.push({ severity: "warning", summary: `duplicate variable '${dup.key.value}' in ${src.filename}: the last value wins`, range: src.range(dup.key.start, dup.key.end) });
+  }
+  for (const [name, m] of root.members) {
+    if (m.value.kind !== "string") {
+      diags.push(errorDiag(`${prefix}json: cannot unmarshal ${goJsonType(m.value)} into Go value of type string`, src.range(m.value.start, m.value.end)));
+      continue;
+    }
+    entries.push({ name, value: m.value, src });
+  }
+  return { entries, diagnostics: diags };
+}
