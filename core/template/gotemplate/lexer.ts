@@ -216,7 +216,7 @@ export function lex(input: string): Token[] {
         tokens.push({ type, val: word, pos: start });
         continue;
       }
-      throw new TemplateError(`bad character ${goRune(c)}`, i);
+      throw new TemplateError(`unrecognized character in action: ${goRune(c)}`, i);
     }
   }
   tokens.push({ type: "eof", val: "", pos: input.length });
