@@ -1,0 +1,791 @@
+// Evaluates native-syntax expression nodes to values, collecting positioned diagnostics with
+// HCL's summaries. Unknown values flow through operations as unknown results of the right type.
+import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
+import { errorDiag } from "../errors/diagnostic.ts";
+import type { Node, Traversal, TraverseStep } from "./ast.ts";
+import { EvalContext, FunctionError, nameSuggestion, type HclFunction } from "./context.ts";
+import { ConversionError, conversionMessage, convert, unify } from "./convert.ts";
+import { NumError } from "./num.ts";
+import { T, type Type, friendlyName, typeString } from "./types.ts";
+import { UNKNOWN, V, Value, containsUnknown, deepMarks, unmarkDeep, valueEquals } from "./value.ts";
+
+type Anon = Map<number, Value>;
+
+export function evaluateNode(node: Node, ctx: EvalContext | undefined): { value: Value; diagnostics: Diagnostic[] } {
+  const diags: Diagnostic[] = [];
+  const value = new Evaluator(diags).eval(node, ctx, new Map());
+  return { value, diagnostics: diags };
+}
+
+function marksOf(...vals: Value[]): Set<string> | undefined {
+  let s: Set<string> | undefined;
+  for (const v of vals) if (v.marks) for (const m of v.marks) (s ??= new Set()).add(m);
+  return s;
+}
+
+class Evaluator {
+  constructor(private readonly diags: Diagnostic[]) {}
+
+  private err(summary: string, range: SourceRange | undefined, detail?: string): void {
+    this.diags.push(errorDiag(summary, range, detail));
+  }
+
+  eval(n: Node, ctx: EvalContext | undefined, anon: Anon): Value {
+    switch (n.kind) {
+      case "literal":
+        return n.value;
+      case "parens":
+        return this.eval(n.wrapped, ctx, anon);
+      case "scopeTraversal":
+        return this.traversal(n.traversal, ctx);
+      case "relativeTraversal": {
+        let v = this.eval(n.source, ctx, anon);
+        for (const s of n.steps) {
+          v = this.step(v, s);
+        }
+        return v;
+      }
+      case "anon":
+        return anon.get(n.id) ?? V.unknown();
+      case "index": {
+        const coll = this.eval(n.collection, ctx, anon);
+        const key = this.eval(n.key, ctx, anon);
+        return this.index(coll, key, n.bracketRange);
+      }
+      case "splat":
+        return this.splat(n, ctx, anon);
+      case "call":
+        return this.call(n, ctx, anon);
+      case "conditional":
+        return this.conditional(n, ctx, anon);
+      case "binary":
+        return this.binary(n, ctx, anon);
+      case "unary":
+        return this.unary(n, ctx, anon);
+      case "tuple":
+        return V.tuple(n.items.map((i) => this.eval(i, ctx, anon)));
+      case "object":
+        return this.object(n, ctx, anon);
+      case "objectKey": {
+        const w = n.wrapped;
+        if (!n.forceNonLiteral && w.kind === "scopeTraversal" && w.traversal.steps.length === 0) {
+          return V.string(w.traversal.root);
+        }
+        return this.eval(w, ctx, anon);
+      }
+      case "for":
+        return this.forExpr(n, ctx, anon);
+      case "template":
+        return this.template(n.parts, ctx, anon);
+      case "templateWrap":
+        return this.eval(n.wrapped, ctx, anon);
+      case "templateIf": {
+        const c = this.eval(n.cond, ctx, anon);
+        const b = this.condBool(c, n.cond.range, "Invalid template directive condition");
+        if (b === undefined) return V.unknown(T.string).withMarks(c.marks);
+        if (b === null) return V.unknown(T.string);
+        const chosen = b ? n.trueT : n.falseT;
+        if (!chosen) return V.string("").withMarks(c.marks);
+        return this.eval(chosen, ctx, anon).withMarks(c.marks);
+      }
+      case "templateFor":
+        return this.templateFor(n, ctx, anon);
+    }
+  }
+
+  traversal(t: Traversal, ctx: EvalContext | undefined): Value {
+    if (!ctx || !ctx.hasVariables()) {
+      this.err("Variables not allowed", t.rootRange, "Variables may not be used here.");
+      return V.unknown();
+    }
+    let v = ctx.lookupVariable(t.root);
+    if (v === undefined) {
+      const s = nameSuggestion(t.root, ctx.allVariableNames());
+      this.err("Unknown variable", t.rootRange, `There is no variable named ${JSON.stringify(t.root)}.${s ? ` Did you mean ${JSON.stringify(s)}?` : ""}`);
+      return V.unknown();
+    }
+    for (const s of t.steps) v = this.step(v, s);
+    return v;
+  }
+
+  step(v: Value, s: TraverseStep): Value {
+    if (s.kind === "index") return this.index(v, s.key, s.range);
+    return this.getAttr(v, s.name, s.range);
+  }
+
+  getAttr(v: Value, name: string, range: SourceRange): Value {
+    const t = v.type;
+    if (v.isNull) {
+      this.err("Attempt to get attribute from null value", range, "This value is null, so it does not have any attributes.");
+      return V.unknown();
+    }
+    if (t.kind === "dynamic") return V.unknown();
+    if (t.kind === "object") {
+      if (!(name in t.attrs)) {
+        this.err("Unsupported attribute", range, `This object does not have an attribute named ${JSON.stringify(name)}.`);
+        return V.unknown();
+      }
+      if (!v.isKnown) return V.unknown(t.attrs[name]!).withMarks(v.marks);
+      return v.attrs.get(name)!.withMarks(v.marks);
+    }
+    if (t.kind === "map") {
+      if (!v.isKnown) return V.unknown(t.elem).withMarks(v.marks);
+      const e = v.attrs.get(name);
+      if (!e) {
+        this.err("Missing map element", range, `This map does not have an element with the key ${JSON.stringify(name)}.`);
+        return V.unknown();
+      }
+      return e.withMarks(v.marks);
+    }
+    if (t.kind === "list" || t.kind === "set" || t.kind === "tuple") {
+      this.err(
+        "Unsupported attribute",
+        range,
+        `Can't access attributes on a ${t.kind === "tuple" ? "tuple" : friendlyName(t)}. Did you mean to access an attribute for a specific element of the ${t.kind === "tuple" ? "tuple" : "list"}, or across all elements of the ${t.kind === "tuple" ? "tuple" : "list"}?`,
+      );
+      return V.unknown();
+    }
+    this.err("Unsupported attribute", range, `Can't access attributes on a primitive-typed value (${t.kind}).`);
+    return V.unknown();
+  }
+
+  index(coll: Value, key: Value, range: SourceRange): Value {
+    const marks = marksOf(coll, key);
+    const t = coll.type;
+    if (coll.isNull) {
+      this.err("Attempt to index null value", range, "This value is null, so it does not have any indices.");
+      return V.unknown();
+    }
+    if (key.isNull) {
+      this.err("Invalid index", range, "Can't use a null value as an indexing key.");
+      return V.unknown();
+    }
+    if (t.kind === "dynamic") return V.unknown().withMarks(marks);
+    if (t.kind === "list" || t.kind === "tuple") {
+      let k: Value;
+      try {
+        k = convert(key.unmark(), T.number);
+      } catch (e) {
+        if (!(e instanceof ConversionError)) throw e;
+        this.err("Invalid index", range, "The given key does not identify an element in this collection value: a number is required.");
+        return V.unknown();
+      }
+      if (!coll.isKnown || !k.isKnown) {
+        return V.unknown(t.kind === "list" ? t.elem : T.dynamic).withMarks(marks);
+      }
+      const i = k.num.toSafeInteger();
+      if (i === undefined || !k.num.isInteger()) {
+        this.err("Invalid index", range, "The given key does not identify an element in this collection value: the given index is not a whole number.");
+        return V.unknown();
+      }
+      const e = coll.elems[i];
+      if (i < 0 || !e) {
+        this.err("Invalid index", range, "The given key does not identify an element in this collection value: the given index is out of range.");
+        return V.unknown();
+      }
+      return e.withMarks(marks);
+    }
+    if (t.kind === "map" || t.kind === "object") {
+      let k: Value;
+      try {
+        k = convert(key.unmark(), T.string);
+      } catch (e) {
+        if (!(e instanceof ConversionError)) throw e;
+        this.err("Invalid index", range, "The given key does not identify an element in this collection value: string required.");
+        return V.unknown();
+      }
+      if (!k.isKnown) return V.unknown(t.kind === "map" ? t.elem : T.dynamic).withMarks(marks);
+      if (!coll.isKnown) {
+        if (t.kind === "object" && !(k.str in t.attrs)) {
+          this.err("Invalid index", range, "The given key does not identify an element in this collection value.");
+          return V.unknown();
+        }
+        return V.unknown(t.kind === "map" ? t.elem : t.attrs[k.str]!).withMarks(marks);
+      }
+      const e = coll.attrs.get(k.str);
+      if (!e) {
+        this.err("Invalid index", range, "The given key does not identify an element in this collection value.");
+        return V.unknown();
+      }
+      return e.withMarks(marks);
+    }
+    if (t.kind === "set") {
+      this.err(
+        "Invalid index",
+        range,
+        "Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set.",
+      );
+      return V.unknown();
+    }
+    this.err("Invalid index", range, `This value does not have any indices.`);
+    return V.unknown();
+  }
+
+  private splat(n: Extract<Node, { kind: "splat" }>, ctx: EvalContext | undefined, anon: Anon): Value {
+    const src = this.eval(n.source, ctx, anon);
+    if (src.isNull) return V.tuple([]);
+    if (!src.isKnown) return V.unknown();
+    const k = src.type.kind;
+    const isSeq = k === "list" || k === "set" || k === "tuple";
+    const items = isSeq ? src.elems : [src.unmark()];
+    const out: Value[] = [];
+    for (const item of items) {
+      const inner = new Map(anon);
+      inner.set(n.item.id, item);
+      out.push(this.eval(n.each, ctx, inner));
+    }
+    if (k === "list" || k === "set") {
+      const u = unify(out.map((v) => v.type)) ?? T.dynamic;
+      try {
+        return new Value(T.list(u), out.map((v) => convert(v, u)), src.marks);
+      } catch {
+        return V.tuple(out).withMarks(src.marks);
+      }
+    }
+    return V.tuple(out).withMarks(src.marks);
+  }
+
+  private call(n: Extract<Node, { kind: "call" }>, ctx: EvalContext | undefined, anon: Anon): Value {
+    if (!ctx || !ctx.hasFunctions()) {
+      this.err("Function calls not allowed", n.nameRange, "Functions may not be called here.");
+      return V.unknown();
+    }
+    const f = ctx.lookupFunction(n.name);
+    if (!f) {
+      const s = nameSuggestion(n.name, ctx.allFunctionNames());
+      this.err("Call to unknown function", n.nameRange, `There is no function named ${JSON.stringify(n.name)}.${s ? ` Did you mean ${JSON.stringify(s)}?` : ""}`);
+      return V.unknown();
+    }
+    let args: Value[] = n.args.map((a) => this.eval(a, ctx, anon));
+    let argRanges = n.args.map((a) => a.range);
+    if (n.expandFinal && args.length > 0) {
+      const last = args[args.length - 1]!;
+      const lastRange = argRanges[argRanges.length - 1]!;
+      const k = last.type.kind;
+      if (last.isNull) {
+        this.err("Invalid expanding argument value", lastRange, "The expanding argument (indicated by ...) must not be null.");
+        return V.unknown();
+      }
+      if (!last.isKnown) return V.unknown();
+      if (k !== "list" && k !== "set" && k !== "tuple") {
+        this.err("Invalid expanding argument value", lastRange, "The expanding argument (indicated by ...) must be of a tuple, list, or set type.");
+        return V.unknown();
+      }
+      args = [...args.slice(0, -1), ...last.elems.map((e) => e.withMarks(last.marks))];
+      argRanges = [...argRanges.slice(0, -1), ...last.elems.map(() => lastRange)];
+    }
+    return callFunction(n.name, f, args, argRanges, n.range, this.diags);
+  }
+
+  private condBool(c: Value, range: SourceRange, summary: string): boolean | undefined | null {
+    if (c.isNull) {
+      this.err(summary === "Incorrect condition type" ? "Null condition" : summary, range, "The condition value is null. Conditions must either be true or false.");
+      return null;
+    }
+    let b: Value;
+    try {
+      b = convert(c.unmark(), T.bool);
+    } catch (e) {
+      if (!(e instanceof ConversionError)) throw e;
+      this.err(summary, range, "The condition expression must be of type bool.");
+      return null;
+    }
+    if (!b.isKnown) return undefined;
+    return b.bool;
+  }
+
+  private conditional(n: Extract<Node, { kind: "conditional" }>, ctx: EvalContext | undefined, anon: Anon): Value {
+    const c = this.eval(n.cond, ctx, anon);
+    const tv = this.eval(n.trueExpr, ctx, anon);
+    const fv = this.eval(n.falseExpr, ctx, anon);
+    let resultType: Type | undefined;
+    const dynNull = (v: Value) => v.isNull && v.type.kind === "dynamic";
+    if (dynNull(tv)) resultType = fv.type;
+    else if (dynNull(fv)) resultType = tv.type;
+    else if (tv.type.kind === "dynamic" || fv.type.kind === "dynamic") resultType = T.dynamic;
+    else resultType = unify([tv.type, fv.type]);
+    if (!resultType) {
+      this.err(
+        "Inconsistent conditional result types",
+        unionRangeOf(n.trueExpr.range, n.falseExpr.range),
+        `The true and false result expressions must have consistent types. The 'true' value is ${typeString(tv.type)}, but the 'false' value is ${typeString(fv.type)}.`,
+      );
+      return V.unknown();
+    }
+    const b = this.condBool(c, n.cond.range, "Incorrect condition type");
+    if (b === null) return V.unknown(resultType);
+    if (b === undefined) return V.unknown(resultType).withMarks(c.marks);
+    const chosen = b ? tv : fv;
+    try {
+      return convert(chosen, resultType).withMarks(c.marks);
+    } catch (e) {
+      if (!(e instanceof ConversionError)) throw e;
+      this.err(
+        "Inconsistent conditional result types",
+        (b ? n.trueExpr : n.falseExpr).range,
+        `The ${b ? "true" : "false"} result value is wrong: ${conversionMessage(e)}.`,
+      );
+      return V.unknown(resultType);
+    }
+  }
+
+  private operand(v: Value, want: Type, range: SourceRange, side: string): Value | undefined {
+    if (v.isNull) {
+      this.err("Invalid operand", range, `Unsuitable value for ${side} operand: argument must not be null.`);
+      return undefined;
+    }
+    try {
+      return convert(v, want);
+    } catch (e) {
+      if (!(e instanceof ConversionError)) throw e;
+      this.err("Invalid operand", range, `Unsuitable value for ${side} operand: ${e.message}.`);
+      return undefined;
+    }
+  }
+
+  private binary(n: Extract<Node, { kind: "binary" }>, ctx: EvalContext | undefined, anon: Anon): Value {
+    const l = this.eval(n.lhs, ctx, anon);
+    const r = this.eval(n.rhs, ctx, anon);
+    const marks = marksOf(l, r);
+    const op = n.op;
+    if (op === "==" || op === "!=") {
+      const eq = valueEquals(unmarkDeep(l), unmarkDeep(r));
+      if (eq === undefined) return V.unknown(T.bool).withMarks(marks);
+      return V.bool(op === "==" ? eq : !eq).withMarks(marks);
+    }
+    if (op === "&&" || op === "||") {
+      const lb = this.operand(l, T.bool, n.lhs.range, "left");
+      const rb = this.operand(r, T.bool, n.rhs.range, "right");
+      if (!lb || !rb) return V.unknown(T.bool);
+      if (!lb.isKnown || !rb.isKnown) {
+        // Short-circuit results that do not depend on the unknown side.
+        if (lb.isKnown && op === "&&" && !lb.bool) return V.false.withMarks(marks);
+        if (lb.isKnown && op === "||" && lb.bool) return V.true.withMarks(marks);
+        return V.unknown(T.bool).withMarks(marks);
+      }
+      return V.bool(op === "&&" ? lb.bool && rb.bool : lb.bool || rb.bool).withMarks(marks);
+    }
+    const ln = this.operand(l, T.number, n.lhs.range, "left");
+    const rn = this.operand(r, T.number, n.rhs.range, "right");
+    const resultType = op === "<" || op === ">" || op === "<=" || op === ">=" ? T.bool : T.number;
+    if (!ln || !rn) return V.unknown(resultType);
+    if (!ln.isKnown || !rn.isKnown) return V.unknown(resultType).withMarks(marks);
+    const a = ln.num;
+    const b = rn.num;
+    try {
+      switch (op) {
+        case "+":
+          return V.number(a.add(b)).withMarks(marks);
+        case "-":
+          return V.number(a.sub(b)).withMarks(marks);
+        case "*":
+          return V.number(a.mul(b)).withMarks(marks);
+        case "/":
+          return V.number(a.div(b)).withMarks(marks);
+        case "%":
+          return V.number(a.mod(b)).withMarks(marks);
+        case "<":
+          return V.bool(a.cmp(b) < 0).withMarks(marks);
+        case ">":
+          return V.bool(a.cmp(b) > 0).withMarks(marks);
+        case "<=":
+          return V.bool(a.cmp(b) <= 0).withMarks(marks);
+        case ">=":
+          return V.bool(a.cmp(b) >= 0).withMarks(marks);
+      }
+    } catch (e) {
+      if (!(e instanceof NumError)) throw e;
+      this.err("Operation failed", n.range, `Error during operation: ${e.message === "division by zero" ? "can't divide by zero" : e.message}.`);
+      return V.unknown(resultType);
+    }
+    return V.unknown(resultType);
+  }
+
+  private unary(n: Extract<Node, { kind: "unary" }>, ctx: EvalContext | undefined, anon: Anon): Value {
+    const v = this.eval(n.operand, ctx, anon);
+    if (n.op === "!") {
+      const b = this.operand(v, T.bool, n.operand.range, "right");
+      if (!b) return V.unknown(T.bool);
+      if (!b.isKnown) return V.unknown(T.bool).withMarks(v.marks);
+      return V.bool(!b.bool).withMarks(v.marks);
+    }
+    const num = this.operand(v, T.number, n.operand.range, "right");
+    if (!num) return V.unknown(T.number);
+    if (!num.isKnown) return V.unknown(T.number).withMarks(v.marks);
+    return V.number(num.num.neg()).withMarks(v.marks);
+  }
+
+  private object(n: Extract<Node, { kind: "object" }>, ctx: EvalContext | undefined, anon: Anon): Value {
+    const m = new Map<string, Value>();
+    let unknown = false;
+    let marks: Set<string> | undefined;
+    for (const item of n.items) {
+      const k = this.eval(item.key, ctx, anon);
+      const v = this.eval(item.value, ctx, anon);
+      if (k.isNull) {
+        this.err("Null value as key", item.key.range, "Can't use a null value as a key.");
+        continue;
+      }
+      let ks: Value;
+      try {
+        ks = convert(k.unmark(), T.string);
+      } catch (e) {
+        if (!(e instanceof ConversionError)) throw e;
+        this.err("Incorrect key type", item.key.range, `Can't use this value as a key: ${e.message}.`);
+        continue;
+      }
+      if (k.marks) for (const mk of k.marks) (marks ??= new Set()).add(mk);
+      if (!ks.isKnown) {
+        unknown = true;
+        continue;
+      }
+      m.set(ks.str, v);
+    }
+    if (unknown) return V.unknown().withMarks(marks);
+    return V.object(m).withMarks(marks);
+  }
+
+  /** Elements of an iterable value as [key, value] pairs, or undefined after reporting an error. */
+  private iterate(coll: Value, range: SourceRange, what: "for" | "template"): Array<[Value, Value]> | undefined {
+    if (coll.isNull) {
+      this.err(
+        "Iteration over null value",
+        range,
+        what === "for" ? "A null value cannot be used as the collection in a 'for' expression." : "A null value cannot be used as the collection in a 'for' directive.",
+      );
+      return undefined;
+    }
+    const k = coll.type.kind;
+    if (k === "list" || k === "tuple") return coll.elems.map((e, i) => [V.number(i), e.withMarks(coll.marks)]);
+    if (k === "set") return coll.elems.map((e) => [e.withMarks(coll.marks), e.withMarks(coll.marks)]);
+    if (k === "map" || k === "object") return [...coll.attrs].map(([key, e]) => [V.string(key), e.withMarks(coll.marks)]);
+    this.err(
+      "Iteration over non-iterable value",
+      range,
+      `A value of type ${typeString(coll.type)} cannot be used as the collection in a '${what === "for" ? "for' expression" : "for' directive"}.`,
+    );
+    return undefined;
+  }
+
+  private forExpr(n: Extract<Node, { kind: "for" }>, ctx: EvalContext | undefined, anon: Anon): Value {
+    const coll = this.eval(n.collection, ctx, anon);
+    const isObject = !!n.keyExpr;
+    if (!coll.isKnown) return V.unknown(isObject ? T.dynamic : T.dynamic);
+    const items = this.iterate(coll, n.collection.range, "for");
+    if (!items) return V.unknown();
+    const base = ctx ?? new EvalContext();
+    const tupleOut: Value[] = [];
+    const objOut = new Map<string, Value>();
+    const groups = new Map<string, Value[]>();
+    let unknown = false;
+    const marks = new Set<string>(coll.marks ?? []);
+    for (const [key, val] of items) {
+      const vars: Record<string, Value> = { [n.valVar]: val };
+      if (n.keyVar) vars[n.keyVar] = key;
+      const child = base.child(vars);
+      if (n.condExpr) {
+        const c = this.eval(n.condExpr, child, anon);
+        if (c.isNull) {
+          this.err("Condition is null", n.condExpr.range, "The value of the 'if' clause must not be null.");
+          return V.unknown();
+        }
+        let cb: Value;
+        try {
+          cb = convert(c.unmark(), T.bool);
+        } catch (e) {
+          if (!(e instanceof ConversionError)) throw e;
+          this.err("Invalid 'for' condition", n.condExpr.range, `The 'if' clause value is invalid: ${e.message}.`);
+          return V.unknown();
+        }
+        if (!cb.isKnown) {
+          unknown = true;
+          continue;
+        }
+        if (c.marks) for (const m of c.marks) marks.add(m);
+        if (!cb.bool) continue;
+      }
+      const v = this.eval(n.valExpr, child, anon);
+      if (!isObject) {
+        tupleOut.push(v);
+        continue;
+      }
+      const k = this.eval(n.keyExpr!, child, anon);
+      if (k.isNull) {
+        this.err("Invalid object key", n.keyExpr!.range, "Key expression in 'for' expression must not produce a null value.");
+        return V.unknown();
+      }
+      let ks: Value;
+      try {
+        ks = convert(k.unmark(), T.string);
+      } catch (e) {
+        if (!(e instanceof ConversionError)) throw e;
+        this.err("Invalid object key", n.keyExpr!.range, `The key expression produced an invalid result: ${e.message}.`);
+        return V.unknown();
+      }
+      if (!ks.isKnown) {
+        unknown = true;
+        continue;
+      }
+      if (k.marks) for (const m of k.marks) marks.add(m);
+      if (n.group) {
+        const g = groups.get(ks.str) ?? [];
+        g.push(v);
+        groups.set(ks.str, g);
+      } else {
+        if (objOut.has(ks.str)) {
+          this.err(
+            "Duplicate object key",
+            n.keyExpr!.range,
+            `Two different items produced the key ${JSON.stringify(ks.str)} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.`,
+          );
+          return V.unknown();
+        }
+        objOut.set(ks.str, v);
+      }
+    }
+    if (unknown) return V.unknown().withMarks(marks);
+    if (!isObject) return V.tuple(tupleOut).withMarks(marks);
+    if (n.group) for (const [k, g] of groups) objOut.set(k, V.tuple(g));
+    return V.object(objOut).withMarks(marks);
+  }
+
+  private template(parts: Node[], ctx: EvalContext | undefined, anon: Anon): Value {
+    let out = "";
+    let unknown = false;
+    const marks = new Set<string>();
+    for (const p of parts) {
+      const v = this.eval(p, ctx, anon);
+      if (v.marks) for (const m of v.marks) marks.add(m);
+      if (v.isNull) {
+        this.err(
+          "Invalid template interpolation value",
+          p.range,
+          "The expression result is null. Cannot include a null value in a string template.",
+        );
+        unknown = true;
+        continue;
+      }
+      if (!v.isKnown) {
+        unknown = true;
+        continue;
+      }
+      let s: Value;
+      try {
+        s = convert(v.unmark(), T.string);
+      } catch (e) {
+        if (!(e instanceof ConversionError)) throw e;
+        this.err(
+          "Invalid template interpolation value",
+          p.range,
+          `Cannot include the given value in a string template: ${e.message}.`,
+        );
+        unknown = true;
+        continue;
+      }
+      if (!s.isKnown) {
+        unknown = true;
+        continue;
+      }
+      out += s.str;
+    }
+    const res = unknown ? V.unknown(T.string) : V.string(out);
+    return marks.size ? res.withMarks(marks) : res;
+  }
+
+  private templateFor(n: Extract<Node, { kind: "templateFor" }>, ctx: EvalContext | undefined, anon: Anon): Value {
+    const coll = this.eval(n.collection, ctx, anon);
+    if (!coll.isKnown) return V.unknown(T.string);
+    const items = this.iterate(coll, n.collection.range, "template");
+    if (!items) return V.unknown(T.string);
+    const base = ctx ?? new EvalContext();
+    let out = "";
+    let unknown = false;
+    const marks = new Set<string>(coll.marks ?? []);
+    for (const [key, val] of items) {
+      const vars: Record<string, Value> = { [n.valVar]: val };
+      if (n.keyVar) vars[n.keyVar] = key;
+      const v = this.eval(n.body, base.child(vars), anon);
+      if (v.marks) for (const m of v.marks) marks.add(m);
+      if (!v.isKnown) unknown = true;
+      else if (!v.isNull) out += v.str;
+    }
+    return (unknown ? V.unknown(T.string) : V.string(out)).withMarks(marks);
+  }
+}
+
+function unionRangeOf(a: SourceRange, b: SourceRange): SourceRange {
+  return { filename: a.filename, start: a.start.byte <= b.start.byte ? a.start : b.start, end: a.end.byte >= b.end.byte ? a.end : b.end };
+}
+
+/**
+ * Calls an HCL function with HCL's argument checks: arity, conversion to parameter types, null
+ * and unknown handling, and marks (removed before the call, re-applied to the result).
+ */
+export function callFunction(
+  name: string,
+  f: HclFunction,
+  rawArgs: Value[],
+  argRanges: SourceRange[],
+  callRange: SourceRange,
+  diags: Diagnostic[],
+): Value {
+  const params = f.params;
+  if (rawArgs.length < params.length) {
+    const missing = params[rawArgs.length]!;
+    diags.push(
+      errorDiag(
+        "Not enough function arguments",
+        callRange,
+        `Function ${JSON.stringify(name)} expects ${params.length} argument(s). Missing value for ${JSON.stringify(missing.name)}.`,
+      ),
+    );
+    return V.unknown();
+  }
+  if (rawArgs.length > params.length && !f.varParam) {
+    diags.push(
+      errorDiag(
+        "Too many function arguments",
+        argRanges[params.length] ?? callRange,
+        `Function ${JSON.stringify(name)} expects only ${params.length} argument(s).`,
+      ),
+    );
+    return V.unknown();
+  }
+  const resultMarks = new Set<string>();
+  const args: Value[] = [];
+  let unknownResult = false;
+  for (let i = 0; i < rawArgs.length; i++) {
+    const p = i < params.length ? params[i]! : f.varParam!;
+    let a = rawArgs[i]!;
+    const range = argRanges[i] ?? callRange;
+    if (!p.allowMarked) {
+      deepMarks(a, resultMarks);
+      a = unmarkDeep(a);
+    }
+    if (a.isNull && !p.allowNull) {
+      diags.push(errorDiag("Invalid function argument", range, `Invalid value for ${JSON.stringify(p.name)} parameter: argument must not be null.`));
+      return V.unknown();
+    }
+    try {
+      a = convert(a, p.type);
+    } catch (e) {
+      if (!(e instanceof ConversionError)) throw e;
+      diags.push(errorDiag("Invalid function argument", range, `Invalid value for ${JSON.stringify(p.name)} parameter: ${conversionMessage(e)}.`));
+      return V.unknown();
+    }
+    if (!p.allowUnknown && (a.raw === UNKNOWN || containsUnknown(a))) unknownResult = true;
+    args.push(a);
+  }
+  if (unknownResult) {
+    let t: Type = T.dynamic;
+    try {
+      t = f.returnType ? f.returnType(args) : T.dynamic;
+    } catch {
+      t = T.dynamic;
+    }
+    return V.unknown(t).withMarks(resultMarks);
+  }
+  try {
+    const r = f.impl(args);
+    return resultMarks.size ? r.withMarks(resultMarks) : r;
+  } catch (e) {
+    if (e instanceof FunctionError || e instanceof ConversionError || e instanceof NumError) {
+      const idx = e instanceof FunctionError ? e.argIndex : undefined;
+      if (idx !== undefined && argRanges[idx]) {
+        const p = idx < params.length ? params[idx]! : f.varParam!;
+        diags.push(errorDiag("Invalid function argument", argRanges[idx], `Invalid value for ${JSON.stringify(p?.name ?? "")} parameter: ${e.message}.`));
+      } else {
+        diags.push(errorDiag("Error in function call", callRange, `Call to function ${JSON.stringify(name)} failed: ${e.message}.`));
+      }
+      return V.unknown();
+    }
+    if (e instanceof RangeError) {
+      diags.push(errorDiag("Error in function call", callRange, `Call to function ${JSON.stringify(name)} failed: ${e.message}.`));
+      return V.unknown();
+    }
+    throw e;
+  }
+}
+
+/** Static references in an expression (variables()), excluding names bound by for-expressions. */
+export function nodeVariables(n: Node, out: Traversal[] = [], locals: Set<string> = new Set()): Traversal[] {
+  const walk = (c: Node | undefined, l = locals) => {
+    if (c) nodeVariables(c, out, l);
+  };
+  switch (n.kind) {
+    case "scopeTraversal":
+      if (!locals.has(n.traversal.root)) out.push(n.traversal);
+      break;
+    case "relativeTraversal":
+      walk(n.source);
+      break;
+    case "index":
+      walk(n.collection);
+      walk(n.key);
+      break;
+    case "splat":
+      walk(n.source);
+      walk(n.each);
+      break;
+    case "call":
+      n.args.forEach((a) => walk(a));
+      break;
+    case "conditional":
+      walk(n.cond);
+      walk(n.trueExpr);
+      walk(n.falseExpr);
+      break;
+    case "binary":
+      walk(n.lhs);
+      walk(n.rhs);
+      break;
+    case "unary":
+      walk(n.operand);
+      break;
+    case "tuple":
+      n.items.forEach((i) => walk(i));
+      break;
+    case "object":
+      for (const i of n.items) {
+        walk(i.key);
+        walk(i.value);
+      }
+      break;
+    case "objectKey":
+      if (!(n.wrapped.kind === "scopeTraversal" && n.wrapped.traversal.steps.length === 0 && !n.forceNonLiteral)) walk(n.wrapped);
+      break;
+    case "for": {
+      walk(n.collection);
+      const inner = new Set(locals);
+      inner.add(n.valVar);
+      if (n.keyVar) inner.add(n.keyVar);
+      walk(n.keyExpr, inner);
+      walk(n.valExpr, inner);
+      walk(n.condExpr, inner);
+      break;
+    }
+    case "parens":
+    case "templateWrap":
+      walk(n.wrapped);
+      break;
+    case "template":
+      n.parts.forEach((p) => walk(p));
+      break;
+    case "templateIf":
+      walk(n.cond);
+      walk(n.trueT);
+      walk(n.falseT);
+      break;
+    case "templateFor": {
+      walk(n.collection);
+      const inner = new Set(locals);
+      inner.add(n.valVar);
+      if (n.keyVar) inner.add(n.keyVar);
+      walk(n.body, inner);
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}

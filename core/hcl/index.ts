@@ -1,0 +1,22 @@
+// Public API of imgb's HCL implementation. Other folders import from here only.
+export type { Pos, SourceRange, Diagnostic } from "../errors/diagnostic.ts";
+export { parseHcl, parseExpression, parseTemplate, type HclFile } from "./parse.ts";
+export type {
+  Body,
+  BodySchema,
+  BodyContent,
+  Attribute,
+  Block,
+  AttributeSchema,
+  BlockHeaderSchema,
+  Expression,
+  EvalResult,
+} from "./body.ts";
+export type { Traversal, TraverseStep } from "./ast.ts";
+export { EvalContext, FunctionError, type HclFunction, type FuncParam } from "./context.ts";
+export { Value, V, UNKNOWN, rawEquals, valueEquals, fromJson, toJson, toJsonLoose, containsUnknown, deepMarks, unmarkDeep } from "./value.ts";
+export { T, type Type, typeEquals, typeString, friendlyName, hasDynamic } from "./types.ts";
+export { Num } from "./num.ts";
+export { convert, tryConvert, unify, ConversionError, conversionMessage } from "./convert.ts";
+export { callFunction } from "./eval.ts";
+export { lexConfig, type Token, type TokenType } from "./lexer.ts";

@@ -1,0 +1,71 @@
+import { describe, expect, test } from "bun:test";
+import { parseHcl, EvalContext, V, toJson } from "../../core/hcl/index.ts";
+
+function evalAll(src: string, vars: Record<string, ReturnType<typeof V.string>> = {}) {
+  const { file, diagnostics } = parseHcl(src, "t.hcl");
+  expect(diagnostics).toEqual([]);
+  const { attributes } = file.body.justAttributes();
+  const ctx = new EvalContext(vars);
+  const out: Record<string, unknown> = {};
+  for (const [k, a] of Object.entries(attributes)) {
+    const r = a.expr.evaluate(ctx);
+    expect(r.diagnostics).toEqual([]);
+    out[k] = toJson(r.value);
+  }
+  return out;
+}
+
+describe("native syntax", () => {
+  test("operators, templates, for, splat", () => {
+    const out = evalAll(
+      [
+        "a = 1 + 2 * 3",
+        'b = "hello ${name}!"',
+        "c = [for x in [1,2,3] : x * 2 if x > 1]",
+        "d = { for k, v in {a=1, b=2} : v => k }",
+        "e = <<-EOT",
+        "    hi",
+        "      there ${name}",
+        "    EOT",
+        "f = [{a=1},{a=2}][*].a",
+        'g = true ? "x" : 1',
+        'h = "%{ for v in ["a","b"] ~} [${v}] %{~ endfor }"',
+        "i = -1 - -2",
+        'j = "\\u00e9\\n$${x}"',
+        "k = {for s in [\"a\",\"b\",\"a\"] : s => s...}",
+      ].join("\n"),
+      { name: V.string("world") },
+    );
+    expect(out).toEqual({
+      a: 7,
+      b: "hello world!",
+      c: [4, 6],
+      d: { "1": "a", "2": "b" },
+      e: "hi\n  there world\n",
+      f: [1, 2],
+      g: "x",
+      h: "[a][b]",
+      i: 1,
+      j: "é\n${x}",
+      k: { a: ["a", "a"], b: ["b"] },
+    });
+  });
+
+  test("blocks with labels and positions", () => {
+    const { file, diagnostics } = parseHcl('source "null" "x" {\n  a = 1\n}\n', "f.hcl");
+    expect(diagnostics).toEqual([]);
+    const { content } = file.body.content({ blocks: [{ type: "source", labelNames: ["type", "name"] }] });
+    const b = content.blocks[0]!;
+    expect(b.labels).toEqual(["null", "x"]);
+    expect(b.labelRanges[1]!.start).toEqual({ line: 1, column: 15, byte: 14 });
+    const inner = b.body.content({ attributes: [{ name: "a" }] });
+    expect(inner.diagnostics).toEqual([]);
+    expect(inner.content.attributes.a!.range.start).toEqual({ line: 2, column: 3, byte: 22 });
+  });
+
+  test("a = 1, b = 2 on one line is an error", () => {
+    const { diagnostics } = parseHcl("a = 1, b = 2\n", "f.hcl");
+    expect(diagnostics.map((d) => d.summary)).toEqual(["Unexpected comma after argument"]);
+    expect(diagnostics[0]!.range!.start.column).toBe(6);
+  });
+});
