@@ -1,0 +1,45 @@
+// Go durations: parse (pause_before, timeout) and print back like Duration.String().
+import { expect, test } from "bun:test";
+import { formatGoDuration, parseGoDuration } from "../../../core/template/json/duration.ts";
+
+test.each([
+  ["1m30s", 90_000],
+  ["500ms", 500],
+  ["1h", 3_600_000],
+  ["1.5h", 5_400_000],
+  ["2h45m10.5s", 9_910_500],
+  ["0", 0],
+  ["-1s", -1000],
+  ["+5s", 5000],
+  ["1us", 0.001],
+  ["1µs", 0.001],
+  ["100ns", 0.0001],
+  [".5s", 500],
+])("parse %s", (s, ms) => {
+  const d = parseGoDuration(s);
+  expect(d.ok && d.ms).toBeCloseTo(ms, 9);
+});
+
+test.each([
+  ["", 'time: invalid duration ""'],
+  ["5", 'time: missing unit in duration "5"'],
+  ["5d", 'time: unknown unit "d" in duration "5d"'],
+  ["s", 'time: invalid duration "s"'],
+  ["1m-2s", 'time: unknown unit "m-" in duration "1m-2s"'],
+])("reject %j", (s, error) => {
+  expect(parseGoDuration(s)).toEqual({ ok: false, error });
+});
+
+test.each([
+  [2000, "2s"],
+  [90_000, "1m30s"],
+  [500, "500ms"],
+  [3_600_000, "1h0m0s"],
+  [9_910_500, "2h45m10.5s"],
+  [0.0015, "1.5µs"],
+  [0.0001, "100ns"],
+  [0, "0s"],
+  [-1500, "-1.5s"],
+])("format %d ms", (ms, s) => {
+  expect(formatGoDuration(ms)).toBe(s);
+});
