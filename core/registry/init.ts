@@ -37,6 +37,9 @@ export interface LockedPlugin {
   version: string;
   /** The module in the content-addressed cache; its sha256 was re-checked just now. */
   wasmPath: string;
+  /** The verified bytes themselves: registering these (catalog.registerWasm) leaves no window
+   *  between the hash check and the read. */
+  bytes: Uint8Array;
   sha256: string;
   /** Capabilities the user granted; the runtime must grant no more than these. */
   capabilities: string[];
@@ -108,7 +111,7 @@ export async function lockedPlugins(templateDir: string, opts: LockedPluginsOpti
     if (!cached) {
       throw new RegistryError("lock", `locked in ${lockPath(templateDir)} but not in the plugin cache; run "imgb init" in ${templateDir}`, { plugin: `${name} ${e.version}` });
     }
-    out.push({ name, localName: e.localName, version: e.version, wasmPath: cached.path, sha256: e.sha256, capabilities: e.capabilities, limits: e.limits, signed: e.signed });
+    out.push({ name, localName: e.localName, version: e.version, wasmPath: cached.path, bytes: cached.bytes, sha256: e.sha256, capabilities: e.capabilities, limits: e.limits, signed: e.signed });
   }
   return out;
 }
