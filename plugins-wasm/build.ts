@@ -67,10 +67,11 @@ export async function compilePlugin(entry: string, outFile: string, opts: { forc
   const stamp = `${outFile}.hash`;
   if (!opts.force && existsSync(outFile) && existsSync(stamp) && readFileSync(stamp, "utf8") === hash) return false;
   mkdirSync(dirname(outFile), { recursive: true });
-  // asc resolves `--use abort=<file>/<name>` from the working directory: run it from plugins-wasm/.
-  const abortTarget = `${relative(ROOT, join(SDK, "sdk"))}/pluginAbort`;
-  const proc = Bun.spawn([ASC, relative(ROOT, entry), "-o", outFile, "--use", `abort=${abortTarget}`, ...FLAGS], {
-    cwd: ROOT,
+  // asc names files by their path from the working directory, and `--use abort=<file>/<name>` must
+  // use that name: run it from the repository root, where every plugin reaches the same SDK file.
+  const abortTarget = `${relative(REPO, join(SDK, "sdk"))}/pluginAbort`;
+  const proc = Bun.spawn([ASC, relative(REPO, entry), "-o", outFile, "--use", `abort=${abortTarget}`, ...FLAGS], {
+    cwd: REPO,
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -262,9 +262,9 @@ const HANDLERS: Handlers = {
     }
     return {};
   },
-  async template_render(_ctx, req) {
+  async template_render(ctx, req) {
     try {
-      return { result: renderPluginTemplate(req.template, req.data) };
+      return { result: renderPluginTemplate(req.template, req.data, ctx.build, ctx.templateDir) };
     } catch (e) {
       throw new HostFailure(`template_render: ${(e as Error).message}`);
     }

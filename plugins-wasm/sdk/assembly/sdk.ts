@@ -31,7 +31,7 @@ export function abortWith(message: string): void {
 }
 
 /** The `--use abort=...` target every plugin is compiled with: keeps AssemblyScript's message. */
-export function pluginAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
+export function pluginAbort(message: string | null = null, fileName: string | null = null, line: u32 = 0, column: u32 = 0): void {
   const msg = message === null ? "abort" : message;
   const where = fileName === null ? "" : " (" + fileName + ":" + line.toString() + ":" + column.toString() + ")";
   setError("plugin aborted: " + msg + where);
