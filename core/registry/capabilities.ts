@@ -1,15 +1,8 @@
 // Capability names a plugin may declare (docs/plugin-abi.md §4). The registry refuses names it does
 // not know: a client cannot ask a user to grant something it cannot explain.
-export const KNOWN_CAPABILITIES = [
-  "communicator",
-  "local_exec",
-  "local_file_read",
-  "local_file_write",
-  "temp_file",
-  "artifact_read",
-  "artifact_write",
-  "ui_ask",
-] as const;
+// One list for the whole program: the plugin host's, which enforces them.
+import { KNOWN_CAPABILITIES } from "../plugin/host/context.ts";
+export { KNOWN_CAPABILITIES };
 export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 
 const EXPLAIN: Record<Capability, string> = {

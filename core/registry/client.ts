@@ -41,6 +41,10 @@ export class RegistryClient {
     return registryFileUrl(this.config.url, file);
   }
 
+  private fetch(file: string, cap: number, what: string, where: { registry: string; plugin?: string } = this.where): Promise<Uint8Array | undefined> {
+    return fetchCapped(this.url(file), cap, where, what, this.config.timeoutMs);
+  }
+
   private async startingRoot(memory: RegistryMemory): Promise<RootEnvelope> {
     const configured = this.config.trustedRoot;
     if (memory.root && memory.root.signed.version > configured.signed.version) return memory.root;
@@ -58,7 +62,7 @@ export class RegistryClient {
     const newRoots: TrustedMetadata["newRoots"] = [];
     for (let step = 0; step < MAX_ROOT_STEPS; step++) {
       const n = root.version + 1;
-      const bytes = await fetchCapped(this.url(LAYOUT.versionedRoot(n)), CAPS.root, this.where, `root version ${n}`);
+      const bytes = await this.fetch(LAYOUT.versionedRoot(n), CAPS.root, `root version ${n}`);
       if (bytes === undefined) break;
       const next = parseRoot(bytes, `root version ${n}`, this.where);
       root = verifyNextRoot(root, next, this.where);
@@ -73,11 +77,11 @@ export class RegistryClient {
       await saveMemory(this.config.stateDir, this.id, memory);
     }
 
-    const tsBytes = await fetchCapped(this.url(LAYOUT.timestamp), CAPS.timestamp, this.where, "timestamp");
+    const tsBytes = await this.fetch(LAYOUT.timestamp, CAPS.timestamp, "timestamp");
     if (tsBytes === undefined) throw new RegistryError("unreachable", `no ${LAYOUT.timestamp} at ${this.config.url}`, this.where);
     const timestamp = verifyTimestamp(root, tsBytes, now, { timestamp: memory.seen.timestampVersion, index: memory.seen.indexVersion }, this.where);
 
-    const indexBytes = await fetchCapped(this.url(LAYOUT.versionedIndex(timestamp.index.version)), Math.min(timestamp.index.length, CAPS.index), this.where, `index version ${timestamp.index.version}`);
+    const indexBytes = await this.fetch(LAYOUT.versionedIndex(timestamp.index.version), Math.min(timestamp.index.length, CAPS.index), `index version ${timestamp.index.version}`);
     if (indexBytes === undefined) throw new RegistryError("unreachable", `index version ${timestamp.index.version} named by the timestamp is missing`, this.where);
     const index = verifyIndex(root, timestamp, indexBytes, now, memory.seen.indexVersion, this.where);
 
@@ -100,7 +104,7 @@ export class RegistryClient {
     const cached = await readCachedWasm(this.config.cacheDir, pv.wasm.sha256, pv.name);
     if (cached && cached.bytes.byteLength === pv.wasm.size) return cached;
     if (pv.wasm.size > CAPS.wasm) throw new RegistryError("too-large", `declared size ${pv.wasm.size} is over the limit of ${CAPS.wasm} bytes`, where);
-    const bytes = await fetchCapped(this.url(LAYOUT.blob(pv.wasm.sha256)), pv.wasm.size, where, "wasm module");
+    const bytes = await this.fetch(LAYOUT.blob(pv.wasm.sha256), pv.wasm.size, "wasm module", where);
     if (bytes === undefined) throw new RegistryError("unreachable", `module ${LAYOUT.blob(pv.wasm.sha256)} is missing from the registry`, where);
     verifyWasmBytes(bytes, pv.wasm, where);
     const stored = await storeWasm(this.config.cacheDir, bytes);

@@ -24,6 +24,8 @@ export interface RegistryConfig {
   stateDir: string;
   cacheDir: string;
   now: () => Date;
+  /** A download fails when no data arrives for this long. */
+  timeoutMs: number;
 }
 
 export interface RegistryOptions {
@@ -32,6 +34,7 @@ export interface RegistryOptions {
   stateDir?: string;
   cacheDir?: string;
   now?: () => Date;
+  timeoutMs?: number;
   env?: Record<string, string | undefined>;
 }
 
@@ -80,5 +83,6 @@ export async function resolveRegistryConfig(opts: RegistryOptions = {}): Promise
     stateDir: opts.stateDir ?? defaultStateDir(env),
     cacheDir: opts.cacheDir ?? defaultCacheDir(env),
     now: opts.now ?? (() => new Date()),
+    timeoutMs: opts.timeoutMs ?? 30_000,
   };
 }

@@ -24,15 +24,21 @@ export async function fetchCapped(
   cap: number,
   where: { registry: string; plugin?: string },
   what: string,
+  /** Idle limit: the download fails when no byte arrives for this long (a slow big module is fine). */
   timeoutMs = 30_000,
 ): Promise<Uint8Array | undefined> {
   if (url.startsWith("file://")) return readCappedFile(url, cap, where, what);
   const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  let timer = setTimeout(() => ctl.abort(), timeoutMs);
+  const stillAlive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ctl.abort(), timeoutMs);
+  };
   try {
     let res: Response;
     try {
-      res = await fetch(url, { signal: ctl.signal, redirect: "error" });
+      // Redirects are followed: nothing is trusted for where it came from, only for its signatures and hashes.
+      res = await fetch(url, { signal: ctl.signal, redirect: "follow" });
     } catch (e) {
       const why = ctl.signal.aborted ? `no answer within ${timeoutMs} ms` : (e as Error).message;
       throw new RegistryError("unreachable", `cannot fetch ${what} (${url}): ${why}`, where);
@@ -59,10 +65,11 @@ export async function fetchCapped(
       try {
         chunk = await reader.read();
       } catch (e) {
-        const why = ctl.signal.aborted ? `no answer within ${timeoutMs} ms` : (e as Error).message;
+        const why = ctl.signal.aborted ? `no data for ${timeoutMs} ms` : (e as Error).message;
         throw new RegistryError("unreachable", `download of ${what} (${url}) failed: ${why}`, where);
       }
       if (chunk.done) break;
+      stillAlive();
       total += chunk.value.byteLength;
       if (total > cap) {
         await reader.cancel().catch(() => {});

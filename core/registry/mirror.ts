@@ -35,7 +35,7 @@ export async function mirrorRegistry(url: string, dir: string, opts: RegistryOpt
   let sawTrusted = false;
   const trustedText = canonicalJson(config.trustedRoot.signed);
   for (let n = 1; n <= meta.root.version; n++) {
-    const bytes = await fetchCapped(registryFileUrl(config.url, LAYOUT.versionedRoot(n)), CAPS.root, where, `root version ${n}`);
+    const bytes = await fetchCapped(registryFileUrl(config.url, LAYOUT.versionedRoot(n)), CAPS.root, where, `root version ${n}`, config.timeoutMs);
     if (bytes === undefined) throw new RegistryError("not-found", `root version ${n} is missing; a mirror needs the whole root history`, where);
     const env = parseRoot(bytes, `root version ${n}`, where);
     prev = prev === undefined ? verifySelfSignedRoot(env, `root version ${n}`, where) : verifyNextRoot(prev, env, where);

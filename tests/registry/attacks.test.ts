@@ -214,3 +214,29 @@ describe("canonical JSON", () => {
     expect(() => canonicalBytes({ a: 1.5 })).toThrow(/safe integers/);
   });
 });
+
+describe("slow servers", () => {
+  test("a server that sends headers and then nothing is given up on", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        if (new URL(req.url).pathname.endsWith(".root.json")) return new Response("not found", { status: 404 });
+        return new Response(new ReadableStream({ pull: () => new Promise<void>(() => {}) }));
+      },
+    });
+    try {
+      const url = `http://127.0.0.1:${server.port}`;
+      const started = performance.now();
+      await refusal(
+        initPlugins([required("acme/hello", ">= 1")], reg.templateDir, { upgrade: false, acceptCapabilities: true, ui: new TestUi(), registry: { ...reg.client, url, timeoutMs: 300 } }),
+        "unreachable",
+        new RegExp(`registry ${url}`),
+        /no (answer within|data for) 300 ms/,
+      );
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      await server.stop(true);
+    }
+  });
+});
