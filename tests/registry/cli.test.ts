@@ -116,4 +116,38 @@ describe("imgb registry / imgb plugins", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('Error: invalid plugin name "../x": expected "namespace/name" of lowercase letters, digits and hyphens\n');
   });
+
+  test("registry serve: static files on 127.0.0.1 until SIGTERM; no path escapes the folder", async () => {
+    const p = Bun.spawn([BUN, RUN, "registry", "serve", join(base, "reg"), "--port", "0"], { env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    try {
+      const reader = p.stdout.getReader();
+      let text = "";
+      while (!/http:\/\/127\.0\.0\.1:\d+/.test(text)) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        text += new TextDecoder().decode(chunk.value);
+      }
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(text)?.[0];
+      expect(url).toBeDefined();
+      const ts = await fetch(`${url}/timestamp.json`);
+      expect(ts.status).toBe(200);
+      expect(ts.headers.get("content-type")).toBe("application/json");
+      expect(((await ts.json()) as { signed: { _type: string } }).signed._type).toBe("timestamp");
+      expect((await fetch(`${url}/..%2f..%2fetc/passwd`)).status).toBe(400);
+      expect((await fetch(`${url}/blobs`)).status).toBe(404);
+      expect((await fetch(`${url}/timestamp.json`, { method: "POST" })).status).toBe(405);
+      reader.releaseLock();
+    } finally {
+      p.kill("SIGTERM");
+      expect(await p.exited).toBe(0);
+    }
+  });
+
+  test("imgb init on a template that requires no plugins says so", async () => {
+    const t = join(base, "t.json");
+    await writeFile(t, JSON.stringify({ builders: [{ type: "null", communicator: "none" }] }));
+    const r = await imgb(["init", t]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("The template requires no plugins; nothing to do.");
+  });
 });

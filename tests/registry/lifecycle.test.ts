@@ -134,6 +134,17 @@ describe("root rotation", () => {
     await refusal(init(">= 1"), "bad-signature", /broken root chain: root version 2 \(by its own keys\)/);
   });
 
+  test("a threshold of 2 is not met by one signature", async () => {
+    const a = generateKey();
+    const b = generateKey();
+    await rotateRoot(reg.dir, {
+      oldRootKeys: [reg.root],
+      newRootKeys: [a],
+      newRoles: { root: { keys: [publicOf(a), publicOf(b)], threshold: 2 }, index: { keys: reg.signers.index.map(publicOf) }, timestamp: { keys: reg.signers.timestamp.map(publicOf) } },
+    });
+    await refusal(init(">= 1"), "bad-signature", /broken root chain: root version 2 \(by its own keys\) has 1 valid signature\(s\) of the 2 required/);
+  });
+
   test("a root file whose version skips is refused", async () => {
     const r2 = await rotateRoot(reg.dir, {
       oldRootKeys: [reg.root],
