@@ -92,8 +92,11 @@ export class JsonConfigBody implements ConfigBody {
     const diags: Diagnostic[] = [];
     const out: JsonObject = {};
     const dot = build.generated;
+    // Keys the template sets (even if their value was rejected): no "required" error for those.
+    const present = new Set<string>();
     for (const m of this.members) {
       const key = m.key.value;
+      present.add(key);
       const field = schema?.fields.find((f) => f.name === key);
       if (schema && !field && !schema.allowUnknown && !key.startsWith("packer_")) {
         diags.push(errorDiag(`unknown configuration key: '${JSON.stringify(key)}'`, this.env.range(m.key)));
@@ -113,7 +116,7 @@ export class JsonConfigBody implements ConfigBody {
       const coerced = coerce(rendered, field.type, key, m.value, (msg, node) => diags.push(errorDiag(msg, this.env.range(node))));
       if (coerced !== undefined) out[key] = coerced;
     }
-    if (schema && !this.partial) fillDefaults(schema.fields, out, diags, this.range);
+    if (schema && !this.partial) fillDefaults(schema.fields, out, present, diags, this.range);
     return { value: out, diagnostics: diags };
   }
 
@@ -168,9 +171,14 @@ export class JsonConfigBody implements ConfigBody {
   }
 }
 
-function fillDefaults(fields: readonly ConfigField[], out: JsonObject, diags: Diagnostic[], range?: SourceRange): void {
+function fillDefaults(fields: readonly ConfigField[], out: JsonObject, present: Set<string>, diags: Diagnostic[], range?: SourceRange): void {
   for (const f of fields) {
     if (Object.hasOwn(out, f.name)) continue;
+    if (present.has(f.name) && !Object.hasOwn(out, f.name)) {
+      // Set to null (Go leaves the zero value) or rejected above: only a default can fill it.
+      if (f.default !== undefined) out[f.name] = structuredClone(f.default);
+      continue;
+    }
     if (f.default !== undefined) out[f.name] = structuredClone(f.default);
     else if (f.required) diags.push(errorDiag(`required configuration key '${f.name}' is not set`, range));
   }
