@@ -60,6 +60,8 @@ export interface Sshd {
   home: string;
   /** Everything sshd logged so far (LogLevel DEBUG1 on stderr). */
   log(): string;
+  /** PIDs of sshd and every process below it (sessions, commands), listener first. */
+  processes(): number[];
   /** SIGKILL sshd and all its session processes: open connections drop at once. */
   kill(): Promise<void>;
   /** Start the same server again (same port, keys and config) after kill(). */
@@ -182,8 +184,12 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     if (!proc || proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
     // Session processes first, deepest first, while sshd is alive to reap them (PID 1 here does not
     // reap orphans); then the listener itself, and wait for it.
-    for (const pid of descendants(proc.pid).reverse()) signal(pid, "SIGKILL");
-    await waitGone(descendants(proc.pid));
+    // Freeze them all first, so no session can still report an exit status while its command is
+    // being killed: like a machine losing power, the client sees only the connection drop.
+    const sessions = descendants(proc.pid);
+    for (const pid of sessions) signal(pid, "SIGSTOP");
+    for (const pid of sessions.reverse()) signal(pid, "SIGKILL");
+    await waitGone(sessions);
     signal(proc.pid, "SIGKILL");
     await exited;
   };
@@ -200,6 +206,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     remoteDir,
     home: account.home,
     log: () => logText,
+    processes: () => (child?.pid !== undefined && child.exitCode === null ? [child.pid, ...descendants(child.pid)] : []),
     kill,
     restart: async () => {
       await kill();
@@ -319,17 +326,11 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 async function waitGone(pids: number[]): Promise<void> {
-  const deadline = Date.now() + 5000;
+  // Gone means reaped (no /proc entry), not merely a zombie: sshd reaps its session children
+  // itself, and a zombie left when sshd dies would land on a PID 1 that may never reap it.
+  const deadline = Date.now() + 2000;
   while (Date.now() < deadline) {
-    const alive = pids.filter((p) => {
-      try {
-        const st = readFileSync(`/proc/${p}/stat`, "utf8");
-        return !/^\d+ \(.*\) Z/.test(st);
-      } catch {
-        return false;
-      }
-    });
-    if (alive.length === 0) return;
-    await Bun.sleep(20);
+    if (pids.every((p) => !existsSync(`/proc/${p}`))) return;
+    await Bun.sleep(10);
   }
 }

@@ -328,6 +328,8 @@ function wrap(client: Client, sock: Duplex, bastion: Client | undefined, readWri
   });
   client.on("close", () => markClosed(closeReason === "connection closed" ? "the connection closed" : closeReason));
   bastion?.on("close", () => markClosed("the bastion connection closed"));
+  // The socket can end before ssh2 reports its own "close"; a call in between must not reuse it.
+  sock.on("close", () => markClosed("the connection closed"));
   if (readWriteTimeoutMs > 0 && "setTimeout" in sock && typeof sock.setTimeout === "function") {
     // ssh_read_write_timeout: a connection with no traffic for this long is dead (keep-alives count as traffic).
     (sock as Socket).setTimeout(readWriteTimeoutMs, () => {

@@ -35,11 +35,7 @@ export async function execCommand(
     };
     const onAbort = (): void => {
       // Ask the remote side to stop the command, then drop the channel.
-      try {
-        channel.signal("KILL");
-      } catch {
-        // the server may not support signals; closing the channel ends the session anyway
-      }
+      sendSignal(channel, "KILL");
       channel.close();
       finish({ error: signal.reason });
     };
@@ -49,17 +45,19 @@ export async function execCommand(
     channel.stderr.on("data", (chunk: Buffer) => cmd.onStderr?.(chunk));
     channel.on("exit", (code: number | null, signalName?: string) => {
       if (typeof code === "number") status = code;
-      else if (signalName) status = 128 + (SIGNALS[signalName] ?? 0);
+      else if (signalName) status = 128 + (SIGNALS[signalName.replace(/^SIG/, "")] ?? 0);
     });
     channel.on("close", () => {
       if (status !== undefined) return finish({ kind: "exited", exitStatus: status });
-      // Give a connection drop a moment to be noticed, so the reason is the real one.
-      setTimeout(() => {
+      // A channel closing without a status is usually the connection going away: give the drop
+      // a moment to be noticed, so the reason is the real one.
+      const timer = setTimeout(() => {
         finish({
           kind: "disconnected",
           reason: conn.isClosed ? conn.closeReason : "the command ended without an exit status",
         });
-      }, 0);
+      }, 250);
+      void conn.closed.then(() => clearTimeout(timer));
     });
     void conn.closed.then((reason) => {
       if (status !== undefined) finish({ kind: "exited", exitStatus: status });
@@ -88,4 +86,25 @@ function openExec(conn: SshConnection, command: string, opts: ExecOptions): Prom
       else reject(err);
     }
   });
+}
+
+/**
+ * ssh2's ClientChannel.signal() is silently skipped once stdin is closed (it checks `writable`),
+ * and stdin is always closed here; a "signal" request is valid for the whole life of the channel
+ * (RFC 4254 6.9), so send it through the protocol object directly. The one place that reaches
+ * into ssh2's internals.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const internals = channel as unknown as {
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal?: (id: number, sig: string) => void } };
+  };
+  const id = internals.outgoing?.id;
+  const protocol = internals._client?._protocol;
+  if (id === undefined || !["open", "eof"].includes(internals.outgoing?.state ?? "") || typeof protocol?.signal !== "function") return;
+  try {
+    protocol.signal(id, name);
+  } catch {
+    // an older server may refuse signals; closing the channel still ends our side
+  }
 }
