@@ -142,6 +142,9 @@ export function decodeRawTemplate(src: SourceFile, root: JsonNode): { raw?: RawT
     comments,
   };
 
+  const push = rootMembers.get("push");
+  if (push) diags.push({ severity: "warning", summary: "'push' is no longer supported and is ignored", range: at(push.key) });
+
   const desc = rootMembers.get("description");
   if (desc) raw.description = check(decodeString(desc.value, "description", false), "");
   const minv = rootMembers.get("min_packer_version");

@@ -210,7 +210,8 @@ describe("errors", () => {
       provisioners: [{ type: "shell-local", only: ["nope"] }, { type: "shell-local", only: ["null"], except: ["null"] }, { inline: [] }],
       "post-processors": [[["nested"]], { type: "manifest", except: ["ghost"] }],
     });
-    expect(d.map((x) => x.summary).sort()).toEqual(
+    expect(d.filter((x) => x.severity === "warning").map((x) => x.summary)).toEqual(["'push' is no longer supported and is ignored"]);
+    expect(d.filter((x) => x.severity === "error").map((x) => x.summary).sort()).toEqual(
       [
         "Unknown root level key in template: 'bogus_top'",
         "builder 2: builder with name 'null' already exists",
