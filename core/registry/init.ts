@@ -5,10 +5,10 @@ import { DiagnosticsError, errorDiag, type Diagnostic } from "../errors/diagnost
 import type { RequiredPlugin } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";
 import { readCachedWasm } from "./cache.ts";
-import { defaultCacheDir, type RegistryOptions } from "./config.ts";
+import { defaultCacheDir, defaultStateDir, type RegistryOptions } from "./config.ts";
 import { parseConstraint, type Constraint } from "./constraints.ts";
 import { RegistryError } from "./errors.ts";
-import { emptyLock, lockPath, readLock, writeLock } from "./lock.ts";
+import { emptyLock, installedStatePath, lockPath, readLock, readLockAt, writeLock } from "./lock.ts";
 import { isValidPluginName } from "./names.ts";
 import { Resolver, type ResolveAction } from "./resolve.ts";
 import type { Limits } from "./schema.ts";
@@ -102,14 +102,24 @@ export interface LockedPluginsOptions {
 }
 
 export async function lockedPlugins(templateDir: string, opts: LockedPluginsOptions = {}): Promise<LockedPlugin[]> {
-  const lock = await readLock(templateDir);
+  return verifiedEntries(lockPath(templateDir), `run "imgb init" in ${templateDir}`, opts);
+}
+
+/** The same for plugins installed with `imgb plugins install` outside any template. */
+export async function installedPlugins(opts: LockedPluginsOptions & { stateDir?: string } = {}): Promise<LockedPlugin[]> {
+  const stateDir = opts.stateDir ?? defaultStateDir(opts.env ?? process.env);
+  return verifiedEntries(installedStatePath(stateDir), 'run "imgb plugins install" again', opts);
+}
+
+async function verifiedEntries(path: string, remedy: string, opts: LockedPluginsOptions): Promise<LockedPlugin[]> {
+  const lock = await readLockAt(path);
   if (!lock) return [];
   const cacheDir = opts.cacheDir ?? defaultCacheDir(opts.env ?? process.env);
   const out: LockedPlugin[] = [];
   for (const [name, e] of Object.entries(lock.plugins)) {
     const cached = await readCachedWasm(cacheDir, e.sha256, name);
     if (!cached) {
-      throw new RegistryError("lock", `locked in ${lockPath(templateDir)} but not in the plugin cache; run "imgb init" in ${templateDir}`, { plugin: `${name} ${e.version}` });
+      throw new RegistryError("lock", `recorded in ${path} but not in the plugin cache; ${remedy}`, { plugin: `${name} ${e.version}` });
     }
     out.push({ name, localName: e.localName, version: e.version, wasmPath: cached.path, bytes: cached.bytes, sha256: e.sha256, capabilities: e.capabilities, limits: e.limits, signed: e.signed });
   }

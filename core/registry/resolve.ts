@@ -48,7 +48,8 @@ export class Resolver {
 
   async resolve(name: string, localName: string, constraint: Constraint, locked: LockEntry | undefined): Promise<ResolveOutcome> {
     const lockedVersion = locked ? parseSemVer(locked.version) : undefined;
-    const keep = locked !== undefined && lockedVersion !== undefined && !this.opts.upgrade && satisfies(constraint, lockedVersion);
+    // An unsigned local install is not in any registry: -upgrade cannot replace it, so it stays.
+    const keep = locked !== undefined && lockedVersion !== undefined && (!this.opts.upgrade || !locked.signed) && satisfies(constraint, lockedVersion);
     if (keep && locked) {
       const cached = await readCachedWasm(this.cacheDir, locked.sha256, name);
       if (cached) return { name, entry: { ...locked, localName, constraints: constraint.text }, action: "kept", wasmPath: cached.path };

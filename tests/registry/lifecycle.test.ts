@@ -4,7 +4,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { RegistryClient } from "../../core/registry/client.ts";
 import { resolveRegistryConfig } from "../../core/registry/config.ts";
-import { initPlugins, lockedPlugins } from "../../core/registry/init.ts";
+import { initPlugins, installedPlugins, lockedPlugins } from "../../core/registry/init.ts";
+import { installPlugin } from "../../core/registry/manage.ts";
 import { generateKey, publicOf } from "../../core/registry/keys.ts";
 import { LAYOUT } from "../../core/registry/layout.ts";
 import { readLock, lockPath } from "../../core/registry/lock.ts";
@@ -88,6 +89,24 @@ describe("capabilities", () => {
       idx.plugins["acme/hello"] = { versions: { "1.0.0": { ...signed.statement, publisher: signed.signature, vetting: VETTING, yanked: false } } };
     });
     await refusal(initPlugins([required("acme/hello", ">= 1")], reg.templateDir, { upgrade: false, acceptCapabilities: true, ui: new TestUi(), registry: { ...reg.client, cacheDir: join(reg.base, "cache2") } }), "mismatch", /different module for locked version 1\.0\.0/);
+  });
+});
+
+describe("unsigned local plugins", () => {
+  test("installed into a template's lock with --allow-unsigned: kept by init, even with -upgrade, and handed to the build as unsigned", async () => {
+    const file = join(reg.base, "local.wasm");
+    await writeFile(file, tinyWasm("local tool"));
+    const ui = new TestUi();
+    await refusal(installPlugin(file, { ui, acceptCapabilities: true, allowUnsigned: false, name: "me/tool", templateDir: reg.templateDir, registry: reg.client }), "unsigned", /pass --allow-unsigned/);
+    await installPlugin(file, { ui, acceptCapabilities: true, allowUnsigned: true, name: "me/tool", version: "0.1.0", capabilities: ["temp_file"], templateDir: reg.templateDir, registry: reg.client });
+    expect(ui.text).toContain("me/tool 0.1.0 is UNSIGNED");
+    const res = await initPlugins([required("me/tool", ">= 0.1")], reg.templateDir, { upgrade: true, acceptCapabilities: false, ui: new TestUi(), registry: reg.client });
+    expect(res[0]).toMatchObject({ name: "me/tool", version: "0.1.0", action: "kept", signed: false, capabilities: ["temp_file"] });
+    const locked = await lockedPlugins(reg.templateDir, { cacheDir: reg.client.cacheDir });
+    expect(locked.map((p) => [p.name, p.signed, p.capabilities])).toEqual([["me/tool", false, ["temp_file"]]]);
+    // Outside a template: the user's installed list, read back the same way.
+    await installPlugin(file, { ui, acceptCapabilities: true, allowUnsigned: true, name: "me/tool", version: "0.1.0", registry: reg.client });
+    expect((await installedPlugins({ stateDir: reg.client.stateDir, cacheDir: reg.client.cacheDir })).map((p) => p.name)).toEqual(["me/tool"]);
   });
 });
 
