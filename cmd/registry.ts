@@ -1,10 +1,11 @@
-// `imgb registry keygen|init|trust-publisher|sign|publish|yank|timestamp|serve`: tools for running a
+// `imgb registry keygen|init|trust-publisher|sign|publish|yank|timestamp|rotate-root|serve`: tools for running a
 // plugin registry (static files). Each verb parses flags and calls one function in core/registry/commands.ts.
 import { defineCommand } from "citty";
 import {
   keygenCommand,
   registryInitCommand,
   registryPublishCommand,
+  registryRotateRootCommand,
   registryServeCommand,
   registrySignCommand,
   registryTimestampCommand,
@@ -123,6 +124,25 @@ const publish = defineCommand({
     }),
 });
 
+const rotateRoot = defineCommand({
+  meta: { name: "rotate-root", description: "Writes the next root version (new keys), signed by old and new root keys; re-signs the index" },
+  args: {
+    dir: dirArg,
+    "old-root-key": { type: "string", description: "current root private key (repeatable; enough to meet its threshold)" },
+    "root-key": { type: "string", description: "new root private key (repeatable)" },
+    "root-threshold": { type: "string", description: "new root signatures required (default 1)" },
+    ...signerArgs,
+  },
+  run: ({ args, rawArgs }) =>
+    registryRotateRootCommand({
+      dir: String(args.dir),
+      oldRootKeys: repeatedFlag(rawArgs, "old-root-key"),
+      rootKeys: repeatedFlag(rawArgs, "root-key"),
+      rootThreshold: int("root-threshold", args["root-threshold"]),
+      ...signerKeys(rawArgs),
+    }),
+});
+
 const yank = defineCommand({
   meta: { name: "yank", description: "Marks a plugin version as yanked (no longer chosen by constraints)" },
   args: { dir: dirArg, name: { type: "string", required: true, description: "namespace/name" }, version: { type: "string", required: true, description: "version" }, ...signerArgs },
@@ -143,5 +163,5 @@ const serve = defineCommand({
 
 export default defineCommand({
   meta: { name: "registry", description: "Run a signed plugin registry: keys, metadata, publishing, serving" },
-  subCommands: { keygen, init, "trust-publisher": trust, sign, publish, yank, timestamp, serve },
+  subCommands: { keygen, init, "trust-publisher": trust, sign, publish, yank, timestamp, "rotate-root": rotateRoot, serve },
 });

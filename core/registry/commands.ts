@@ -7,11 +7,11 @@ import type { RegistryOptions } from "./config.ts";
 import { consoleUi } from "./console-ui.ts";
 import { RegistryError } from "./errors.ts";
 import { initPlugins } from "./init.ts";
-import { readPrivateKey, readPublicKey, writeKeyPair } from "./keys.ts";
+import { publicOf, readPrivateKey, readPublicKey, writeKeyPair } from "./keys.ts";
 import { installPlugin, listInstalled, removePlugin, verifyInstalled } from "./manage.ts";
 import { mirrorRegistry } from "./mirror.ts";
-import { DEFAULT_LIMITS, initRegistry, parseSignedStatement, parseVetting, publishPlugin, signPlugin, trustPublisher, writeStatement, yankPlugin } from "./publish.ts";
-import { refreshTimestamp, type Signers } from "./repository.ts";
+import { DEFAULT_LIMITS, initRegistry, parseSignedStatement, parseVetting, publishPlugin, rotateRoot, signPlugin, trustPublisher, writeStatement, yankPlugin } from "./publish.ts";
+import { refreshTimestamp, updateIndex, type Signers } from "./repository.ts";
 import type { Limits } from "./schema.ts";
 import { serveRegistry } from "./serve.ts";
 
@@ -108,6 +108,30 @@ export async function registryPublishCommand(
   const vetting = parseVetting({ reviewer: o.reviewer, repository: o.repository, commit: o.commit, date: o.date ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z") });
   const index = await publishPlugin(o.dir, { wasmPath: o.wasm, signed, vetting, signers: await signers(o) });
   ui.say(`Published ${signed.statement.name} ${signed.statement.version} (index version ${index.version})`);
+}
+
+/**
+ * Root rotation: root N+1 with the given root/index/timestamp keys, signed by the old root keys and
+ * the new ones; then index and timestamp re-signed with the (possibly new) index and timestamp keys.
+ */
+export async function registryRotateRootCommand(
+  o: { dir: string; oldRootKeys: string[]; rootKeys: string[]; rootThreshold?: number; indexKeys: string[]; timestampKeys: string[] },
+  ui: Ui = consoleUi(),
+): Promise<void> {
+  const oldRoot = await keys(o.oldRootKeys, "old-root");
+  const newRoot = await keys(o.rootKeys, "root");
+  const s = await signers(o);
+  const env = await rotateRoot(o.dir, {
+    oldRootKeys: oldRoot,
+    newRootKeys: newRoot,
+    newRoles: {
+      root: { keys: newRoot.map(publicOf), ...(o.rootThreshold !== undefined ? { threshold: o.rootThreshold } : {}) },
+      index: { keys: s.index.map(publicOf) },
+      timestamp: { keys: s.timestamp.map(publicOf) },
+    },
+  });
+  const index = await updateIndex(o.dir, s, () => {});
+  ui.say(`Root version ${env.signed.version} written; index version ${index.version} re-signed with the new keys`);
 }
 
 export async function registryYankCommand(o: { dir: string; name: string; version: string; indexKeys: string[]; timestampKeys: string[] }, ui: Ui = consoleUi()): Promise<void> {

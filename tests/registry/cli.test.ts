@@ -150,4 +150,21 @@ describe("imgb registry / imgb plugins", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("The template requires no plugins; nothing to do.");
   });
+
+  test("registry rotate-root: clients follow the chain to the new keys; the old index key is then refused", async () => {
+    const reg = join(base, "reg");
+    for (const k of ["root2", "index2"]) expect((await imgb(["registry", "keygen", join(base, k)])).code).toBe(0);
+    const r = await imgb(["registry", "rotate-root", reg, "--old-root-key", join(base, "root.key"), "--root-key", join(base, "root2.key"), "--index-key", join(base, "index2.key"), "--timestamp-key", join(base, "timestamp.key")]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("Root version 2 written");
+    const i = await imgb(["plugins", "install", "acme/hello", "--accept-capabilities", "--upgrade"], { XDG_STATE_HOME: join(base, "state-rot"), XDG_CACHE_HOME: join(base, "cache-rot") });
+    expect(i.stderr).toBe("");
+    expect(i.code).toBe(0);
+    // A stale publisher of the registry still holding the old index key can no longer publish for clients.
+    const old = await imgb(["registry", "yank", reg, "--name", "acme/hello", "--version", "1.0.0", "--index-key", join(base, "index.key"), "--timestamp-key", join(base, "timestamp.key")]);
+    expect(old.code).toBe(0);
+    const refused = await imgb(["plugins", "install", "acme/hello", "--accept-capabilities", "--upgrade"], { XDG_STATE_HOME: join(base, "state-rot"), XDG_CACHE_HOME: join(base, "cache-rot") });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("index is signed only by unknown keys");
+  });
 });
