@@ -42,12 +42,15 @@ export async function loadJsonTemplate(path: string, opts: LoadOptions, override
       for (const e of entries) varFileInputs.push([e.name, { value: e.value.value, src: e.src, node: e.value, origin: `-var-file ${file}` }]);
     }
   }
-  return loadJsonTemplateText(resolve(path), text, opts, overrides, varFileInputs, varFileDiags);
+  return loadJsonTemplateText(path, text, opts, overrides, varFileInputs, varFileDiags);
 }
 
-/** The same from text in memory (the file's path still names positions and {{template_dir}}). */
+/**
+ * The same from text in memory. Diagnostics name the file as given (relative paths stay relative,
+ * as the user typed them); Template.path and {{template_dir}} use the absolute path.
+ */
 export function loadJsonTemplateText(
-  path: string,
+  givenPath: string,
   text: string,
   opts: LoadOptions,
   overrides: JsonLoaderOverrides = {},
@@ -55,7 +58,8 @@ export function loadJsonTemplateText(
   varFileDiags: Diagnostic[] = [],
 ): Template {
   const packerVersion = overrides.packerVersion ?? PACKER_COMPAT_VERSION;
-  const src = new SourceFile(path, text);
+  const path = resolve(givenPath);
+  const src = new SourceFile(givenPath, text);
   const parsed = parseJson(src);
   if (!parsed.ok) throw new DiagnosticsError([jsonSyntaxDiagnostic(src, parsed.error)]);
 
