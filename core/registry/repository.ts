@@ -1,7 +1,7 @@
 // A registry folder on disk, from the publisher's side: read its current root, timestamp and index,
 // and write new signed versions. Used by `imgb registry init|publish|...`, by the mirror and by
 // tests that need to forge attacks with valid registry keys.
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
 import { RegistryError } from "./errors.ts";
@@ -90,12 +90,9 @@ export async function writeSignedIndex(dir: string, index: IndexSigned, signers:
 /** A new timestamp (version = previous + 1) naming the given index file. */
 export async function writeTimestamp(dir: string, index: TimestampSigned["index"], keys: PrivateKeyFile[], opts: WriteOptions = {}): Promise<TimestampEnvelope> {
   const now = opts.now ?? new Date();
-  let previous = 0;
-  try {
-    previous = (await readRegistryTimestamp(dir)).signed.version;
-  } catch {
-    previous = 0;
-  }
+  // A registry's first timestamp is version 1; after that, each one follows the last.
+  const exists = (await stat(join(dir, LAYOUT.timestamp)).catch(() => undefined)) !== undefined;
+  const previous = exists ? (await readRegistryTimestamp(dir)).signed.version : 0;
   const ts: TimestampSigned = {
     _type: "timestamp",
     spec: SPEC_VERSION,
