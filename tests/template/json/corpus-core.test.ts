@@ -96,3 +96,47 @@ describe("isDoneInterpolating cases", () => {
     });
   }
 });
+
+describe("other packer core fixtures (no transcribed expectation; checked against core_test.go's intent)", () => {
+  const load = (f: string, o: { varFiles?: string[] } = {}) =>
+    loadJsonTemplate(join(DIR, f), { vars: [], varFiles: (o.varFiles ?? []).map((v) => join(DIR, v)), env: {} });
+
+  test("build-split-func.json: split renders in builder config", async () => {
+    const t = await load("build-split-func.json");
+    expect(t.builds[0]!.builder.decode(buildCtx(t)).value).toEqual({ value: "foo" });
+  });
+  test("build-prov-skip.json: only=[foo] keeps the provisioner on build foo only", async () => {
+    const t = await load("build-prov-skip.json");
+    expect(t.builds.map((b) => [b.name, b.provisioners.length])).toEqual([
+      ["test", 0],
+      ["foo", 1],
+    ]);
+  });
+  test("build-prov-skip-include.json: only=[test] keeps it", async () => {
+    const t = await load("build-prov-skip-include.json");
+    expect(t.builds[0]!.provisioners).toHaveLength(1);
+  });
+  test("build-prov-override.json: the override for build 'test' is attached", async () => {
+    const t = await load("build-prov-override.json");
+    expect(t.builds[0]!.provisioners[0]!.override?.decode(buildCtx(t)).value).toEqual({ foo: "bar" });
+  });
+  test("build-prov-retry.json: max_retries as number and as string", async () => {
+    const t = await load("build-prov-retry.json");
+    expect(t.builds[0]!.provisioners.map((p) => [p.type, p.maxRetries])).toEqual([
+      ["test-integer", 1],
+      ["test-string", 1],
+    ]);
+  });
+  test("build-pp.json: a bare string is a chain of one", async () => {
+    const t = await load("build-pp.json");
+    expect(t.builds[0]!.postProcessors.map((c) => c.map((p) => p.type))).toEqual([["test"]]);
+  });
+  test("push-vars.json: the legacy push section is accepted (with a warning)", async () => {
+    const t = await loadJsonTemplate(join(DIR, "push-vars.json"), { vars: [["foo", "x"]], varFiles: [], env: {} });
+    expect(t.warnings.map((w) => w.summary)).toEqual(["'push' is no longer supported and is ignored"]);
+  });
+  test("build-var-file-interpolate*.json: var-file values interpolate each other", async () => {
+    const t = await load("build-basic-interpolated.json", { varFiles: ["build-var-file-interpolate.json", "build-var-file-interpolate2.json"] });
+    expect(t.variables).toEqual({ name: "interpolate this, yall", my_var: "interpolate this, yall" });
+  });
+});
