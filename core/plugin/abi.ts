@@ -26,6 +26,9 @@ export const PrepareOutputSchema = v.union([
   v.object({ errors: v.pipe(v.array(v.string()), v.minLength(1)), warnings: v.optional(v.array(v.string()), []) }),
 ]);
 
+/** provision answers an empty object (or nothing). */
+export const ProvisionOutputSchema = v.record(v.string(), Json);
+
 export const ArtifactJsonSchema = v.object({
   builder_id: v.string(),
   id: v.string(),

@@ -10,6 +10,7 @@ import { SandboxProcess } from "./sandbox/parent.ts";
 import { PluginRuntime, pluginFailure } from "./runtime.ts";
 import { WasmPostProcessor, WasmProvisioner } from "./instances.ts";
 import type { PluginCatalog, PluginDescription, PluginKind, PostProcessor, Provisioner } from "./types.ts";
+import { basename } from "node:path";
 import { UserError } from "../errors/diagnostic.ts";
 
 export interface CatalogOptions {
@@ -76,12 +77,16 @@ export class WasmPluginCatalog implements PluginCatalog {
    */
   async registerInstalledPlugin(wasmPath: string, granted: readonly string[]): Promise<PluginDescription> {
     const bytes = new Uint8Array(await Bun.file(wasmPath).arrayBuffer());
-    return this.registerWasm(bytes, granted, "installed");
+    return this.registerWasm(bytes, granted, "installed", basename(wasmPath));
   }
 
   /** Registers a plugin from its bytes (same path as installed plugins). */
-  async registerWasm(bytes: Uint8Array, granted: readonly string[] | "declared", origin: "embedded" | "installed" = "installed"): Promise<PluginDescription> {
-    const label = origin === "installed" ? "installed plugin" : "plugin";
+  async registerWasm(
+    bytes: Uint8Array,
+    granted: readonly string[] | "declared",
+    origin: "embedded" | "installed" = "installed",
+    label = "(unnamed)",
+  ): Promise<PluginDescription> {
     const description = await this.describeBytes(label, bytes);
     const entry: Entry = {
       kind: description.kind,

@@ -6,7 +6,7 @@ import { errorDiag, type Diagnostic } from "../errors/diagnostic.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
 import type { Artifact } from "../build/artifact.ts";
 import type { BuildContextValues } from "../template/model.ts";
-import { PostProcessOutputSchema, PrepareOutputSchema, parseOutput, type ArtifactJson } from "./abi.ts";
+import { PostProcessOutputSchema, PrepareOutputSchema, ProvisionOutputSchema, parseOutput, type ArtifactJson } from "./abi.ts";
 import { checkConfigs } from "./config-check.ts";
 import { pluginFailure, type PluginRuntime } from "./runtime.ts";
 import type {
@@ -79,13 +79,15 @@ export class WasmProvisioner implements Provisioner {
   async provision(ctx: ProvisionContext): Promise<void> {
     if (!this.prepared) throw pluginFailure(this.description.name, "provision called before a successful prepare");
     const input: JsonValue = { config: this.prepared, build: buildJson(ctx.build), template_dir: ctx.templateDir, host_os: hostOs() };
-    await this.runtime.call(
+    const out = await this.runtime.call(
       "provision",
       input,
       "run",
       { ui: ctx.ui, communicator: ctx.communicator, build: ctx.build, templateDir: ctx.templateDir },
       ctx.signal,
     );
+    const parsed = parseOutput(ProvisionOutputSchema, "provision", out);
+    if (!parsed.ok) throw pluginFailure(this.description.name, parsed.message);
   }
 
   close(): Promise<void> {

@@ -17,7 +17,7 @@ export function pluginFailure(plugin: string, message: string): PluginError {
 
 export type CallEnv = Omit<
   HostCallContext,
-  "plugin" | "phase" | "granted" | "limits" | "signal" | "ui_bucket" | "refusal" | "lastError" | "progress" | "temp"
+  "plugin" | "phase" | "granted" | "limits" | "signal" | "ui_bucket" | "refusal" | "lastError" | "pluginError" | "progress" | "temp"
 >;
 
 function abortText(signal: AbortSignal): string {
@@ -83,6 +83,7 @@ export class PluginRuntime {
       ui_bucket: new TokenBucket(this.limits.uiBurst, this.limits.uiPerSecond),
       refusal: null,
       lastError: null,
+      pluginError: null,
       progress: new Map(),
     };
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -112,6 +113,7 @@ export class PluginRuntime {
     if (ctx?.refusal) return pluginFailure(this.plugin, ctx.refusal);
     if (e instanceof SandboxCallError) {
       if (e.kind === "trap") {
+        if (ctx?.pluginError) return pluginFailure(this.plugin, ctx.pluginError);
         if (ctx?.lastError) return pluginFailure(this.plugin, ctx.lastError);
         return pluginFailure(this.plugin, `trapped: ${e.detail}`);
       }

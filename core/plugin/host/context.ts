@@ -29,6 +29,8 @@ export interface HostCallContext {
   refusal: string | null;
   /** Last error reply sent, to explain a trap that follows it. */
   lastError: string | null;
+  /** What the plugin reported through plugin_error just before it stopped itself. */
+  pluginError: string | null;
   progress: Map<number, { update(done: number): void; finish(): void }>;
 }
 
@@ -71,6 +73,7 @@ export const CAPABILITY_OF: Record<string, string | null> = {
   temp_file: "temp_file",
   artifact_read: "artifact_read",
   artifact_write: "artifact_write",
+  plugin_error: null,
 };
 
 export const KNOWN_CAPABILITIES = [
@@ -85,4 +88,4 @@ export const KNOWN_CAPABILITIES = [
 ] as const;
 
 /** Host functions a pure phase (describe, prepare/configure) may call. */
-export const PURE_FUNCTIONS = new Set(["template_render", "ui_say", "ui_message", "ui_error"]);
+export const PURE_FUNCTIONS = new Set(["template_render", "ui_say", "ui_message", "ui_error", "plugin_error"]);

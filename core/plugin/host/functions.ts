@@ -63,6 +63,7 @@ const Schemas = {
   }),
   artifact_read: v.object({ path: v.string(), offset: v.optional(v.number(), 0), length: v.optional(v.number()) }),
   artifact_write: v.object({ path: v.string(), data_base64: Base64, append: v.optional(v.boolean(), false), mode: Mode }),
+  plugin_error: v.object({ message: v.string() }),
 } as const;
 
 type FnName = keyof typeof Schemas;
@@ -101,7 +102,7 @@ async function dispatch(ctx: HostCallContext, fn: string, payload: string): Prom
     throw new Refusal(`${what} refused during ${phaseWord(ctx)}: ${phaseWord(ctx)} must have no side effects`);
   }
   if (cap && !ctx.granted.has(cap)) {
-    throw new Refusal(`capability ${cap} refused for ${name}: the plugin was not granted it`);
+    throw new Refusal(`capability ${cap} refused: not granted to this plugin (${name})`);
   }
   let raw: unknown;
   try {
@@ -230,6 +231,11 @@ async function wrapFs<T>(what: string, f: () => Promise<T>): Promise<T> {
 type Handlers = { [F in FnName]: (ctx: HostCallContext, req: Req<F>) => Promise<Record<string, JsonValue>> };
 
 const HANDLERS: Handlers = {
+  async plugin_error(ctx, req) {
+    // A trap loses Extism's error_set message: the SDK reports it here first (see runtime.ts).
+    ctx.pluginError = req.message;
+    return {};
+  },
   async ui_say(ctx, req) {
     ctx.ui?.say(req.message);
     return {};

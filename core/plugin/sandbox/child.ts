@@ -103,9 +103,10 @@ async function call(msg: Extract<ParentMessage, { t: "call" }>): Promise<void> {
       send({ t: "result", id: msg.id, ok: false, kind: "plugin", error: text.slice(PLUGIN_ERROR_PREFIX.length) });
       return;
     }
-    // A module that ran into its memory cap traps (AssemblyScript's allocator hits `unreachable`).
+    // A module that ran into its memory cap traps (AssemblyScript's allocator hits `unreachable`);
+    // the failed allocation may have been large, so "near the cap" is what identifies it.
     const used = await memoryInUse();
-    if (used > 0 && used + 4 * PAGE >= memoryLimitBytes) {
+    if (used > 0 && used >= memoryLimitBytes - Math.max(2 * 2 ** 20, memoryLimitBytes / 8)) {
       send({ t: "result", id: msg.id, ok: false, kind: "limit", error: `out of memory (limit ${memoryLimitBytes / 2 ** 20} MiB)` });
       return;
     }

@@ -63,6 +63,7 @@ export const HOST_FUNCTIONS = [
   "temp_file",
   "artifact_read",
   "artifact_write",
+  "plugin_error",
 ] as const;
 export type HostFunctionName = (typeof HOST_FUNCTIONS)[number];
 

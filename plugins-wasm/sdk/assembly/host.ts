@@ -22,15 +22,22 @@ import { Json, parseJson } from "./json";
 @external("extism:host/user", "temp_file") declare function host_temp_file(p: u64): u64;
 @external("extism:host/user", "artifact_read") declare function host_artifact_read(p: u64): u64;
 @external("extism:host/user", "artifact_write") declare function host_artifact_write(p: u64): u64;
+@external("extism:host/user", "plugin_error") declare function host_plugin_error(p: u64): u64;
 
 /** Record an error for the host (Extism error_set) without stopping. */
 export function setError(message: string): void {
   error_set(storeBytes(Uint8Array.wrap(String.UTF8.encode(message))));
 }
 
+/** Tells the host why the plugin is about to trap (a trap loses error_set's message). */
+export function reportBeforeTrap(message: string): void {
+  host_plugin_error(storeBytes(Uint8Array.wrap(String.UTF8.encode(Json.obj().setStr("message", message).stringify()))));
+}
+
 /** Stop the plugin with an error. Never returns. */
 export function fail(message: string): void {
   setError(message);
+  reportBeforeTrap(message);
   unreachable();
 }
 

@@ -5,7 +5,7 @@
 import { Host } from "@extism/as-pdk";
 import { Json, JsonKind, parseJson, quote } from "./json";
 import { base64Decode, base64Encode, utf8 } from "./base64";
-import { fail as failHard, hostCall, setError } from "./host";
+import { fail as failHard, hostCall, reportBeforeTrap, setError } from "./host";
 
 export { Json, JsonKind, parseJson, quote } from "./json";
 export { base64Decode, base64Encode, utf8 } from "./base64";
@@ -35,6 +35,8 @@ export function pluginAbort(message: string | null = null, fileName: string | nu
   const msg = message === null ? "abort" : message;
   const where = fileName === null ? "" : " (" + fileName + ":" + line.toString() + ":" + column.toString() + ")";
   setError("plugin aborted: " + msg + where);
+  reportBeforeTrap("plugin aborted: " + msg + where);
+  unreachable();
 }
 
 export class Plugin {

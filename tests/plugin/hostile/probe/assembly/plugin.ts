@@ -1,5 +1,5 @@
 // A misbehaving provisioner for the hostile-plugin suite: `action` in its config picks the misdeed.
-import { Build, Description, Json, Local, Plugin, Prepared, Temp, Ui, fail, mergeConfigs, ok, utf8 } from "../../../../../plugins-wasm/sdk/assembly/sdk";
+import { Build, Description, Json, Local, Plugin, Prepared, Temp, Ui, fail, hostCall, mergeConfigs, ok, utf8 } from "../../../../../plugins-wasm/sdk/assembly/sdk";
 import { alloc, output_set } from "@extism/as-pdk/lib/env";
 import { Host } from "@extism/as-pdk";
 
@@ -35,7 +35,7 @@ export function provision(): i32 {
   const c = b.config;
   const action = c.getString("action");
   if (action == "ok") {
-    Ui.say("probe ok " + c.getNumber("count").toString());
+    Ui.say("probe ok " + i32(c.getNumber("count")).toString());
     return ok(Json.obj());
   }
   if (action == "loop") {
@@ -87,7 +87,7 @@ export function provision(): i32 {
   }
   if (action == "ignore_refusal") {
     // Calls a refused function without letting the SDK stop, then claims success.
-    Local.readFile("/etc/hostname");
+    hostCall("local_file_read", Json.obj().setStr("path", "/etc/hostname"), true);
     return ok(Json.obj());
   }
   return fail("unknown action " + action);

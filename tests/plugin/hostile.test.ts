@@ -1,0 +1,198 @@
+// The hostile-plugin suite: small AssemblyScript plugins (tests/plugin/hostile/) built by the suite
+// and run through the real sandbox. Each misdeed must end in a clear error naming the plugin, and no
+// sandbox process may outlive it.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPluginCatalog, type WasmPluginCatalog } from "../../core/plugin/catalog.ts";
+import { noneCommunicator } from "../../core/communicator/types.ts";
+import type { Provisioner } from "../../core/plugin/types.ts";
+import type { JsonObject } from "../../core/values/json.ts";
+import { hostileBytes } from "./hostile/build.ts";
+import { RecordingUi, buildValues, expectGone, processAlive, sandboxChildren } from "./support.ts";
+
+const LIMITS = { cpuMsPerCall: 1000, memoryBytes: 16 * 2 ** 20, messageBytes: 1 * 2 ** 20, abortGraceMs: 300 };
+const PROBE_CAPS = ["local_file_read", "local_exec", "temp_file"];
+
+let catalog: WasmPluginCatalog;
+let probe: Uint8Array;
+let dir: string;
+
+beforeAll(async () => {
+  probe = await hostileBytes("probe");
+  await hostileBytes("wasi");
+  await hostileBytes("undeclared");
+  catalog = createPluginCatalog({ embedded: false, limits: LIMITS });
+  await catalog.registerWasm(probe, PROBE_CAPS);
+  dir = mkdtempSync(join(tmpdir(), "imgb-hostile-"));
+}, 120_000);
+
+afterAll(async () => {
+  await catalog.closeAll();
+  rmSync(dir, { recursive: true, force: true });
+  await expectGone(sandboxChildren());
+});
+
+type Probe = Provisioner & { pids: number[] };
+
+async function provisionProbe(config: JsonObject, cat: WasmPluginCatalog = catalog): Promise<{ error: string | null; ui: RecordingUi; pids: number[]; ms: number }> {
+  const p = (await cat.provisioner("probe")) as Probe;
+  const r = await p.prepare([config]);
+  expect(r.diagnostics).toEqual([]);
+  const pids = p.pids;
+  const ui = new RecordingUi();
+  const started = performance.now();
+  let error: string | null = null;
+  try {
+    await p.provision({ ui, communicator: noneCommunicator(), build: buildValues(), templateDir: dir, signal: new AbortController().signal });
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  const ms = performance.now() - started;
+  await p.close();
+  await expectGone(pids);
+  return { error, ui, pids, ms };
+}
+
+describe("hostile plugins", () => {
+  test("a well-behaved call works (control)", async () => {
+    const r = await provisionProbe({ action: "ok", count: 7 });
+    expect(r.error).toBeNull();
+    expect(r.ui.lines).toEqual(["say: probe ok 7"]);
+  });
+
+  test("an infinite loop is killed at the CPU limit", async () => {
+    const r = await provisionProbe({ action: "loop" });
+    expect(r.error).toBe("plugin probe: exceeded its CPU time limit of 1000 ms");
+    expect(r.ms).toBeGreaterThanOrEqual(900);
+    expect(r.ms).toBeLessThan(3000);
+  });
+
+  test("an infinite loop in prepare is killed too", async () => {
+    const p = (await catalog.provisioner("probe")) as Probe;
+    const pids = p.pids;
+    await expect(p.prepare([{ action: "loop_in_prepare" }])).rejects.toThrow("plugin probe: exceeded its CPU time limit of 1000 ms");
+    await p.close();
+    await expectGone(pids);
+  });
+
+  test("time waiting in host calls is not plugin CPU time", async () => {
+    const r = await provisionProbe({ action: "exec", path: "sleep 1.3" });
+    expect(r.error).toBeNull();
+    expect(r.ui.lines).toEqual(["say: exit 0"]);
+    expect(r.ms).toBeGreaterThan(1300);
+  });
+
+  test("a memory bomb stops at the memory limit", async () => {
+    const r = await provisionProbe({ action: "membomb" });
+    expect(r.error).toBe("plugin probe: out of memory (limit 16 MiB)");
+  });
+
+  test("a trap is an error naming the plugin", async () => {
+    const r = await provisionProbe({ action: "trap" });
+    expect(r.error).toStartWith("plugin probe: trapped: ");
+  });
+
+  test("abort() keeps AssemblyScript's message", async () => {
+    const r = await provisionProbe({ action: "abort" });
+    expect(r.error).toStartWith("plugin probe: ");
+    expect(r.error).toContain("deliberate abort");
+  });
+
+  test("garbage output is refused", async () => {
+    const r = await provisionProbe({ action: "garbage" });
+    expect(r.error).toStartWith("plugin probe: provision answered something that is not JSON");
+  });
+
+  test("output over the message limit is refused", async () => {
+    const r = await provisionProbe({ action: "big_output", count: 2 * 2 ** 20 });
+    expect(r.error).toMatch(/^plugin probe: output of provision is \d+ bytes, over the limit of 1048576$/);
+  });
+
+  test("a 100 MB output is a clean error (default limits)", async () => {
+    const cat = createPluginCatalog({ embedded: false });
+    await cat.registerWasm(probe, PROBE_CAPS);
+    const r = await provisionProbe({ action: "huge_host" }, cat);
+    await cat.closeAll();
+    expect(r.error).toStartWith("plugin probe: ");
+    expect(r.error!.length).toBeLessThan(400);
+  });
+
+  test("100k UI calls hit the rate limit", async () => {
+    const r = await provisionProbe({ action: "ui_flood", count: 100_000 });
+    expect(r.error).toBe("plugin probe: too many UI messages (limit 2000 at once, 500 a second)");
+    expect(r.ui.lines.length).toBeLessThanOrEqual(2100);
+  });
+
+  test("a path outside the grant is refused with plugin, capability and argument", async () => {
+    const r = await provisionProbe({ action: "read", path: "/etc/passwd" });
+    expect(r.error).toBe('plugin probe: capability local_file_read refused for "/etc/passwd": outside the template directory');
+    writeFileSync(join(dir, "inside.txt"), "12345");
+    const ok = await provisionProbe({ action: "read", path: join(dir, "inside.txt") });
+    expect(ok.error).toBeNull();
+    expect(ok.ui.lines).toEqual(["say: read 5 bytes"]);
+  });
+
+  test("a capability declared but not granted is refused, even when the plugin ignores the refusal", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+    await cat.registerWasm(probe, ["temp_file"]);
+    const r = await provisionProbe({ action: "ignore_refusal" }, cat);
+    await cat.closeAll();
+    expect(r.error).toBe("plugin probe: capability local_file_read refused: not granted to this plugin (local_file_read)");
+  });
+
+  test("a side effect in prepare is refused", async () => {
+    const p = (await catalog.provisioner("probe")) as Probe;
+    await expect(p.prepare([{ action: "exec_in_prepare" }])).rejects.toThrow(
+      "plugin probe: capability local_exec refused during prepare: prepare must have no side effects",
+    );
+    await expect(p.prepare([{ action: "temp_in_prepare" }])).rejects.toThrow("plugin probe: capability temp_file refused during prepare");
+    await p.close();
+  });
+
+  test("a config with wrong types never reaches the plugin", async () => {
+    const p = (await catalog.provisioner("probe")) as Probe;
+    const r = await p.prepare([{ count: "abc", names: { a: "b" } }]);
+    expect(r.diagnostics.map((d) => `${d.summary} (${d.detail})`)).toEqual([
+      'count: expected number, got string "abc" (plugin probe)',
+      "names: expected list(string), got an object (plugin probe)",
+      "action must be set (plugin probe)",
+    ]);
+    // Packer's weak typing still applies: "7" is a number, a single string is a one-element list.
+    const weak = await p.prepare([{ action: "ok", count: "7", names: "one" }]);
+    expect(weak.diagnostics).toEqual([]);
+    expect(weak.config).toMatchObject({ count: 7, names: ["one"] });
+    await p.close();
+  });
+
+  test("a module importing WASI is refused before it runs", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+    const bytes = await hostileBytes("wasi");
+    await expect(cat.registerWasm(bytes, [], "installed", "wasi-user.wasm")).rejects.toThrow(
+      'plugin wasi-user.wasm: module imports WASI ("wasi_snapshot_preview1"."proc_exit"); imgb plugins run without WASI',
+    );
+    expect(cat.sandboxPids()).toEqual([]);
+    await cat.closeAll();
+  });
+
+  test("a module importing an undeclared host function is refused before it runs", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+    const bytes = await hostileBytes("undeclared");
+    await expect(cat.registerWasm(bytes, [], "installed", "sneaky.wasm")).rejects.toThrow(
+      'plugin sneaky.wasm: module imports function "extism:host/user"."launch_missiles", which imgb does not provide',
+    );
+    await cat.closeAll();
+  });
+
+  test("a sandbox whose parent dies exits by itself", async () => {
+    const script = join(import.meta.dir, "fixtures", "orphan-parent.ts");
+    const proc = Bun.spawn([process.execPath, script], { stdout: "pipe", stderr: "inherit" });
+    const out = await new Response(proc.stdout).text();
+    await proc.exited;
+    const childPid = Number(out.trim());
+    expect(childPid).toBeGreaterThan(0);
+    await expectGone([childPid], 3000);
+    expect(processAlive(childPid)).toBe(false);
+  });
+});
