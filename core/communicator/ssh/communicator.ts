@@ -333,7 +333,7 @@ const ERRNO_TEXT: Record<string, string> = {
 function errnoText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   if (err?.code && ERRNO_TEXT[err.code]) return ERRNO_TEXT[err.code]!;
-  return (err?.message ?? String(e)).toLowerCase();
+  return (err?.message ?? String(e)).replace(/^([A-Z])([a-z])/, (_m, a: string, b: string) => a.toLowerCase() + b);
 }
 
 async function inParallel<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {

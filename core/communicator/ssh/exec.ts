@@ -20,11 +20,13 @@ export async function execCommand(
   signal: AbortSignal,
 ): Promise<CommandResult> {
   signal.throwIfAborted();
-  const channel = await openExec(conn, cmd.command, opts);
-  if (typeof channel === "string") return { kind: "disconnected", reason: channel };
+  const opened = await openExec(conn, cmd.command, opts);
+  if (typeof opened === "string") return { kind: "disconnected", reason: opened };
+  const { channel, exit } = opened;
 
   return await new Promise<CommandResult>((resolve, reject) => {
-    let status: number | undefined;
+    const status = (): number | undefined =>
+      exit.code ?? (exit.signal !== undefined ? 128 + (SIGNALS[exit.signal] ?? 0) : undefined);
     let done = false;
     const finish = (r: CommandResult | { error: unknown }): void => {
       if (done) return;
@@ -43,12 +45,9 @@ export async function execCommand(
 
     channel.on("data", (chunk: Buffer) => cmd.onStdout?.(chunk));
     channel.stderr.on("data", (chunk: Buffer) => cmd.onStderr?.(chunk));
-    channel.on("exit", (code: number | null, signalName?: string) => {
-      if (typeof code === "number") status = code;
-      else if (signalName) status = 128 + (SIGNALS[signalName.replace(/^SIG/, "")] ?? 0);
-    });
     channel.on("close", () => {
-      if (status !== undefined) return finish({ kind: "exited", exitStatus: status });
+      const st = status();
+      if (st !== undefined) return finish({ kind: "exited", exitStatus: st });
       // A channel closing without a status is usually the connection going away: give the drop
       // a moment to be noticed, so the reason is the real one.
       const timer = setTimeout(() => {
@@ -60,7 +59,8 @@ export async function execCommand(
       void conn.closed.then(() => clearTimeout(timer));
     });
     void conn.closed.then((reason) => {
-      if (status !== undefined) finish({ kind: "exited", exitStatus: status });
+      const st = status();
+      if (st !== undefined) finish({ kind: "exited", exitStatus: st });
       else finish({ kind: "disconnected", reason });
     });
     if (cmd.stdin && cmd.stdin.length) channel.end(Buffer.from(cmd.stdin.buffer, cmd.stdin.byteOffset, cmd.stdin.byteLength));
@@ -68,15 +68,37 @@ export async function execCommand(
   });
 }
 
-/** The channel, or the reason the connection cannot open one. */
-function openExec(conn: SshConnection, command: string, opts: ExecOptions): Promise<ClientChannel | string> {
+/** How a channel's command ended, recorded from the moment the channel exists. */
+export interface ExitInfo {
+  code?: number;
+  signal?: string;
+}
+
+export interface OpenedChannel {
+  channel: ClientChannel;
+  exit: ExitInfo;
+}
+
+/**
+ * Opens an exec channel; the reason as a string when the connection is gone. The exit listener is
+ * attached inside ssh2's callback, synchronously: ssh2 may parse the exit-status packet in the same
+ * tick as the exec reply, and "exit" is a plain event, lost if nobody listens yet.
+ */
+export function openExec(conn: SshConnection, command: string, opts: ExecOptions): Promise<OpenedChannel | string> {
   if (conn.isClosed) return Promise.resolve(conn.closeReason);
   return new Promise((resolve, reject) => {
     const pty: PseudoTtyOptions | undefined = opts.pty ? { term: "xterm", cols: 80, rows: 24 } : undefined;
-    const cb = (err: Error | undefined, ch: ClientChannel): void => {
-      if (!err) return resolve(ch);
-      if (conn.isClosed) return resolve(conn.closeReason);
-      reject(err);
+    const cb = (err: Error | undefined, channel: ClientChannel): void => {
+      if (err) {
+        if (conn.isClosed) return resolve(conn.closeReason);
+        return reject(err);
+      }
+      const exit: ExitInfo = {};
+      channel.on("exit", (code: number | null, signalName?: string) => {
+        if (typeof code === "number") exit.code = code;
+        else if (signalName) exit.signal = signalName.replace(/^SIG/, "");
+      });
+      resolve({ channel, exit });
     };
     try {
       if (pty) conn.client.exec(command, { pty }, cb);

@@ -7,46 +7,50 @@ import { join } from "node:path";
 import type { ClientChannel } from "ssh2";
 import { ByteReader } from "./byte-reader.ts";
 import type { SshConnection } from "./connection.ts";
+import { openExec, type ExitInfo } from "./exec.ts";
 import { remoteShellPath } from "./paths.ts";
 import { ensureLocalDir, localFileSink, type ChunkSink, type ChunkSource } from "./sftp.ts";
 import type { ExcludeMatcher, TreeEntry } from "./tree.ts";
 
 const CHUNK = 256 * 1024;
 
+/** "scp: /x: Permission denied" → "/x: permission denied" (the path stays as it is). */
+function scpMessage(text: string): string {
+  return text
+    .trim()
+    .replace(/^scp: /, "")
+    .replace(/(^|: )([A-Z])([a-z][a-z ]*)$/, (_m, sep: string, first: string, rest: string) => `${sep}${first.toLowerCase()}${rest}`);
+}
+
 /** An scp session: the channel, a reader over its stdout, and its stderr text for error messages. */
 class ScpSession {
   readonly reader: ByteReader;
   private stderr = "";
-  private exitCode: number | null = null;
   private readonly exited: Promise<void>;
 
   constructor(
     readonly channel: ClientChannel,
+    private readonly exit: ExitInfo,
     private readonly conn: SshConnection,
   ) {
     this.reader = new ByteReader(channel);
     channel.stderr.on("data", (d: Buffer) => {
       if (this.stderr.length < 4096) this.stderr += d.toString("utf8");
     });
-    this.exited = new Promise((resolve) => {
-      channel.on("exit", (code: number | null) => {
-        this.exitCode = code;
-      });
-      channel.on("close", () => resolve());
-    });
+    this.exited = new Promise((resolve) => channel.on("close", () => resolve()));
     this.reader.endedEarly = () => new Error(this.failureText("the remote scp ended early"));
   }
 
   failureText(fallback: string): string {
     if (this.conn.isClosed) return `connection lost: ${this.conn.closeReason}`;
     const msg = this.stderr.trim().split("\n").pop();
-    return msg ? msg.replace(/^scp: /, "") : fallback;
+    return msg ? scpMessage(msg) : fallback;
   }
 
   async ack(): Promise<void> {
     const b = await this.reader.byte();
     if (b === 0) return;
-    const msg = (await this.reader.line()).replace(/^scp: /, "");
+    const msg = scpMessage(await this.reader.line());
     if (b === 1 || b === 2) throw new Error(msg || "the remote scp refused");
     throw new Error(`unexpected scp reply byte ${b}`);
   }
@@ -72,21 +76,33 @@ class ScpSession {
     }
   }
 
+  /** Runs the protocol, then `finish`es; on failure closes the channel so the remote scp ends too. */
+  async run<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      const r = await body();
+      await this.finish();
+      return r;
+    } catch (err) {
+      this.channel.close();
+      throw err;
+    }
+  }
+
   /** Closes stdin and waits for the remote scp to exit; non-zero is an error. */
   async finish(): Promise<void> {
     this.channel.end();
     await this.exited;
-    if (this.exitCode !== 0) throw new Error(this.failureText(`the remote scp exited with status ${this.exitCode ?? "unknown"}`));
+    if (this.exit.code !== 0) {
+      throw new Error(this.failureText(`the remote scp exited with status ${this.exit.code ?? this.exit.signal ?? "unknown"}`));
+    }
   }
 }
 
 async function openScp(conn: SshConnection, command: string, signal: AbortSignal): Promise<ScpSession> {
-  if (conn.isClosed) throw new Error(`connection lost: ${conn.closeReason}`);
-  const channel = await new Promise<ClientChannel>((resolve, reject) =>
-    conn.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))),
-  );
-  const s = new ScpSession(channel, conn);
-  signal.addEventListener("abort", () => channel.close(), { once: true });
+  const opened = await openExec(conn, command, { pty: false });
+  if (typeof opened === "string") throw new Error(`connection lost: ${opened}`);
+  const s = new ScpSession(opened.channel, opened.exit, conn);
+  signal.addEventListener("abort", () => opened.channel.close(), { once: true });
   return s;
 }
 
@@ -133,9 +149,10 @@ export async function scpPut(
   signal: AbortSignal,
 ): Promise<void> {
   const s = await openScp(conn, `scp -pt -- ${remoteShellPath(destDir)}`, signal);
-  await s.ack();
-  await sendFileRecord(s, name, mode, mtimeMs, src, onProgress, signal);
-  await s.finish();
+  await s.run(async () => {
+    await s.ack();
+    await sendFileRecord(s, name, mode, mtimeMs, src, onProgress, signal);
+  });
 }
 
 /**
@@ -151,55 +168,56 @@ export async function scpPutTree(
 ): Promise<void> {
   const q = remoteShellPath(dest);
   const s = await openScp(conn, `mkdir -p -- ${q} && scp -rpt -- ${q}`, signal);
-  await s.ack();
-  const open: string[] = []; // rel paths of the folders we are inside
-  const enterDir = async (name: string, mode: number, mtimeMs: number): Promise<void> => {
-    await s.send(`T${secs(mtimeMs)} 0 ${secs(mtimeMs)} 0\n`);
+  await s.run(async () => {
     await s.ack();
-    await s.send(`D${modeText(mode)} 0 ${name}\n`);
-    await s.ack();
-  };
-  const leaveDir = async (): Promise<void> => {
-    await s.send("E\n");
-    await s.ack();
-  };
-  if (top) await enterDir(top.name, top.mode, top.mtimeMs);
-  for (const e of entries) {
-    signal.throwIfAborted();
-    const parent = e.rel.includes("/") ? e.rel.slice(0, e.rel.lastIndexOf("/")) : "";
-    while (open.length && open[open.length - 1] !== parent) {
+    const open: string[] = []; // rel paths of the folders we are inside
+    const enterDir = async (name: string, mode: number, mtimeMs: number): Promise<void> => {
+      await s.send(`T${secs(mtimeMs)} 0 ${secs(mtimeMs)} 0\n`);
+      await s.ack();
+      await s.send(`D${modeText(mode)} 0 ${name}\n`);
+      await s.ack();
+    };
+    const leaveDir = async (): Promise<void> => {
+      await s.send("E\n");
+      await s.ack();
+    };
+    if (top) await enterDir(top.name, top.mode, top.mtimeMs);
+    for (const e of entries) {
+      signal.throwIfAborted();
+      const parent = e.rel.includes("/") ? e.rel.slice(0, e.rel.lastIndexOf("/")) : "";
+      while (open.length && open[open.length - 1] !== parent) {
+        open.pop();
+        await leaveDir();
+      }
+      const name = e.rel.slice(e.rel.lastIndexOf("/") + 1);
+      if (e.kind === "dir") {
+        await enterDir(name, e.mode, e.mtimeMs);
+        open.push(e.rel);
+      } else {
+        const fh = await openLocal(e.path, "r");
+        try {
+          await sendFileRecord(
+            s,
+            name,
+            e.mode,
+            e.mtimeMs,
+            { size: e.size, read: async (buf, pos) => (await fh.read(buf, 0, buf.length, pos)).bytesRead },
+            undefined,
+            signal,
+          );
+        } catch (err) {
+          throw Object.assign(err as Error, { path: e.path });
+        } finally {
+          await fh.close();
+        }
+      }
+    }
+    while (open.length) {
       open.pop();
       await leaveDir();
     }
-    const name = e.rel.slice(e.rel.lastIndexOf("/") + 1);
-    if (e.kind === "dir") {
-      await enterDir(name, e.mode, e.mtimeMs);
-      open.push(e.rel);
-    } else {
-      const fh = await openLocal(e.path, "r");
-      try {
-        await sendFileRecord(
-          s,
-          name,
-          e.mode,
-          e.mtimeMs,
-          { size: e.size, read: async (buf, pos) => (await fh.read(buf, 0, buf.length, pos)).bytesRead },
-          undefined,
-          signal,
-        );
-      } catch (err) {
-        throw Object.assign(err as Error, { path: e.path });
-      } finally {
-        await fh.close();
-      }
-    }
-  }
-  while (open.length) {
-    open.pop();
-    await leaveDir();
-  }
-  if (top) await leaveDir();
-  await s.finish();
+    if (top) await leaveDir();
+  });
 }
 
 interface FileRecord {
@@ -220,37 +238,38 @@ function parseRecord(line: string): FileRecord {
 /** Downloads one remote file into `sink`; returns its mode. */
 export async function scpGet(conn: SshConnection, src: string, sink: ChunkSink, signal: AbortSignal): Promise<number> {
   const s = await openScp(conn, `scp -pf -- ${remoteShellPath(src)}`, signal);
-  await s.send(Buffer.from([0]));
   let mode: number | undefined;
-  for (;;) {
-    const kind = await s.reader.byte().catch((err: Error) => {
-      if (mode !== undefined) return -1;
-      throw err;
-    });
-    if (kind === -1) break;
-    const line = String.fromCharCode(kind) + (await s.reader.line());
-    if (kind === 1 || kind === 2) throw new Error(line.slice(1).replace(/^scp: /, ""));
-    if (kind === 0x54 /* T */) {
+  await s.run(async () => {
+    await s.send(Buffer.from([0]));
+    for (;;) {
+      const kind = await s.reader.byte().catch((err: Error) => {
+        if (mode !== undefined) return -1;
+        throw err;
+      });
+      if (kind === -1) break;
+      const line = String.fromCharCode(kind) + (await s.reader.line());
+      if (kind === 1 || kind === 2) throw new Error(scpMessage(line.slice(1)));
+      if (kind === 0x54 /* T */) {
+        await s.send(Buffer.from([0]));
+        continue;
+      }
+      if (kind === 0x44 /* D */) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+      if (kind !== 0x43 /* C */) throw new Error(`unexpected scp record ${JSON.stringify(line.slice(0, 80))}`);
+      const rec = parseRecord(line);
       await s.send(Buffer.from([0]));
-      continue;
+      await sink.begin(rec.size);
+      let pos = 0;
+      await s.reader.exactly(rec.size, async (chunk) => {
+        signal.throwIfAborted();
+        await sink.write(chunk, chunk.length, pos);
+        pos += chunk.length;
+      });
+      await s.ack();
+      await s.send(Buffer.from([0]));
+      mode = rec.mode;
+      break;
     }
-    if (kind === 0x44 /* D */) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-    if (kind !== 0x43 /* C */) throw new Error(`unexpected scp record ${JSON.stringify(line.slice(0, 80))}`);
-    const rec = parseRecord(line);
-    await s.send(Buffer.from([0]));
-    await sink.begin(rec.size);
-    let pos = 0;
-    await s.reader.exactly(rec.size, async (chunk) => {
-      signal.throwIfAborted();
-      await sink.write(chunk, chunk.length, pos);
-      pos += chunk.length;
-    });
-    await s.ack();
-    await s.send(Buffer.from([0]));
-    mode = rec.mode;
-    break;
-  }
-  await s.finish();
+  });
   return mode ?? 0o644;
 }
 
@@ -267,69 +286,70 @@ export async function scpGetTree(
   signal: AbortSignal,
 ): Promise<void> {
   const s = await openScp(conn, `scp -rpf -- ${remoteShellPath(src.replace(/\/+$/, "") || "/")}`, signal);
-  await s.send(Buffer.from([0]));
-  // Stack of (relative path, local path or null when excluded); depth 0 is the top folder.
-  const stack: Array<{ rel: string; local: string | null; mode: number }> = [];
   const dirModes: Array<{ path: string; mode: number }> = [];
-  const ok = (): Promise<void> => s.send(Buffer.from([0]));
-  for (;;) {
-    let kind: number;
-    try {
-      kind = await s.reader.byte();
-    } catch (err) {
-      if (s.reader.done && stack.length === 0) break;
-      throw err;
-    }
-    const line = String.fromCharCode(kind) + (await s.reader.line());
-    if (kind === 1 || kind === 2) throw new Error(line.slice(1).replace(/^scp: /, ""));
-    if (kind === 0x54 /* T */) {
-      await ok();
-      continue;
-    }
-    if (kind === 0x45 /* E */) {
-      stack.pop();
-      await ok();
-      if (stack.length === 0) break;
-      continue;
-    }
-    const rec = parseRecord(line);
-    if (stack.length === 0 && kind !== 0x44) throw Object.assign(new Error("is not a directory"), { code: "ENOTDIR" });
-    const parent = stack[stack.length - 1];
-    const rel = parent ? (parent.rel ? `${parent.rel}/${rec.name}` : rec.name) : "";
-    const parentLocal = parent ? parent.local : null;
-    let local: string | null;
-    if (!parent) local = contentsOnly ? destDir : join(destDir, rec.name);
-    else local = parentLocal === null || exclude.excluded(rel) ? null : join(parentLocal, rec.name);
-
-    if (kind === 0x44 /* D */) {
-      if (local) {
-        await ensureLocalDir(local, 0o700);
-        // Modes are applied after the folder is filled, so a read-only folder can still be written.
-        if (!(parent === undefined && contentsOnly)) dirModes.push({ path: local, mode: rec.mode });
+  await s.run(async () => {
+    await s.send(Buffer.from([0]));
+    // Stack of (relative path, local path or null when excluded); depth 0 is the top folder.
+    const stack: Array<{ rel: string; local: string | null; mode: number }> = [];
+    const ok = (): Promise<void> => s.send(Buffer.from([0]));
+    for (;;) {
+      let kind: number;
+      try {
+        kind = await s.reader.byte();
+      } catch (err) {
+        if (s.reader.done && stack.length === 0) break;
+        throw err;
       }
-      stack.push({ rel, local, mode: rec.mode });
+      const line = String.fromCharCode(kind) + (await s.reader.line());
+      if (kind === 1 || kind === 2) throw new Error(scpMessage(line.slice(1)));
+      if (kind === 0x54 /* T */) {
+        await ok();
+        continue;
+      }
+      if (kind === 0x45 /* E */) {
+        stack.pop();
+        await ok();
+        if (stack.length === 0) break;
+        continue;
+      }
+      const rec = parseRecord(line);
+      if (stack.length === 0 && kind !== 0x44) throw Object.assign(new Error("is not a directory"), { code: "ENOTDIR" });
+      const parent = stack[stack.length - 1];
+      const rel = parent ? (parent.rel ? `${parent.rel}/${rec.name}` : rec.name) : "";
+      const parentLocal = parent ? parent.local : null;
+      let local: string | null;
+      if (!parent) local = contentsOnly ? destDir : join(destDir, rec.name);
+      else local = parentLocal === null || exclude.excluded(rel) ? null : join(parentLocal, rec.name);
+
+      if (kind === 0x44 /* D */) {
+        if (local) {
+          await ensureLocalDir(local, 0o700);
+          // Modes are applied after the folder is filled, so a read-only folder can still be written.
+          if (!(parent === undefined && contentsOnly)) dirModes.push({ path: local, mode: rec.mode });
+        }
+        stack.push({ rel, local, mode: rec.mode });
+        await ok();
+        continue;
+      }
+      // C: a file
       await ok();
-      continue;
+      const sink = local ? await localFileSink(local) : null;
+      let pos = 0;
+      try {
+        await sink?.begin(rec.size);
+        await s.reader.exactly(rec.size, async (chunk) => {
+          signal.throwIfAborted();
+          if (sink) await sink.write(chunk, chunk.length, pos);
+          pos += chunk.length;
+        });
+        await s.ack();
+        await sink?.finish(rec.mode);
+      } catch (err) {
+        await sink?.abort();
+        throw err;
+      }
+      await ok();
     }
-    // C: a file
-    await ok();
-    const sink = local ? await localFileSink(local) : null;
-    let pos = 0;
-    try {
-      await sink?.begin(rec.size);
-      await s.reader.exactly(rec.size, async (chunk) => {
-        signal.throwIfAborted();
-        if (sink) await sink.write(chunk, chunk.length, pos);
-        pos += chunk.length;
-      });
-      await s.ack();
-      await sink?.finish(rec.mode);
-    } catch (err) {
-      await sink?.abort();
-      throw err;
-    }
-    await ok();
-  }
-  await s.finish();
+  });
   for (const d of dirModes.reverse()) await ensureLocalDir(d.path, d.mode);
 }

@@ -34,7 +34,9 @@ export function fileSource(fh: FileHandle, size: number): ChunkSource {
 /** An SFTP status error as text: "permission denied", "no such file". */
 export function sftpReason(err: unknown): string {
   const e = err as Error & { code?: number | string };
-  return (e?.message ?? String(err)).replace(/^\(SSH\)\s*/, "").toLowerCase();
+  const text = (e?.message ?? String(err)).replace(/^\(SSH\)\s*/, "");
+  // SFTP status texts are capitalised ("No such file"); lower only that, never a path.
+  return text.replace(/^([A-Z])([a-z])/, (_m, a: string, b: string) => a.toLowerCase() + b);
 }
 
 const p = {
