@@ -3,7 +3,6 @@
 // catalog through `lockedPlugins`, and run in the sandbox with exactly the capabilities the lock grants.
 import { afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compilePlugin } from "../../plugins-wasm/build.ts";
 import { createPluginCatalog, type WasmPluginCatalog } from "../../core/plugin/catalog.ts";
@@ -12,7 +11,8 @@ import { initPlugins, lockedPlugins } from "../../core/registry/init.ts";
 import { buildValues, RecordingUi } from "../plugin/support.ts";
 import { makeRegistry, required, TestUi, type TestRegistry } from "./harness.ts";
 
-const WASM = join(tmpdir(), "imgb-registry-fixtures", "acme-hello.wasm");
+// Cached by source hash in the suites' shared (git-ignored) build folder, like tests/plugin/hostile.
+const WASM = join(import.meta.dir, "..", ".tmp", "plugins", "registry-acme-hello.wasm");
 let wasm: Uint8Array;
 let reg: TestRegistry;
 let catalog: WasmPluginCatalog;
