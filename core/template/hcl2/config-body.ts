@@ -1,0 +1,73 @@
+// ConfigBody for HCL2 components. Bodies are kept unevaluated until a build decodes them, because
+// `build.*` (Host, ID, ...) is only known while that build runs; during validate those values are
+// unknown and decode to Packer's placeholder.
+import type { SourceRange } from "../../errors/diagnostic.ts";
+import { V, type Value } from "../../hcl/value.ts";
+import type { ConfigSchema } from "../../plugin/schema.ts";
+import type { JsonValue } from "../../values/json.ts";
+import type { BuildContextValues, ConfigBody } from "../model.ts";
+import { decodeLayers, type ConfigLayer } from "./decode.ts";
+import { expandDynamicBlocks, type EvalContext } from "./hcl.ts";
+
+/** Packer's generated build values, known to exist for every builder (empty when not published). */
+const STANDARD_BUILD_KEYS = ["ID", "Host", "Port", "User", "Password", "ConnType", "SSHPublicKey", "SSHPrivateKey", "WinRMPassword", "PackerRunUUID", "PackerHTTPAddr", "PackerHTTPIP", "PackerHTTPPort"];
+
+/** Everything a component needs to build its per-build evaluation context. */
+export interface ComponentScope {
+  /** var, local, data, path, packer and the functions. */
+  base: EvalContext;
+  /** `build.name`: the build block's name ("" when unnamed). */
+  buildBlockName: string;
+  templatePath: string;
+  packerVersion: string;
+}
+
+/** The context a component of one build is evaluated in: base + `source.*` + `build.*`. */
+export function buildEvalContext(scope: ComponentScope, build: BuildContextValues): EvalContext {
+  const generated: Record<string, Value> = {};
+  for (const k of STANDARD_BUILD_KEYS) generated[k] = build.placeholders ? V.unknown() : V.string("");
+  for (const [k, v] of Object.entries(build.generated)) generated[k] = build.placeholders ? V.unknown() : jsonToValue(v);
+  generated.name = V.string(scope.buildBlockName);
+  return scope.base.child({
+    source: V.object({ name: V.string(build.sourceName), type: V.string(build.builderType) }),
+    build: V.object(generated),
+  });
+}
+
+function jsonToValue(j: JsonValue): Value {
+  if (typeof j === "string") return V.string(j);
+  if (typeof j === "number") return V.string(String(j));
+  if (typeof j === "boolean") return V.string(String(j));
+  return V.string(j === null ? "" : JSON.stringify(j));
+}
+
+export class HclConfigBody implements ConfigBody {
+  readonly range?: SourceRange;
+
+  constructor(
+    private readonly scope: ComponentScope,
+    private readonly layers: ConfigLayer[],
+    range: SourceRange | undefined,
+    /** Overrides set only some keys: no required checks, no defaults. */
+    private readonly partial = false,
+  ) {
+    if (range) this.range = range;
+  }
+
+  decode(build: BuildContextValues, schema?: ConfigSchema) {
+    const ctx = buildEvalContext(this.scope, build);
+    const layers: ConfigLayer[] = this.layers.map((l) => (l.kind === "body" ? { kind: "body", body: expandDynamicBlocks(l.body, ctx) } : l));
+    return decodeLayers(layers, ctx, {
+      ...(schema ? { schema } : {}),
+      partial: this.partial,
+      ...(this.range ? { range: this.range } : {}),
+      templateContext: {
+        buildName: build.sourceName,
+        buildType: build.builderType,
+        build: { generated: build.generated, placeholders: build.placeholders },
+        templatePath: this.scope.templatePath,
+        packerVersion: this.scope.packerVersion,
+      },
+    });
+  }
+}

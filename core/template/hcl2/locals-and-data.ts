@@ -1,0 +1,202 @@
+// Locals (`locals {}` and `local "x" {}`) and data sources (`data "TYPE" "NAME" {}`) may refer to
+// each other in any order and across files, so they are evaluated in dependency order; a cycle is an
+// error naming the cycle. The `null` data source is built in (`input` -> `output`); other types come
+// from the caller.
+import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
+import { toJsonLoose, V, fromJson, type Value } from "../../hcl/value.ts";
+import type { JsonObject } from "../../values/json.ts";
+import { decodeLayers } from "./decode.ts";
+import { rawContent, type Attribute, type Block, type Body, type EvalContext, type Expression, type Traversal } from "./hcl.ts";
+
+/** A data source implementation: its config in, its output attributes out. */
+export interface DataSourceImpl {
+  execute(config: JsonObject): JsonObject;
+}
+
+export const BUILTIN_DATA_SOURCES: Record<string, DataSourceImpl> = {
+  null: {
+    execute(config) {
+      return { output: config.input ?? null };
+    },
+  },
+};
+
+type Node =
+  | { kind: "local"; id: string; name: string; expr: Expression; sensitive: boolean; range: SourceRange }
+  | { kind: "data"; id: string; type: string; name: string; body: Body; range: SourceRange };
+
+export interface LocalsAndData {
+  locals: Record<string, Value>;
+  data: Record<string, Record<string, Value>>;
+  sensitiveLocals: string[];
+}
+
+export class LocalsCollector {
+  private readonly nodes = new Map<string, Node>();
+
+  constructor(private readonly diags: Diagnostic[]) {}
+
+  addLocalsBlock(block: Block): void {
+    const attrs = block.body.justAttributes();
+    this.diags.push(...attrs.diagnostics);
+    for (const a of Object.values(attrs.attributes)) this.addLocal(a.name, a.expr, false, a.range);
+  }
+
+  addLocalBlock(block: Block): void {
+    const name = block.labels[0]!;
+    const { content, diagnostics } = block.body.content({
+      attributes: [{ name: "expression", required: true }, { name: "sensitive" }],
+    });
+    this.diags.push(...diagnostics);
+    const expr = content.attributes.expression?.expr;
+    if (!expr) return;
+    let sensitive = false;
+    const s = content.attributes.sensitive;
+    if (s) {
+      const r = s.expr.evaluate(undefined);
+      this.diags.push(...r.diagnostics);
+      sensitive = r.value.isKnown && !r.value.isNull && r.value.type.kind === "bool" && r.value.bool;
+    }
+    this.addLocal(name, expr, sensitive, block.defRange);
+  }
+
+  addDataBlock(block: Block): void {
+    const [type, name] = block.labels as [string, string];
+    const id = `data.${type}.${name}`;
+    const prior = this.nodes.get(id);
+    if (prior) {
+      this.diags.push(errorDiag("Duplicate data block", block.defRange, `This data source was already defined at ${at(prior.range)}.`));
+      return;
+    }
+    this.nodes.set(id, { kind: "data", id, type, name, body: block.body, range: block.defRange });
+  }
+
+  private addLocal(name: string, expr: Expression, sensitive: boolean, range: SourceRange): void {
+    const id = `local.${name}`;
+    const prior = this.nodes.get(id);
+    if (prior) {
+      this.diags.push(errorDiag("Duplicate local definition", range, `Local variable ${JSON.stringify(name)} was already defined at ${at(prior.range)}.`));
+      return;
+    }
+    this.nodes.set(id, { kind: "local", id, name, expr, sensitive, range });
+  }
+
+  /** Evaluates everything in dependency order; `base` holds var, path, packer and the functions. */
+  evaluate(base: EvalContext, dataSources: Record<string, DataSourceImpl>): LocalsAndData {
+    const result: LocalsAndData = { locals: {}, data: {}, sensitiveLocals: [] };
+    const failed = new Set<string>();
+    for (const id of this.order()) {
+      const node = this.nodes.get(id)!;
+      // Something this node needs already failed (and said so): stay quiet, mark it failed too.
+      if (this.dependencies(node).some((d) => failed.has(d))) {
+        failed.add(id);
+        continue;
+      }
+      const ctx = base.child({ local: V.object(result.locals), data: dataValue(result.data) });
+      const diags: Diagnostic[] = [];
+      if (node.kind === "local") {
+        const r = node.expr.evaluate(ctx);
+        diags.push(...r.diagnostics);
+        if (!diags.some((d) => d.severity === "error")) {
+          result.locals[node.name] = node.sensitive ? r.value.mark("sensitive") : r.value;
+          if (node.sensitive) result.sensitiveLocals.push(node.name);
+        }
+      } else {
+        const impl = dataSources[node.type];
+        if (!impl) {
+          diags.push(errorDiag("Unknown data source type", node.range, `The data source type ${JSON.stringify(node.type)} is not known; known types: ${Object.keys(dataSources).sort().join(", ")}.`));
+        } else {
+          const decoded = decodeLayers([{ kind: "body", body: node.body }], ctx, node.type === "null" ? { schema: NULL_SCHEMA, range: node.range } : { range: node.range });
+          diags.push(...decoded.diagnostics);
+          if (!diags.some((d) => d.severity === "error")) {
+            try {
+              const out = impl.execute(decoded.value);
+              (result.data[node.type] ??= {})[node.name] = fromJson(out);
+            } catch (e) {
+              diags.push(errorDiag("Data source failed", node.range, e instanceof Error ? e.message : String(e)));
+            }
+          }
+        }
+      }
+      this.diags.push(...diags);
+      if (diags.some((d) => d.severity === "error")) failed.add(id);
+    }
+    return result;
+  }
+
+  /** Local and data ids this node refers to. */
+  private dependencies(node: Node): string[] {
+    const traversals: Traversal[] = node.kind === "local" ? node.expr.variables() : bodyTraversals(node.body);
+    const out: string[] = [];
+    for (const t of traversals) {
+      const s0 = t.steps[0];
+      const s1 = t.steps[1];
+      if (t.root === "local" && s0?.kind === "attr") out.push(`local.${s0.name}`);
+      if (t.root === "data" && s0?.kind === "attr" && s1?.kind === "attr") out.push(`data.${s0.name}.${s1.name}`);
+    }
+    return out.filter((id) => this.nodes.has(id));
+  }
+
+  /** Topological order (dependencies first); a cycle is reported once and its members dropped. */
+  private order(): string[] {
+    const state = new Map<string, "visiting" | "done">();
+    const out: string[] = [];
+    const stack: string[] = [];
+    const visit = (id: string): void => {
+      const s = state.get(id);
+      if (s === "done") return;
+      if (s === "visiting") {
+        const cycle = [...stack.slice(stack.indexOf(id)), id];
+        const node = this.nodes.get(id)!;
+        this.diags.push(errorDiag("Cyclic dependency", node.range, `These locals and data sources refer to each other: ${cycle.join(" -> ")}.`));
+        for (const c of cycle) state.set(c, "done");
+        return;
+      }
+      state.set(id, "visiting");
+      stack.push(id);
+      for (const d of this.dependencies(this.nodes.get(id)!)) visit(d);
+      stack.pop();
+      if (state.get(id) === "visiting") {
+        state.set(id, "done");
+        out.push(id);
+      }
+    };
+    for (const id of this.nodes.keys()) visit(id);
+    return out;
+  }
+}
+
+const NULL_SCHEMA = { fields: [{ name: "input", type: "any" as const, required: true }] };
+
+function dataValue(data: Record<string, Record<string, Value>>): Value {
+  const types: Record<string, Value> = {};
+  for (const [t, byName] of Object.entries(data)) types[t] = V.object(byName);
+  return V.object(types);
+}
+
+function bodyTraversals(body: Body): Traversal[] {
+  const out: Traversal[] = [];
+  const { attributes, blocks } = rawContent(body);
+  for (const a of attributes) out.push(...(a as Attribute).expr.variables());
+  for (const b of blocks) out.push(...bodyTraversals(b.body));
+  return out;
+}
+
+function at(r: SourceRange): string {
+  return `${r.filename}:${r.start.line},${r.start.column}-${r.end.column}`;
+}
+
+/** String forms of sensitive values, for masking. */
+export function sensitiveStrings(v: Value): string[] {
+  const j = toJsonLoose(v);
+  const out: string[] = [];
+  const walk = (x: unknown): void => {
+    if (typeof x === "string") {
+      if (x !== "") out.push(x);
+    } else if (typeof x === "number" || typeof x === "boolean") out.push(String(x));
+    else if (Array.isArray(x)) x.forEach(walk);
+    else if (x && typeof x === "object") Object.values(x).forEach(walk);
+  };
+  walk(j);
+  return out;
+}
