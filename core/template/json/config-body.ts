@@ -17,6 +17,7 @@ import type { SourceFile } from "./source.ts";
 /** What every component of one template shares: the file, the final user variables, the paths. */
 export class TemplateEnv {
   private readonly contexts = new WeakMap<BuildContextValues, TemplateContext>();
+  private core?: TemplateContext;
 
   constructor(
     readonly src: SourceFile,
@@ -45,12 +46,14 @@ export class TemplateEnv {
 
   /** The core's own context (no build): builder names and max_retries are rendered with it. */
   coreContext(): TemplateContext {
-    return {
+    // One object, so the function map built for it is cached too.
+    this.core ??= {
       userVariables: this.userVariables,
       templatePath: this.templatePath,
       ...(this.options.now ? { now: this.options.now } : {}),
       ...(this.options.packerVersion ? { packerVersion: this.options.packerVersion } : {}),
     };
+    return this.core;
   }
 
   range(node: { start: number; end: number }): SourceRange {
@@ -277,7 +280,7 @@ function toList(v: JsonValue): JsonValue[] {
 
 function toStringMap(v: JsonValue, key: string, node: JsonNode, report: Report): JsonObject | undefined {
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
-    report(`'${key}' expected a map, got '${describeGo(v).replace("float64", "float64")}'`, node);
+    report(`'${key}' expected a map, got '${describeGo(v)}'`, node);
     return undefined;
   }
   const out: JsonObject = {};

@@ -50,7 +50,7 @@ export function decodeString(node: JsonNode, key: string, weak: boolean): Decode
 export function decodeStringList(node: JsonNode, key: string, weak: boolean): Decoded<string[]> {
   if (node.kind === "null") return { ok: true, value: [] };
   if (node.kind !== "array") {
-    if (!weak) return { ok: false, error: `'${key}': source data must be an array or slice, got ${goJsonType(node).replace("float64", "float64")}`, node };
+    if (!weak) return { ok: false, error: `'${key}': source data must be an array or slice, got ${goJsonType(node)}`, node };
     const one = decodeString(node, `${key}[0]`, true);
     return one.ok ? { ok: true, value: [one.value] } : one;
   }
