@@ -1,0 +1,167 @@
+// The qemu builder for real: a Debian guest (made once by the rootfs builder, cached) booted with
+// its kernel under TCG or KVM, provisioned over SSH through a forwarded 127.0.0.1 port, shut down
+// with shutdown_command, and the flattened disk read back with debugfs.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { qemuBuilderFactory } from "../../../core/builders/qemu/index.ts";
+import { qemuArgv } from "../../../core/builders/qemu/command-line.ts";
+import { parseQemuConfig } from "../../../core/builders/qemu/config.ts";
+import { sha256Of } from "../../../core/builders/qemu/disk.ts";
+import { run, runText } from "../../../core/process/child.ts";
+import { qemuGuest, type QemuGuest } from "../../support/images.ts";
+import { leftovers, runBuild, sh } from "../docker/harness.ts";
+
+const build = { buildName: "qemu.t", sourceName: "t", builderType: "qemu", generated: {}, placeholders: false };
+let guest: QemuGuest;
+let work = "";
+
+beforeAll(async () => {
+  guest = await qemuGuest();
+  work = await mkdtemp(join(tmpdir(), "imgb-qemu-test-"));
+}, 400_000);
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+function guestConfig(outDir: string) {
+  return {
+    iso_url: guest.disk,
+    iso_checksum: "none",
+    disk_image: true,
+    kernel: guest.kernel,
+    initrd: guest.initrd,
+    kernel_args: "root=/dev/vda rw console=ttyS0 quiet",
+    output_directory: outDir,
+    vm_name: "debian.qcow2",
+    memory: 768,
+    ssh_username: guest.user,
+    ssh_private_key_file: guest.privateKeyFile,
+    ssh_timeout: "4m",
+  };
+}
+
+async function expectNothingLeft() {
+  const left = await leftovers("imgb-qemu-");
+  expect(left.children).toEqual([]);
+  expect(left.mounts).toEqual([]);
+}
+
+describe("qemu builder config", () => {
+  test("Packer's defaults, ssh keys checked, unsupported modes refused", () => {
+    const ok = parseQemuConfig({ iso_url: "x.qcow2", disk_image: true, ssh_username: "root", ssh_password: "p" }, build);
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.config).toMatchObject({ vm_name: "packer-t", output_directory: "output-t", format: "qcow2", host_port_min: 2222 });
+    const bad = qemuBuilderFactory.create({ iso_url: "https://example.invalid/x.iso", format: "vmdk", ssh_timeout: "soon", qemuargs: [["-m", 4]] }, build);
+    const text = bad.diagnostics.map((d) => d.summary).join("\n");
+    expect(text).toContain("only disk_image = true is supported");
+    expect(text).toContain("only local files are supported");
+    expect(text).toContain('"format" must be qcow2 or raw');
+    expect(text).toContain("ssh_username must be specified");
+    expect(text).toContain('"qemuargs" must be a list of lists of strings');
+  });
+  test("the command line: headless, forwarded port on 127.0.0.1, virtio-rng, qemuargs override defaults", () => {
+    const { config } = parseQemuConfig(
+      { iso_url: "x", disk_image: true, communicator: "none", qemuargs: [["-m", "2G"], ["-smp", "2"]] },
+      build,
+    );
+    const argv = qemuArgv(config!, { disk: "/w/d.qcow2", hostPort: 3333, guestPort: 22, consoleLog: "/w/c.log", accelerator: "tcg" });
+    const line = argv.join(" ");
+    expect(line).toContain("-netdev user,id=user.0,hostfwd=tcp:127.0.0.1:3333-:22");
+    expect(line).toContain("-device virtio-rng-pci");
+    expect(line).toContain("-display none");
+    expect(line).toContain("-accel tcg");
+    expect(argv.filter((a) => a === "-m")).toHaveLength(1);
+    expect(line).toContain("-m 2G -smp 2");
+  });
+});
+
+describe("qemu builder", () => {
+  test(
+    "boots the guest, provisions over SSH, shuts down and writes a flattened, grown disk",
+    async () => {
+      const outDir = join(work, "out");
+      const baseSum = await sha256Of(guest.disk);
+      const started = performance.now();
+      const outcome = await runBuild(
+        qemuBuilderFactory,
+        { ...guestConfig(outDir), disk_size: "3G", shutdown_command: "systemctl poweroff", shutdown_timeout: "2m" },
+        async (comm) => {
+          const r = await sh(comm, "echo provisioned-over-ssh > /etc/imgb-provisioned && sync && uname -r && cat /sys/class/misc/hw_random/rng_current 2>/dev/null || true");
+          expect(r.result).toEqual({ kind: "exited", exitStatus: 0 });
+          expect(r.stdout).toContain("amd64");
+          expect(r.stdout).toContain("virtio_rng");
+        },
+      );
+      const seconds = (performance.now() - started) / 1000;
+      console.log(`qemu build took ${seconds.toFixed(1)} s: ${outcome.ui.lines.filter((l) => l.startsWith("==>")).join(" | ")}`);
+      expect(outcome.error).toBeUndefined();
+      const a = outcome.artifact!;
+      expect(a.builderId).toBe("transcend.qemu");
+      expect(a.files).toEqual([join(outDir, "debian.qcow2")]);
+      expect(outcome.generated.Host).toBe("127.0.0.1");
+      expect(typeof outcome.generated.Port).toBe("number");
+      expect(outcome.ui.lines.some((l) => l.includes("Gracefully halting"))).toBe(true);
+
+      const info = JSON.parse(await runText(["qemu-img", "info", "--output=json", a.files[0]!]));
+      expect(info.format).toBe("qcow2");
+      expect(info["backing-filename"]).toBeUndefined();
+      expect(info["virtual-size"]).toBe(3 * 2 ** 30);
+      const raw = join(work, "check.raw");
+      await run(["qemu-img", "convert", "-O", "raw", a.files[0]!, raw]);
+      expect(await runText(["debugfs", "-R", "cat /etc/imgb-provisioned", raw])).toBe("provisioned-over-ssh");
+      await rm(raw);
+      expect(await sha256Of(guest.disk)).toBe(baseSum);
+      await expectNothingLeft();
+    },
+    400_000,
+  );
+
+  test(
+    "cancelling while waiting for SSH stops the VM and leaves no output",
+    async () => {
+      const outDir = join(work, "out-cancel");
+      const ctl = new AbortController();
+      setTimeout(() => ctl.abort(), 4000);
+      const started = performance.now();
+      const outcome = await runBuild(qemuBuilderFactory, { ...guestConfig(outDir), accelerator: "tcg" }, async () => {}, ctl.signal);
+      expect(outcome.error).toBeDefined();
+      expect(performance.now() - started).toBeLessThan(30_000);
+      expect(existsSync(outDir)).toBe(false);
+      await expectNothingLeft();
+    },
+    60_000,
+  );
+
+  test(
+    "a VM that dies before SSH answers fails the connect step at once, naming qemu's reason",
+    async () => {
+      const outDir = join(work, "out-dies");
+      const outcome = await runBuild(
+        qemuBuilderFactory,
+        // No initrd and no root device: the kernel panics, panic=1 reboots, -no-reboot ends qemu.
+        { ...guestConfig(outDir), accelerator: "tcg", initrd: "", kernel_args: "console=ttyS0 panic=1", qemuargs: [["-no-reboot"]] },
+        async () => {},
+      );
+      expect(outcome.failedStep).toBe("StepConnect");
+      expect(String(outcome.error)).toContain("the VM stopped before SSH answered");
+      expect(String(outcome.error)).toContain("Rebooting in 1 seconds");
+      expect(existsSync(outDir)).toBe(false);
+      await expectNothingLeft();
+    },
+    120_000,
+  );
+});
+
+test("base image is untouched by a checksum mismatch", async () => {
+  const outcome = await runBuild(
+    qemuBuilderFactory,
+    { ...guestConfig(join(work, "out-sum")), iso_checksum: "sha256:" + "0".repeat(64), communicator: "none" },
+    async () => {},
+  );
+  expect(outcome.failedStep).toBe("StepPrepareDisk");
+  expect(String(outcome.error)).toContain("checksum mismatch");
+  expect((await stat(guest.disk)).size).toBeGreaterThan(0);
+}, 60_000);
