@@ -2,14 +2,23 @@
 // the few helpers it needs on top (schema-less content, type expressions, dynamic blocks, the
 // function table), each falling back to a local version until core/hcl exports its own.
 import type { Diagnostic } from "../../errors/diagnostic.ts";
-import { errorDiag } from "../../errors/diagnostic.ts";
-import { NativeBody, type Attribute, type Block, type Body, type BodySchema, type Expression } from "../../hcl/body.ts";
-import { EvalContext, type HclFunction } from "../../hcl/context.ts";
-import { parseExpression, parseHcl } from "../../hcl/parse.ts";
-import { T, type Type } from "../../hcl/types.ts";
-import type { Value } from "../../hcl/value.ts";
-import type { Node, Traversal } from "../../hcl/ast.ts";
-import { NativeExpression } from "../../hcl/body.ts";
+import {
+  EvalContext,
+  NativeBody,
+  parseExpression,
+  parseHcl,
+  parseHclJson,
+  parseTypeExpr,
+  type Attribute,
+  type Block,
+  type Body,
+  type BodySchema,
+  type Expression,
+  type HclFunction,
+  type Traversal,
+  type Type,
+  type Value,
+} from "../../hcl/index.ts";
 
 export { EvalContext };
 export type { Attribute, Block, Body, BodySchema, Expression, HclFunction, Traversal, Type, Value };
@@ -22,8 +31,8 @@ export function parseHclFile(filename: string, text: string): { body: Body; diag
 }
 
 function parseJsonSyntax(filename: string, text: string): { body: Body; diagnostics: Diagnostic[] } {
-  const { file, diagnostics } = parseHcl("", filename);
-  return { body: file.body, diagnostics: [...diagnostics, errorDiag("JSON syntax is not supported yet", undefined, filename)] };
+  const { file, diagnostics } = parseHclJson(text, filename);
+  return { body: file.body, diagnostics };
 }
 
 export function parseHclExpression(text: string, filename: string): { expr: Expression; diagnostics: Diagnostic[] } {
@@ -53,88 +62,8 @@ export function rawContent(body: Body): { attributes: Attribute[]; blocks: Block
 
 /** Reads a type constraint expression (`string`, `list(map(string))`, `object({a=number})`). */
 export function typeFromExpr(expr: Expression): { type?: Type; diagnostics: Diagnostic[] } {
-  if (!(expr instanceof NativeExpression)) return { diagnostics: [errorDiag("Invalid type specification", expr.range, "A type specification is required.")] };
-  const diags: Diagnostic[] = [];
-  const type = typeFromNode(expr.node, diags);
-  return type && diags.length === 0 ? { type, diagnostics: [] } : { diagnostics: diags };
-}
-
-function typeFromNode(n: Node, diags: Diagnostic[]): Type | undefined {
-  while (n.kind === "parens") n = n.wrapped;
-  const bad = (detail: string): undefined => {
-    diags.push(errorDiag("Invalid type specification", n.range, detail));
-    return undefined;
-  };
-  if (n.kind === "scopeTraversal" && n.traversal.steps.length === 0) {
-    switch (n.traversal.root) {
-      case "string":
-        return T.string;
-      case "number":
-        return T.number;
-      case "bool":
-        return T.bool;
-      case "any":
-        return T.dynamic;
-      case "list":
-      case "set":
-      case "map":
-      case "tuple":
-      case "object":
-        return bad(`The ${n.traversal.root} type constructor requires one argument specifying the element type.`);
-      default:
-        return bad(`The keyword ${JSON.stringify(n.traversal.root)} is not a valid type specification.`);
-    }
-  }
-  if (n.kind === "call") {
-    const args = n.args;
-    switch (n.name) {
-      case "list":
-      case "set":
-      case "map": {
-        if (args.length !== 1) return bad(`The ${n.name} type constructor requires one argument specifying the element type.`);
-        const e = typeFromNode(args[0]!, diags);
-        if (!e) return undefined;
-        return n.name === "list" ? T.list(e) : n.name === "set" ? T.set(e) : T.map(e);
-      }
-      case "tuple": {
-        const a = args[0];
-        if (args.length !== 1 || !a || a.kind !== "tuple") return bad("The tuple type constructor requires one argument specifying the element types as a list.");
-        const elems: Type[] = [];
-        for (const i of a.items) {
-          const t = typeFromNode(i, diags);
-          if (!t) return undefined;
-          elems.push(t);
-        }
-        return T.tuple(elems);
-      }
-      case "object": {
-        const a = args[0];
-        if (args.length !== 1 || !a || a.kind !== "object") return bad("The object type constructor requires one argument specifying the attribute types as a map.");
-        const attrs: Record<string, Type> = {};
-        const optional: string[] = [];
-        for (const item of a.items) {
-          let k = item.key;
-          if (k.kind === "objectKey") k = k.wrapped;
-          const name = k.kind === "scopeTraversal" && k.traversal.steps.length === 0 ? k.traversal.root : k.kind === "literal" && k.value.type.kind === "string" ? k.value.str : undefined;
-          if (!name) return bad("Object constructor map keys must be attribute names.");
-          let v = item.value;
-          while (v.kind === "parens") v = v.wrapped;
-          if (v.kind === "call" && v.name === "optional") {
-            if (v.args.length < 1) return bad("optional() requires a type argument.");
-            optional.push(name);
-            v = v.args[0]!;
-          }
-          const t = typeFromNode(v, diags);
-          if (!t) return undefined;
-          attrs[name] = t;
-        }
-        return T.object(attrs, optional.length ? optional : undefined);
-      }
-      default:
-        return bad(`Keyword ${JSON.stringify(n.name)} is not a valid type constructor.`);
-    }
-  }
-  return bad("A type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string).");
+  const r = parseTypeExpr(expr);
+  return r.diagnostics.some((d) => d.severity === "error") ? { diagnostics: r.diagnostics } : { type: r.type, diagnostics: r.diagnostics };
 }
 
 /** Expands `dynamic "x" { for_each, labels, iterator, content {} }` blocks. */

@@ -33,6 +33,8 @@ export interface LocalsAndData {
 
 export class LocalsCollector {
   private readonly nodes = new Map<string, Node>();
+  /** Members of a reported cycle: never evaluated, and their dependents stay quiet. */
+  private readonly cyclic = new Set<string>();
 
   constructor(private readonly diags: Diagnostic[]) {}
 
@@ -84,8 +86,9 @@ export class LocalsCollector {
   /** Evaluates everything in dependency order; `base` holds var, path, packer and the functions. */
   evaluate(base: EvalContext, dataSources: Record<string, DataSourceImpl>): LocalsAndData {
     const result: LocalsAndData = { locals: {}, data: {}, sensitiveLocals: [] };
-    const failed = new Set<string>();
-    for (const id of this.order()) {
+    const order = this.order();
+    const failed = new Set<string>(this.cyclic);
+    for (const id of order) {
       const node = this.nodes.get(id)!;
       // Something this node needs already failed (and said so): stay quiet, mark it failed too.
       if (this.dependencies(node).some((d) => failed.has(d))) {
@@ -149,7 +152,10 @@ export class LocalsCollector {
         const cycle = [...stack.slice(stack.indexOf(id)), id];
         const node = this.nodes.get(id)!;
         this.diags.push(errorDiag("Cyclic dependency", node.range, `These locals and data sources refer to each other: ${cycle.join(" -> ")}.`));
-        for (const c of cycle) state.set(c, "done");
+        for (const c of cycle) {
+          state.set(c, "done");
+          this.cyclic.add(c);
+        }
         return;
       }
       state.set(id, "visiting");

@@ -34,6 +34,8 @@ export interface VariableDecl {
   sensitive: boolean;
   validations: ValidationRule[];
   range: SourceRange;
+  /** The default was given but was invalid (already reported): no "unset" error on top. */
+  defaultFailed?: boolean;
 }
 
 const VARIABLE_SCHEMA = {
@@ -74,8 +76,9 @@ export function declareVariable(block: HclBlock, diags: Diagnostic[]): VariableD
       if (decl.type) {
         const converted = convertOrDiag(v, decl.type, a.default.expr.range, diags, "Invalid default value for variable", `This default value is not compatible with the variable's type constraint`);
         if (converted) decl.default = converted;
+        else decl.defaultFailed = true;
       } else decl.default = v;
-    }
+    } else decl.defaultFailed = true;
   }
   for (const vb of content.blocks) {
     const { content: vc, diagnostics: vd } = vb.body.content(VALIDATION_SCHEMA);
@@ -177,6 +180,9 @@ export function resolveVariableValues(
   for (const [name, d] of decls) {
     const v = values.get(name);
     if (!v) {
+      // Unknown from here on, so expressions using it do not pile more errors on this one.
+      out[name] = V.unknown();
+      if (d.defaultFailed) continue;
       diags.push(
         errorDiag(`Unset variable ${JSON.stringify(name)}`, d.range, "A used variable must be set or have a default value; see https://packer.io/docs/templates/hcl_templates/syntax for details."),
       );

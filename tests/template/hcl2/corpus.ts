@@ -10,7 +10,8 @@ export const EXPECTATIONS = join(FIXTURES, "EXPECTATIONS");
 
 /** Component types upstream's harness registers (hcl2template/common_test.go). */
 export const STUBS = {
-  builders: new Set(["amazon-ebs", "virtualbox-iso", "null"]),
+  // amazon-v3-ebs: init/imports names the ebs builder through a required_plugins alias.
+  builders: new Set(["amazon-ebs", "virtualbox-iso", "null", "amazon-v3-ebs"]),
   provisioners: new Set(["shell", "file"]),
   postProcessors: new Set(["amazon-import", "manifest"]),
 };

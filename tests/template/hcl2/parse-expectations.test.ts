@@ -19,11 +19,11 @@ interface ParseCase {
 const table = JSON.parse(readFileSync(join(EXPECTATIONS, "hcl2template-parse.json"), "utf8")) as { cases: ParseCase[] };
 const cwd = join(FIXTURES, "hcl2template");
 
-/** Upstream registers `amazon-ami` (mock) and `null` data sources; `null` is built in. */
+/** Upstream registers `amazon-ami` (a mock whose outputs are its inputs) and `null`, which is built in. */
 const extras: Hcl2LoadExtras = {
   cwd,
   packerVersion: "1.5.0",
-  dataSources: { "amazon-ami": { execute: () => ({}) } },
+  dataSources: { "amazon-ami": { execute: (config) => config } },
 };
 
 async function outcome(c: ParseCase): Promise<Diagnostic[]> {
