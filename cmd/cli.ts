@@ -14,6 +14,9 @@ const subCommands: Record<string, Lazy> = {
   validate: lazy(() => import("./validate.ts")),
   inspect: lazy(() => import("./inspect.ts")),
   version: lazy(() => import("./version.ts")),
+  init: lazy(() => import("./init.ts")),
+  plugins: lazy(() => import("./plugins.ts")),
+  registry: lazy(() => import("./registry.ts")),
 };
 
 const main = defineCommand({
