@@ -160,6 +160,82 @@ export class Build {
   }
 }
 
+/** An artifact as JSON crosses the ABI (Packer's Artifact: BuilderId, Id, Files, String, State). */
+export class ArtifactInfo {
+  builderId: string = "";
+  id: string = "";
+  files: Array<string> = new Array<string>();
+  description: string = "";
+  state: Json = Json.obj();
+
+  static from(j: Json | null): ArtifactInfo {
+    const a = new ArtifactInfo();
+    if (j === null) return a;
+    a.builderId = j.getString("builder_id");
+    a.id = j.getString("id");
+    const files = j.getStringList("files");
+    if (files !== null) a.files = files;
+    a.description = j.getString("string");
+    const state = j.getObject("state");
+    if (state !== null) a.state = state;
+    return a;
+  }
+
+  toJson(): Json {
+    return Json.obj()
+      .setStr("builder_id", this.builderId)
+      .setStr("id", this.id)
+      .set("files", Json.strings(this.files))
+      .setStr("string", this.description)
+      .set("state", this.state);
+  }
+}
+
+/** What post_process receives: the Build facts plus the input artifact and the output folder. */
+export class PostProcessInput extends Build {
+  get artifact(): ArtifactInfo {
+    return ArtifactInfo.from(this.input.get("artifact"));
+  }
+  get outputDir(): string {
+    return this.input.getString("output_dir");
+  }
+}
+
+/** Answers post_process: the new artifact, keep (the input artifact), force_override (Packer semantics). */
+export function postProcessed(artifact: ArtifactInfo, keep: bool, forceOverride: bool = false): i32 {
+  return ok(Json.obj().set("artifact", artifact.toJson()).setBool("keep", keep).setBool("force_override", forceOverride));
+}
+
+/** One chunk of a file read (at most 4 MiB a call). */
+export class FileChunk {
+  data: Uint8Array = new Uint8Array(0);
+  eof: bool = true;
+  size: f64 = 0;
+}
+
+function chunkFrom(reply: Json): FileChunk {
+  const c = new FileChunk();
+  c.data = base64Decode(reply.getString("data_base64"));
+  c.eof = reply.getBool("eof", true);
+  c.size = reply.getNumber("size");
+  return c;
+}
+
+/**
+ * Files of the input artifact (capability artifact_read) and of the output folder (artifact_write).
+ * Read in chunks: `for (let off = 0.0; ; ) { const c = Artifacts.read(p, off); ...; off += c.data.length; if (c.eof) break; }`
+ */
+export class Artifacts {
+  static read(path: string, offset: f64 = 0, length: i32 = 4 << 20): FileChunk {
+    return chunkFrom(hostCall("artifact_read", Json.obj().setStr("path", path).setNum("offset", offset).setNum("length", length)));
+  }
+  static write(path: string, data: Uint8Array, append: bool = false, mode: i32 = -1): void {
+    const req = Json.obj().setStr("path", path).setStr("data_base64", base64Encode(data)).setBool("append", append);
+    if (mode >= 0) req.setNum("mode", mode);
+    hostCall("artifact_write", req);
+  }
+}
+
 export class Ui {
   static say(message: string): void {
     hostCall("ui_say", Json.obj().setStr("message", message));
@@ -237,8 +313,12 @@ export class Local {
     if (cwd.length > 0) req.setStr("cwd", cwd);
     return CommandResult.from(hostCall("local_exec", req));
   }
+  /** Reads a whole (small) file; use readChunk for files over 4 MiB. */
   static readFile(path: string): Uint8Array {
     return base64Decode(hostCall("local_file_read", Json.obj().setStr("path", path)).getString("data_base64"));
+  }
+  static readChunk(path: string, offset: f64, length: i32 = 4 << 20): FileChunk {
+    return chunkFrom(hostCall("local_file_read", Json.obj().setStr("path", path).setNum("offset", offset).setNum("length", length)));
   }
   static writeFile(path: string, data: Uint8Array, append: bool = false): void {
     hostCall("local_file_write", Json.obj().setStr("path", path).setStr("data_base64", base64Encode(data)).setBool("append", append));

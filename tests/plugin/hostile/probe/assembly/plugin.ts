@@ -1,5 +1,5 @@
 // A misbehaving provisioner for the hostile-plugin suite: `action` in its config picks the misdeed.
-import { Build, Description, Json, Local, Plugin, Prepared, Temp, Ui, fail, hostCall, mergeConfigs, ok, utf8 } from "../../../../../plugins-wasm/sdk/assembly/sdk";
+import { Build, Comm, Description, Json, Local, Plugin, Prepared, Temp, Ui, fail, hostCall, mergeConfigs, ok, utf8 } from "../../../../../plugins-wasm/sdk/assembly/sdk";
 import { alloc, output_set } from "@extism/as-pdk/lib/env";
 import { Host } from "@extism/as-pdk";
 
@@ -14,7 +14,8 @@ export function describe(): i32 {
     .field("names", "list(string)")
     .capability("local_file_read")
     .capability("local_exec")
-    .capability("temp_file");
+    .capability("temp_file")
+    .capability("communicator");
   return ok(d.toJson());
 }
 
@@ -83,6 +84,18 @@ export function provision(): i32 {
   if (action == "exec") {
     const r = Local.exec(["/bin/sh", "-c", c.getString("path")]);
     Ui.say("exit " + r.exitStatus.toString());
+    return ok(Json.obj());
+  }
+  if (action == "comm") {
+    // Round trip through the build's communicator: command, upload, download.
+    const dir = c.getString("path");
+    const r = Comm.start("echo out-line; echo err-line >&2; exit 7");
+    Ui.say("comm exit " + r.exitStatus.toString());
+    const quiet = Comm.start("printf captured", false);
+    Ui.say("returned " + quiet.stdout);
+    Comm.uploadBytes(dir + "/up.txt", utf8("uploaded \u00e9\u{1F600}"), 0o640);
+    const back = Comm.downloadBytes(dir + "/up.txt");
+    Ui.say("downloaded " + String.UTF8.decode(back.buffer));
     return ok(Json.obj());
   }
   if (action == "ignore_refusal") {
