@@ -57,7 +57,7 @@ describe("corpus: packer build file cases", () => {
     test(c.name, async () => {
       const cwd = scratch();
       const stdin = c.stdinFile ? readFileSync(join(cwd, c.stdinFile), "utf8") : undefined;
-      const r = await runImgb(c.args, { cwd, stdin, env: { USER: "packeruser" } });
+      const r = await runImgb(["build", ...c.args], { cwd, stdin, env: { USER: "packeruser" } });
       const context = `${c.args.join(" ")}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
       if (c.exitCode !== undefined) expect(r.exitCode, context).toBe(c.exitCode);
       for (const f of c.filesExist ?? []) expect(existsSync(join(cwd, f)), `${f} should exist\n${context}`).toBe(true);
@@ -74,7 +74,7 @@ describe("corpus: packer build output cases", () => {
   for (const c of expectations.outputCases.filter(onPosix)) {
     test(c.name, async () => {
       const cwd = scratch();
-      const r = await runImgb(c.args, { cwd, env: { USER: "packeruser" } });
+      const r = await runImgb(["build", ...c.args], { cwd, env: { USER: "packeruser" } });
       const context = `${c.args.join(" ")}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
       if (c.exitCode !== undefined) expect(r.exitCode, context).toBe(c.exitCode);
       for (const s of c.stdoutContains ?? []) expect(r.stdout, context).toContain(s);
@@ -91,7 +91,7 @@ describe("corpus: packer build multi-step cases", () => {
     test(c.name, async () => {
       const cwd = scratch();
       for (const step of c.steps) {
-        const r = await runImgb(step.args, { cwd, env: { USER: "packeruser", ...step.env } });
+        const r = await runImgb(["build", ...step.args], { cwd, env: { USER: "packeruser", ...step.env } });
         const context = `${step.args.join(" ")}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
         expect(r.exitCode, context).toBe(step.exitCode);
         for (const [f, want] of Object.entries(step.fileContents ?? {})) expect(readFileSync(join(cwd, f), "utf8"), context).toBe(want);
