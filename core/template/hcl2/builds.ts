@@ -276,16 +276,21 @@ function decodeOnlyExcept(only: Expression | undefined, except: Expression | und
     diags.push(errorDiag("Invalid only/except", except.range, "Only one of 'only' or 'except' may be specified."));
     return out;
   }
-  if (only) out.only = evalAs(only, ctx, T.list(T.string), diags, "only")?.elems.map((e) => e.str) ?? [];
-  if (except) out.except = evalAs(except, ctx, T.list(T.string), diags, "except")?.elems.map((e) => e.str) ?? [];
+  // `source.TYPE.NAME` is accepted as `TYPE.NAME` (what the writer meant; Packer 1.6.6 silently
+  // matched nothing).
+  const names = (e: Value) => {
+    const ref = parseSourceRef(e.str);
+    return ref && e.str.startsWith("source") ? sourceKey(ref) : e.str;
+  };
+  if (only) out.only = evalAs(only, ctx, T.list(T.string), diags, "only")?.elems.map(names) ?? [];
+  if (except) out.except = evalAs(except, ctx, T.list(T.string), diags, "except")?.elems.map(names) ?? [];
   return out;
 }
 
 function checkOnlyExceptNames(c: { filter: OnlyExcept; range: SourceRange }, names: Set<string>, diags: Diagnostic[]): void {
   for (const n of [...c.filter.only, ...c.filter.except]) {
     if (names.has(n)) continue;
-    const hint = parseSourceRef(n) && n.startsWith("source") ? ` Write it as TYPE.NAME, e.g. ${JSON.stringify(n.split(".").slice(1).join("."))}.` : "";
-    diags.push(errorDiag("Unknown source in only/except", c.range, `${JSON.stringify(n)} is not a source of this build block (known: ${[...names].sort().join(", ")}).${hint}`));
+    diags.push(errorDiag("Unknown source in only/except", c.range, `${JSON.stringify(n)} is not a source of this build block (known: ${[...names].sort().join(", ")}).`));
   }
 }
 
