@@ -1,6 +1,6 @@
 // `imgb build`: load, validate everything before anything starts, then run the builds.
 import type { OnErrorMode } from "../builders/types.ts";
-import { hasErrors } from "../errors/diagnostic.ts";
+import { hasErrors, UserError } from "../errors/diagnostic.ts";
 import { selectBuilds } from "../build/plan.ts";
 import { loadTemplate } from "../template/load.ts";
 import { validateTemplate } from "../build/validate.ts";
@@ -25,6 +25,10 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
   const write = (s: string) => void process.stdout.write(s);
   const template = await loadTemplate(opts.template, { vars: opts.vars, varFiles: opts.varFiles, env: process.env });
   const out = makeOutput(opts, template.sensitiveValues, write);
+  // Packer 1.9 fails here for HCL2 (1.6.6 silently built nothing): a filter that selects nothing is a typo.
+  if (opts.only.length && selectBuilds(template, opts).length === 0) {
+    throw new UserError(`-only=${opts.only.join(",")} matched no build; the template's builds are: ${template.builds.map((b) => b.name).join(", ")}`);
+  }
   const catalog = await openCatalog(template.dir);
   try {
     // As Packer: builds that fail validation are reported and skipped; the valid ones still run.
