@@ -326,11 +326,17 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 async function waitGone(pids: number[]): Promise<void> {
-  // Gone means reaped (no /proc entry), not merely a zombie: sshd reaps its session children
-  // itself, and a zombie left when sshd dies would land on a PID 1 that may never reap it.
-  const deadline = Date.now() + 2000;
-  while (Date.now() < deadline) {
-    if (pids.every((p) => !existsSync(`/proc/${p}`))) return;
-    await Bun.sleep(10);
-  }
+  // Wait until each is dead; then give sshd a moment to reap its zombies (PID 1 here may never
+  // reap what sshd leaves behind), without waiting on zombies that are no longer ours to reap.
+  const state = (p: number): "gone" | "zombie" | "alive" => {
+    try {
+      return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${p}/stat`, "utf8")) ? "zombie" : "alive";
+    } catch {
+      return "gone";
+    }
+  };
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && pids.some((p) => state(p) === "alive")) await Bun.sleep(10);
+  const grace = Date.now() + 200;
+  while (Date.now() < grace && pids.some((p) => state(p) !== "gone")) await Bun.sleep(10);
 }

@@ -163,7 +163,7 @@ export class SshCommunicator implements Communicator {
       } finally {
         await close();
       }
-    });
+    }, dest);
   }
 
   async uploadDir(dest: string, srcDir: string, exclude: string[], signal: AbortSignal): Promise<void> {
@@ -239,7 +239,7 @@ export class SshCommunicator implements Communicator {
         throw err;
       }
       return target.kind === "bytes" ? (bytes ?? new Uint8Array(0)) : null;
-    });
+    }, src);
   }
 
   async downloadDir(src: string, destDir: string, exclude: string[], signal: AbortSignal): Promise<void> {
@@ -294,7 +294,7 @@ export class SshCommunicator implements Communicator {
   }
 
   /** Turns any failure of `fn` into a CommunicatorError naming the host, the operation and the reason. */
-  private async guard<T>(what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  private async guard<T>(what: string, signal: AbortSignal, fn: () => Promise<T>, remotePath?: string): Promise<T> {
     try {
       return await fn();
     } catch (err) {
@@ -305,6 +305,8 @@ export class SshCommunicator implements Communicator {
       else if (this.conn.isClosed) reason = `connection lost: ${this.conn.closeReason}`;
       else if ((err as NodeJS.ErrnoException).code && typeof (err as NodeJS.ErrnoException).code === "string") reason = errnoText(err);
       else reason = sftpReason(err);
+      // scp repeats the path the message already names.
+      if (remotePath && reason.startsWith(`${remotePath}: `)) reason = reason.slice(remotePath.length + 2);
       throw new CommunicatorError(`${what}: ${reason}`, this.target);
     }
   }

@@ -254,7 +254,7 @@ export async function establish(o: EstablishOptions): Promise<SshConnection> {
         lastReason = reason;
       }
       await sleep(Math.min(delay, left), signal);
-      delay = Math.min(delay * 2, 2000);
+      delay = Math.min(delay * 2, 1000);
     }
   }
 }
