@@ -4,7 +4,7 @@
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
 import { ConversionError, conversionMessage, convert } from "../../hcl/convert.ts";
 import { T } from "../../hcl/types.ts";
-import { V, type Value } from "../../hcl/value.ts";
+import { V, containsUnknown, type Value } from "../../hcl/value.ts";
 import { parseGoDuration } from "../json/duration.ts";
 import type { BuildSpec, PostProcessorSpec, ProvisionerSpec } from "../model.ts";
 import { HclConfigBody, type ComponentScope } from "./config-body.ts";
@@ -326,6 +326,8 @@ export function evalAs(expr: Expression, ctx: EvalContext, type: typeof T.string
     return undefined;
   }
   if (r.value.isNull) return undefined;
+  // Unknown parts come from inputs that already failed (and were reported): stay quiet.
+  if (containsUnknown(r.value)) return undefined;
   try {
     return convert(r.value.unmark(), type);
   } catch (e) {

@@ -19,6 +19,8 @@ import {
   type Type,
   type Value,
 } from "../../hcl/index.ts";
+// The function library is not re-exported by core/hcl/index.ts yet.
+import { envFunction, standardFunctions } from "../../hcl/functions/index.ts";
 
 export { EvalContext };
 export type { Attribute, Block, Body, BodySchema, Expression, HclFunction, Traversal, Type, Value };
@@ -71,7 +73,17 @@ export function expandDynamicBlocks(body: Body, _ctx: EvalContext): Body {
   return body;
 }
 
-/** The function table for evaluations rooted at `baseDir` (file functions resolve against it). */
-export function hclFunctions(_baseDir: string): Record<string, HclFunction> {
-  return {};
+/**
+ * The function table for evaluations rooted at `baseDir` (file functions resolve against it).
+ * `env()` is left out: Packer allows it only in variable defaults (see `defaultsContext`).
+ */
+export function hclFunctions(baseDir: string): Record<string, HclFunction> {
+  const table = standardFunctions({ baseDir });
+  delete table.env;
+  return table;
+}
+
+/** Variable defaults may read the environment and nothing else. */
+export function defaultsContext(env: Record<string, string | undefined>): EvalContext {
+  return new EvalContext({}, { env: envFunction(env) });
 }

@@ -11,7 +11,7 @@ import type { JsonValue } from "../../values/json.ts";
 import type { BuildSpec, LoadOptions, Template } from "../model.ts";
 import { decodeBuildBlock, type SourceDecl } from "./builds.ts";
 import { findTemplateFiles } from "./files.ts";
-import { EvalContext, hclFunctions, parseHclFile, type Block } from "./hcl.ts";
+import { EvalContext, defaultsContext, hclFunctions, parseHclFile, type Block } from "./hcl.ts";
 import { BUILTIN_DATA_SOURCES, LocalsCollector, sensitiveStrings, type DataSourceImpl } from "./locals-and-data.ts";
 import { sourceKey } from "./names.ts";
 import { checkRequiredVersions, decodePackerBlock, type PackerBlockResult } from "./packer-block.ts";
@@ -80,6 +80,7 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
 
   // 3. Variable declarations.
   const decls = new Map<string, VariableDecl>();
+  const defaultsCtx = defaultsContext(opts.env);
   const declare = (d: VariableDecl) => {
     const prior = decls.get(d.name);
     if (prior) {
@@ -90,7 +91,7 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
   };
   for (const b of blocks) {
     if (b.type === "variable") {
-      const d = declareVariable(b, diags);
+      const d = declareVariable(b, diags, defaultsCtx);
       if (d) declare(d);
     } else if (b.type === "variables") declareVariablesBlock(b, diags).forEach(declare);
   }

@@ -45,7 +45,7 @@ const VARIABLE_SCHEMA = {
 const VALIDATION_SCHEMA = { attributes: [{ name: "condition", required: true }, { name: "error_message", required: true }] };
 
 /** `variable "NAME" { ... }` */
-export function declareVariable(block: HclBlock, diags: Diagnostic[]): VariableDecl | undefined {
+export function declareVariable(block: HclBlock, diags: Diagnostic[], defaultsCtx?: EvalContext): VariableDecl | undefined {
   const name = block.labels[0]!;
   const { content, diagnostics } = block.body.content(VARIABLE_SCHEMA);
   diags.push(...diagnostics);
@@ -71,13 +71,20 @@ export function declareVariable(block: HclBlock, diags: Diagnostic[]): VariableD
     }
   }
   if (a.default) {
-    const v = constantValue(a.default, diags);
+    const v = constantValue(a.default, diags, defaultsCtx);
     if (v) {
       if (decl.type) {
         const converted = convertOrDiag(v, decl.type, a.default.expr.range, diags, "Invalid default value for variable", `This default value is not compatible with the variable's type constraint`);
         if (converted) decl.default = converted;
         else decl.defaultFailed = true;
-      } else decl.default = v;
+      } else {
+        // Packer: without a `type`, the default's type is the variable's type (so a -var string
+        // for a map variable is read as an HCL expression).
+        decl.default = v;
+        // An empty `{}` or `[]` default says nothing about the element types, so it does not.
+        const empty = (v.type.kind === "object" && Object.keys(v.type.attrs).length === 0) || (v.type.kind === "tuple" && v.type.elems.length === 0);
+        if (!v.isNull && !empty) decl.type = v.type;
+      }
     } else decl.defaultFailed = true;
   }
   for (const vb of content.blocks) {
@@ -244,7 +251,7 @@ export function undeclaredWarning(name: string, range?: SourceRange): Diagnostic
  * string (converted to the type); for anything else it is an HCL expression (`["a","b"]`, `{k=1}`).
  */
 function valueFromString(d: VariableDecl, raw: string, fakeFilename: string, diags: Diagnostic[]): Value | undefined {
-  const literal = !d.type || d.type.kind === "string" || d.type.kind === "number";
+  const literal = !d.type || d.type.kind === "string" || d.type.kind === "number" || d.type.kind === "dynamic";
   let v: Value;
   if (literal) v = V.string(raw);
   else {
@@ -276,9 +283,9 @@ function readVarFile(path: string, diags: Diagnostic[]): HclAttribute[] {
   return Object.values(attrs.attributes);
 }
 
-/** Evaluates an attribute that may use no variables and no functions (defaults, var files). */
-export function constantValue(attr: HclAttribute, diags: Diagnostic[]): Value | undefined {
-  const r = attr.expr.evaluate(undefined);
+/** Evaluates an attribute that may use no variables (defaults: only env(); var files: no functions). */
+export function constantValue(attr: HclAttribute, diags: Diagnostic[], ctx?: EvalContext): Value | undefined {
+  const r = attr.expr.evaluate(ctx);
   diags.push(...r.diagnostics);
   if (r.diagnostics.some((x) => x.severity === "error")) return undefined;
   return r.value;
