@@ -44,6 +44,8 @@ export class WasmPluginCatalog implements PluginCatalog {
   private readonly runtimes = new Set<PluginRuntime>();
   /** A described sandbox waiting to be used by the first instance. */
   private readonly idle = new Map<string, SandboxProcess>();
+  /** describe calls in flight, so concurrent callers share one sandbox start. */
+  private readonly describing = new Map<string, Promise<PluginDescription>>();
   readonly limits: PluginLimits;
 
   constructor(opts: CatalogOptions = {}) {
@@ -118,6 +120,15 @@ export class WasmPluginCatalog implements PluginCatalog {
   async describe(kind: PluginKind, type: string): Promise<PluginDescription> {
     const e = this.entry(kind, type);
     if (e.description) return e.description;
+    const k = key(kind, type);
+    const pending = this.describing.get(k);
+    if (pending) return pending;
+    const p = this.describeEntry(e, kind, type).finally(() => this.describing.delete(k));
+    this.describing.set(k, p);
+    return p;
+  }
+
+  private async describeEntry(e: Entry, kind: PluginKind, type: string): Promise<PluginDescription> {
     const bytes = await e.bytes();
     const d = await this.describeBytes(type, bytes, key(kind, type));
     if (d.kind !== kind || d.name !== type) {

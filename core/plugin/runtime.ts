@@ -8,11 +8,26 @@ import { TokenBucket, type CallPhase, type HostCallContext } from "./host/contex
 import { handleHostCall } from "./host/functions.ts";
 import { TempFiles } from "./host/temp-files.ts";
 
-/** A PluginError whose text reads "plugin NAME: message". */
-export function pluginFailure(plugin: string, message: string): PluginError {
-  const e = new PluginError(plugin, message);
-  e.message = `plugin ${plugin}: ${message}`;
-  return e;
+/**
+ * A failed plugin call. `message` reads "plugin NAME: detail". `origin` says who worded `detail`:
+ * "plugin" = the plugin's own error (error_set), e.g. shell-local's Packer-exact
+ * "Script exited with non-zero exit status: 3.Allowed exit codes are: [0]", which the engine may
+ * print alone where Packer prints it; "host" = a refusal, limit, trap or malformed answer.
+ */
+export class PluginCallError extends PluginError {
+  constructor(
+    plugin: string,
+    readonly detail: string,
+    readonly origin: "plugin" | "host",
+  ) {
+    super(plugin, detail);
+    this.name = "PluginCallError";
+    this.message = `plugin ${plugin}: ${detail}`;
+  }
+}
+
+export function pluginFailure(plugin: string, message: string, origin: "plugin" | "host" = "host"): PluginCallError {
+  return new PluginCallError(plugin, message, origin);
 }
 
 export type CallEnv = Omit<
@@ -113,11 +128,11 @@ export class PluginRuntime {
     if (ctx?.refusal) return pluginFailure(this.plugin, ctx.refusal);
     if (e instanceof SandboxCallError) {
       if (e.kind === "trap") {
-        if (ctx?.pluginError) return pluginFailure(this.plugin, ctx.pluginError);
+        if (ctx?.pluginError) return pluginFailure(this.plugin, ctx.pluginError, "plugin");
         if (ctx?.lastError) return pluginFailure(this.plugin, ctx.lastError);
         return pluginFailure(this.plugin, `trapped: ${e.detail}`);
       }
-      return pluginFailure(this.plugin, e.detail);
+      return pluginFailure(this.plugin, e.detail, e.kind === "plugin" ? "plugin" : "host");
     }
     if (e instanceof PluginError) return e;
     return pluginFailure(this.plugin, e instanceof Error ? e.message : String(e));
