@@ -1,7 +1,16 @@
 // What expressions are evaluated against: variables and functions, with child scopes for
 // `for` expressions and dynamic blocks.
+import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
+import type { Node } from "./ast.ts";
 import type { Type } from "./types.ts";
 import type { Value } from "./value.ts";
+
+/** An unevaluated argument, for functions like try/can/convert that need the expression itself. */
+export interface LazyArg {
+  range: SourceRange;
+  node: Node;
+  evaluate(): { value: Value; diagnostics: Diagnostic[] };
+}
 
 export interface FuncParam {
   name: string;
@@ -21,6 +30,8 @@ export interface HclFunction {
   returnType?: (args: Value[]) => Type;
   /** Throws FunctionError (or ConversionError) to report a failure; other exceptions are bugs. */
   impl: (args: Value[]) => Value;
+  /** When set, the call passes unevaluated arguments here instead (params only document arity). */
+  lazy?: (args: LazyArg[], callRange: SourceRange) => { value: Value; diagnostics: Diagnostic[] };
 }
 
 export class FunctionError extends Error {

@@ -256,6 +256,20 @@ class Evaluator {
       this.err("Call to unknown function", n.nameRange, `There is no function named ${JSON.stringify(n.name)}.${s ? ` Did you mean ${JSON.stringify(s)}?` : ""}`);
       return V.unknown();
     }
+    if (f.lazy) {
+      const lazyArgs = n.args.map((a) => ({
+        range: a.range,
+        node: a,
+        evaluate: () => {
+          const d: Diagnostic[] = [];
+          const value = new Evaluator(d).eval(a, ctx, anon);
+          return { value, diagnostics: d };
+        },
+      }));
+      const r = f.lazy(lazyArgs, n.range);
+      this.diags.push(...r.diagnostics);
+      return r.value;
+    }
     let args: Value[] = n.args.map((a) => this.eval(a, ctx, anon));
     let argRanges = n.args.map((a) => a.range);
     if (n.expandFinal && args.length > 0) {

@@ -20,3 +20,18 @@ export { Num } from "./num.ts";
 export { convert, tryConvert, unify, ConversionError, conversionMessage } from "./convert.ts";
 export { callFunction } from "./eval.ts";
 export { lexConfig, type Token, type TokenType } from "./lexer.ts";
+export { parseHclJson, JsonBody, JsonExpression } from "./json.ts";
+export { NativeBody, NativeExpression } from "./body.ts";
+export { parseTypeExpr } from "./typeexpr.ts";
+export {
+  decodeSpec,
+  decodeSpecPartial,
+  decodeBody,
+  schemaToSpec,
+  impliedSchema,
+  impliedType,
+  type Spec,
+  type DecodeSchema,
+} from "./decoder.ts";
+export { standardFunctions, envFunction, UNSUPPORTED_FUNCTIONS, type FunctionOptions } from "./functions/index.ts";
+export type { LazyArg } from "./context.ts";

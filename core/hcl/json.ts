@@ -451,3 +451,19 @@ export class JsonBody implements Body {
     return { attributes, diagnostics: diags };
   }
 }
+
+/** Parses plain JSON text into positioned nodes (used by jsondecode). */
+export function parseJsonNode(src: string, filename: string): { node?: JNode; error?: string } {
+  const file = new SourceFile(filename, src);
+  const p = new JsonParser(src, file);
+  try {
+    p.ws();
+    const node = p.value(0);
+    p.ws();
+    if (p.i < src.length) return { error: `extraneous data after JSON value at offset ${p.i}` };
+    return { node };
+  } catch (e) {
+    if (!(e instanceof JsonParseError)) throw e;
+    return { error: `${e.summary.toLowerCase()} at offset ${e.at}` };
+  }
+}

@@ -60,8 +60,8 @@ function typeFromNode(raw: Node, diags: Diagnostic[], inObject: boolean): Type {
       case "list":
       case "map":
       case "set":
-        diags.push(errorDiag("Missing type specification", n.range, `The ${kw} type constructor requires one argument specifying the element type.`));
-        return T.dynamic;
+        // Bare collection keywords are legacy shorthand for list(any) etc. in type constraints.
+        return { kind: kw, elem: T.dynamic };
       case "object":
         diags.push(errorDiag("Missing type specification", n.range, "The object type constructor requires one argument specifying the attribute types as a map."));
         return T.dynamic;

@@ -1,0 +1,173 @@
+// JSON and YAML encoding of values, in cty's style: object keys sorted, numbers in shortest
+// exact decimal form, and Go's HTML-safe escaping of <, >, & in JSON strings.
+import { FunctionError } from "../context.ts";
+import { parseJsonNode, type JNode } from "../json.ts";
+import { Num } from "../num.ts";
+import { V, Value } from "../value.ts";
+
+export function jsonEncode(v: Value): string {
+  if (!v.isKnown) throw new FunctionError("value is not yet known");
+  if (v.isNull) return "null";
+  switch (v.type.kind) {
+    case "string":
+      return jsonString(v.str);
+    case "number":
+      return v.num.toString();
+    case "bool":
+      return v.bool ? "true" : "false";
+    case "list":
+    case "set":
+    case "tuple":
+      return "[" + v.elems.map(jsonEncode).join(",") + "]";
+    case "map":
+    case "object":
+      return "{" + [...v.attrs].map(([k, e]) => jsonString(k) + ":" + jsonEncode(e)).join(",") + "}";
+    default:
+      throw new FunctionError("value of dynamic type cannot be encoded");
+  }
+}
+
+export function jsonString(s: string): string {
+  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+export function jsonDecode(src: string): Value {
+  const { node, error } = parseJsonNode(src, "<jsondecode>");
+  if (!node) throw new FunctionError(error ?? "invalid JSON");
+  return fromNode(node);
+}
+
+function fromNode(n: JNode): Value {
+  switch (n.kind) {
+    case "string":
+      return V.string(n.value);
+    case "number":
+      return V.number(Num.parse(n.text) ?? Num.ZERO);
+    case "bool":
+      return V.bool(n.value);
+    case "null":
+      return V.null();
+    case "array":
+      return V.tuple(n.items.map(fromNode));
+    case "object": {
+      const m = new Map<string, Value>();
+      for (const p of n.props) m.set(p.name, fromNode(p.value));
+      return V.object(m);
+    }
+  }
+}
+
+/** yamlencode: block style, double-quoted strings (like cty's yaml.v2 based encoder). */
+export function yamlEncode(v: Value): string {
+  return yamlNode(v, 0, false) + "\n";
+}
+
+function isScalarOrEmpty(v: Value): boolean {
+  const k = v.type.kind;
+  if (v.isNull) return true;
+  if (k === "list" || k === "set" || k === "tuple") return v.elems.length === 0;
+  if (k === "map" || k === "object") return v.attrs.size === 0;
+  return true;
+}
+
+function yamlScalar(v: Value): string {
+  if (v.isNull) return "null";
+  switch (v.type.kind) {
+    case "string":
+      return yamlQuote(v.str);
+    case "number":
+      return v.num.toString();
+    case "bool":
+      return v.bool ? "true" : "false";
+    case "list":
+    case "set":
+    case "tuple":
+      return "[]";
+    default:
+      return "{}";
+  }
+}
+
+function yamlQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === "\\") out += "\\\\";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (cp < 0x20 || cp === 0x7f) out += "\\x" + cp.toString(16).padStart(2, "0");
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/** Renders a value; nested collections start on a new line. */
+function yamlNode(v: Value, indent: number, inSeq: boolean): string {
+  if (!v.isKnown) throw new FunctionError("value is not yet known");
+  if (isScalarOrEmpty(v)) return yamlScalar(v);
+  const pad = " ".repeat(indent);
+  const k = v.type.kind;
+  const lines: string[] = [];
+  if (k === "list" || k === "set" || k === "tuple") {
+    for (const e of v.elems) {
+      if (isScalarOrEmpty(e)) lines.push(`${pad}- ${yamlScalar(e)}`);
+      else {
+        const inner = yamlNode(e, indent + 2, true);
+        lines.push(`${pad}- ${inner.slice(indent + 2)}`);
+      }
+    }
+  } else {
+    for (const [key, e] of v.attrs) {
+      const kq = yamlQuote(key);
+      if (isScalarOrEmpty(e)) lines.push(`${pad}${kq}: ${yamlScalar(e)}`);
+      else {
+        const ek = e.type.kind;
+        const seq = ek === "list" || ek === "set" || ek === "tuple";
+        // yaml.v2 puts sequences under a key at the key's own indentation.
+        const inner = yamlNode(e, seq ? indent : indent + 2, false);
+        lines.push(`${pad}${kq}:\n${inner}`);
+      }
+    }
+  }
+  void inSeq;
+  return lines.join("\n");
+}
+
+/** yamldecode via Bun's YAML parser, then to values (mappings → objects, sequences → tuples). */
+export function yamlDecode(src: string): Value {
+  const Y = (Bun as unknown as { YAML?: { parse(s: string): unknown } }).YAML;
+  if (!Y) throw new FunctionError("YAML support is not available in this runtime");
+  let parsed: unknown;
+  try {
+    parsed = Y.parse(src);
+    // Self-referencing anchors parse into cyclic structures; reject them like cty does.
+    JSON.stringify(parsed, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+  } catch (e) {
+    if (e instanceof RangeError || (e instanceof TypeError && /cyclic|circular/i.test(e.message))) {
+      throw new FunctionError("cannot refer to an anchor from inside its own definition");
+    }
+    throw new FunctionError((e as Error).message);
+  }
+  return fromUnknown(parsed);
+}
+
+function fromUnknown(x: unknown): Value {
+  if (x === null || x === undefined) return V.null();
+  if (typeof x === "string") return V.string(x);
+  if (typeof x === "number") {
+    if (!Number.isFinite(x)) throw new FunctionError("cannot represent non-finite number");
+    return V.number(x);
+  }
+  if (typeof x === "bigint") return V.number(x);
+  if (typeof x === "boolean") return V.bool(x);
+  if (x instanceof Date) return V.string(x.toISOString());
+  if (Array.isArray(x)) return V.tuple(x.map(fromUnknown));
+  if (typeof x === "object") {
+    const m = new Map<string, Value>();
+    for (const [k, e] of Object.entries(x as Record<string, unknown>)) m.set(k, fromUnknown(e));
+    return V.object(m);
+  }
+  throw new FunctionError("unsupported YAML value");
+}
