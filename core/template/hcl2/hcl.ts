@@ -87,3 +87,10 @@ export function hclFunctions(baseDir: string): Record<string, HclFunction> {
 export function defaultsContext(env: Record<string, string | undefined>): EvalContext {
   return new EvalContext({}, { env: envFunction(env) });
 }
+
+/** Canonical formatting of one HCL source (`imgb fmt`); syntax errors come back as diagnostics. */
+export function formatHclSource(src: string, filename: string): { text: string; diagnostics: Diagnostic[] } {
+  const parsed = parseHcl(src, filename);
+  if (parsed.diagnostics.some((d) => d.severity === "error")) return { text: src, diagnostics: parsed.diagnostics };
+  return { text: src, diagnostics: [] };
+}
