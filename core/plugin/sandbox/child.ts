@@ -110,7 +110,11 @@ async function call(msg: Extract<ParentMessage, { t: "call" }>): Promise<void> {
       send({ t: "result", id: msg.id, ok: false, kind: "limit", error: `out of memory (limit ${memoryLimitBytes / 2 ** 20} MiB)` });
       return;
     }
-    send({ t: "result", id: msg.id, ok: false, kind: "trap", error: text });
+    // JavaScriptCore appends where it was evaluating; that is our code, not the plugin's.
+    let error = text.replace(/ \(evaluating '[^']*'\)$/, "");
+    // A large allocation can fail far below the cap: say how much memory was in use.
+    if (used >= memoryLimitBytes / 2) error += ` (memory in use: ${Math.round(used / 2 ** 20)} MiB of ${memoryLimitBytes / 2 ** 20} MiB)`;
+    send({ t: "result", id: msg.id, ok: false, kind: "trap", error });
   }
 }
 
