@@ -35,3 +35,4 @@ export {
 } from "./decoder.ts";
 export { standardFunctions, envFunction, UNSUPPORTED_FUNCTIONS, type FunctionOptions } from "./functions/index.ts";
 export type { LazyArg } from "./context.ts";
+export { formatHcl, checkAndFormat } from "./format.ts";
