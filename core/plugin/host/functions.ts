@@ -12,6 +12,7 @@ import { CAPABILITY_OF, PURE_FUNCTIONS, type HostCallContext } from "./context.t
 import { checkPath, type Root } from "./paths.ts";
 import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
+import { STREAM_FUNCTIONS, serveStreamCall } from "../streams/host-functions.ts";
 
 /** Largest chunk a file read returns (base64 grows it by a third; stays under the message limit). */
 export const MAX_READ_CHUNK = 4 * 2 ** 20;
@@ -93,6 +94,13 @@ export async function handleHostCall(ctx: HostCallContext, fn: string, payload: 
 async function dispatch(ctx: HostCallContext, fn: string, payload: string): Promise<Record<string, JsonValue>> {
   if (payload.length > ctx.limits.messageBytes || payload.startsWith('{"__oversized":')) {
     throw new Refusal(`host call ${fn}: request is over the message limit of ${ctx.limits.messageBytes} bytes`);
+  }
+  // Streaming post-processor primitives (hash_files, compress_files, ...): core/plugin/streams/.
+  if (STREAM_FUNCTIONS.has(fn)) {
+    const r = await serveStreamCall(ctx, fn, payload);
+    if (r.kind === "refusal") throw new Refusal(r.message);
+    if (r.kind === "failure") throw new HostFailure(r.message);
+    return r.value;
   }
   if (!(fn in Schemas)) throw new Refusal(`unknown host function ${fn}`);
   const name = fn as FnName;

@@ -64,6 +64,13 @@ export const HOST_FUNCTIONS = [
   "artifact_read",
   "artifact_write",
   "plugin_error",
+  // Streaming post-processor primitives (core/plugin/streams/host-functions.ts).
+  "hash_files",
+  "compress_files",
+  "files_stat",
+  "output_file_read",
+  "output_file_swap",
+  "output_file_append",
 ] as const;
 export type HostFunctionName = (typeof HOST_FUNCTIONS)[number];
 
