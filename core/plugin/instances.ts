@@ -31,6 +31,9 @@ export function buildJson(b: BuildContextValues): JsonObject {
     builder_type: b.builderType,
     generated: b.generated,
     placeholders: b.placeholders,
+    // -force (Packer's packer_force) and the run id (PACKER_RUN_UUID): the manifest post-processor needs both.
+    force: b.force ?? false,
+    run_uuid: process.env.PACKER_RUN_UUID ?? "",
   };
 }
 
