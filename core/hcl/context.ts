@@ -45,11 +45,18 @@ export class FunctionError extends Error {
 }
 
 export class EvalContext {
+  readonly variables: Record<string, Value>;
+  /** False when constructed without a variables table: references are then "not allowed" (as in HCL). */
+  private readonly variablesAllowed: boolean;
+
   constructor(
-    readonly variables: Record<string, Value> = {},
+    variables?: Record<string, Value>,
     readonly functions: Record<string, HclFunction> = {},
     readonly parent?: EvalContext,
-  ) {}
+  ) {
+    this.variables = variables ?? {};
+    this.variablesAllowed = variables !== undefined;
+  }
 
   /** A child scope with extra variables (functions are inherited). */
   child(variables: Record<string, Value>): EvalContext {
@@ -71,7 +78,7 @@ export class EvalContext {
   }
 
   hasVariables(): boolean {
-    for (let c: EvalContext | undefined = this; c; c = c.parent) if (Object.keys(c.variables).length > 0) return true;
+    for (let c: EvalContext | undefined = this; c; c = c.parent) if (c.variablesAllowed) return true;
     return false;
   }
   hasFunctions(): boolean {
