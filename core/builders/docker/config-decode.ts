@@ -56,6 +56,9 @@ export function decodeConfig<T>(
   const diagnostics: Diagnostic[] = [];
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(config)) {
+    // Packer's common keys (packer_build_name, packer_force, packer_on_error, ...) may be injected by
+    // the engine into every builder's config; the schema lists the ones a builder reads.
+    if (key.startsWith("packer_")) continue;
     if (!schema.allowUnknown && !schema.fields.some((f) => f.name === key)) {
       diagnostics.push(errorDiag(`${builderType}: unknown configuration key: "${key}"`));
     }

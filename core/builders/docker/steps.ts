@@ -66,7 +66,7 @@ export function stepRunContainer(c: DockerConfig, r: DockerRun): Step {
       if (!id) return;
       state.ui.say(`Killing the container: ${id}`);
       // A fresh signal: cleanup must finish even when the build was cancelled.
-      await run(engineArgv(c, "rm", "-f", "-t", "0", id), { graceMs: 30_000 });
+      await run(engineArgv(c, "rm", "--force", "--ignore", "--time", "0", id), { graceMs: 30_000 });
       r.containerId = undefined;
     },
   };

@@ -9,6 +9,7 @@ import { run } from "../../process/child.ts";
 import { lineSplitter } from "../../process/lines.ts";
 import { hostAptMirror } from "./apt-mirror.ts";
 import type { RootfsConfig } from "./config.ts";
+import { removeTreeSafely } from "./safe-remove.ts";
 import { autoDiskBytes, writeExt4, writeOciArchive, writeQcow2, writeTar } from "./outputs.ts";
 
 /** What the rootfs steps share through one build. */
@@ -52,8 +53,8 @@ export function stepWorkDir(r: RootfsRun): Step {
       r.root = join(r.workDir, "root");
     },
     async cleanup() {
-      // Nothing is mounted under it: the chroot's mounts live in private namespaces.
-      if (r.workDir) await rm(r.workDir, { recursive: true, force: true });
+      // The chroot's and mmdebstrap's mounts live in private namespaces; the check is a last guard.
+      if (r.workDir) await removeTreeSafely(r.workDir);
     },
   };
 }
@@ -76,7 +77,9 @@ export function stepCreateRootfs(c: RootfsConfig, r: RootfsRun): Step {
       const mirror = c.mirror || (await hostAptMirror());
       if (!mirror) throw new Error('no apt mirror is configured on this host (/etc/apt/sources.list*); set "mirror"');
       state.ui.say(`Creating a ${c.variant} ${c.suite} root filesystem with mmdebstrap (mirror ${mirror})`);
-      const argv = ["mmdebstrap", "--mode=root", `--variant=${c.variant}`, `--components=${c.components.join(",")}`];
+      // In root mode mmdebstrap bind-mounts /dev, /proc and /sys into the tree; a private mount
+      // namespace keeps those mounts off the host even if mmdebstrap is killed half way.
+      const argv = ["unshare", "--mount", "--propagation=private", "--", "mmdebstrap", "--mode=root", `--variant=${c.variant}`, `--components=${c.components.join(",")}`];
       if (c.packages.length > 0) argv.push(`--include=${c.packages.join(",")}`);
       argv.push(...c.mmdebstrap_args, c.suite, root, mirror);
       await run(argv, { signal: state.signal, onStdout: out.write, onStderr: out.write, graceMs: 10_000 });

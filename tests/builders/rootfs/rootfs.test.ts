@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { rootfsBuilderFactory } from "../../../core/builders/rootfs/index.ts";
 import { parseDeb822, parseSourcesList, pickMirror } from "../../../core/builders/rootfs/apt-mirror.ts";
 import { run, runText } from "../../../core/process/child.ts";
+import { mountsUnder, removeTreeSafely } from "../../../core/builders/rootfs/safe-remove.ts";
 import { debianMinbaseTarball } from "../../support/images.ts";
 import { leftovers, runBuild, sh } from "../docker/harness.ts";
 
@@ -41,6 +42,22 @@ describe("apt mirror discovery", () => {
     const oneLine = parseSourcesList("# comment\ndeb-src http://x/ bookworm main\ndeb [arch=amd64] http://y/debian bookworm main\n");
     expect(pickMirror(oneLine)).toBe("http://y/debian");
     expect(pickMirror(parseDeb822("Types: deb\nEnabled: no\nURIs: http://z/\nSuites: bookworm\nComponents: main\n"))).toBeUndefined();
+  });
+});
+
+describe("removing a root filesystem folder", () => {
+  test("unmounts what is mounted under it first, so the mount's source survives", async () => {
+    const precious = join(work, "precious");
+    const tree = join(work, "tree with space");
+    await mkdir(precious, { recursive: true });
+    await writeFile(join(precious, "keep"), "x");
+    await mkdir(join(tree, "dev"), { recursive: true });
+    await run(["mount", "--bind", precious, join(tree, "dev")]);
+    expect(await mountsUnder(tree)).toEqual([join(tree, "dev")]);
+    await removeTreeSafely(tree);
+    expect(existsSync(tree)).toBe(false);
+    expect(await readFile(join(precious, "keep"), "utf8")).toBe("x");
+    expect(await mountsUnder(tree)).toEqual([]);
   });
 });
 
