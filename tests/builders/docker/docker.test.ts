@@ -75,6 +75,7 @@ describe("docker builder on podman", () => {
       await mkdir(join(srcDir, "sub"), { recursive: true });
       await writeFile(join(srcDir, "sub", "tool.sh"), "#!/bin/sh\necho tool\n");
       await chmod(join(srcDir, "sub", "tool.sh"), 0o750);
+      await writeFile(join(srcDir, "sub", "scratch.tmp"), "left out");
       const outcome = await runBuild(
         dockerBuilderFactory,
         {
@@ -95,6 +96,12 @@ describe("docker builder on podman", () => {
           expect(withStdin).toEqual({ kind: "exited", exitStatus: 0 });
           await comm.upload("/usr/local/bin/hello", { kind: "bytes", data: new TextEncoder().encode("#!/bin/sh\necho hi\n") }, { mode: 0o755 }, new AbortController().signal);
           await comm.uploadDir("/opt/tree", `${srcDir}/`, [], new AbortController().signal);
+          // rsync rules: without the trailing slash the folder itself is copied; excludes are globs.
+          await comm.uploadDir("/opt/whole", srcDir, ["*.tmp"], new AbortController().signal);
+          const rules = await sh(comm, "ls /opt/tree/sub /opt/whole/tree/sub");
+          expect(rules.stdout).toBe("/opt/tree/sub:\nscratch.tmp\ntool.sh\n\n/opt/whole/tree/sub:\ntool.sh\n");
+          await comm.download("/etc/imgb-provisioned", { kind: "file", path: join(work, "dl", "provisioned") }, new AbortController().signal);
+          expect(await readFile(join(work, "dl", "provisioned"), "utf8")).toBe("provisioned-by-hook\n");
           const back = await comm.download("/root/stdin.txt", { kind: "bytes" }, new AbortController().signal);
           expect(new TextDecoder().decode(back!)).toBe("from stdin");
           await comm.downloadDir("/opt/tree", join(work, "back"), [], new AbortController().signal);
