@@ -1,0 +1,55 @@
+// Config checks against a plugin's schema, with Packer's (mapstructure) weak typing.
+import { describe, expect, test } from "bun:test";
+import { checkConfigs, coerce } from "../../core/plugin/config-check.ts";
+import type { ConfigSchema } from "../../core/plugin/schema.ts";
+
+describe("coerce (weak typing)", () => {
+  test("scalars convert as mapstructure's WeaklyTypedInput does", () => {
+    expect(coerce("string", 5)).toEqual({ ok: true, value: "5" });
+    expect(coerce("string", true)).toEqual({ ok: true, value: "1" });
+    expect(coerce("number", "7")).toEqual({ ok: true, value: 7 });
+    expect(coerce("number", "seven")).toEqual({ ok: false });
+    expect(coerce("bool", "true")).toEqual({ ok: true, value: true });
+    expect(coerce("bool", "0")).toEqual({ ok: true, value: false });
+    expect(coerce("bool", "yes")).toEqual({ ok: false });
+  });
+
+  test("a single value where a list is wanted becomes a one-element list", () => {
+    expect(coerce("list(string)", "A=b")).toEqual({ ok: true, value: ["A=b"] });
+    expect(coerce("list(number)", ["1", 2])).toEqual({ ok: true, value: [1, 2] });
+    expect(coerce("map(string)", { a: 1 })).toEqual({ ok: true, value: { a: "1" } });
+    expect(coerce("map(string)", ["a"])).toEqual({ ok: false });
+    expect(coerce("list(map(string))", [{ a: "x" }])).toEqual({ ok: true, value: [{ a: "x" }] });
+  });
+});
+
+describe("checkConfigs", () => {
+  const schema: ConfigSchema = {
+    fields: [
+      { name: "name", type: "string", required: true },
+      { name: "retries", type: "number", default: 3 },
+      { name: "tags", type: "list(string)" },
+    ],
+  };
+
+  test("defaults come first, values are converted, the plugin is named", () => {
+    const r = checkConfigs("demo", schema, [{ name: "x", tags: "one" }, { retries: "5" }]);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.configs).toEqual([{ retries: 3 }, { name: "x", tags: ["one"] }, { retries: 5 }]);
+  });
+
+  test("unknown keys, wrong types and missing required keys are diagnostics", () => {
+    const r = checkConfigs("demo", schema, [{ bogus: 1, retries: {} }]);
+    expect(r.diagnostics.map((d) => [d.summary, d.detail])).toEqual([
+      [`unknown configuration key: '"bogus"'`, "plugin demo"],
+      ["retries: expected number, got an object", "plugin demo"],
+      ["name must be set", "plugin demo"],
+    ]);
+  });
+
+  test("allowUnknown passes unknown keys through; null values are dropped", () => {
+    const r = checkConfigs("demo", { ...schema, allowUnknown: true }, [{ name: "x", extra: [1], tags: null }]);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.configs[1]).toEqual({ name: "x", extra: [1] });
+  });
+});
