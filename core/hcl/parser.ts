@@ -76,6 +76,9 @@ const OPENERS: Partial<Record<TokenType, TokenType>> = {
 
 let anonCounter = 0;
 
+const MAX_NESTING = 200;
+const MAX_CHAIN = 1000;
+
 type TemplatePiece =
   | { kind: "lit"; val: string; range: SourceRange; lineStart: boolean }
   | { kind: "interp"; expr: Node; range: SourceRange; stripBefore: boolean; stripAfter: boolean }
@@ -358,12 +361,23 @@ class Parser {
       return undefined;
     }
     const oRange = this.range(oBrace);
+    if (this.depth >= MAX_NESTING) {
+      this.err("Nesting too deep", oRange, `Blocks may not be nested more than ${MAX_NESTING} levels deep.`);
+      this.recover("CBrace");
+      this.recoverAfterBodyItem();
+      return undefined;
+    }
     let body: BodyNode;
     const first = this.peek();
-    if (first.type === "Newline" || first.type === "EOF" || first.type === "CBrace") {
-      body = this.parseBody("CBrace", oRange);
-    } else {
-      body = this.parseSingleAttrBody(oRange);
+    this.depth++;
+    try {
+      if (first.type === "Newline" || first.type === "EOF" || first.type === "CBrace") {
+        body = this.parseBody("CBrace", oRange);
+      } else {
+        body = this.parseSingleAttrBody(oRange);
+      }
+    } finally {
+      this.depth--;
     }
     const cBraceRange = this.prevRange();
     const eol = this.peek();
@@ -487,8 +501,22 @@ class Parser {
 
   // ---- expressions --------------------------------------------------------------------------
 
+  private depth = 0;
+
   parseExpression(): Node {
-    return this.parseTernary();
+    // Deeply nested input would exhaust the JS stack; HCL configs never nest this far.
+    if (this.depth >= MAX_NESTING) {
+      const t = this.peek();
+      if (!this.recovery) this.err("Nesting too deep", this.range(t), `Expressions may not be nested more than ${MAX_NESTING} levels deep.`);
+      this.recovery = true;
+      return { kind: "literal", value: V.unknown(), range: this.range(t) };
+    }
+    this.depth++;
+    try {
+      return this.parseTernary();
+    } finally {
+      this.depth--;
+    }
   }
 
   private parseTernary(): Node {
@@ -517,10 +545,16 @@ class Parser {
     if (level >= BINARY_LEVELS.length) return this.parseTermWithTraversals();
     const ops = BINARY_LEVELS[level]!;
     let lhs = this.parseBinary(level + 1);
-    for (;;) {
+    for (let chain = 0; ; chain++) {
       const t = this.peek();
       const op = ops[t.type];
       if (!op) return lhs;
+      if (chain >= MAX_CHAIN) {
+        // A left-deep tree this long would exhaust the stack when evaluated.
+        if (!this.recovery) this.err("Expression too complex", this.range(t), `An expression may not chain more than ${MAX_CHAIN} operators of the same precedence.`);
+        this.recovery = true;
+        return lhs;
+      }
       this.read();
       const rhs = this.parseBinary(level + 1);
       lhs = { kind: "binary", op, lhs, rhs, range: unionRange(lhs.range, rhs.range), opRange: this.range(t) };
@@ -528,7 +562,13 @@ class Parser {
   }
 
   private parseTermWithTraversals(): Node {
-    return this.parseTraversals(this.parseTerm());
+    if (this.depth >= MAX_NESTING) return this.parseExpression(); // reports "Nesting too deep"
+    this.depth++;
+    try {
+      return this.parseTraversals(this.parseTerm());
+    } finally {
+      this.depth--;
+    }
   }
 
   private parseTerm(): Node {
@@ -756,7 +796,14 @@ class Parser {
           this.popNewlines();
           const markerRange = unionRange(this.range(open), this.range(close));
           const item: AnonSymbol = { kind: "anon", range: markerRange, id: ++anonCounter };
-          const each = this.parseTraversals(item);
+          if (this.depth >= MAX_NESTING) return this.parseExpression();
+          this.depth++;
+          let each: Node;
+          try {
+            each = this.parseTraversals(item);
+          } finally {
+            this.depth--;
+          }
           ret = { kind: "splat", source: ret, each, item, range: unionRange(ret.range, each.range), markerRange };
           continue;
         }
@@ -1026,6 +1073,7 @@ class Parser {
     let i = 0;
     const sub = new Parser(this.file, [...toks, { ...endTok, type: "EOF" }]);
     sub.recovery = this.recovery;
+    sub.depth = this.depth + 1;
     while (i < toks.length) {
       const t = toks[i]!;
       if (t.type === "QuotedLit" || t.type === "StringLit") {
