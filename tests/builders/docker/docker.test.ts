@@ -14,7 +14,9 @@ let image = "";
 let work = "";
 let containersBefore: string[] = [];
 
+let netnsBefore: string[] = [];
 beforeAll(async () => {
+  netnsBefore = (await leftovers()).netns;
   image = await podmanBaseImage();
   work = await mkdtemp(join(tmpdir(), "imgb-docker-test-"));
   containersBefore = (await leftovers()).containers;
@@ -26,6 +28,7 @@ afterAll(async () => {
 
 async function expectNothingLeft() {
   const left = await leftovers();
+  expect(left.netns.filter((n) => !netnsBefore.includes(n))).toEqual([]);
   expect(left.children).toEqual([]);
   expect(left.containers.filter((c) => !containersBefore.includes(c))).toEqual([]);
 }

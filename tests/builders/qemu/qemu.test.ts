@@ -18,7 +18,9 @@ const build = { buildName: "qemu.t", sourceName: "t", builderType: "qemu", gener
 let guest: QemuGuest;
 let work = "";
 
+let netnsBefore: string[] = [];
 beforeAll(async () => {
+  netnsBefore = (await leftovers()).netns;
   guest = await qemuGuest();
   work = await mkdtemp(join(tmpdir(), "imgb-qemu-test-"));
 }, 400_000);
@@ -45,6 +47,7 @@ function guestConfig(outDir: string) {
 
 async function expectNothingLeft() {
   const left = await leftovers("imgb-qemu-");
+  expect(left.netns.filter((n) => !netnsBefore.includes(n))).toEqual([]);
   expect(left.children).toEqual([]);
   expect(left.mounts).toEqual([]);
 }

@@ -17,7 +17,9 @@ let work = "";
 let tarball = "";
 const signal = () => new AbortController().signal;
 
+let netnsBefore: string[] = [];
 beforeAll(async () => {
+  netnsBefore = (await leftovers()).netns;
   tarball = await debianMinbaseTarball();
   work = await mkdtemp(join(tmpdir(), "imgb-rootfs-test-"));
 }, 180_000);
@@ -27,6 +29,7 @@ afterAll(async () => {
 
 async function expectNothingLeft() {
   const left = await leftovers("imgb-rootfs-");
+  expect(left.netns.filter((n) => !netnsBefore.includes(n))).toEqual([]);
   expect(left.children).toEqual([]);
   expect(left.mounts).toEqual([]);
   expect(left.loops).toEqual([]);
