@@ -20,7 +20,7 @@ export const rootfsSchema: ConfigSchema = {
     { name: "components", type: "list(string)", default: ["main"] },
     { name: "packages", type: "list(string)", default: [], description: "Packages to include." },
     { name: "mmdebstrap_args", type: "list(string)", default: [], description: "Extra mmdebstrap arguments (hooks, --aptopt, ...)." },
-    { name: "source_tarball", type: "string", default: "", description: "Start from this rootfs tarball instead of mmdebstrap." },
+    { name: "source_tarball", type: "string", default: "", description: "Start from this rootfs tarball instead of mmdebstrap (relative to the working directory, like every path)." },
     { name: "output_directory", type: "string", default: "", description: "Default: output-<source name>." },
     { name: "image_name", type: "string", default: "", description: "Base name of the output files; default: the source name." },
     { name: "formats", type: "list(string)", default: ["tar"], description: `Any of: ${ROOTFS_FORMATS.join(", ")}.` },

@@ -68,7 +68,7 @@ export function stepCreateRootfs(c: RootfsConfig, r: RootfsRun): Step {
       if (c.source_tarball) {
         state.ui.say(`Extracting ${c.source_tarball}`);
         await mkdir(root);
-        await run(["tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf", resolve(state.templateDir, c.source_tarball), "-C", root], {
+        await run(["tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf", resolve(c.source_tarball), "-C", root], {
           signal: state.signal,
           onStderr: out.write,
         });
