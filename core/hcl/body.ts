@@ -295,3 +295,19 @@ export class NativeBody implements Body {
     return { attributes, diagnostics: diags };
   }
 }
+
+/**
+ * Everything a body contains, without a schema (for bodies whose keys are free-form, e.g. a
+ * component config checked later against the plugin's schema). JSON bodies cannot tell blocks
+ * from attributes without a schema, so there every property is an attribute.
+ */
+export function bodyItems(body: Body): { attributes: Attribute[]; blocks: Block[] } {
+  if (body instanceof NativeBody) {
+    return {
+      attributes: body.visibleAttributes().map(toAttribute),
+      blocks: body.visibleBlocks().map(toBlock),
+    };
+  }
+  const { attributes } = body.justAttributes();
+  return { attributes: Object.values(attributes), blocks: [] };
+}

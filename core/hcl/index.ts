@@ -21,7 +21,7 @@ export { convert, tryConvert, unify, ConversionError, conversionMessage } from "
 export { callFunction } from "./eval.ts";
 export { lexConfig, type Token, type TokenType } from "./lexer.ts";
 export { parseHclJson, JsonBody, JsonExpression } from "./json.ts";
-export { NativeBody, NativeExpression } from "./body.ts";
+export { NativeBody, NativeExpression, bodyItems } from "./body.ts";
 export { parseTypeExpr } from "./typeexpr.ts";
 export {
   decodeSpec,

@@ -229,3 +229,21 @@ describe("conversion, try/can, contextual", () => {
     expect(r.value.isKnown).toBe(false);
   });
 });
+
+describe("coverage of Packer's function list", () => {
+  test("every documented function exists", () => {
+    const { readdirSync, readFileSync: rf } = require("node:fs") as typeof import("node:fs");
+    const base = "/work/shared/corpus/packer-docs/website/content/docs/templates/hcl_templates/functions";
+    const names: string[] = [];
+    for (const dir of readdirSync(base, { withFileTypes: true })) {
+      if (!dir.isDirectory()) continue;
+      for (const f of readdirSync(`${base}/${dir.name}`)) {
+        const m = /^# `([a-z_0-9]+)` Function/m.exec(rf(`${base}/${dir.name}/${f}`, "utf8"));
+        if (m) names.push(m[1]!);
+      }
+    }
+    expect(names.length).toBeGreaterThan(85);
+    const table = standardFunctions({ baseDir: "/tmp" });
+    expect(names.filter((n) => !(n in table))).toEqual([]);
+  });
+});
