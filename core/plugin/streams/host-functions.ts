@@ -181,7 +181,8 @@ const HANDLERS: Handlers = {
   async output_file_read(ctx, req) {
     const path = await readable(ctx, req.path);
     const f = await readSmallFile(path, Math.floor((ctx.limits.messageBytes * 3) / 4) - 1024);
-    return { exists: f.exists, data_base64: Buffer.from(f.data).toString("base64"), sha256: f.sha256 };
+    // now_unix: plugins have no clock (no WASI); the manifest stamps build_time with it.
+    return { exists: f.exists, data_base64: Buffer.from(f.data).toString("base64"), sha256: f.sha256, now_unix: Math.floor(Date.now() / 1000) };
   },
 
   async output_file_swap(ctx, req) {
