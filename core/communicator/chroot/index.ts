@@ -20,6 +20,7 @@ const DEVICE_NODES = ["null", "zero", "full", "random", "urandom", "tty"];
 const ENTER_ROOT = [
   "set -e",
   'R="$0"',
+  'mkdir -p "$R/proc" "$R/dev"',
   'mount -t proc proc "$R/proc"',
   'mount -t tmpfs -o mode=755,nosuid dev "$R/dev"',
   `for n in ${DEVICE_NODES.join(" ")}; do : > "$R/dev/$n"; mount --bind "/dev/$n" "$R/dev/$n"; done`,
