@@ -10,9 +10,12 @@ export interface EmbeddedPlugin {
 
 export const EMBEDDED_PLUGINS: EmbeddedPlugin[] = [
   { kind: "post-processor", name: "artifice", file: async () => (await import("./artifice.ts")).default },
+  { kind: "provisioner", name: "breakpoint", file: async () => (await import("./breakpoint.ts")).default },
   { kind: "post-processor", name: "checksum", file: async () => (await import("./checksum.ts")).default },
   { kind: "post-processor", name: "compress", file: async () => (await import("./compress.ts")).default },
+  { kind: "provisioner", name: "file", file: async () => (await import("./file.ts")).default },
   { kind: "post-processor", name: "manifest", file: async () => (await import("./manifest.ts")).default },
+  { kind: "provisioner", name: "shell", file: async () => (await import("./shell.ts")).default },
   { kind: "provisioner", name: "shell-local", file: async () => (await import("./shell-local.ts")).default },
   { kind: "post-processor", name: "shell-local", file: async () => (await import("./shell-local-pp.ts")).default },
 ];
