@@ -47,6 +47,8 @@ export class PluginRuntime {
   private closed = false;
   /** Every sandbox this runtime started, so close() can wait for all of them. */
   private readonly started = new Set<SandboxProcess>();
+  /** Aborts the running call's host work (local commands, transfers) when the instance closes. */
+  private currentCall: AbortController | null = null;
 
   constructor(
     readonly plugin: string,
@@ -87,13 +89,18 @@ export class PluginRuntime {
     if (signal.aborted) throw pluginFailure(this.plugin, abortText(signal));
     const sandbox = await this.ensureSandbox();
     const temp = new TempFiles();
+    // Host work of this call stops on the caller's abort and on close().
+    const callAbort = new AbortController();
+    const forward = () => callAbort.abort(signal.reason);
+    signal.addEventListener("abort", forward, { once: true });
+    this.currentCall = callAbort;
     const ctx: HostCallContext = {
       ...env,
       plugin: this.plugin,
       phase,
       granted: phase === "run" ? this.granted : new Set(),
       limits: this.limits,
-      signal,
+      signal: callAbort.signal,
       temp,
       ui_bucket: new TokenBucket(this.limits.uiBurst, this.limits.uiPerSecond),
       refusal: null,
@@ -117,6 +124,8 @@ export class PluginRuntime {
       throw this.word(e, ctx);
     } finally {
       signal.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", forward);
+      if (this.currentCall === callAbort) this.currentCall = null;
       if (graceTimer) clearTimeout(graceTimer);
       for (const t of ctx.progress.values()) t.finish();
       await temp.removeAll();
@@ -140,6 +149,7 @@ export class PluginRuntime {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.currentCall?.abort(new Error("the plugin instance was closed"));
     const all = [...this.started];
     for (const s of all) s.kill();
     await Promise.all(all.map((s) => s.exited));

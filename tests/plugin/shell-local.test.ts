@@ -184,6 +184,22 @@ describe("shell-local provisioner", () => {
     await p.close();
   });
 
+  test("closing the catalog during a run stops the local command too", async () => {
+    const cat = createPluginCatalog();
+    const pidFile = join(dir, "close.pid");
+    const p = await cat.provisioner("shell-local");
+    await p.prepare([{ inline: [`echo $$ > ${pidFile}`, "sleep 30"] }]);
+    const pending = p
+      .provision({ ui: new RecordingUi(), communicator: noneCommunicator(), build: buildValues(), templateDir: dir, signal: new AbortController().signal })
+      .then(() => null, (e: unknown) => (e as Error).message);
+    for (let i = 0; i < 200 && !(existsSync(pidFile) && readFileSync(pidFile, "utf8").trim()); i++) await Bun.sleep(10);
+    const shellPid = Number(readFileSync(pidFile, "utf8").trim());
+    expect(processAlive(shellPid)).toBe(true);
+    await cat.closeAll();
+    expect(await pending).toStartWith("plugin shell-local: ");
+    await expectGone([shellPid]);
+  });
+
   test("closing the catalog leaves no sandbox process behind", async () => {
     const cat = createPluginCatalog();
     const p = (await cat.provisioner("shell-local")) as Provisioner & { pids: number[] };
