@@ -62,7 +62,7 @@ export const stringFunctions: Record<string, HclFunction> = {
   chomp: s1((s) => s.replace(/(?:\r\n?|\n)*$/, "")),
   lower: s1((s) => s.toLowerCase()),
   upper: s1((s) => s.toUpperCase()),
-  title: s1((s) => s.replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, pre: string, c: string) => pre + c.toUpperCase())),
+  title: s1((s) => s.replace(/(^|[^\p{L}\p{N}_])(\p{L})/gu, (_m, pre: string, c: string) => pre + c.toUpperCase())),
   strrev: s1((s) => graphemes(s).reverse().join("")),
   trimspace: s1((s) => s.replace(/^\s+|\s+$/gu, "")),
   trim: fn([p("str", T.string), p("cutset", T.string)], ([a, b]) => {
