@@ -32,7 +32,7 @@ export function pluginFailure(plugin: string, message: string, origin: "plugin" 
 
 export type CallEnv = Omit<
   HostCallContext,
-  "plugin" | "phase" | "granted" | "limits" | "signal" | "ui_bucket" | "refusal" | "lastError" | "pluginError" | "progress" | "temp"
+  "plugin" | "phase" | "granted" | "limits" | "signal" | "ui_bucket" | "refusal" | "lastError" | "pluginError" | "progress" | "progressIds" | "temp"
 >;
 
 function abortText(signal: AbortSignal): string {
@@ -107,6 +107,7 @@ export class PluginRuntime {
       lastError: null,
       pluginError: null,
       progress: new Map(),
+      progressIds: 0,
     };
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => {

@@ -32,6 +32,7 @@ export interface HostCallContext {
   /** What the plugin reported through plugin_error just before it stopped itself. */
   pluginError: string | null;
   progress: Map<number, { update(done: number): void; finish(): void }>;
+  progressIds: number;
 }
 
 /** Refill-per-second rate limit on UI messages. */

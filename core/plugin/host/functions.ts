@@ -263,7 +263,7 @@ const HANDLERS: Handlers = {
   async ui_progress(ctx, req): Promise<Record<string, JsonValue>> {
     const ui = need(ctx.ui, "the UI");
     if (req.op === "start") {
-      const id = ctx.progress.size + 1;
+      const id = ++ctx.progressIds;
       ctx.progress.set(id, ui.progress(req.label, req.total));
       return { id };
     }
