@@ -82,7 +82,7 @@ export class Rig {
   async run(
     type: string,
     config: JsonObject,
-    opts: { communicator?: Communicator; ui?: Ui & { lines: string[] }; signal?: AbortSignal } = {},
+    opts: { communicator?: Communicator; ui?: Ui & { lines: string[] }; signal?: AbortSignal; templateDir?: string } = {},
   ): Promise<{ lines: string[]; error: string | null; config: JsonObject }> {
     const p: Provisioner = await this.catalog.provisioner(type);
     const ui = opts.ui ?? new RecordingUi();
@@ -94,7 +94,7 @@ export class Rig {
           ui,
           communicator: opts.communicator ?? this.comm,
           build: buildValues({ buildName: "null.ssh", sourceName: "ssh" }),
-          templateDir: this.templateDir,
+          templateDir: opts.templateDir ?? this.templateDir,
           signal: opts.signal ?? never(),
         });
         return { lines: ui.lines, error: null, config: prepared.config };
