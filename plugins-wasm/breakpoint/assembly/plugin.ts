@@ -32,7 +32,8 @@ export function provision(): i32 {
     const reason = reply.getString("error");
     // A refused capability is not "no terminal": the host fails the call with it anyway.
     if (reason.startsWith("capability ")) return fail(reason);
-    Ui.say("Not pausing: " + reason + "; continuing...");
+    if (reason.includes("not a terminal")) Ui.say("Breakpoint skipped: standard input is not a terminal, so nobody can press enter; continuing...");
+    else Ui.say("Breakpoint skipped: " + reason + "; continuing...");
   }
   return ok(Json.obj());
 }
