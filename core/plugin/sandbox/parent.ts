@@ -1,7 +1,10 @@
 // The parent side of a sandbox: one child process per plugin instance, running one module.
 // Plugin CPU time is accounted from the IPC message flow: the plugin is "running" from the moment a
 // call (or a host-call reply) is sent until the next host-call request or the result arrives. Time
-// the parent spends serving host calls is not charged. At the limit the child gets SIGKILL.
+// the parent spends serving host calls is not charged. When that running time reaches the limit, the
+// child's real CPU time for the call (/proc/PID/stat) is checked too, so a busy machine that delays
+// the child does not count against the plugin. At the limit the child gets SIGKILL.
+import { readFileSync } from "node:fs";
 import * as v from "valibot";
 import { PluginError } from "../types.ts";
 import { WASM_PAGE, type PluginLimits } from "../limits.ts";
@@ -32,6 +35,19 @@ interface Operation {
   usedMs: number;
   sliceStart: number | null;
   timer: ReturnType<typeof setTimeout> | null;
+  /** The child's CPU time (ms) when the call began; null where /proc is not available. */
+  cpuStart: number | null;
+}
+
+/** User + system CPU time of a process in ms (Linux: clock ticks of 10 ms), or null. */
+function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 const STDERR_TAIL = 4096;
@@ -106,7 +122,7 @@ export class SandboxProcess {
     if (this.op) return Promise.reject(new SandboxCallError(this.plugin, "a call is already running in this sandbox", "crashed"));
     return new Promise<string>((resolve, reject) => {
       const id = this.nextId++;
-      this.op = { id, resolve, reject, handler, usedMs: 0, sliceStart: null, timer: null };
+      this.op = { id, resolve, reject, handler, usedMs: 0, sliceStart: null, timer: null, cpuStart: processCpuMs(this.proc.pid) };
       this.send(make(id));
       this.startSlice();
     });
@@ -125,9 +141,22 @@ export class SandboxProcess {
     if (!op || this.dead) return;
     op.sliceStart = performance.now();
     const remaining = Math.max(0, this.limits.cpuMsPerCall - op.usedMs);
-    op.timer = setTimeout(() => {
-      this.kill(new SandboxCallError(this.plugin, `exceeded its CPU time limit of ${this.limits.cpuMsPerCall} ms`, "limit"));
-    }, remaining);
+    op.timer = setTimeout(() => this.onRunningBudgetSpent(op), remaining);
+  }
+
+  private onRunningBudgetSpent(op: Operation): void {
+    if (this.op !== op || this.dead) return;
+    const limit = this.limits.cpuMsPerCall;
+    const now = processCpuMs(this.proc.pid);
+    if (now !== null && op.cpuStart !== null) {
+      const cpu = now - op.cpuStart;
+      // Clock ticks are 10 ms: allow one tick of rounding before concluding the limit is reached.
+      if (cpu + 10 < limit) {
+        op.timer = setTimeout(() => this.onRunningBudgetSpent(op), Math.max(10, limit - cpu));
+        return;
+      }
+    }
+    this.kill(new SandboxCallError(this.plugin, `exceeded its CPU time limit of ${limit} ms`, "limit"));
   }
 
   private endSlice(): void {
