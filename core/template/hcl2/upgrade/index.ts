@@ -2,7 +2,7 @@
 // order (packer, variables, secrets-manager data, amazon-ami data, locals, sources, build), with
 // template calls turned into HCL2 expressions where there is an equivalent.
 import { isJsonObject, type JsonObject, type JsonValue } from "../../../values/json.ts";
-import { HclBodyText, blockText, formatHclText, valueText } from "./hcl-text.ts";
+import { HclBodyText, blockText, formatHclText } from "./hcl-text.ts";
 import { readUpgradeTemplate, type UpgradeBuilder, type UpgradePostProcessor, type UpgradeProvisioner, type UpgradeTemplate } from "./json-template.ts";
 import { UpgradeState, referencedUserVariables, transposeTemplatingCalls, variableTransposeTemplatingCalls } from "./transpose.ts";
 
