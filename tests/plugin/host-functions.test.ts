@@ -15,7 +15,7 @@ let dir: string;
 
 beforeAll(async () => {
   catalog = createPluginCatalog({ embedded: false });
-  await catalog.registerWasm(await hostileBytes("probe"), ["communicator"]);
+  await catalog.registerWasm(await hostileBytes("probe"), ["communicator", "ui_ask"]);
   await catalog.registerWasm(await hostileBytes("copier"), ["artifact_read", "artifact_write"]);
   dir = mkdtempSync(join(tmpdir(), "imgb-hostfn-"));
 }, 120_000);
@@ -53,6 +53,24 @@ describe("communicator host functions", () => {
       p.provision({ ui, communicator: localCommunicator(), build: buildValues(), templateDir: dir, signal: new AbortController().signal }),
     ).rejects.toThrow("plugin probe: capability communicator refused: not granted to this plugin (comm_start)");
     await cat.closeAll();
+  });
+});
+
+describe("UI host functions", () => {
+  test("ui_ask returns the answer; ui_progress starts, updates and finishes a tracker", async () => {
+    const p = await catalog.provisioner("probe");
+    await p.prepare([{ action: "ask" }]);
+    const ui = new RecordingUi();
+    ui.answers.push("yes");
+    const events: string[] = [];
+    ui.progress = (label: string, total?: number) => {
+      events.push(`start ${label} ${total}`);
+      return { update: (d: number) => events.push(`update ${d}`), finish: () => events.push("finish") };
+    };
+    await p.provision({ ui, communicator: localCommunicator(), build: buildValues(), templateDir: dir, signal: new AbortController().signal });
+    expect(ui.lines).toEqual(["ask: Continue?", "say: answer yes"]);
+    expect(events).toEqual(["start work 10", "update 5", "finish"]);
+    await p.close();
   });
 });
 

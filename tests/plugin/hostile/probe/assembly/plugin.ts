@@ -15,7 +15,8 @@ export function describe(): i32 {
     .capability("local_file_read")
     .capability("local_exec")
     .capability("temp_file")
-    .capability("communicator");
+    .capability("communicator")
+    .capability("ui_ask");
   return ok(d.toJson());
 }
 
@@ -96,6 +97,14 @@ export function provision(): i32 {
     Comm.uploadBytes(dir + "/up.txt", utf8("uploaded \u00e9\u{1F600}"), 0o640);
     const back = Comm.downloadBytes(dir + "/up.txt");
     Ui.say("downloaded " + String.UTF8.decode(back.buffer));
+    return ok(Json.obj());
+  }
+  if (action == "ask") {
+    const answer = Ui.ask("Continue?");
+    const id = hostCall("ui_progress", Json.obj().setStr("op", "start").setStr("label", "work").setNum("total", 10)).getNumber("id");
+    hostCall("ui_progress", Json.obj().setStr("op", "update").setNum("id", id).setNum("done", 5));
+    hostCall("ui_progress", Json.obj().setStr("op", "finish").setNum("id", id));
+    Ui.say("answer " + answer);
     return ok(Json.obj());
   }
   if (action == "ignore_refusal") {
