@@ -3,7 +3,7 @@
 // not granted, a path outside its grant or a UI flood is a *refusal*: it is recorded on the call
 // (the call fails with it whatever the plugin does next) and answered with {"error": ...}.
 // Operational failures (a missing file, a dropped connection) are plain {"error": ...} replies.
-import { open, stat } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import * as v from "valibot";
 import type { JsonValue } from "../../values/json.ts";
 import type { CommandResult } from "../../communicator/types.ts";
@@ -363,8 +363,3 @@ const HANDLERS: Handlers = {
     return {};
   },
 };
-
-/** For tests and docs: the size of a local file, used by post-processors to plan chunked reads. */
-export async function fileSize(path: string): Promise<number> {
-  return (await stat(path)).size;
-}
