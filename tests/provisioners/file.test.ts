@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { localCommunicator } from "../../core/communicator/local.ts";
 import { Rig } from "./support.ts";
 
 const rig = new Rig();
@@ -222,5 +223,18 @@ describe("file downloads over SSH", () => {
     const r = await rig.run("file", { direction: "download", source: `${d}/x.txt`, destination: join(tpl, "x.txt") });
     expect(r.error).toBe(`plugin file: capability communicator refused for "${join(tpl, "x.txt")}": outside the working directory`);
     expect(existsSync(join(tpl, "x.txt"))).toBe(false);
+  });
+});
+
+describe("file through the local communicator", () => {
+  test("folders keep the trailing-slash rule and files their mode", async () => {
+    const dest = mkdtempSync(join(downloads, "local-"));
+    const comm = localCommunicator();
+    expect((await rig.run("file", { source: join(tpl, "site"), destination: dest }, { communicator: comm })).error).toBeNull();
+    expect((await rig.run("file", { source: `${join(tpl, "site")}/`, destination: dest }, { communicator: comm })).error).toBeNull();
+    expect((await rig.run("file", { source: join(tpl, "app.bin"), destination: `${dest}/` }, { communicator: comm })).error).toBeNull();
+    expect(readFileSync(join(dest, "site", "css", "a.css"), "utf8")).toBe("a{}\n");
+    expect(readFileSync(join(dest, "index.html"), "utf8")).toBe("<h1>hi</h1>\n");
+    expect(statSync(join(dest, "app.bin")).mode & 0o777).toBe(0o750);
   });
 });

@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { localCommunicator } from "../../core/communicator/local.ts";
+import { startSshd } from "../support/sshd.ts";
 import { Rig, never } from "./support.ts";
 
 const rig = new Rig();
@@ -262,5 +264,51 @@ describe("shell over SSH", () => {
     const r = await rig.run("shell", { inline: ["true"], remote_folder: `${remote}/no/such/dir` });
     expect(r.error).toStartWith("plugin shell: Error uploading script: ");
     expect(r.error).toContain(`${remote}/no/such/dir`);
+  });
+
+  test("the builder's HTTP server address is in the environment; 'not implemented' placeholders are not", async () => {
+    const r = await rig.run(
+      "shell",
+      { inline: ['echo "addr=$PACKER_HTTP_ADDR ip=${PACKER_HTTP_IP-unset} port=$PACKER_HTTP_PORT"'], remote_folder: remote },
+      { generated: { PackerHTTPAddr: "10.0.2.2:8123", PackerHTTPIP: "ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER", PackerHTTPPort: "8123" } },
+    );
+    expect(output(r.lines)).toEqual(["message: addr=10.0.2.2:8123 ip=unset port=8123"]);
+  });
+
+  test("when the machine is away longer than the communicator waits, the upload and start are tried again", async () => {
+    // A server of its own, down when the provisioner starts and back ~3 s later; the communicator
+    // gives up after 2 s (ssh_timeout), so only the provisioner's second try can succeed.
+    const own = await startSshd();
+    const saved = rig.sshd;
+    rig.sshd = own;
+    const comm = await rig.connect({ ssh_timeout: "2s" });
+    rig.sshd = saved;
+    try {
+      await own.kill();
+      const back = Bun.sleep(3000).then(() => own.restart());
+      const r = await rig.run("shell", { inline: ["echo made it"], remote_folder: own.remoteDir }, { communicator: comm });
+      await back;
+      expect(r.error).toBeNull();
+      expect(output(r.lines)).toEqual(["message: made it"]);
+    } finally {
+      await comm.close();
+      await own.stop();
+    }
+  }, 60_000);
+});
+
+describe("shell through the local communicator", () => {
+  test("runs on this machine with the same upload, run and cleanup", async () => {
+    const { mkdtempSync, rmSync, readdirSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const folder = mkdtempSync(join(tmpdir(), "imgb-shell-localcomm-"));
+    try {
+      const r = await rig.run("shell", { inline: ['echo "local $PACKER_BUILD_NAME $(dirname "$0")"'], remote_folder: folder }, { communicator: localCommunicator() });
+      expect(r.error).toBeNull();
+      expect(output(r.lines)).toEqual([`message: local ssh ${folder}`]);
+      expect(readdirSync(folder)).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -82,7 +82,7 @@ export class Rig {
   async run(
     type: string,
     config: JsonObject,
-    opts: { communicator?: Communicator; ui?: Ui & { lines: string[] }; signal?: AbortSignal; templateDir?: string } = {},
+    opts: { communicator?: Communicator; ui?: Ui & { lines: string[] }; signal?: AbortSignal; templateDir?: string; generated?: JsonObject } = {},
   ): Promise<{ lines: string[]; error: string | null; config: JsonObject }> {
     const p: Provisioner = await this.catalog.provisioner(type);
     const ui = opts.ui ?? new RecordingUi();
@@ -93,7 +93,7 @@ export class Rig {
         await p.provision({
           ui,
           communicator: opts.communicator ?? this.comm,
-          build: buildValues({ buildName: "null.ssh", sourceName: "ssh" }),
+          build: buildValues({ buildName: "null.ssh", sourceName: "ssh", generated: opts.generated ?? {} }),
           templateDir: opts.templateDir ?? this.templateDir,
           signal: opts.signal ?? never(),
         });
