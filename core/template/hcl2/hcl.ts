@@ -5,6 +5,7 @@ import type { Diagnostic } from "../../errors/diagnostic.ts";
 import {
   EvalContext,
   NativeBody,
+  NativeExpression,
   parseExpression,
   parseHcl,
   parseHclJson,
@@ -18,9 +19,11 @@ import {
   type Traversal,
   type Type,
   type Value,
+  envFunction,
+  standardFunctions,
+  expandDynamicBlocks as expandDynamic,
+  checkAndFormat,
 } from "../../hcl/index.ts";
-// The function library is not re-exported by core/hcl/index.ts yet.
-import { envFunction, standardFunctions } from "../../hcl/functions/index.ts";
 
 export { EvalContext };
 export type { Attribute, Block, Body, BodySchema, Expression, HclFunction, Traversal, Type, Value };
@@ -41,23 +44,36 @@ export function parseHclExpression(text: string, filename: string): { expr: Expr
   return parseExpression(text, filename);
 }
 
-/** Attributes and blocks as written, for bodies decoded without a schema. */
+/** Expanded bodies remember the body they wrap, whose shape tells what to ask them for. */
+const expandedFrom = new WeakMap<Body, Body>();
+
+/** Attributes and blocks as written (dynamic blocks expanded), for bodies decoded without a schema. */
 export function rawContent(body: Body): { attributes: Attribute[]; blocks: Block[] } {
   if (body instanceof NativeBody) {
-    const taken = body.partialContent({
-      attributes: body.visibleAttributes().map((a) => ({ name: a.name })),
-      blocks: [...new Set(body.visibleBlocks().map((b) => b.type))].map((type) => ({ type, labelNames: [] })),
+    return {
+      attributes: body.visibleAttributes().map((a) => ({ name: a.name, expr: new NativeExpression(a.expr), range: a.range, nameRange: a.nameRange })),
+      blocks: body.visibleBlocks().map((b) => ({
+        type: b.type,
+        labels: b.labels,
+        body: new NativeBody(b.body),
+        typeRange: b.typeRange,
+        labelRanges: b.labelRanges,
+        defRange: { filename: b.typeRange.filename, start: b.typeRange.start, end: b.openBraceRange.end },
+      })),
+    };
+  }
+  const shape = expandedFrom.get(body);
+  if (shape instanceof NativeBody) {
+    const blockTypes = new Map<string, number>();
+    for (const b of shape.visibleBlocks()) {
+      if (b.type === "dynamic") blockTypes.set(b.labels[0] ?? "", blockTypes.get(b.labels[0] ?? "") ?? 0);
+      else blockTypes.set(b.type, b.labels.length);
+    }
+    const { content } = body.partialContent({
+      attributes: shape.visibleAttributes().map((a) => ({ name: a.name })),
+      blocks: [...blockTypes].map(([type, n]) => ({ type, labelNames: Array.from({ length: n }, (_, i) => `label${i}`) })),
     });
-    // Labels are not part of a component body's meaning; take blocks with their labels as they are.
-    const blocks: Block[] = body.visibleBlocks().map((b) => ({
-      type: b.type,
-      labels: b.labels,
-      body: new NativeBody(b.body),
-      typeRange: b.typeRange,
-      labelRanges: b.labelRanges,
-      defRange: { filename: b.typeRange.filename, start: b.typeRange.start, end: b.openBraceRange.end },
-    }));
-    return { attributes: Object.values(taken.content.attributes), blocks };
+    return { attributes: Object.values(content.attributes), blocks: content.blocks };
   }
   return { attributes: Object.values(body.justAttributes().attributes), blocks: [] };
 }
@@ -68,9 +84,11 @@ export function typeFromExpr(expr: Expression): { type?: Type; diagnostics: Diag
   return r.diagnostics.some((d) => d.severity === "error") ? { diagnostics: r.diagnostics } : { type: r.type, diagnostics: r.diagnostics };
 }
 
-/** Expands `dynamic "x" { for_each, labels, iterator, content {} }` blocks. */
-export function expandDynamicBlocks(body: Body, _ctx: EvalContext): Body {
-  return body;
+/** Expands `dynamic "x" { for_each, labels, iterator, content {} }` blocks (for_each evaluated in `ctx`). */
+export function expandDynamicBlocks(body: Body, ctx: EvalContext): Body {
+  const expanded = expandDynamic(body, ctx);
+  expandedFrom.set(expanded, body);
+  return expanded;
 }
 
 /**
@@ -90,7 +108,5 @@ export function defaultsContext(env: Record<string, string | undefined>): EvalCo
 
 /** Canonical formatting of one HCL source (`imgb fmt`); syntax errors come back as diagnostics. */
 export function formatHclSource(src: string, filename: string): { text: string; diagnostics: Diagnostic[] } {
-  const parsed = parseHcl(src, filename);
-  if (parsed.diagnostics.some((d) => d.severity === "error")) return { text: src, diagnostics: parsed.diagnostics };
-  return { text: src, diagnostics: [] };
+  return checkAndFormat(src, filename);
 }

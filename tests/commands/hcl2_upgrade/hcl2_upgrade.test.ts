@@ -83,7 +83,8 @@ describe("upgraded templates load", () => {
     expect(b.name).toBe("null.box");
     expect(b.provisioners[0]!.pauseBeforeMs).toBe(2000);
     const ctx = { buildName: b.name, sourceName: b.sourceName, builderType: b.builderType, generated: {}, placeholders: false };
-    expect(b.provisioners[0]!.config.decode(ctx).value).toEqual({ inline: ["echo hello box"] });
+    // {{ build_name }} became ${build.name}: in HCL2 that is the build block's name, empty here (as Packer).
+    expect(b.provisioners[0]!.config.decode(ctx).value).toEqual({ inline: ["echo hello "] });
     expect(b.postProcessors.map((c) => c.map((p) => p.type))).toEqual([["manifest", "checksum"]]);
   });
 });
