@@ -160,6 +160,12 @@ export class WasmPluginCatalog implements PluginCatalog {
       throw pluginFailure(label, parsed.message);
     }
     const d = toDescription(parsed.value);
+    const needed = d.kind === "provisioner" ? ["prepare", "provision"] : ["configure", "post_process"];
+    const missing = needed.filter((f) => !sandbox.exports.includes(f));
+    if (missing.length > 0) {
+      await runtime.close();
+      throw pluginFailure(d.name, `a ${d.kind} must export ${needed.join(" and ")}; the module lacks ${missing.join(" and ")}`);
+    }
     const unknown = d.capabilities.filter((c) => !(KNOWN_CAPABILITIES as readonly string[]).includes(c));
     if (unknown.length > 0) {
       await runtime.close();

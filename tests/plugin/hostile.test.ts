@@ -196,3 +196,14 @@ describe("hostile plugins", () => {
     expect(processAlive(childPid)).toBe(false);
   });
 });
+
+describe("modules that do not fit their description", () => {
+  test("a provisioner without prepare/provision exports is refused when registered", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+    const bytes = await hostileBytes("noexports");
+    await expect(cat.registerWasm(bytes, [], "installed", "noexports.wasm")).rejects.toThrow(
+      "plugin lazy: a provisioner must export prepare and provision; the module lacks prepare and provision",
+    );
+    await cat.closeAll();
+  });
+});

@@ -65,7 +65,10 @@ async function load(msg: Extract<ParentMessage, { t: "load" }>): Promise<void> {
         logLevel: "silent",
       },
     );
-    send({ t: "loaded", imports });
+    const exports = WebAssembly.Module.exports(module)
+      .filter((e) => e.kind === "function")
+      .map((e) => e.name);
+    send({ t: "loaded", imports, exports });
   } catch (e) {
     const message = e instanceof ModuleRefused ? e.message : `cannot load the module: ${errorText(e)}`;
     send({ t: "load_error", message });

@@ -61,8 +61,9 @@ export class SandboxProcess {
   private readonly proc: ReturnType<typeof Bun.spawn>;
   /** Resolves when the child has been reaped. */
   readonly exited: Promise<number | null>;
-  /** Imports of the loaded module ("module.name"). */
+  /** Imports of the loaded module ("module.name") and its exported functions. */
   imports: string[] = [];
+  exports: string[] = [];
 
   private constructor(
     readonly plugin: string,
@@ -181,6 +182,7 @@ export class SandboxProcess {
       case "loaded":
         this.endSlice();
         this.imports = msg.imports;
+        this.exports = msg.exports;
         this.finish(op, null, "");
         return;
       case "load_error":

@@ -29,7 +29,7 @@ export interface HostReplyMessage {
 export type ParentMessage = LoadMessage | CallMessage | HostReplyMessage;
 
 export const ChildMessageSchema = v.variant("t", [
-  v.object({ t: v.literal("loaded"), imports: v.array(v.string()) }),
+  v.object({ t: v.literal("loaded"), imports: v.array(v.string()), exports: v.array(v.string()) }),
   v.object({ t: v.literal("load_error"), message: v.string() }),
   v.object({ t: v.literal("host"), id: v.number(), fn: v.string(), payload: v.string() }),
   v.object({ t: v.literal("result"), id: v.number(), ok: v.literal(true), output: v.string() }),
