@@ -55,6 +55,8 @@ export interface Token {
   start: number;
   end: number;
   text: string;
+  /** Source range, filled in lazily by the parser. */
+  range?: import("../errors/diagnostic.ts").SourceRange;
 }
 
 type Mode =
@@ -98,6 +100,14 @@ const PUNCT: Array<[string, TokenType]> = [
   ["?", "Question"],
   [":", "Colon"],
 ];
+
+/** Punctuation candidates by first character, longest first. */
+const PUNCT_BY_CHAR = new Map<string, Array<[string, TokenType]>>();
+for (const entry of PUNCT) {
+  const list = PUNCT_BY_CHAR.get(entry[0][0]!) ?? [];
+  list.push(entry);
+  PUNCT_BY_CHAR.set(entry[0][0]!, list);
+}
 
 /** Scans a whole config file (starting in expression mode). */
 export function lexConfig(src: string): Token[] {
@@ -182,11 +192,28 @@ class Lexer {
       const m = re.exec(s)!;
       return this.emit("NumberLit", i, i + m[0].length);
     }
-    IDENT_START.lastIndex = i;
-    if (IDENT_START.test(s)) {
-      IDENT_REST.lastIndex = IDENT_START.lastIndex;
-      IDENT_REST.exec(s);
-      return this.emit("Ident", i, IDENT_REST.lastIndex);
+    const code = s.charCodeAt(i);
+    if ((code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95) {
+      // ASCII fast path; fall back to the Unicode pattern when a non-ASCII character follows.
+      let j = i + 1;
+      for (; j < s.length; j++) {
+        const d = s.charCodeAt(j);
+        if (!((d >= 97 && d <= 122) || (d >= 65 && d <= 90) || (d >= 48 && d <= 57) || d === 95 || d === 45)) break;
+      }
+      if (j < s.length && s.charCodeAt(j) >= 0x80) {
+        IDENT_REST.lastIndex = j;
+        IDENT_REST.exec(s);
+        j = IDENT_REST.lastIndex;
+      }
+      return this.emit("Ident", i, j);
+    }
+    if (code >= 0x80) {
+      IDENT_START.lastIndex = i;
+      if (IDENT_START.test(s)) {
+        IDENT_REST.lastIndex = IDENT_START.lastIndex;
+        IDENT_REST.exec(s);
+        return this.emit("Ident", i, IDENT_REST.lastIndex);
+      }
     }
     if (mode.inTemplate) {
       if (c === "~" && s[i + 1] === "}" && mode.braces === 0) {
@@ -202,11 +229,14 @@ class Lexer {
       // Not valid in expression mode; scanned as one token so the parser can report it.
       return this.emit("Invalid", i, i + 2);
     }
-    for (const [p, t] of PUNCT) {
-      if (s.startsWith(p, i)) {
-        if (t === "OBrace") mode.braces++;
-        if (t === "CBrace" && mode.braces > 0) mode.braces--;
-        return this.emit(t, i, i + p.length);
+    const cands = PUNCT_BY_CHAR.get(c);
+    if (cands) {
+      for (const [p, t] of cands) {
+        if (p.length === 1 || s.startsWith(p, i)) {
+          if (t === "OBrace") mode.braces++;
+          if (t === "CBrace" && mode.braces > 0) mode.braces--;
+          return this.emit(t, i, i + p.length);
+        }
       }
     }
     const cp = s.codePointAt(i)!;

@@ -108,7 +108,8 @@ class Parser {
   // ---- token access -------------------------------------------------------------------------
 
   range(t: Token): SourceRange {
-    return this.file.range(t.start, t.end);
+    // Ranges are asked for the same token many times; compute each once.
+    return (t.range ??= this.file.range(t.start, t.end));
   }
   pushNewlines(include: boolean): void {
     this.newlineStack.push(include);
@@ -121,7 +122,18 @@ class Parser {
   }
 
   /** Next significant token and the index after it. Comments are skipped; a line comment counts as a newline. */
+  private peekCache: { idx: number; nl: boolean; res: [Token, number] } | undefined;
+
   private next(): [Token, number] {
+    const nl = this.includeNewlines;
+    const c = this.peekCache;
+    if (c && c.idx === this.idx && c.nl === nl) return c.res;
+    const res = this.scanNext();
+    this.peekCache = { idx: this.idx, nl, res };
+    return res;
+  }
+
+  private scanNext(): [Token, number] {
     for (let i = this.idx; i < this.toks.length; i++) {
       const t = this.toks[i]!;
       if (t.type === "Comment") {

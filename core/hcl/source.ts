@@ -1,61 +1,114 @@
 // Maps UTF-16 string offsets (what JS gives us) to HCL source positions: 1-based line, 1-based
-// column counting one per character (a tab is one column), 0-based UTF-8 byte offset.
+// column counting grapheme clusters (a tab is one column), 0-based UTF-8 byte offset.
 import type { Pos, SourceRange } from "../errors/diagnostic.ts";
 
 export class SourceFile {
-  private readonly bytes: Int32Array;
-  private readonly lines: Int32Array;
-  private readonly cols: Int32Array;
+  /** UTF-16 index where each line starts. */
+  private readonly lineStarts: number[] = [0];
+  /** UTF-8 byte offset of each line start (relative to the base). */
+  private readonly lineBytes: number[] = [0];
+  private readonly ascii: boolean;
+  private table: { cols: Int32Array; bytes: Int32Array } | undefined;
+  private lastLine = 0;
 
   constructor(
     readonly filename: string,
     readonly text: string,
     /** Position of text[0] when the text is a fragment of a larger file (e.g. a JSON string). */
-    base: Pos = { line: 1, column: 1, byte: 0 },
+    private readonly base: Pos = { line: 1, column: 1, byte: 0 },
   ) {
-    const n = text.length;
-    this.bytes = new Int32Array(n + 1);
-    this.lines = new Int32Array(n + 1);
-    this.cols = new Int32Array(n + 1);
-    let byte = base.byte;
-    let line = base.line;
-    let col = base.column;
-    let afterZwj = false;
-    for (let i = 0; i < n; i++) {
-      this.bytes[i] = byte;
-      this.lines[i] = line;
-      this.cols[i] = col;
-      const c = text.charCodeAt(i);
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-        const d = text.charCodeAt(i + 1);
-        if (d >= 0xdc00 && d <= 0xdfff) {
-          // Astral code point: 4 bytes, one column; the low surrogate shares the position.
-          i++;
-          this.bytes[i] = byte;
-          this.lines[i] = line;
-          this.cols[i] = col;
-          byte += 4;
-          const cp = text.codePointAt(i - 1)!;
-          if (!afterZwj && !isCombining(cp)) col++;
-          afterZwj = false;
-          continue;
-        }
-      }
-      byte += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-      if (c === 0x0a) {
-        line++;
-        col = 1;
-      } else if (!afterZwj && !isCombining(c)) col++;
-      afterZwj = c === 0x200d;
+    this.ascii = !/[^\x00-\x7f]/.test(text);
+    let from = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", from);
+      if (nl < 0) break;
+      const prevStart = this.lineStarts[this.lineStarts.length - 1]!;
+      const prevBytes = this.lineBytes[this.lineBytes.length - 1]!;
+      this.lineStarts.push(nl + 1);
+      this.lineBytes.push(prevBytes + this.utf8Len(prevStart, nl + 1));
+      from = nl + 1;
     }
-    this.bytes[n] = byte;
-    this.lines[n] = line;
-    this.cols[n] = col;
+  }
+
+  private utf8Len(from: number, to: number): number {
+    if (this.ascii) return to - from;
+    let n = 0;
+    const t = this.text;
+    for (let i = from; i < to; i++) {
+      const c = t.charCodeAt(i);
+      if (c < 0x80) n += 1;
+      else if (c < 0x800) n += 2;
+      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < to) {
+        n += 4;
+        i++;
+      } else n += 3;
+    }
+    return n;
   }
 
   pos(index: number): Pos {
     const i = Math.max(0, Math.min(index, this.text.length));
-    return { line: this.lines[i]!, column: this.cols[i]!, byte: this.bytes[i]! };
+    // Binary search for the line containing i.
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    // Most lookups are on the same line as the previous one.
+    const last = this.lastLine;
+    if (this.lineStarts[last]! <= i && (last + 1 >= this.lineStarts.length || this.lineStarts[last + 1]! > i)) {
+      lo = hi = last;
+    }
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    this.lastLine = lo;
+    const ls = this.lineStarts[lo]!;
+    const line = this.base.line + lo;
+    let cols: number;
+    let bytes: number;
+    if (this.ascii) {
+      cols = i - ls;
+      bytes = i - ls;
+    } else {
+      const t = this.tables();
+      cols = t.cols[i]! - t.cols[ls]!;
+      bytes = t.bytes[i]! - t.bytes[ls]!;
+    }
+    const column = (lo === 0 ? this.base.column : 1) + cols;
+    const byte = this.base.byte + this.lineBytes[lo]! + bytes;
+    return { line, column, byte };
+  }
+
+  /**
+   * Per-index running column and byte counts, built once for non-ASCII text. Columns count
+   * grapheme clusters, as HCL does (an emoji ZWJ sequence or a letter with combining marks is one).
+   */
+  private tables(): { cols: Int32Array; bytes: Int32Array } {
+    if (this.table) return this.table;
+    const t = this.text;
+    const n = t.length;
+    const cols = new Int32Array(n + 1);
+    const bytes = new Int32Array(n + 1);
+    let col = 0;
+    let byte = 0;
+    for (const { segment, index } of graphemeSegmenter.segment(t)) {
+      for (let k = 0; k < segment.length; k++) {
+        cols[index + k] = col;
+        bytes[index + k] = byte;
+        const c = segment.charCodeAt(k);
+        if (c >= 0xd800 && c <= 0xdbff && k + 1 < segment.length && isLowSurrogate(segment.charCodeAt(k + 1))) {
+          cols[index + k + 1] = col;
+          bytes[index + k + 1] = byte;
+          byte += 4;
+          k++;
+        } else byte += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+      }
+      col = segment.includes("\n") ? 0 : col + 1;
+    }
+    cols[n] = col;
+    bytes[n] = byte;
+    this.table = { cols, bytes };
+    return this.table;
   }
 
   range(start: number, end: number): SourceRange {
@@ -63,23 +116,10 @@ export class SourceFile {
   }
 }
 
-/**
- * HCL counts columns in grapheme clusters; combining marks, variation selectors and zero-width
- * joiners do not start a new cluster, so they do not advance the column.
- */
-function isCombining(cp: number): boolean {
-  if (cp < 0x300) return false;
-  return (
-    (cp >= 0x300 && cp <= 0x36f) ||
-    (cp >= 0x1ab0 && cp <= 0x1aff) ||
-    (cp >= 0x1dc0 && cp <= 0x1dff) ||
-    (cp >= 0x20d0 && cp <= 0x20ff) ||
-    (cp >= 0xfe00 && cp <= 0xfe0f) ||
-    (cp >= 0xfe20 && cp <= 0xfe2f) ||
-    cp === 0x200d ||
-    (cp >= 0x1f3fb && cp <= 0x1f3ff) ||
-    (cp >= 0xe0100 && cp <= 0xe01ef)
-  );
+const graphemeSegmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
 }
 
 /** A range covering both ranges (they must be in the same file). */

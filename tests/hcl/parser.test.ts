@@ -68,4 +68,16 @@ describe("native syntax", () => {
     expect(diagnostics.map((d) => d.summary)).toEqual(["Unexpected comma after argument"]);
     expect(diagnostics[0]!.range!.start.column).toBe(6);
   });
+
+  test("columns count grapheme clusters, bytes count UTF-8", () => {
+    const { file } = parseHcl('a = "👩‍👩‍👧‍👦é" + b\n', "g.hcl");
+    const ref = file.body.justAttributes().attributes.a!.expr.variables()[0]!;
+    expect(ref.rootRange.start).toEqual({ line: 1, column: 12, byte: 36 });
+  });
+
+  test("tabs are one column", () => {
+    const { file } = parseHcl("\ta\t=\tb\n", "t.hcl");
+    const ref = file.body.justAttributes().attributes.a!.expr.variables()[0]!;
+    expect(ref.rootRange.start).toEqual({ line: 1, column: 6, byte: 5 });
+  });
 });
