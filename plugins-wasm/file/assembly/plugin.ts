@@ -2,7 +2,7 @@
 // Folder rules are rsync's: "src/" copies the folder's contents into the destination, "src" copies the
 // folder itself. Relative local paths are relative to the working directory, as in Packer (the host
 // resolves them), and must lie inside the roots the host grants (template folder, working directory).
-import { Build, Description, Json, JsonKind, Plugin, Prepared, Temp, Ui, fail, hostCall, mergeConfigs, ok } from "../../sdk/assembly/sdk";
+import { Build, Description, Json, Plugin, Prepared, Temp, Ui, fail, hostCall, mergeConfigs, ok } from "../../sdk/assembly/sdk";
 import { Kind, probeLocal } from "./localkind";
 
 export function describe(): i32 {
