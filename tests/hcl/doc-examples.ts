@@ -1,8 +1,9 @@
 // Extracts `> expression` / result pairs from Packer's function docs (shell-session blocks).
+import { CORPUS } from "./corpus.ts";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-export const FUNCTION_DOCS = "/work/shared/corpus/packer-docs/website/content/docs/templates/hcl_templates/functions";
+export const FUNCTION_DOCS = `${CORPUS}/packer-docs/website/content/docs/templates/hcl_templates/functions`;
 
 export interface DocExample {
   file: string;

@@ -1,11 +1,12 @@
 // Formatter goldens from Packer's own tests (command/fmt and hcl2template/formatter) plus
 // hclwrite behaviours.
+import { CORPUS } from "./corpus.ts";
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { formatHcl } from "../../core/hcl/format.ts";
 import { DiagnosticsError } from "../../core/errors/diagnostic.ts";
 
-const FIX = "/work/shared/corpus/packer-fixtures";
+const FIX = `${CORPUS}/packer-fixtures`;
 const read = (p: string) => readFileSync(`${FIX}/${p}`, "utf8");
 const expectations = JSON.parse(read("EXPECTATIONS/command-fmt.json")) as {
   pipeCases: Array<{ stdin: string; stdout: string }>;

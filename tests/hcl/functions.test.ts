@@ -1,6 +1,7 @@
 // Function library: every `> expr` example in Packer's function docs is evaluated and compared
 // with the documented result, plus focused tests for what the docs cannot check (random or
 // time-based results, files, errors).
+import { CORPUS } from "./corpus.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -233,7 +234,7 @@ describe("conversion, try/can, contextual", () => {
 describe("coverage of Packer's function list", () => {
   test("every documented function exists", () => {
     const { readdirSync, readFileSync: rf } = require("node:fs") as typeof import("node:fs");
-    const base = "/work/shared/corpus/packer-docs/website/content/docs/templates/hcl_templates/functions";
+    const base = `${CORPUS}/packer-docs/website/content/docs/templates/hcl_templates/functions`;
     const names: string[] = [];
     for (const dir of readdirSync(base, { withFileTypes: true })) {
       if (!dir.isDirectory()) continue;

@@ -1,6 +1,7 @@
 // Mutation fuzzing over the corpus's HCL files: byte flips, truncations, insertions and
 // deletions. Every input must parse (and, when it parses, evaluate and format) without an
 // exception other than positioned diagnostics, within a fixed time budget.
+import { CORPUS } from "./corpus.ts";
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -8,7 +9,6 @@ import type { Diagnostic } from "../../core/errors/diagnostic.ts";
 import { DiagnosticsError } from "../../core/errors/diagnostic.ts";
 import { EvalContext, formatHcl, parseHcl, parseHclJson, standardFunctions, type Body } from "../../core/hcl/index.ts";
 
-const CORPUS = "/work/shared/corpus";
 const BUDGET_MS = 8000;
 
 function walk(dir: string): string[] {

@@ -1,6 +1,7 @@
 // Runs HCL's implementation-agnostic spec suite (hcl-specsuite/specsuite/tests): every case's
 // .hcl input is decoded with its .hcldec spec and compared with the .t expectations, with
 // diagnostics ranges compared exactly.
+import { CORPUS } from "./corpus.ts";
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -16,7 +17,7 @@ import { T, type Type, typeString } from "../../core/hcl/types.ts";
 import { rawEquals, toJsonLoose, type Value } from "../../core/hcl/value.ts";
 import { readSpecFile } from "./hcldec.ts";
 
-const ROOT = "/work/shared/corpus/hcl-specsuite/specsuite/tests";
+const ROOT = `${CORPUS}/hcl-specsuite/specsuite/tests`;
 
 function findCases(dir: string): string[] {
   const out: string[] = [];
