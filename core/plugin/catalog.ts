@@ -6,7 +6,7 @@ import { EMBEDDED_PLUGINS } from "./embedded/index.ts";
 import { DescriptionSchema, parseOutput, toDescription } from "./abi.ts";
 import { KNOWN_CAPABILITIES } from "./host/context.ts";
 import { withLimits, type PluginLimits } from "./limits.ts";
-import { SandboxProcess } from "./sandbox/parent.ts";
+import { SandboxCallError, SandboxProcess } from "./sandbox/parent.ts";
 import { PluginRuntime, pluginFailure } from "./runtime.ts";
 import { WasmPostProcessor, WasmProvisioner } from "./instances.ts";
 import type { PluginCatalog, PluginDescription, PluginKind, PostProcessor, Provisioner } from "./types.ts";
@@ -143,8 +143,8 @@ export class WasmPluginCatalog implements PluginCatalog {
     const hash = sha256(bytes);
     const cached = describeCache.get(hash);
     if (cached) return cached;
-    const sandbox = await SandboxProcess.start(label, bytes, this.limits).catch((e) => {
-      throw pluginFailure(label, e instanceof Error && "detail" in e ? String((e as { detail: unknown }).detail) : String(e));
+    const sandbox = await SandboxProcess.start(label, bytes, this.limits).catch((e: unknown) => {
+      throw pluginFailure(label, e instanceof SandboxCallError ? e.detail : e instanceof Error ? e.message : String(e));
     });
     const runtime = new PluginRuntime(label, bytes, this.limits, new Set(), sandbox);
     let out: string;
