@@ -210,10 +210,10 @@ describe("shell over SSH", () => {
     await rig.remote(`rm -f ${remote}/*`);
   });
 
-  test("skip_clean leaves the script on the machine", async () => {
-    const r = await rig.run("shell", { inline: ["echo kept"], remote_path: `${remote}/skip.sh`, skip_clean: true });
+  test("skip_clean leaves the script on the machine (inline lines lose a \\r before the newline, as in Packer)", async () => {
+    const r = await rig.run("shell", { inline: ["echo kept\r", "true"], remote_path: `${remote}/skip.sh`, skip_clean: true });
     expect(r.error).toBeNull();
-    expect(await rig.remote(`cat ${remote}/skip.sh`)).toBe("#!/bin/sh -e\necho kept\n");
+    expect(await rig.remote(`cat ${remote}/skip.sh`)).toBe("#!/bin/sh -e\necho kept\ntrue\n");
     await rig.remote(`rm -f ${remote}/skip.sh`);
   });
 

@@ -99,14 +99,23 @@ function removeRemote(path: string): string {
   return last;
 }
 
+function withoutCarriageReturns(text: string): string {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) if (lines[i].endsWith("\r")) lines[i] = lines[i].substring(0, lines[i].length - 1);
+  return lines.join("\n");
+}
+
 function inlineScript(c: Json): Script {
   const lines = new Array<string>();
   lines.push("#!" + c.getString("inline_shebang"));
   const inline = c.getStringList("inline")!;
   // Packer renders each command again at run time, with the build's generated data.
   for (let i = 0; i < inline.length; i++) lines.push(Template.render(inline[i], Json.obj()));
+  let text = lines.join("\n") + "\n";
+  // Packer uploads the inline file through UnixReader too (unless binary): no "\r" before a newline.
+  if (!c.getBool("binary")) text = withoutCarriageReturns(text);
   const s = new Script();
-  s.localPath = Temp.file("packer-shell", lines.join("\n") + "\n", 0o700);
+  s.localPath = Temp.file("packer-shell", text, 0o700);
   s.display = s.localPath;
   return s;
 }
