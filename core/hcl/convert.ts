@@ -68,8 +68,9 @@ function convertKnown(v: Value, want: Type, path: Array<string | number>): Value
     case "bool":
       if (have.kind === "bool") return v;
       if (have.kind === "string") {
-        if (v.str === "true") return V.true;
-        if (v.str === "false") return V.false;
+        // spec.md: "1" and "0" are alternative representations of true and false.
+        if (v.str === "true" || v.str === "1") return V.true;
+        if (v.str === "false" || v.str === "0") return V.false;
         return fail(`a bool is required`, path);
       }
       return fail(`bool required`, path);
@@ -102,6 +103,10 @@ function convertKnown(v: Value, want: Type, path: Array<string | number>): Value
     }
     case "object": {
       if (have.kind !== "object" && have.kind !== "map") return fail(`object required`, path);
+      if (have.kind === "map") {
+        // A map's keys must match the object's attributes exactly (spec.md).
+        for (const k of v.attrs.keys()) if (!(k in want.attrs)) return fail(`unsupported attribute ${JSON.stringify(k)}`, path);
+      }
       const m = new Map<string, Value>();
       const types: Record<string, Type> = {};
       for (const [name, at] of Object.entries(want.attrs)) {
@@ -179,7 +184,13 @@ export function unify(types: Type[]): Type | undefined {
   if (types.length === 0) return T.dynamic;
   const first = types[0]!;
   if (types.every((t) => typeEquals(t, first))) return first;
-  if (types.some((t) => t.kind === "dynamic")) return T.dynamic;
+  if (types.some((t) => t.kind === "dynamic")) {
+    // cty: a dynamic member makes structural results unpredictable (→ any), but primitives
+    // still unify to the other types' choice, since any value converts from `any`.
+    const known = types.filter((t) => t.kind !== "dynamic");
+    if (known.length > 0 && known.every(isPrimitive)) return unify(known);
+    return T.dynamic;
+  }
   if (types.every(isPrimitive)) {
     // number and bool both convert to string, but not to each other.
     if (types.some((t) => t.kind === "string")) return T.string;
