@@ -179,6 +179,8 @@ describe("shell over SSH", () => {
     // The build's generated values are there too (Packer passes generatedData to the template).
     const gen = await rig.run("shell", { inline: ["true"], remote_path: `${remote}/g.sh`, execute_command: "echo {{.Path}} {{ build_name }}" });
     expect(output(gen.lines)).toEqual([`message: ${remote}/g.sh null.ssh`]);
+    const broken = await rig.run("shell", { inline: ["true"], remote_folder: remote, execute_command: "{{ .Path" });
+    expect(broken.error).toStartWith("plugin shell: Error processing command: template_render: ");
   });
 
   test("use_env_var_file: the variables go to a 0600 file in remote_folder that the script sources; both are removed", async () => {

@@ -156,7 +156,9 @@ function exitAllowed(codes: Array<f64>, status: i32): bool {
 function runScript(c: Json, build: Build, script: Script, vars: string, envVarFile: string): string {
   const remotePath = c.getString("remote_path");
   Ui.say("Provisioning with shell script: " + script.display);
-  const command = Template.render(c.getString("execute_command"), renderData(build, vars, envVarFile, remotePath));
+  const rendered = hostCall("template_render", Json.obj().setStr("template", c.getString("execute_command")).set("data", renderData(build, vars, envVarFile, remotePath)), true);
+  if (rendered.has("error")) return "Error processing command: " + rendered.getString("error");
+  const command = rendered.getString("result");
 
   let ran: Started | null = null;
   let failure = "";
