@@ -56,6 +56,18 @@ export function parseHclJson(src: string, filename: string): { file: HclFile; di
     const root = p.value(0);
     p.ws();
     if (p.i < src.length) throw new JsonParseError("Extraneous data after value", p.i, "Extra characters appear after the JSON value.");
+    if (root.kind === "array" && root.items.length > 0 && root.items.every((i) => i.kind === "object")) {
+      // A body may also be an array of objects, visited in order (json/spec.md).
+      const objs = root.items as Array<Extract<JNode, { kind: "object" }>>;
+      const merged: Extract<JNode, { kind: "object" }> = {
+        kind: "object",
+        props: objs.flatMap((o) => o.props),
+        range: root.range,
+        openRange: root.openRange,
+        closeRange: objs[objs.length - 1]!.closeRange,
+      };
+      return { file: { filename, body: new JsonBody(merged) }, diagnostics: [] };
+    }
     if (root.kind !== "object") {
       return {
         file: { filename, body: new JsonBody(emptyObject(file)) },

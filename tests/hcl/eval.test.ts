@@ -237,3 +237,20 @@ describe("writer", () => {
     expect(parseHcl(out, "w.hcl").diagnostics).toEqual([]);
   });
 });
+
+describe("JSON syntax details", () => {
+  test("root array of objects, repeated properties and label arrays make several blocks", () => {
+    const src = '[{"b": {"x": {"v": 1}}}, {"b": [{"y": {"v": 2}}, {"z": {"v": 3}}], "b": {"w": {"v": 4}}}]';
+    const { file, diagnostics } = parseHclJson(src, "arr.json");
+    expect(diagnostics).toEqual([]);
+    const { content } = file.body.content({ blocks: [{ type: "b", labelNames: ["name"] }] });
+    expect(content.blocks.map((b) => b.labels[0])).toEqual(["x", "y", "z", "w"]);
+  });
+  test("strings are literal without a context and templates with one", () => {
+    const { file } = parseHclJson('{"a": "${1 + 2}", "b": "x ${ 1 }"}', "t.json");
+    const { attributes } = file.body.justAttributes();
+    expect(toJson(attributes.a!.expr.evaluate().value)).toBe("${1 + 2}");
+    expect(toJson(attributes.a!.expr.evaluate(new EvalContext({})).value)).toBe(3);
+    expect(toJson(attributes.b!.expr.evaluate(new EvalContext({})).value)).toBe("x 1");
+  });
+});
