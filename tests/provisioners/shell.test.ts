@@ -234,6 +234,9 @@ describe("shell over SSH", () => {
       const expected = await rig.run("shell", { inline: [dropConnection], remote_path: `${remote}/d2.sh`, expect_disconnect: true }, { communicator: comm });
       expect(expected.error).toBeNull();
       expect(existsSync(`${remote}/d2.sh`)).toBe(false);
+      // What Packer's message suggests works too: 2300218 (Packer's "disconnected" status) as a valid exit code.
+      const byCode = await rig.run("shell", { inline: [dropConnection], remote_path: `${remote}/d3.sh`, valid_exit_codes: [0, 2300218] }, { communicator: comm });
+      expect(byCode.error).toBeNull();
       // The same communicator goes on working for the next provisioner.
       const after = await rig.run("shell", { inline: ["echo still here"], remote_folder: remote }, { communicator: comm });
       expect(output(after.lines)).toEqual(["message: still here"]);
