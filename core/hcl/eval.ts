@@ -223,10 +223,15 @@ class Evaluator {
 
   private splat(n: Extract<Node, { kind: "splat" }>, ctx: EvalContext | undefined, anon: Anon): Value {
     const src = this.eval(n.source, ctx, anon);
-    if (src.isNull) return V.tuple([]);
-    if (!src.isKnown) return V.unknown();
     const k = src.type.kind;
     const isSeq = k === "list" || k === "set" || k === "tuple";
+    if (src.isNull) {
+      // A null scalar becomes an empty tuple; a null sequence is an error.
+      if (!isSeq) return V.tuple([]).withMarks(src.marks);
+      this.err("Splat of null value", n.source.range, "Splat expressions (with the * symbol) cannot be applied to null sequences.");
+      return V.unknown();
+    }
+    if (!src.isKnown) return V.unknown();
     const items = isSeq ? src.elems : [src.unmark()];
     const out: Value[] = [];
     for (const item of items) {

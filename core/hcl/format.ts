@@ -136,7 +136,10 @@ function formatIndent(lines: Line[]): void {
       continue;
     }
     let net = 0;
-    for (const t of line.lead) net += bracketChange(t);
+    for (const t of line.lead) {
+      net += bracketChange(t);
+      if (t.type === "OHeredoc") break;
+    }
     for (const t of line.assign ?? []) net += bracketChange(t);
     if (net > 0) {
       first.spacesBefore = 2 * indents.length;
@@ -249,6 +252,7 @@ function spaceAfter(subject: FmtToken, before: FmtToken, after: FmtToken): boole
   }
   if (s === "Ident" && subject.text === "in" && before.type === "Ident") return true;
   if (a === "OBrack" && (s === "Ident" || s === "NumberLit" || bracketChange(subject) < 0)) return false;
+  if (s === "Bang") return false;
   if (s === "Minus") return !NEGATION_CONTEXT.has(before.type);
   if (s === "OBrace" || a === "CBrace") return !(s === "OBrace" && a === "CBrace");
   if ((s === "TemplateInterp" || s === "TemplateControl") && a === "OBrace") return true;

@@ -2,7 +2,7 @@
 // hclwrite behaviours.
 import { CORPUS } from "./corpus.ts";
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { formatHcl } from "../../core/hcl/format.ts";
 import { DiagnosticsError } from "../../core/errors/diagnostic.ts";
 
@@ -13,6 +13,15 @@ const expectations = JSON.parse(read("EXPECTATIONS/command-fmt.json")) as {
 };
 
 describe("formatter goldens", () => {
+  test("every hcl2_upgrade expected.pkr.hcl (hclwrite output) is a fixed point", () => {
+    const dir = `${FIX}/command/test-fixtures/hcl2_upgrade`;
+    const names = readdirSync(dir).filter((d) => existsSync(`${dir}/${d}/expected.pkr.hcl`));
+    expect(names.length).toBeGreaterThan(15);
+    for (const d of names) {
+      const src = readFileSync(`${dir}/${d}/expected.pkr.hcl`, "utf8");
+      expect([d, formatHcl(src, d)]).toEqual([d, src]);
+    }
+  });
   test("hcl2template/testdata/format: unformatted → formatted byte for byte", () => {
     const got = formatHcl(read("hcl2template/testdata/format/unformatted.pkr.hcl"), "unformatted.pkr.hcl");
     expect(got).toBe(read("hcl2template/testdata/format/formatted.pkr.hcl"));
@@ -49,6 +58,7 @@ describe("hclwrite behaviours", () => {
     ["x = <<EOT\n  keep   this\nEOT\ny=1\n", "x = <<EOT\n  keep   this\nEOT\ny = 1\n"],
     ["a = b[0].c[*].d\n", "a = b[0].c[*].d\n"],
     ["a = x ? 1 : -2\n", "a = x ? 1 : -2\n"],
+    ["a = ! b\n", "a = !b\n"],
     ["block \"l\" {\n\n\n  a = 1 // one\n  bcd = 2 // two\n}\n", "block \"l\" {\n\n\n  a   = 1 // one\n  bcd = 2 // two\n}\n"],
   ];
   for (const [input, want] of cases) {
