@@ -82,9 +82,16 @@ function bracketChange(t: FmtToken): number {
   }
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** Width of a cell in columns (grapheme clusters), as hclwrite measures for alignment. */
 function columns(ts: FmtToken[] | undefined): number {
   let n = 0;
-  for (const t of ts ?? []) n += t.spacesBefore + Buffer.byteLength(t.text, "utf8");
+  for (const t of ts ?? []) {
+    n += t.spacesBefore;
+    if (/^[\x00-\x7f]*$/.test(t.text)) n += t.text.length;
+    else for (const _ of graphemes.segment(t.text)) n++;
+  }
   return n;
 }
 

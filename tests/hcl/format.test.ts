@@ -59,6 +59,7 @@ describe("hclwrite behaviours", () => {
     ["a = b[0].c[*].d\n", "a = b[0].c[*].d\n"],
     ["a = x ? 1 : -2\n", "a = x ? 1 : -2\n"],
     ["a = ! b\n", "a = !b\n"],
+    ['x = {\n  "é" = 1\n  ab = 2\n}\n', 'x = {\n  "é" = 1\n  ab  = 2\n}\n'],
     ["block \"l\" {\n\n\n  a = 1 // one\n  bcd = 2 // two\n}\n", "block \"l\" {\n\n\n  a   = 1 // one\n  bcd = 2 // two\n}\n"],
   ];
   for (const [input, want] of cases) {
