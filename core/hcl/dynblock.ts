@@ -185,15 +185,21 @@ class DynBody implements Body {
     const content = this.expandContent(r.content, schema, diags, true);
     // Whatever the schema did not take is an error, as in content().
     const left = r.remain.justAttributes();
-    const leftBlocks = r.remain.partialContent({ blocks: [] });
-    void leftBlocks;
     diags.push(...extraneousDiagnostics(Object.values(left.attributes), [], schema, content.attributes));
     // Blocks left over are reported by justAttributes as "Unexpected block"; map them to HCL's summary.
     for (const d of left.diagnostics) {
       const m = /^Unexpected "(.*)" block$/.exec(d.summary);
       if (m) diags.push(errorDiag("Unsupported block type", d.range, `Blocks of type ${JSON.stringify(m[1])} are not expected here.`));
     }
-    return { content, diagnostics: diags };
+    // partialContent may already have reported an argument named like a block type.
+    const seen = new Set<string>();
+    const unique = diags.filter((d) => {
+      const k = `${d.summary}@${d.range?.filename}:${d.range?.start.byte}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+    return { content, diagnostics: unique };
   }
 
   justAttributes(): { attributes: Record<string, Attribute>; diagnostics: Diagnostic[] } {

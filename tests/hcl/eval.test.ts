@@ -254,3 +254,37 @@ describe("JSON syntax details", () => {
     expect(toJson(attributes.b!.expr.evaluate(new EvalContext({})).value)).toBe("x 1");
   });
 });
+
+describe("dynamic blocks, more", () => {
+  const ctx = new EvalContext({ xs: fromJson(["a", "b"]), n: fromJson(5) });
+  test("nested dynamic blocks and the default iterator name", () => {
+    const src = 'dynamic "outer" {\n  for_each = xs\n  content {\n    name = outer.value\n    dynamic "inner" {\n      for_each = [1, 2]\n      content {\n        v = "${outer.key}-${inner.value}"\n      }\n    }\n  }\n}\n';
+    const body = expandDynamicBlocks(parseHcl(src, "n.hcl").file.body, ctx);
+    const { content, diagnostics } = body.content({ blocks: [{ type: "outer" }] });
+    expect(diagnostics).toEqual([]);
+    const out = content.blocks.map((b) => {
+      const c = b.body.content({ attributes: [{ name: "name" }], blocks: [{ type: "inner" }] }).content;
+      return [
+        toJson(c.attributes.name!.expr.evaluate(ctx).value),
+        c.blocks.map((ib) => toJson(ib.body.content({ attributes: [{ name: "v" }] }).content.attributes.v!.expr.evaluate(ctx).value)),
+      ];
+    });
+    expect(out).toEqual([["a", ["0-1", "0-2"]], ["b", ["1-1", "1-2"]]]);
+  });
+  test("errors: non-iterable for_each, missing content, unknown block type", () => {
+    const sum = (src: string) =>
+      expandDynamicBlocks(parseHcl(src, "e.hcl").file.body, ctx)
+        .content({ blocks: [{ type: "disk" }] })
+        .diagnostics.map((d) => d.summary);
+    expect(sum('dynamic "disk" {\n  for_each = n\n  content {}\n}\n')).toEqual(["Invalid dynamic for_each value"]);
+    expect(sum('dynamic "disk" {\n  for_each = xs\n}\n')).toEqual(["Missing content block"]);
+    expect(sum('dynamic "nope" {\n  for_each = xs\n  content {}\n}\n')).toEqual(["Unsupported block type"]);
+  });
+  test("JSON syntax dynamic blocks", () => {
+    const src = '{"dynamic": {"disk": {"for_each": "${xs}", "content": {"size": "${disk.value}"}}}}';
+    const body = expandDynamicBlocks(parseHclJson(src, "d.json").file.body, ctx);
+    const { content, diagnostics } = body.content({ blocks: [{ type: "disk" }] });
+    expect(diagnostics).toEqual([]);
+    expect(content.blocks.map((b) => toJson(b.body.content({ attributes: [{ name: "size" }] }).content.attributes.size!.expr.evaluate(ctx).value))).toEqual(["a", "b"]);
+  });
+});
