@@ -273,17 +273,15 @@ class Parser {
             startRange,
             "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
           );
-        } else if (bad.type === "CBrace") {
-          this.err("Unexpected closing brace", this.range(bad), "There is no block open here to close.");
         } else {
           this.err("Argument or block definition required", this.range(bad), "An argument or block definition is required here.");
         }
       }
-      if (bad.type === "EOF") {
-        endRange = this.range(bad);
-        break;
-      }
-      if (bad.type !== "Newline") this.recoverAfterBodyItem();
+      // As HCL does: give up on the rest of this body and continue after its end.
+      endRange = this.prevRange();
+      if (bad.type !== "EOF") this.recover(end);
+      this.recovery = true;
+      break;
     }
     const range = openRange ? unionRange(openRange, endRange) : this.file.range(0, this.file.text.length);
     return { attributes, blocks, range, endRange };
