@@ -198,7 +198,12 @@ export class Num {
 }
 
 function bitLength(m: bigint): number {
-  return m === 0n ? 0 : m.toString(2).length;
+  if (m === 0n) return 0;
+  if (m < 0n) m = -m;
+  // Hex is 4x shorter than binary; the leading digit tells how many of its 4 bits are used.
+  const hex = m.toString(16);
+  const lead = parseInt(hex[0]!, 16);
+  return (hex.length - 1) * 4 + (lead >= 8 ? 4 : lead >= 4 ? 3 : lead >= 2 ? 2 : 1);
 }
 
 /** Rounds (a / b) * 2^exp to PRECISION bits. */
