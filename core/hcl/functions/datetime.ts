@@ -347,11 +347,7 @@ export function dateTimeFunctions(now: () => Date): Record<string, HclFunction> 
       const addMs = Math.floor(ns / 1e6);
       return V.string(toRfc3339({ ...z, ms: z.ms + addMs, nanos: Math.round(ns - addMs * 1e6) }));
     }),
-    legacy_isotime: fn(
-      [],
-      ([f]) => V.string(goLayout(f ? f.str : "2006-01-02T15:04:05Z07:00", nowZ())),
-      { varParam: p("format", T.string) },
-    ),
+    legacy_isotime: fn([p("format", T.string)], ([f]) => V.string(goLayout(f!.str, nowZ()))),
     legacy_strftime: fn([p("format", T.string)], ([f]) => V.string(strftime(f!.str, nowZ()))),
   };
 }
