@@ -35,7 +35,19 @@ export function parseHcl(src: string | Uint8Array, filename: string): { file: Hc
     }
     text = new TextDecoder().decode(src);
   }
-  const { node, diagnostics } = parseConfigNode(stripBom(text), filename);
+  if (text.charCodeAt(0) === 0xfeff) {
+    // spec: byte order marks are not permitted. Report it, and parse the rest for the caller.
+    const { node, diagnostics } = parseConfigNode(text.slice(1), filename, { line: 1, column: 2, byte: 3 });
+    const at = { line: 1, column: 1, byte: 0 };
+    return {
+      file: { filename, body: new NativeBody(node), node },
+      diagnostics: [
+        errorDiag("Invalid character", { filename, start: at, end: { line: 1, column: 2, byte: 3 } }, "UTF-8 byte order marks are not permitted; save the file without one."),
+        ...diagnostics,
+      ],
+    };
+  }
+  const { node, diagnostics } = parseConfigNode(text, filename);
   return { file: { filename, body: new NativeBody(node), node }, diagnostics };
 }
 
@@ -92,6 +104,3 @@ export function parseTemplate(
   return { expr: new NativeExpression(node), diagnostics };
 }
 
-function stripBom(s: string): string {
-  return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
-}

@@ -16,8 +16,12 @@ export interface ParseResult<N> {
 }
 
 /** Parses a whole native-syntax config file. */
-export function parseConfigNode(src: string, filename: string): ParseResult<BodyNode> {
-  const file = new SourceFile(filename, src);
+export function parseConfigNode(
+  src: string,
+  filename: string,
+  base?: { line: number; column: number; byte: number },
+): ParseResult<BodyNode> {
+  const file = new SourceFile(filename, src, base);
   const p = new Parser(file, lexConfig(src));
   const body = p.parseBody("EOF", undefined);
   return { node: body, diagnostics: p.diags };

@@ -81,3 +81,15 @@ describe("native syntax", () => {
     expect(ref.rootRange.start).toEqual({ line: 1, column: 6, byte: 5 });
   });
 });
+
+test("a byte order mark is reported and positions stay true", () => {
+  const { file, diagnostics } = parseHcl("\ufeffa = b\n", "bom.hcl");
+  expect(diagnostics.map((d) => d.summary)).toEqual(["Invalid character"]);
+  const ref = file.body.justAttributes().attributes.a!.expr.variables()[0]!;
+  expect(ref.rootRange.start).toEqual({ line: 1, column: 6, byte: 7 });
+});
+
+test("invalid UTF-8 bytes are a positioned error", () => {
+  const { diagnostics } = parseHcl(new Uint8Array([0x61, 0x20, 0x3d, 0x20, 0x22, 0xc3, 0xa9, 0xff, 0x22, 0x0a]), "bad.hcl");
+  expect(diagnostics.map((d) => [d.summary, d.range!.start.byte, d.range!.start.column])).toEqual([["Invalid character encoding", 7, 7]]);
+});
