@@ -41,7 +41,7 @@ export interface Block {
   body: Body;
   typeRange: SourceRange;
   labelRanges: SourceRange[];
-  /** The block header: type through the opening brace. */
+  /** The block header: type through the last label (HCL's DefRange). */
   defRange: SourceRange;
 }
 
@@ -114,7 +114,8 @@ function toAttribute(a: AttributeNode): Attribute {
 }
 
 function toBlock(b: BlockNode): Block {
-  const defEnd = b.openBraceRange;
+  // HCL's DefRange: the block type through its last label (the brace is not included).
+  const defEnd = b.labelRanges[b.labelRanges.length - 1] ?? b.typeRange;
   return {
     type: b.type,
     labels: b.labels,
