@@ -496,10 +496,11 @@ class Parser {
       }
       if (t.type === "TemplateInterp" || t.type === "TemplateControl") {
         if (ok && !this.recovery) {
+          const which = t.type === "TemplateInterp" ? "$" : "%";
           this.err(
-            t.type === "TemplateInterp" ? "Invalid interpolation" : "Invalid template control sequence",
+            "Invalid string literal",
             this.range(t),
-            "Template sequences are not allowed in this string.",
+            `Template sequences are not allowed in this string. To include a literal "${which}", double it (as "${which}${which}") to escape it.`,
           );
         }
         ok = false;
