@@ -881,9 +881,13 @@ class Parser {
 
   private parseObjectCons(): Node {
     const open = this.read();
+    // `for` expressions are not newline-sensitive, so look for the keyword past newlines.
+    this.pushNewlines(false);
+    const isFor = isKeyword(this.peek(), "for");
+    this.popNewlines();
+    if (isFor) return this.finishFor(open, true);
     this.pushNewlines(true);
     try {
-      if (isKeyword(this.peek(), "for")) return this.finishFor(open, true);
       const items: { key: Node; value: Node }[] = [];
       let close: Token;
       for (;;) {

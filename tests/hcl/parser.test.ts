@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseHcl, EvalContext, V, toJson } from "../../core/hcl/index.ts";
+import { CORPUS } from "./corpus.ts";
 
 function evalAll(src: string, vars: Record<string, ReturnType<typeof V.string>> = {}) {
   const { file, diagnostics } = parseHcl(src, "t.hcl");
@@ -92,4 +93,26 @@ test("a byte order mark is reported and positions stay true", () => {
 test("invalid UTF-8 bytes are a positioned error", () => {
   const { diagnostics } = parseHcl(new Uint8Array([0x61, 0x20, 0x3d, 0x20, 0x22, 0xc3, 0xa9, 0xff, 0x22, 0x0a]), "bad.hcl");
   expect(diagnostics.map((d) => [d.summary, d.range!.start.byte, d.range!.start.column])).toEqual([["Invalid character encoding", 7, 7]]);
+});
+
+test("object for-expressions may start on the line after the brace", () => {
+  const { file, diagnostics } = parseHcl('x = {\n  for k, v in {a = 1} :\n  k => v\n}\n', "f.hcl");
+  expect(diagnostics).toEqual([]);
+  expect(toJson(file.body.justAttributes().attributes.x!.expr.evaluate(new EvalContext({})).value)).toEqual({ a: 1 });
+});
+
+test("every HCL file in the corpus parses, except the deliberately invalid ones", () => {
+  const { readdirSync, readFileSync, statSync } = require("node:fs") as typeof import("node:fs");
+  const { join } = require("node:path") as typeof import("node:path");
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((e) => {
+      const p = join(d, e);
+      return statSync(p).isDirectory() ? walk(p) : p.endsWith(".hcl") ? [p] : [];
+    });
+  const invalid = ["duplicate_required_plugins/packer.pkr.hcl", "single_unclosed.hcl", "single_oneline_invalid.hcl", "singleline_bad.hcl"];
+  const files = walk(CORPUS);
+  expect(files.length).toBeGreaterThan(150);
+  const failing = files.filter((f) => parseHcl(readFileSync(f), f).diagnostics.length > 0).map((f) => f.slice(CORPUS.length + 1));
+  expect(failing.filter((f) => !invalid.some((i) => f.endsWith(i)))).toEqual([]);
+  expect(failing.length).toBe(invalid.length);
 });
