@@ -22,7 +22,7 @@ export { callFunction } from "./eval.ts";
 export { lexConfig, type Token, type TokenType } from "./lexer.ts";
 export { parseHclJson, JsonBody, JsonExpression } from "./json.ts";
 export { NativeBody, NativeExpression, bodyItems } from "./body.ts";
-export { parseTypeExpr } from "./typeexpr.ts";
+export { parseTypeExpr, parseTypeString } from "./typeexpr.ts";
 export {
   decodeSpec,
   decodeSpecPartial,

@@ -5,6 +5,7 @@ import { errorDiag } from "../errors/diagnostic.ts";
 import type { Node } from "./ast.ts";
 import { NativeExpression, type Expression } from "./body.ts";
 import { evaluateNode } from "./eval.ts";
+import { parseExpressionNode } from "./parser.ts";
 import { T, type Type } from "./types.ts";
 import type { Value } from "./value.ts";
 
@@ -171,4 +172,13 @@ function typeFromNode(raw: Node, diags: Diagnostic[], inObject: boolean): Type {
 
 export function typeExprRange(expr: Expression): SourceRange {
   return expr.range;
+}
+
+/** Parses a type written as text, e.g. a plugin schema's "list(map(string))". */
+export function parseTypeString(text: string): { type: Type; diagnostics: Diagnostic[] } {
+  const { node, diagnostics } = parseExpressionNode(text, "<type>");
+  if (diagnostics.length) return { type: T.dynamic, diagnostics };
+  const diags: Diagnostic[] = [];
+  const type = typeFromNode(node, diags, false);
+  return { type, diagnostics: diags };
 }

@@ -15,6 +15,7 @@ import {
   parseHcl,
   parseHclJson,
   parseTypeExpr,
+  parseTypeString,
   standardFunctions,
   toJson,
   typeString,
@@ -143,6 +144,11 @@ describe("types and conversion", () => {
     expect(t("map(object({a=string, b=optional(number)}))")).toBe("map(object({a=string, b=number}))");
     expect(t("tuple([string, bool])")).toBe("tuple([string, bool])");
     expect(parseTypeExpr(parseExpression("strin", "t").expr).diagnostics[0]!.summary).toBe("Invalid type specification");
+    for (const f of ["string", "number", "bool", "list(string)", "list(number)", "map(string)", "list(map(string))", "any"]) {
+      const r = parseTypeString(f);
+      expect(r.diagnostics).toEqual([]);
+      expect(typeString(r.type)).toBe(f);
+    }
   });
   test("conversion and optional attributes with defaults", () => {
     const ty = parseTypeExpr(parseExpression('object({a=string, b=optional(number, 5)})', "t").expr).type;
