@@ -106,3 +106,15 @@ export interface BodyNode {
   range: SourceRange;
   endRange: SourceRange;
 }
+
+/** `var.list[0].name` / `local.m["k"]`: a traversal as it would be written. */
+export function traversalString(t: Traversal): string {
+  let s = t.root;
+  for (const step of t.steps) {
+    if (step.kind === "attr") s += "." + step.name;
+    else if (step.key.type.kind === "string" && step.key.isKnown && !step.key.isNull) s += `[${JSON.stringify(step.key.str)}]`;
+    else if (step.key.type.kind === "number" && step.key.isKnown && !step.key.isNull) s += `[${step.key.num.toString()}]`;
+    else s += "[?]";
+  }
+  return s;
+}

@@ -12,7 +12,7 @@ export type {
   Expression,
   EvalResult,
 } from "./body.ts";
-export type { Traversal, TraverseStep } from "./ast.ts";
+export { traversalString, type Traversal, type TraverseStep } from "./ast.ts";
 export { EvalContext, FunctionError, type HclFunction, type FuncParam } from "./context.ts";
 export { Value, V, UNKNOWN, rawEquals, valueEquals, fromJson, toJson, toJsonLoose, containsUnknown, deepMarks, unmarkDeep } from "./value.ts";
 export { T, type Type, typeEquals, typeString, friendlyName, hasDynamic } from "./types.ts";

@@ -16,6 +16,7 @@ import {
   parseHclJson,
   parseTypeExpr,
   parseTypeString,
+  traversalString,
   standardFunctions,
   toJson,
   typeString,
@@ -107,8 +108,9 @@ describe("expressions", () => {
   });
   test("variables() lists references but not for-expression locals", () => {
     const p = parseExpression('[for x in var.list : x + local.n if x != each.key]', "v.hcl");
-    const refs = p.expr.variables().map((t) => [t.root, ...t.steps.map((s) => (s.kind === "attr" ? s.name : "[]"))].join("."));
+    const refs = p.expr.variables().map(traversalString);
     expect(refs).toEqual(["var.list", "local.n", "each.key"]);
+    expect(parseExpression('a.b[0]["c"].d', "t").expr.variables().map(traversalString)).toEqual(['a.b[0]["c"].d']);
   });
   test("templates: strip markers, directives, heredoc, escapes", () => {
     expect(val('"a ${~ "b" ~} c"')).toBe("abc");
