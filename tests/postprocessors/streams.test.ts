@@ -161,3 +161,25 @@ describe("shared output files", () => {
     expect(readFileSync(path, "utf8")).toBe("1\n2\n");
   });
 });
+
+describe("edge cases", () => {
+  test("an artifact without files gives an empty but valid archive (as Packer)", async () => {
+    const output = join(dir, "out", "empty.tar.gz");
+    const r = await compressFiles({ inputs: [], output, archive: "tar", compression: "gzip", level: 6 });
+    expect(r.inputBytes).toBe(0);
+    expect((await tool(["gzip", "-t", output])).code).toBe(0);
+    expect((await tool(["tar", "tzf", output])).out.trim()).toBe("");
+    const zip = join(dir, "out", "empty.zip");
+    await compressFiles({ inputs: [], output: zip, archive: "zip", compression: "none", level: 6 });
+    // unzip exits 1 on an empty archive ("zipfile is empty"); Python's zipfile reads it.
+    const r = await tool(["python3", "-c", "import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).namelist()))", zip]);
+    expect(r.out.trim()).toBe("0");
+  });
+
+  test("gzip level 0 stores the data (valid gzip, larger than the input)", async () => {
+    const output = join(dir, "out", "stored.gz");
+    const r = await compressFiles({ inputs: [inputs[1]!], output, archive: "none", compression: "gzip", level: 0 });
+    expect(r.outputBytes).toBeGreaterThan(r.inputBytes);
+    expect((await tool(["gzip", "-t", output])).code).toBe(0);
+  });
+});

@@ -84,8 +84,9 @@ const NEVER = new AbortController().signal;
 
 export async function compressFiles(req: CompressRequest): Promise<CompressResult> {
   const signal = req.signal ?? NEVER;
-  const level = Math.max(req.archive === "zip" ? 0 : 1, Math.min(9, Math.round(req.level)));
-  if (req.inputs.length === 0) throw new CompressError("there are no files to compress");
+  // Level 0 stores (zip, gzip) or is the fastest preset (xz); zstd and lz4 start at 1.
+  const lowest = req.archive === "zip" || req.compression === "gzip" || req.compression === "xz" ? 0 : 1;
+  const level = Math.max(lowest, Math.min(9, Math.round(req.level)));
   if (req.archive === "none" && req.inputs.length !== 1) {
     throw new CompressError(`Can only have 1 input file when not using tar/zip. Found ${req.inputs.length} files: [${req.inputs.join(" ")}]`);
   }
