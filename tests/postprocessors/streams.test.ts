@@ -172,8 +172,8 @@ describe("edge cases", () => {
     const zip = join(dir, "out", "empty.zip");
     await compressFiles({ inputs: [], output: zip, archive: "zip", compression: "none", level: 6 });
     // unzip exits 1 on an empty archive ("zipfile is empty"); Python's zipfile reads it.
-    const r = await tool(["python3", "-c", "import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).namelist()))", zip]);
-    expect(r.out.trim()).toBe("0");
+    const py = await tool(["python3", "-c", "import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).namelist()))", zip]);
+    expect(py.out.trim()).toBe("0");
   });
 
   test("gzip level 0 stores the data (valid gzip, larger than the input)", async () => {
