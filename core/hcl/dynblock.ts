@@ -5,6 +5,7 @@ import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
 import type { Traversal } from "./ast.ts";
 import {
+  bodyItems,
   checkBlockLabels,
   extraneousDiagnostics,
   type Attribute,
@@ -92,14 +93,14 @@ class DynBody implements Body {
         }
         continue;
       }
-      for (const gen of this.expand(b, diags)) {
+      for (const gen of this.expand(b, diags, (s.labelNames ?? []).length)) {
         if (checkBlockLabels(gen, s, gen.defRange, diags)) blocks.push(gen);
       }
     }
     return { attributes, blocks, missingItemRange: content.missingItemRange };
   }
 
-  private expand(dyn: Block, diags: Diagnostic[]): Block[] {
+  private expand(dyn: Block, diags: Diagnostic[], labelCount: number): Block[] {
     const target = dyn.labels[0]!;
     const { content, diagnostics } = dyn.body.content({
       attributes: [{ name: "for_each", required: true }, { name: "iterator" }, { name: "labels" }],
@@ -135,10 +136,11 @@ class DynBody implements Body {
       diags.push(errorDiag("Invalid dynamic for_each value", forEach.expr.range, "Cannot use a null value in for_each."));
       return [];
     }
-    if (!coll.isKnown) return [];
     const k = coll.type.kind;
     let items: Array<[Value, Value]>;
-    if (k === "list" || k === "tuple") items = coll.elems.map((e, i) => [V.number(i), e]);
+    // An unknown collection (validate time) yields one block whose iterator is unknown, as dynblock does.
+    if (!coll.isKnown) items = [[V.unknown(), V.unknown()]];
+    else if (k === "list" || k === "tuple") items = coll.elems.map((e, i) => [V.number(i), e]);
     else if (k === "set") items = coll.elems.map((e) => [e, e]);
     else if (k === "map" || k === "object") items = [...coll.attrs].map(([key, e]) => [V.string(key), e]);
     else {
@@ -154,11 +156,15 @@ class DynBody implements Body {
         const lv = content.attributes.labels.expr.evaluate(this.ctx.child(vars));
         diags.push(...lv.diagnostics);
         const lk = lv.value.type.kind;
-        if (lv.value.isNull || !lv.value.isKnown || (lk !== "list" && lk !== "tuple")) {
-          if (lv.value.isKnown) diags.push(errorDiag("Invalid dynamic block labels", content.attributes.labels.expr.range, "The labels argument must be a list of strings."));
+        if (!lv.value.isKnown) {
+          // Labels not known yet: placeholders keep the block usable for validation.
+          labels = Array.from({ length: labelCount }, () => "");
+        } else if (lv.value.isNull || (lk !== "list" && lk !== "tuple")) {
+          diags.push(errorDiag("Invalid dynamic block labels", content.attributes.labels.expr.range, "The labels argument must be a list of strings."));
           continue;
+        } else {
+          labels = lv.value.elems.map((e) => (e.isKnown && !e.isNull ? (e.type.kind === "string" ? e.str : String(e.raw)) : ""));
         }
-        labels = lv.value.elems.map((e) => (e.type.kind === "string" && !e.isNull ? e.str : String(e.raw)));
       }
       out.push({
         type: target,
@@ -208,4 +214,26 @@ class DynBody implements Body {
     for (const [k, a] of Object.entries(r.attributes)) attributes[k] = this.wrapAttr(a);
     return { attributes, diagnostics: r.diagnostics };
   }
+}
+
+/**
+ * Variables that `for_each` and `labels` of dynamic blocks (at any depth) refer to, so a caller
+ * can build the context for expandDynamicBlocks (like dynblock.WalkForEachVariables). Native
+ * syntax only: without a schema, JSON bodies cannot tell blocks from attributes.
+ */
+export function dynamicBlockVariables(body: Body): Traversal[] {
+  const out: Traversal[] = [];
+  const visit = (b: Body, depth: number) => {
+    if (depth > 64) return;
+    for (const blk of bodyItems(b).blocks) {
+      if (blk.type === "dynamic") {
+        const { attributes, blocks } = bodyItems(blk.body);
+        const iter = attributes.find((a) => a.name === "iterator")?.expr.asKeyword() ?? blk.labels[0];
+        for (const a of attributes) if (a.name === "for_each" || a.name === "labels") out.push(...a.expr.variables().filter((t) => a.name === "for_each" || t.root !== iter));
+        for (const c of blocks) if (c.type === "content") visit(c.body, depth + 1);
+      } else visit(blk.body, depth + 1);
+    }
+  };
+  visit(body, 0);
+  return out;
 }

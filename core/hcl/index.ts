@@ -36,5 +36,5 @@ export {
 export { standardFunctions, envFunction, UNSUPPORTED_FUNCTIONS, type FunctionOptions } from "./functions/index.ts";
 export type { LazyArg } from "./context.ts";
 export { formatHcl, checkAndFormat } from "./format.ts";
-export { expandDynamicBlocks } from "./dynblock.ts";
+export { expandDynamicBlocks, dynamicBlockVariables } from "./dynblock.ts";
 export { HclWriter, WriterBody, renderValue, quoteString } from "./writer.ts";

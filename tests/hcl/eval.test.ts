@@ -9,6 +9,7 @@ import {
   convert,
   decodeBody,
   expandDynamicBlocks,
+  dynamicBlockVariables,
   fromJson,
   formatHcl,
   parseExpression,
@@ -294,5 +295,20 @@ describe("dynamic blocks, more", () => {
     const { content, diagnostics } = body.content({ blocks: [{ type: "disk" }] });
     expect(diagnostics).toEqual([]);
     expect(content.blocks.map((b) => toJson(b.body.content({ attributes: [{ name: "size" }] }).content.attributes.size!.expr.evaluate(ctx).value))).toEqual(["a", "b"]);
+  });
+});
+
+describe("dynamic blocks at validate time", () => {
+  test("an unknown for_each gives one block with an unknown iterator; variables are discoverable", () => {
+    const src = 'dynamic "disk" {\n  for_each = data.x.list\n  labels = [disk.key]\n  content {\n    size = disk.value\n  }\n}\n';
+    const body = parseHcl(src, "u.hcl").file.body;
+    expect(dynamicBlockVariables(body).map(traversalString)).toEqual(["data.x.list"]);
+    const ctx = new EvalContext({ data: V.unknown() });
+    const { content, diagnostics } = expandDynamicBlocks(body, ctx).content({ blocks: [{ type: "disk", labelNames: ["name"] }] });
+    expect(diagnostics).toEqual([]);
+    expect(content.blocks.length).toBe(1);
+    const size = content.blocks[0]!.body.content({ attributes: [{ name: "size" }] }).content.attributes.size!.expr.evaluate(ctx);
+    expect(size.diagnostics).toEqual([]);
+    expect(size.value.isKnown).toBe(false);
   });
 });
