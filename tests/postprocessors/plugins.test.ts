@@ -266,7 +266,13 @@ describe("grants", () => {
   });
 
   test("globbing outside the grants is refused; the artifact's own files are readable", async () => {
-    expect((await run("stream-probe", { stat: ["/etc/*"] })).error).toContain("capability artifact_read refused for");
+    expect((await run("stream-probe", { stat: ["/etc/*"] })).error).toBe(
+      'plugin stream-probe: capability artifact_read refused for "/etc/*": outside the input artifact\'s files and the output directory',
+    );
+    // A pattern that reaches out through a symlinked folder is refused by the pattern, naming no file found.
+    require("node:fs").symlinkSync("/etc", join(dir, "etc-link"));
+    const r = await run("stream-probe", { stat: [join(dir, "etc-link", "*")] });
+    expect(r.error).toContain(`refused for "${join(dir, "etc-link", "*")}": it matches files outside`);
     expect((await run("stream-probe", { hash: files })).error).toBeNull();
   });
 

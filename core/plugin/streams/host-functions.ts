@@ -8,10 +8,10 @@
 //          capability artifact_write.
 // core/plugin/host/functions.ts routes these names here; refusals become sticky call failures there.
 import * as v from "valibot";
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, sep } from "node:path";
 import type { JsonValue } from "../../values/json.ts";
 import type { HostCallContext } from "../host/context.ts";
-import { checkPath, type Root } from "../host/paths.ts";
+import { absolute, checkPath, type Root } from "../host/paths.ts";
 import { ARCHIVES, COMPRESSIONS, CompressError, compressFiles } from "./compress.ts";
 import { HASH_TYPES, hashFile } from "./hash.ts";
 import { appendFile, readSmallFile, swapSmallFile } from "./output-files.ts";
@@ -127,6 +127,20 @@ async function expandGlob(pattern: string): Promise<string[]> {
   return out.sort();
 }
 
+/**
+ * Refuses a glob whose fixed leading folder can hold no granted path (e.g. "/etc/*"), before the
+ * folder is listed at all.
+ */
+async function globBaseAllowed(ctx: HostCallContext, pattern: string): Promise<void> {
+  const parts = pattern.split("/");
+  const base = absolute(parts.slice(0, parts.findIndex(hasGlobMeta)).join("/") || (isAbsolute(pattern) ? "/" : "."));
+  const roots = [...artifactRoots(ctx), ...outputRoots(ctx)].map((r) => absolute(r.path));
+  const within = (a: string, b: string) => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
+  if (!roots.some((r) => within(r, base) || within(base, r))) {
+    throw new Refused(`capability artifact_read refused for ${JSON.stringify(pattern)}: outside the input artifact's files and the output directory`);
+  }
+}
+
 type Handlers = { [F in Fn]: (ctx: HostCallContext, req: Req<F>) => Promise<Record<string, JsonValue>> };
 
 const HANDLERS: Handlers = {
@@ -168,9 +182,14 @@ const HANDLERS: Handlers = {
   async files_stat(ctx, req) {
     const files: JsonValue[] = [];
     for (const pattern of req.paths) {
+      if (req.glob && hasGlobMeta(pattern)) await globBaseAllowed(ctx, pattern);
       const matches = req.glob ? await expandGlob(pattern) : [pattern];
       for (const m of matches) {
-        const abs = await readable(ctx, m);
+        // A refused match names the pattern, not the file found: no listing of folders outside the grants.
+        const abs = await readable(ctx, m).catch((e: unknown) => {
+          if (e instanceof Refused && m !== pattern) throw new Refused(`capability artifact_read refused for ${JSON.stringify(pattern)}: it matches files outside the input artifact's files and the output directory`);
+          throw e;
+        });
         const s = await stat(abs).catch(() => null);
         files.push({ path: m, exists: s !== null, size: s?.size ?? 0, is_file: s?.isFile() ?? false });
       }
