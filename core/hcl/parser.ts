@@ -1126,8 +1126,9 @@ class Parser {
     }
     this.diags.push(...sub.diags);
     if (sub.recovery) this.recovery = true;
-    if (flush) flushHeredoc(pieces);
+    // HCL strips around ~ markers while reading the parts, before the <<- indentation pass.
     applyStrip(pieces);
+    if (flush) flushHeredoc(pieces);
     const built = this.buildTemplate(pieces, 0, range, []);
     const parts = built.parts;
     if (parts.length === 1 && parts[0]!.kind !== "literal" && parts[0]!.kind !== "templateIf" && parts[0]!.kind !== "templateFor") {
