@@ -77,10 +77,19 @@ describe("compress", () => {
     expect(two.error).toContain("Can only have 1 input file when not using tar/zip. Found 2 files");
   });
 
-  test("format overrides the extension", async () => {
+  test("format overrides the extension; zip entries keep the artifact's paths (without the leading /)", async () => {
     const r = await run("compress", { output: join(dir, "out", "bundle"), format: "zip" });
     expect(r.error).toBeNull();
-    expect((await tool(["unzip", "-t", join(dir, "out", "bundle")])).code).toBe(0);
+    const list = await tool(["unzip", "-Z1", join(dir, "out", "bundle")]);
+    expect(list.out.trim().split("\n")).toEqual(files.map((f) => f.slice(1)));
+  });
+
+  test("compression_level 0 means Packer's default (6); below -1 is an error", async () => {
+    expect((await run("compress", { output: join(dir, "out", "l.tar.gz"), compression_level: -2 })).configErrors).toEqual([
+      "Invalid compression level. Expected an integer from -1 to 9.",
+    ]);
+    const r = await run("compress", { output: join(dir, "out", "l.tar.gz"), compression_level: 0 });
+    expect(r.ui.lines).toContain(`say: Tarring ${join(dir, "out", "l.tar.gz")} with pgzip`);
   });
 
   test("{{.BuildName}} and {{.BuilderType}} are rendered in output", async () => {

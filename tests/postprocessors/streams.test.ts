@@ -29,11 +29,12 @@ beforeAll(() => {
 
 afterAll(() => cleanup());
 
-async function extractAndCompare(archive: string, argv: string[]): Promise<void> {
-  const out = join(dir, `x-${Math.random().toString(36).slice(2)}`);
-  mkdirSync(out);
-  const r = await tool([...argv, archive], out);
+async function extractAndCompare(archive: string, argv: string[], sub = ""): Promise<void> {
+  const top = join(dir, `x-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(top);
+  const r = await tool([...argv, archive], top);
   expect(r.code).toBe(0);
+  const out = join(top, sub);
   expect(readdirSync(out).sort()).toEqual(["disk.img", "empty", "notes.txt"]);
   for (const f of inputs) expect(Buffer.compare(readFileSync(join(out, f.split("/").pop()!)), readFileSync(f))).toBe(0);
 }
@@ -50,12 +51,14 @@ describe("compress_files", () => {
   for (const [name, archive, compression, check, extract] of cases) {
     test(`${name}: valid for the system tool and round-trips`, async () => {
       const output = join(dir, "out", name);
-      const r = await compressFiles({ inputs, output, archive, compression, level: 6 });
+      // zip entries keep the path as the plugin named it (Packer); tar entries are basenames.
+      const entryNames = inputs.map((f) => `../in/${f.split("/").pop()}`);
+      const r = await compressFiles({ inputs, entryNames, output, archive, compression, level: 6 });
       expect(r.inputBytes).toBe(inputs.reduce((n, f) => n + readFileSync(f).length, 0));
       expect(r.outputBytes).toBe(readFileSync(output).length);
       const c = await tool([...check, output]);
       expect(c.code).toBe(0);
-      await extractAndCompare(output, extract);
+      await extractAndCompare(output, extract, archive === "zip" ? "in" : "");
       expect(readdirSync(join(dir, "out")).filter((f) => f.includes("imgb-partial"))).toEqual([]);
     });
   }

@@ -17,6 +17,11 @@ export type Compression = (typeof COMPRESSIONS)[number];
 
 export interface CompressRequest {
   inputs: string[];
+  /**
+   * The paths as the plugin named them (same order as inputs), for zip entry names: Packer's zip
+   * entries keep the path as given (minus a leading "/" and any ".." parts); tar entries are basenames.
+   */
+  entryNames?: string[];
   output: string;
   archive: ArchiveKind;
   compression: Compression;
@@ -57,15 +62,21 @@ interface Input {
   gid: number;
 }
 
-async function describeInputs(paths: string[]): Promise<Input[]> {
+/** A zip entry name from a path: forward slashes, no leading "/", no "." or ".." parts (no zip-slip). */
+export function zipEntryName(path: string): string {
+  const parts = path.split(/[\\/]+/).filter((p) => p !== "" && p !== "." && p !== "..");
+  return parts.join("/") || basename(path);
+}
+
+async function describeInputs(paths: string[], names: (i: number) => string): Promise<Input[]> {
   const seen = new Map<string, string>();
   const out: Input[] = [];
-  for (const path of paths) {
+  for (const [i, path] of paths.entries()) {
     const s = await stat(path).catch((e: Error) => {
       throw new CompressError(`cannot read ${path}: ${e.message}`);
     });
     if (!s.isFile()) throw new CompressError(`${path} is not a regular file`);
-    const name = basename(path);
+    const name = names(i);
     const other = seen.get(name);
     if (other) throw new CompressError(`${other} and ${path} would have the same name ${name} in the archive`);
     seen.set(name, path);
@@ -91,7 +102,9 @@ export async function compressFiles(req: CompressRequest): Promise<CompressResul
     throw new CompressError(`Can only have 1 input file when not using tar/zip. Found ${req.inputs.length} files: [${req.inputs.join(" ")}]`);
   }
   if (req.archive === "zip" && req.compression !== "none") throw new CompressError("zip archives compress their entries themselves; compression must be none");
-  const inputs = await describeInputs(req.inputs);
+  const inputs = await describeInputs(req.inputs, (i) =>
+    req.archive === "zip" ? zipEntryName(req.entryNames?.[i] ?? req.inputs[i]!) : basename(req.inputs[i]!),
+  );
   const total = inputs.reduce((n, i) => n + i.size, 0);
   let done = 0;
   const onBytes = (n: number) => {

@@ -166,6 +166,7 @@ const HANDLERS: Handlers = {
     let progress: ((done: number) => void) | null = null;
     const r = await compressFiles({
       inputs,
+      entryNames: req.inputs,
       output,
       archive: req.archive,
       compression: req.compression,

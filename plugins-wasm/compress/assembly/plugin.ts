@@ -89,9 +89,10 @@ export function configure(): i32 {
   const p = new Prepared();
   const c = mergeConfigs(Plugin.input());
   if (c.getString("output").length == 0) c.setStr("output", DEFAULT_OUTPUT);
-  let level = c.has("compression_level") ? c.getNumber("compression_level", 6) : 6;
-  if (level == -1) level = 6; // Go's DefaultCompression
-  if (level < 0) p.error("Invalid compression level. Expected an integer from 0 to 9.");
+  // As Packer: 0 (or unset) and -1 mean the default, 6; above 9 is 9; below -1 is an error.
+  let level = c.getNumber("compression_level", 0);
+  if (level == 0 || level == -1) level = 6;
+  if (level < -1) p.error("Invalid compression level. Expected an integer from -1 to 9.");
   if (level > 9) level = 9;
   c.setNum("compression_level", level);
   const format = c.getString("format");
@@ -114,9 +115,10 @@ export function post_process(): i32 {
   const f = detectFormat(target, c.getString("format"));
   const level = i32(c.getNumber("compression_level", 6));
   const files = input.artifact.files;
-  const compression = f.compression == "none" ? "no compressor" : f.compression;
+  // Packer's words: its gzip writer is "pgzip", and "no compression" for plain tar/zip.
+  const compression = f.compression == "none" ? "no compression" : f.compression == "gzip" ? "pgzip" : f.compression;
 
-  Ui.say("Using " + compression + " compression for " + target);
+  if (f.compression != "none") Ui.say("Using " + compression + " compression for " + target);
   if (f.archive == "tar") Ui.say("Tarring " + target + " with " + compression);
   else if (f.archive == "zip") Ui.say("Zipping " + target);
   else if (files.length == 1) Ui.say("Archiving " + files[0] + " with " + compression);
