@@ -112,6 +112,7 @@ describe("checksum", () => {
     const sha = join(dir, "sums", "example_sha256.checksum");
     const md5 = join(dir, "sums", "example_md5.checksum");
     expect(r.result!.artifact.files).toEqual([...files, sha, md5]);
+    expect(r.result!.artifact.string).toBe(`Created artifact from files: ${[...files, sha, md5].join(", ")}`);
     expect(r.result!.keep).toBe(true);
     expect(r.result!.forceOverride).toBe(true);
     for (const [path, toolName] of [[sha, "sha256sum"], [md5, "md5sum"]] as const) {
@@ -236,6 +237,7 @@ describe("artifice", () => {
     expect(r.result!.keep).toBe(true);
     expect(r.result!.forceOverride).toBe(false);
     expect(r.ui.lines[0]).toBe(`say: Discarding files from artifact: ${files.join(", ")}`);
+    expect(r.result!.artifact.string).toBe(`Created artifact from files: ${join(dir, "dl", "consul")}, ${join(dir, "dl", "consul.sig")}`);
   });
 
   test("no files is a config error; files outside the grants are refused", async () => {

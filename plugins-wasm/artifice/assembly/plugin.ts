@@ -33,6 +33,6 @@ export function post_process(): i32 {
     out.files.push(matches[i].path);
   }
   Ui.say("Using these artifact files: " + out.files.join(", "));
-  out.description = "'" + BUILDER_ID + "': " + out.files.join(", ");
+  out.description = "Created artifact from files: " + out.files.join(", ");
   return postProcessed(out, true, false);
 }

@@ -66,7 +66,7 @@ export function post_process(): i32 {
   } else {
     Ui.message("No artifact files to checksum");
   }
-  out.description = "'" + BUILDER_ID + "': " + out.files.join(", ");
+  out.description = "Created artifact from files: " + out.files.join(", ");
   // Packer forces keeping the input: never delete the very artifact that was checksummed.
   return postProcessed(out, true, true);
 }
