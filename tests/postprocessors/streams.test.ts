@@ -113,6 +113,29 @@ describe("compress_files", () => {
   });
 });
 
+describe("cancellation", () => {
+  for (const compression of ["gzip", "xz"] as const) {
+    test(`aborting ${compression} midway stops the work and removes the partial output`, async () => {
+      const ac = new AbortController();
+      const output = join(dir, "out", `midway.tar.${compression}`);
+      const err = await compressFiles({
+        inputs,
+        output,
+        archive: "tar",
+        compression,
+        level: 6,
+        signal: ac.signal,
+        onProgress: (done) => {
+          if (done > 0) ac.abort(new Error("build cancelled"));
+        },
+      }).catch((e: Error) => e);
+      expect((err as Error).message).toBe("build cancelled");
+      await Bun.sleep(50);
+      expect(readdirSync(join(dir, "out")).filter((f) => f.startsWith("midway"))).toEqual([]);
+    });
+  }
+});
+
 describe("hash_files", () => {
   test("every checksum type in one pass equals the coreutils tool", async () => {
     const r = await hashFile(inputs[0]!, HASH_TYPES);
