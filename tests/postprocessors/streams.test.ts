@@ -171,6 +171,26 @@ describe("shared output files", () => {
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
+  test("compare-and-swap across processes: 4 writers x 10 entries, none lost", async () => {
+    const path = join(dir, "shared", "procs.json");
+    const writer = join(import.meta.dir, "fixtures", "swap-writer.ts");
+    const procs = ["a", "b", "c", "d"].map((tag) => Bun.spawn([process.execPath, writer, path, tag, "10"], { stderr: "pipe" }));
+    expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0, 0, 0]);
+    const final = JSON.parse(readFileSync(path, "utf8")) as string[];
+    expect(final).toHaveLength(40);
+    expect(new Set(final).size).toBe(40);
+  }, 30_000);
+
+  test("a lock left by a dead writer is broken after it goes stale", async () => {
+    const path = join(dir, "shared", "stale.txt");
+    mkdirSync(join(dir, "shared"), { recursive: true });
+    writeFileSync(`${path}.lock`, "12345");
+    const old = new Date(Date.now() - 60_000);
+    require("node:fs").utimesSync(`${path}.lock`, old, old);
+    expect((await swapSmallFile(path, null, Buffer.from("x"), 0o644)).swapped).toBe(true);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
   test("a swap against stale content is refused and reports the current hash", async () => {
     const path = join(dir, "shared", "one.txt");
     expect((await swapSmallFile(path, null, Buffer.from("a"), 0o644)).swapped).toBe(true);
