@@ -92,9 +92,12 @@ async function allowed(cap: string, path: string, roots: Root[]): Promise<string
 const readable = (ctx: HostCallContext, p: string) => allowed("artifact_read", p, [...artifactRoots(ctx), ...outputRoots(ctx)]);
 const writable = (ctx: HostCallContext, p: string) => allowed("artifact_write", p, outputRoots(ctx));
 
+/** Below this much data the work takes well under a second: no progress line (keeps output like Packer's). */
+const PROGRESS_MIN_BYTES = 64 * 2 ** 20;
+
 /** A UI progress bar for long work, when the plugin asked for one. */
 function progressFor(ctx: HostCallContext, label: string | undefined, total: number): (done: number) => void {
-  if (!label || !ctx.ui) return () => {};
+  if (!label || !ctx.ui || total < PROGRESS_MIN_BYTES) return () => {};
   const tracker = ctx.ui.progress(label, total);
   const id = -(ctx.progress.size + 1);
   ctx.progress.set(id, tracker); // finished by the runtime if the call ends early
