@@ -58,7 +58,7 @@ export interface Sshd {
   remoteDir: string;
   /** The user's home directory. */
   home: string;
-  /** Everything sshd logged so far (LogLevel DEBUG1 on stderr). */
+  /** Everything sshd logged so far (LogLevel DEBUG1, kept in a file in the server's temp dir). */
   log(): string;
   /** PIDs of sshd and every process below it (sessions, commands), listener first. */
   processes(): number[];
@@ -154,29 +154,38 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
 
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
-  let logText = "";
   let stopped = false;
 
+  // sshd logs to a file, not a pipe: a pipe fills while this process is busy (a spawnSync, a long
+  // synchronous loop) and then sshd, blocked on writing its log, stops serving connections.
+  const logPath = join(dir, "sshd.log");
+  const readLog = (): string => {
+    try {
+      return readFileSync(logPath, "utf8");
+    } catch {
+      return "";
+    }
+  };
   const launch = async (): Promise<void> => {
-    const argv = [SSHD, "-D", "-e", "-f", configPath];
+    const logStart = readLog().length;
+    const argv = [SSHD, "-D", "-e", "-E", logPath, "-f", configPath];
     const cmd = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
-    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
+    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: "ignore" });
     child = proc;
-    exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`sshd did not start within 10s:\n${logText}`)), 10_000);
-      proc.stderr!.on("data", (chunk: Buffer) => {
-        logText += chunk.toString("utf8");
-        if (logText.includes("Server listening on")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+    let exitCode: number | null | undefined;
+    exited = new Promise<void>((resolve) =>
       proc.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`sshd exited with ${code} before listening:\n${logText}`));
-      });
-    });
+        exitCode = code;
+        resolve();
+      }),
+    );
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (readLog().slice(logStart).includes("Server listening on")) return;
+      if (exitCode !== undefined) throw new Error(`sshd exited with ${exitCode} before listening:\n${readLog()}`);
+      if (Date.now() > deadline) throw new Error(`sshd did not start within 10s:\n${readLog()}`);
+      await Bun.sleep(10);
+    }
   };
 
   const kill = async (): Promise<void> => {
@@ -205,7 +214,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     hostFingerprint: fp,
     remoteDir,
     home: account.home,
-    log: () => logText,
+    log: readLog,
     processes: () => (child?.pid !== undefined && child.exitCode === null ? [child.pid, ...descendants(child.pid)] : []),
     kill,
     restart: async () => {

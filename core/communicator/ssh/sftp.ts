@@ -6,9 +6,13 @@ import type { OpenMode, SFTPWrapper, Stats } from "ssh2";
 import { remoteJoin } from "./paths.ts";
 import type { ExcludeMatcher, TreeEntry } from "./tree.ts";
 
-/** 32 KiB writes, 64 in flight: what measured fastest against OpenSSH here (STACK-NOTES). */
-const CHUNK = 32 * 1024;
-const IN_FLIGHT = 64;
+/**
+ * 255 KiB requests (OpenSSH's sftp-server limit, announced through limits@openssh.com; ssh2 splits
+ * larger ones), 16 in flight (4 MiB buffered at most). Measured here against fastPut's 32 KiB x 64:
+ * 256 MiB in ~0.7 s instead of ~1.1 s, fewer but larger local reads doing most of the difference.
+ */
+const CHUNK = 255 * 1024;
+const IN_FLIGHT = 16;
 
 /** Where bytes come from: positional reads, so chunks can be read in any order. */
 export interface ChunkSource {
