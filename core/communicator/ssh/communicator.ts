@@ -155,10 +155,10 @@ export class SshCommunicator implements Communicator {
       try {
         if (this.config.fileTransferMethod === "scp") {
           const conn = await this.live(signal);
-          await scpPut(conn, remoteDirname(dest), remoteBasename(dest), source, mode, mtimeMs, opts.onProgress, signal);
+          await untilClosed(conn, scpPut(conn, remoteDirname(dest), remoteBasename(dest), source, mode, mtimeMs, opts.onProgress, signal));
         } else {
-          const { sftp } = await this.sftp(signal);
-          await sftpPut(sftp, sftpPath(dest), source, mode, opts.onProgress, signal);
+          const { conn, sftp } = await this.sftp(signal);
+          await untilClosed(conn, sftpPut(sftp, sftpPath(dest), source, mode, opts.onProgress, signal));
         }
       } finally {
         await close();
@@ -177,37 +177,48 @@ export class SshCommunicator implements Communicator {
       const contents = copiesContents(srcDir);
       const top = contents ? null : { name: topLevelName(srcDir), mode: rootStat.mode & 0o7777, mtimeMs: rootStat.mtimeMs };
       if (this.config.fileTransferMethod === "scp") {
-        await scpPutTree(await this.live(signal), dest, top, entries, signal);
+        const conn = await this.live(signal);
+        await untilClosed(conn, scpPutTree(conn, dest, top, entries, signal));
         return;
       }
-      const { sftp } = await this.sftp(signal);
-      const remoteDest = sftpPath(dest);
-      await sftpMkdirAll(sftp, remoteDest);
-      const base = top ? remoteJoin(remoteDest, top.name) : remoteDest;
-      // Folders are made writable first and get their own modes last, so read-only ones can be filled.
-      const dirs: Array<{ path: string; mode: number }> = top ? [{ path: base, mode: top.mode }] : [];
-      if (top) await sftpMkdir(sftp, base, top.mode | 0o700);
-      for (const e of entries) {
-        if (e.kind !== "dir") continue;
-        const path = remoteJoin(base, e.rel);
-        await sftpMkdir(sftp, path, e.mode | 0o700);
-        dirs.push({ path, mode: e.mode });
-      }
-      const files = entries.filter((e) => e.kind === "file");
-      await inParallel(files, PARALLEL_FILES, async (e: TreeEntry) => {
-        const fh = await openLocal(e.path, "r").catch((err: unknown) => {
-          throw new LocalError(`${e.path}: ${errnoText(err)}`);
-        });
-        try {
-          await sftpPut(sftp, remoteJoin(base, e.rel), fileSource(fh, e.size), e.mode, undefined, signal).catch((err: unknown) => {
-            throw new Error(`${remoteJoin(base, e.rel)}: ${sftpReason(err)}`);
-          });
-        } finally {
-          await fh.close();
-        }
-      });
-      for (const d of dirs.reverse()) await sftpMkdir(sftp, d.path, d.mode);
+      const { conn, sftp } = await this.sftp(signal);
+      await untilClosed(conn, this.sftpPutTree(sftp, dest, top, entries, signal));
     });
+  }
+
+  private async sftpPutTree(
+    sftp: SFTPWrapper,
+    dest: string,
+    top: { name: string; mode: number; mtimeMs: number } | null,
+    entries: TreeEntry[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const remoteDest = sftpPath(dest);
+    await sftpMkdirAll(sftp, remoteDest);
+    const base = top ? remoteJoin(remoteDest, top.name) : remoteDest;
+    // Folders are made writable first and get their own modes last, so read-only ones can be filled.
+    const dirs: Array<{ path: string; mode: number }> = top ? [{ path: base, mode: top.mode }] : [];
+    if (top) await sftpMkdir(sftp, base, top.mode | 0o700);
+    for (const e of entries) {
+      if (e.kind !== "dir") continue;
+      const path = remoteJoin(base, e.rel);
+      await sftpMkdir(sftp, path, e.mode | 0o700);
+      dirs.push({ path, mode: e.mode });
+    }
+    const files = entries.filter((e) => e.kind === "file");
+    await inParallel(files, PARALLEL_FILES, async (e: TreeEntry) => {
+      const fh = await openLocal(e.path, "r").catch((err: unknown) => {
+        throw new LocalError(`${e.path}: ${errnoText(err)}`);
+      });
+      try {
+        await sftpPut(sftp, remoteJoin(base, e.rel), fileSource(fh, e.size), e.mode, undefined, signal).catch((err: unknown) => {
+          throw new Error(`${remoteJoin(base, e.rel)}: ${sftpReason(err)}`);
+        });
+      } finally {
+        await fh.close();
+      }
+    });
+    for (const d of dirs.reverse()) await sftpMkdir(sftp, d.path, d.mode);
   }
 
   async download(src: string, target: DownloadTarget, signal: AbortSignal): Promise<Uint8Array | null> {
@@ -229,10 +240,14 @@ export class SshCommunicator implements Communicator {
               throw new LocalError(`${target.path}: ${errnoText(e)}`);
             });
       try {
-        const mode =
-          this.config.fileTransferMethod === "scp"
-            ? await scpGet(await this.live(signal), src, sink, signal)
-            : await sftpGet((await this.sftp(signal)).sftp, sftpPath(src), sink, signal);
+        let mode: number;
+        if (this.config.fileTransferMethod === "scp") {
+          const conn = await this.live(signal);
+          mode = await untilClosed(conn, scpGet(conn, src, sink, signal));
+        } else {
+          const { conn, sftp } = await this.sftp(signal);
+          mode = await untilClosed(conn, sftpGet(sftp, sftpPath(src), sink, signal));
+        }
         await sink.finish(mode);
       } catch (err) {
         await sink.abort();
@@ -250,42 +265,54 @@ export class SshCommunicator implements Communicator {
         throw new LocalError(`${destDir}: ${errnoText(e)}`);
       });
       if (this.config.fileTransferMethod === "scp") {
-        await scpGetTree(await this.live(signal), src, destDir, contents, matcher, signal);
+        const conn = await this.live(signal);
+        await untilClosed(conn, scpGetTree(conn, src, destDir, contents, matcher, signal));
         return;
       }
-      const { sftp } = await this.sftp(signal);
-      const root = sftpPath(src.replace(/\/+\.?$/, "") || "/");
-      const st = await sftpStat(sftp, root);
-      if (!st) throw new Error("no such file or directory");
-      if (!st.isDirectory()) throw new Error("is not a directory");
-      const entries = await walkRemote(sftp, root, matcher);
-      const base = contents ? destDir : join(destDir, basename(root));
-      const dirs: Array<{ path: string; mode: number }> = contents ? [] : [{ path: base, mode: st.mode & 0o7777 }];
-      await ensureLocalDir(base, 0o700 | (st.mode & 0o7777));
-      for (const e of entries) {
-        if (e.kind !== "dir") continue;
-        const path = join(base, e.rel);
-        await ensureLocalDir(path, e.mode | 0o700);
-        dirs.push({ path, mode: e.mode });
-      }
-      await inParallel(
-        entries.filter((e) => e.kind === "file"),
-        PARALLEL_FILES,
-        async (e: TreeEntry) => {
-          const sink = await localFileSink(join(base, e.rel));
-          try {
-            const mode = await sftpGet(sftp, e.path, sink, signal).catch((err: unknown) => {
-              throw new Error(`${e.path}: ${sftpReason(err)}`);
-            });
-            await sink.finish(mode);
-          } catch (err) {
-            await sink.abort();
-            throw err;
-          }
-        },
-      );
-      for (const d of dirs.reverse()) await ensureLocalDir(d.path, d.mode);
+      const { conn, sftp } = await this.sftp(signal);
+      await untilClosed(conn, this.sftpGetTree(sftp, src, destDir, contents, matcher, signal));
     });
+  }
+
+  private async sftpGetTree(
+    sftp: SFTPWrapper,
+    src: string,
+    destDir: string,
+    contents: boolean,
+    matcher: ExcludeMatcher,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const root = sftpPath(src.replace(/\/+\.?$/, "") || "/");
+    const st = await sftpStat(sftp, root);
+    if (!st) throw new Error("no such file or directory");
+    if (!st.isDirectory()) throw new Error("is not a directory");
+    const entries = await walkRemote(sftp, root, matcher);
+    const base = contents ? destDir : join(destDir, basename(root));
+    const dirs: Array<{ path: string; mode: number }> = contents ? [] : [{ path: base, mode: st.mode & 0o7777 }];
+    await ensureLocalDir(base, 0o700 | (st.mode & 0o7777));
+    for (const e of entries) {
+      if (e.kind !== "dir") continue;
+      const path = join(base, e.rel);
+      await ensureLocalDir(path, e.mode | 0o700);
+      dirs.push({ path, mode: e.mode });
+    }
+    await inParallel(
+      entries.filter((e) => e.kind === "file"),
+      PARALLEL_FILES,
+      async (e: TreeEntry) => {
+        const sink = await localFileSink(join(base, e.rel));
+        try {
+          const mode = await sftpGet(sftp, e.path, sink, signal).catch((err: unknown) => {
+            throw new Error(`${e.path}: ${sftpReason(err)}`);
+          });
+          await sink.finish(mode);
+        } catch (err) {
+          await sink.abort();
+          throw err;
+        }
+      },
+    );
+    for (const d of dirs.reverse()) await ensureLocalDir(d.path, d.mode);
   }
 
   async close(): Promise<void> {
@@ -310,6 +337,20 @@ export class SshCommunicator implements Communicator {
       throw new CommunicatorError(`${what}: ${reason}`, this.target);
     }
   }
+}
+
+/**
+ * ssh2 leaves SFTP requests pending forever when the connection drops under them: end the wait
+ * when the connection closes (the guard then reports "connection lost").
+ */
+async function untilClosed<T>(conn: SshConnection, op: Promise<T>): Promise<T> {
+  let stop!: () => void;
+  const dropped = new Promise<never>((_resolve, reject) => {
+    stop = () => reject(new Error(`connection lost: ${conn.closeReason}`));
+    void conn.closed.then(() => stop());
+  });
+  op.catch(() => {}); // its late failure, if any, is not news
+  return await Promise.race([op, dropped]);
 }
 
 /** A problem on this machine's side of a transfer (its message names the local path). */

@@ -31,6 +31,8 @@ export interface SshConfig {
   privateKey?: string;
   /** The authorized_keys line of a builder's temporary key; ssh_clear_authorized_keys removes it. */
   temporaryPublicKey?: string;
+  /** temporary_key_pair_name: the comment a builder gives its temporary key (Packer: "packer_<uuid>"). */
+  temporaryKeyPairName?: string;
   agentAuth: boolean;
   timeoutMs: number;
   handshakeAttempts: number;
@@ -189,6 +191,7 @@ export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?:
   const hostKey = pin("ssh_host_key", r.ssh_host_key);
   if (hostKey) config.hostKey = hostKey;
   if (r.ssh_known_hosts_file) config.knownHostsFile = r.ssh_known_hosts_file;
+  if (r.temporary_key_pair_name) config.temporaryKeyPairName = r.temporary_key_pair_name;
   if (r.ssh_ciphers?.length) config.ciphers = r.ssh_ciphers;
   if (r.ssh_key_exchange_algorithms?.length) config.keyExchangeAlgorithms = r.ssh_key_exchange_algorithms;
 

@@ -114,6 +114,29 @@ describe("ssh connection loss", () => {
     }
   });
 
+  test("server killed during an upload → an error naming the transfer and the lost connection", async () => {
+    const own = await startSshd();
+    const c = await connectSsh(sshConfig(own), recordingUi(), never());
+    try {
+      const data = new Uint8Array(256 * 1024 * 1024);
+      let killing: Promise<void> | undefined;
+      const upload = c.upload(`${own.remoteDir}/big`, { kind: "bytes", data }, {
+        onProgress: (done) => {
+          if (done > 4 * 1024 * 1024) killing ??= own.kill();
+        },
+      }, never());
+      const e = await upload.then(
+        () => new Error("the upload finished"),
+        (err: unknown) => err as Error,
+      );
+      await killing;
+      expect(e.message).toStartWith(`ssh 127.0.0.1:${own.port}: upload to ${own.remoteDir}/big: connection lost: `);
+    } finally {
+      await c.close();
+      await own.stop();
+    }
+  });
+
   test("keep-alives detect a server that stopped answering", async () => {
     const own = await startSshd();
     const c = await connectSsh(sshConfig(own, { ssh_keep_alive_interval: "200ms" }), recordingUi(), never());
