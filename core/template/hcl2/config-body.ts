@@ -6,7 +6,7 @@ import { V, type Value } from "../../hcl/value.ts";
 import type { ConfigSchema } from "../../plugin/schema.ts";
 import type { JsonValue } from "../../values/json.ts";
 import type { BuildContextValues, ConfigBody } from "../model.ts";
-import { decodeLayers, type ConfigLayer } from "./decode.ts";
+import { UNKNOWN_PLACEHOLDER, decodeLayers, type ConfigLayer } from "./decode.ts";
 import { expandDynamicBlocks, type EvalContext } from "./hcl.ts";
 
 /** Packer's generated build values, known to exist for every builder (empty when not published). */
@@ -22,11 +22,15 @@ export interface ComponentScope {
   packerVersion: string;
 }
 
-/** The context a component of one build is evaluated in: base + `source.*` + `build.*`. */
+/**
+ * The context a component of one build is evaluated in: base + `source.*` + `build.*`. Before the
+ * build runs (validate, prepare) every `build.*` value is the string "<unknown>", as in Packer, so
+ * `upper(build.ID)` and `"X=${build.Host}"` still give strings a plugin can check.
+ */
 export function buildEvalContext(scope: ComponentScope, build: BuildContextValues): EvalContext {
   const generated: Record<string, Value> = {};
-  for (const k of STANDARD_BUILD_KEYS) generated[k] = build.placeholders ? V.unknown() : V.string("");
-  for (const [k, v] of Object.entries(build.generated)) generated[k] = build.placeholders ? V.unknown() : jsonToValue(v);
+  for (const k of STANDARD_BUILD_KEYS) generated[k] = V.string(build.placeholders ? UNKNOWN_PLACEHOLDER : "");
+  for (const [k, v] of Object.entries(build.generated)) generated[k] = build.placeholders ? V.string(UNKNOWN_PLACEHOLDER) : jsonToValue(v);
   generated.name = V.string(scope.buildBlockName);
   return scope.base.child({
     source: V.object({ name: V.string(build.sourceName), type: V.string(build.builderType) }),

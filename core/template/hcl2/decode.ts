@@ -14,8 +14,8 @@ import { isPlainText, renderString } from "../gotemplate/render.ts";
 import type { TemplateContext } from "../gotemplate/packer-funcs.ts";
 import { rawContent, type Attribute, type Block, type Body, type EvalContext, type Type } from "./hcl.ts";
 
-/** What Packer's HCL2 shim puts where a value is not known yet (validate time). */
-export const UNKNOWN_PLACEHOLDER = "74D93920-ED26-11E3-AC10-0800200C9A66";
+/** What Packer puts in a string that is not known yet (validate time): `build.*` and unknown inputs. */
+export const UNKNOWN_PLACEHOLDER = "<unknown>";
 
 export function fieldHclType(t: FieldType): Type {
   switch (t) {
@@ -184,9 +184,28 @@ function blockItem(type: string, blocks: Block[]): Item {
   };
 }
 
-/** Known values become JSON; unknown ones (validate time) become Packer's placeholder string. */
+/**
+ * Known values become JSON; unknown ones (validate time) become Packer's placeholders
+ * (hcl2shim.WriteUnknownPlaceholderValues): "<unknown>" for strings, 0, false, empty collections.
+ */
 export function toJsonWithPlaceholders(v: Value): JsonValue {
-  if (v.raw === UNKNOWN) return UNKNOWN_PLACEHOLDER;
+  if (v.raw === UNKNOWN) {
+    switch (v.type.kind) {
+      case "number":
+        return 0;
+      case "bool":
+        return false;
+      case "list":
+      case "set":
+      case "tuple":
+        return [];
+      case "map":
+      case "object":
+        return {};
+      default:
+        return UNKNOWN_PLACEHOLDER;
+    }
+  }
   if (v.raw === null) return null;
   switch (v.type.kind) {
     case "string":

@@ -193,12 +193,13 @@ describe("component bodies decode per build", () => {
     expect(r.value).toEqual({ inline: ["a null b 10.0.0.1", "a null"], execute_command: "{{.Vars}} {{.Path}}", retries: 3 });
   });
 
-  test("during validate, build.* is unknown and decodes to the placeholder", async () => {
+  test("during validate, build.* is Packer's \"<unknown>\" placeholder", async () => {
     const t = await load(tpl(`    inline = [build.Host, "${"$"}{build.ID}-x"]\n`));
     const b = t.builds[0]!;
     const r = b.provisioners[0]!.config.decode(ctxOf(b, true, { Host: "{{ .Host }}" }), schema);
     expect(r.diagnostics).toEqual([]);
-    expect(r.value.inline).toEqual([UNKNOWN_PLACEHOLDER, UNKNOWN_PLACEHOLDER]);
+    expect(r.value.inline).toEqual([UNKNOWN_PLACEHOLDER, `${UNKNOWN_PLACEHOLDER}-x`]);
+    expect(UNKNOWN_PLACEHOLDER).toBe("<unknown>");
   });
 
   test("a mistyped key is 'Unsupported argument' at its line and column; wrong types and missing keys too", async () => {
