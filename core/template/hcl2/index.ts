@@ -98,7 +98,9 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
 
   const root = resolve(files.root);
   const cwd = extras.cwd ?? process.cwd();
-  const functions = new EvalContext({}, hclFunctions(root));
+  // As Packer: path.root is the template's folder as the user named it (often relative, so
+  // "./${path.root}/x" works), and file functions resolve relative paths from the working directory.
+  const functions = new EvalContext({}, hclFunctions(cwd));
 
   if (opts.syntaxOnly) {
     throwOnErrors(diags);
@@ -112,7 +114,7 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
   // 5. Locals and data sources, in dependency order.
   const base = functions.child({
     var: V.object(values),
-    path: V.object({ cwd: V.string(cwd), root: V.string(root) }),
+    path: V.object({ cwd: V.string(cwd), root: V.string(files.root) }),
     packer: V.object({ version: V.string(packerVersion) }),
   });
   const locals = new LocalsCollector(diags);
