@@ -4,7 +4,9 @@
 //
 // API (keep it this small; other test areas reuse it):
 //   ensureOpenSsh(): Promise<void>            installs openssh-server with apt-get when sshd is missing (root only)
-//   startSshd(opts?: SshdOptions): Promise<Sshd>
+//   startSshd(opts?: SshdOptions): Promise<Sshd>   port, listenAddress, netns, extra config lines
+//     Sshd: host, port, user, password, clientKeyPath, hostPublicKey, hostFingerprint, remoteDir,
+//           home, log(), processes(), kill() (drop every connection), restart(), stop()
 //   freePort(host?): Promise<number>          a TCP port that was free a moment ago
 //   TEST_USER                                 "imgbtest", the account every server logs in
 //   stopAllSshd(): Promise<void>              stops every server this process started (afterAll safety net)
@@ -38,8 +40,6 @@ export interface SshdOptions {
   netns?: string;
   /** Extra sshd_config lines, e.g. ["AllowTcpForwarding no"]. */
   config?: string[];
-  /** Reuse the keys of an earlier server (so a restart presents the same host key and accepts the same client key). */
-  keysFrom?: Sshd;
 }
 
 export interface Sshd {
@@ -107,16 +107,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
 
   const hostKey = join(dir, "host_ed25519");
   const clientKey = join(dir, "client_ed25519");
-  if (opts.keysFrom) {
-    const from = opts.keysFrom;
-    writeFileSync(hostKey, readFileSync(join(from.clientKeyPath, "..", "host_ed25519")), { mode: 0o600 });
-    writeFileSync(`${hostKey}.pub`, readFileSync(join(from.clientKeyPath, "..", "host_ed25519.pub")));
-    writeFileSync(clientKey, readFileSync(from.clientKeyPath), { mode: 0o600 });
-    writeFileSync(`${clientKey}.pub`, readFileSync(`${from.clientKeyPath}.pub`));
-  } else {
-    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "imgb-test-host", "-f", hostKey]);
-    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "imgb-test-client", "-f", clientKey]);
-  }
+  run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "imgb-test-host", "-f", hostKey]);
+  run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "imgb-test-client", "-f", clientKey]);
   const clientPublicKey = readFileSync(`${clientKey}.pub`, "utf8").trim();
   writeFileSync(join(dir, "authorized_keys"), `${clientPublicKey}\n`, { mode: 0o644 });
   const hostPublicKey = readFileSync(`${hostKey}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
@@ -283,7 +275,8 @@ function ensureTestUser(): Account {
   if (!password) {
     password = randomBytes(18).toString("base64url");
     writeFileSync(PASSWORD_FILE, `${password}\n`, { mode: 0o600 });
-    spawnSync("chpasswd", { input: `${TEST_USER}:${password}\n` });
+    const r = spawnSync("chpasswd", { input: `${TEST_USER}:${password}\n` });
+    if (r.status !== 0) throw new Error(`chpasswd failed: ${r.stderr}`);
   }
   const uid = Number(run(["id", "-u", TEST_USER]).trim());
   const gid = Number(run(["id", "-g", TEST_USER]).trim());

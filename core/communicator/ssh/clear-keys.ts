@@ -9,9 +9,10 @@ export function clearKeyCommand(publicKeyLine: string): string {
   const body = publicKeyLine.trim().split(/\s+/)[1] ?? "";
   if (!/^[A-Za-z0-9+/=]+$/.test(body)) throw new Error("not an authorized_keys line");
   // `cat >` keeps the file's owner and mode; grep -v exits 1 when no line is left, which is fine.
-  const strip = (file: string, sudo: string): string =>
-    `if ${sudo}test -f ${file}; then ${sudo}grep -vF ${shellQuote(body)} ${file} > /tmp/.imgb-ak.$$; ${sudo}sh -c "cat /tmp/.imgb-ak.$$ > ${file}"; rm -f /tmp/.imgb-ak.$$; fi`;
-  return `${strip("$HOME/.ssh/authorized_keys", "")}; if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then ${strip("/root/.ssh/authorized_keys", "sudo -n ")} 2>/dev/null; fi; true`;
+  const strip = (file: string): string =>
+    `f=${file}; if [ -f "$f" ]; then t=$(mktemp) && { grep -vF ${shellQuote(body)} "$f" > "$t"; cat "$t" > "$f"; rm -f "$t"; }; fi`;
+  const forRoot = `sudo -n sh -c ${shellQuote(strip("/root/.ssh/authorized_keys"))} 2>/dev/null`;
+  return `${strip('"$HOME/.ssh/authorized_keys"')}; if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then ${forRoot}; fi; true`;
 }
 
 export async function clearAuthorizedKeys(comm: Communicator, publicKeyLine: string, ui: Ui, signal: AbortSignal): Promise<void> {

@@ -129,6 +129,11 @@ export class SshCommunicator implements Communicator {
   }
 
   async upload(dest: string, src: UploadSource, opts: UploadOptions, signal: AbortSignal): Promise<void> {
+    // "dir/" names a folder: the file keeps its own name there (Packer's file provisioner rule).
+    if (dest.endsWith("/")) {
+      if (src.kind !== "file") throw new CommunicatorError(`upload to ${dest}: the destination is a folder and the data has no file name`, this.target);
+      dest = `${dest}${basename(src.path)}`;
+    }
     const what = src.kind === "file" ? `upload ${src.path} to ${dest}` : `upload to ${dest}`;
     await this.guard(what, signal, async () => {
       let size: number;

@@ -79,6 +79,13 @@ for (const method of ["sftp", "scp"] as const) {
       expect((await remote(comm, `stat -c %a ${base}/script2.sh`)).trim()).toBe("604");
     });
 
+    test('upload to "dir/" keeps the file name', async () => {
+      const src = join(local, `${method}-named.txt`);
+      writeFileSync(src, "named");
+      await comm.upload(`${base}/`, { kind: "file", path: src }, {}, never());
+      expect(await remote(comm, `cat ${base}/${method}-named.txt`)).toBe("named");
+    });
+
     test("upload bytes (default 0644) and overwrite an existing file", async () => {
       await comm.upload(`${base}/b.txt`, { kind: "bytes", data: new TextEncoder().encode("first version, long") }, {}, never());
       await comm.upload(`${base}/b.txt`, { kind: "bytes", data: new TextEncoder().encode("second") }, {}, never());
