@@ -192,6 +192,21 @@ for (const method of ["sftp", "scp"] as const) {
       await remote(comm, `rm -f ${base}/big.bin`);
     }, 60_000);
 
+    test("cancelling an upload stops it; the connection stays usable", async () => {
+      const ac = new AbortController();
+      const data = new Uint8Array(128 * 1024 * 1024);
+      const t0 = Date.now();
+      const e = await comm
+        .upload(`${base}/cancelled.bin`, { kind: "bytes", data }, { onProgress: (d) => d > 2 * 1024 * 1024 && ac.abort(new Error("stop")) }, ac.signal)
+        .then(
+          () => new Error("finished"),
+          (err: unknown) => err as Error,
+        );
+      expect(e.message).toBe("stop");
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(await remote(comm, "echo still-here")).toBe("still-here\n");
+    });
+
     test("paths with spaces and quotes", async () => {
       const dir = `${base}/it's a dir`;
       await remote(comm, `mkdir -p "${dir}"`);
