@@ -20,6 +20,9 @@ import { checkValidations, declareVariable, declareVariablesBlock, resolveVariab
 export type { DataSourceImpl } from "./locals-and-data.ts";
 export { UNKNOWN_PLACEHOLDER } from "./decode.ts";
 
+/** Summary of the var-file "declared nowhere" warning: `build` and `-no-warn-undeclared-var` drop it. */
+export const UNDECLARED_VARIABLE_SUMMARY = "Undefined variable";
+
 /** Optional knobs for callers other than the CLI (tests, tools). */
 export interface Hcl2LoadExtras {
   /** `path.cwd` (default: the process's working directory). */
