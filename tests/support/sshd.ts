@@ -224,6 +224,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
 
   installExitHook();
   running.add(server);
+  dirOf.set(server, dir);
   try {
     await launch();
   } catch (err) {
@@ -240,19 +241,34 @@ export async function stopAllSshd(): Promise<void> {
 }
 
 const pidOf = new WeakMap<Sshd, () => number | undefined>();
+const dirOf = new WeakMap<Sshd, string>();
 
-/** Last resort when a test process exits without stopping its servers: kill them synchronously. */
+/**
+ * Last resort when a test process exits (or is interrupted) without stopping its servers: kill
+ * them and remove their files synchronously.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on("exit", () => {
+  const cleanup = (): void => {
     for (const s of running) {
       const pid = pidOf.get(s)?.();
-      if (pid === undefined) continue;
-      for (const p of descendants(pid).reverse()) signal(p, "SIGKILL");
-      signal(pid, "SIGKILL");
+      if (pid !== undefined) {
+        for (const p of descendants(pid)) signal(p, "SIGKILL");
+        signal(pid, "SIGKILL");
+      }
+      const dir = dirOf.get(s);
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }
-  });
+    running.clear();
+  };
+  process.on("exit", cleanup);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    });
+  }
 }
 
 interface Account {
