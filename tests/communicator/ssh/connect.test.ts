@@ -152,6 +152,28 @@ describe("authentication", () => {
   });
 });
 
+describe("algorithms", () => {
+  test("ssh_ciphers and ssh_key_exchange_algorithms are what the connection negotiates", async () => {
+    const c = await connectSsh(
+      sshConfig(sshd, { ssh_ciphers: ["aes256-ctr"], ssh_key_exchange_algorithms: ["ecdh-sha2-nistp256"] }),
+      recordingUi(),
+      never(),
+    );
+    const out: Uint8Array[] = [];
+    await c.start({ command: "echo ok", onStdout: (b) => out.push(b) }, never());
+    await c.close();
+    expect(decode(out)).toBe("ok\n");
+    expect(sshd.log()).toContain("kex: algorithm: ecdh-sha2-nistp256");
+    expect(sshd.log()).toContain("cipher: aes256-ctr");
+  });
+
+  test("an unknown cipher is a clear error", async () => {
+    const e = await failure(connectSsh(sshConfig(sshd, { ssh_ciphers: ["rot13"] }), recordingUi(), never()));
+    expect(e.message).toStartWith(`ssh 127.0.0.1:${sshd.port}: `);
+    expect(e.message).toContain("rot13");
+  });
+});
+
 describe("host keys", () => {
   test("a wrong pinned key is refused at once, naming both fingerprints", async () => {
     const other = generateTemporaryKeyPair("other").publicKey.trim();
