@@ -13,7 +13,7 @@ function corpusFiles(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir)) {
     const p = join(dir, e);
     if (statSync(p).isDirectory()) corpusFiles(p, out);
-    else if (e.endsWith(".pkr.hcl")) out.push(p);
+    else if (e.endsWith(".pkr.hcl") || e.endsWith(".pkr.json")) out.push(p);
   }
   return out;
 }
@@ -55,18 +55,22 @@ function mutate(src: string, r: () => number): string {
 }
 
 test("mutated corpus templates: positioned diagnostics or success, never a crash", async () => {
-  const files = [...corpusFiles(join(FIXTURES, "hcl2template/testdata")), ...corpusFiles(join(FIXTURES, "command/test-fixtures/hcl"))];
+  const files = [...corpusFiles(join(FIXTURES, "hcl2template/testdata")), ...corpusFiles(join(FIXTURES, "command/test-fixtures"))];
   expect(files.length).toBeGreaterThan(50);
   const dir = mkdtempSync(join(tmpdir(), "imgb-fuzz-"));
   const r = rng(20261123);
   const deadline = Date.now() + 8000;
   let runs = 0;
   let failures = 0;
+  let loaded = 0;
   try {
     while (Date.now() < deadline && runs < 3000) {
-      const src = readFileSync(files[Math.floor(r() * files.length)]!, "utf8");
+      const picked = files[Math.floor(r() * files.length)]!;
+      const src = readFileSync(picked, "utf8");
       const mutated = mutate(src, r);
-      const file = join(dir, "t.pkr.hcl");
+      const file = join(dir, picked.endsWith(".json") ? "t.pkr.json" : "t.pkr.hcl");
+      rmSync(join(dir, "t.pkr.hcl"), { force: true });
+      rmSync(join(dir, "t.pkr.json"), { force: true });
       writeFileSync(file, mutated);
       runs++;
       try {
@@ -76,6 +80,7 @@ test("mutated corpus templates: positioned diagnostics or success, never a crash
           b.builder.decode(ctx, PERMISSIVE);
           for (const p of b.provisioners) p.config.decode(ctx, PERMISSIVE);
         }
+        loaded++;
       } catch (e) {
         if (!(e instanceof DiagnosticsError)) {
           failures++;
@@ -90,4 +95,6 @@ test("mutated corpus templates: positioned diagnostics or success, never a crash
   }
   expect(failures).toBe(0);
   expect(runs).toBeGreaterThan(200);
+  // Mutations that keep the template valid exercise the decoding paths too.
+  expect(loaded).toBeGreaterThan(runs / 20);
 }, 20000);
