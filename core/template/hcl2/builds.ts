@@ -90,8 +90,10 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
   const metaCtx = base.child({ build: V.object({ name: V.string(buildName ?? "") }) });
 
   const usages: SourceUsage[] = [];
+  let sourcesFailed = false;
   if (a.sources) {
     const list = evalAs(a.sources.expr, base, T.list(T.string), diags, "sources");
+    if (!list) sourcesFailed = true;
     const items = a.sources.expr.asList();
     list?.elems.forEach((e, i) => {
       const range = items?.[i]?.range ?? a.sources!.expr.range;
@@ -152,6 +154,8 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
   }
 
   if (usages.length === 0) {
+    // A `sources` list that could not be read was already reported.
+    if (sourcesFailed) return [];
     diags.push(errorDiag("missing source reference", block.defRange, "A build block must use at least one source: `sources = [\"source.TYPE.NAME\"]` or an inline `source \"source.TYPE.NAME\" {}` block."));
     return [];
   }

@@ -40,6 +40,44 @@ async function outcome(c: ParseCase): Promise<Diagnostic[]> {
   }
 }
 
+/** Why each error case fails here: a fixture must fail for its own reason, not a neighbour's. */
+const WHY: Record<string, string> = {
+  "testdata/hcp_par/invalid.pkr.hcl": "Unsupported argument",
+  "testdata/hcp_par/long-description.pkr.hcl": "Invalid hcp_packer_registry config",
+  "testdata/build/basic.pkr.hcl": "Unknown source amazon-ebs.ubuntu-1604",
+  "testdata/build/provisioner_untyped.pkr.hcl": "Unsupported block type",
+  "testdata/build/provisioner_nonexistent.pkr.hcl": "Unknown provisioner nonexistent",
+  "testdata/build/two-error-cleanup-provisioner.pkr.hcl": "Duplicate error-cleanup-provisioner block",
+  "testdata/build/post-processor_untyped.pkr.hcl": "Unsupported block type",
+  "testdata/build/post-processor_nonexistent.pkr.hcl": "Unknown post-processor nonexistent",
+  "testdata/build/invalid_source_reference.pkr.hcl": "Invalid source reference",
+  "testdata/build/named.pkr.hcl": "Unknown source amazon-ebs.ubuntu-1604",
+  "testdata/build/invalid_build_name_variable.pkr.hcl": "Invalid type specification",
+  "testdata/datasources/untyped.pkr.hcl": "Missing type for data",
+  "testdata/datasources/unnamed.pkr.hcl": "Missing name for data",
+  "testdata/datasources/nonexistent.pkr.hcl": "Unknown data source type",
+  "testdata/datasources/duplicate.pkr.hcl": "Duplicate data block",
+  "testdata/datasources/dependency_cycle.pkr.hcl": "Cyclic dependency",
+  "testdata/init/duplicate_required_plugins": "Attribute redefined",
+  "testdata/init/invalid_inexplicit_source.pkr.hcl": "Invalid plugin source",
+  "testdata/init/invalid_short_source.pkr.hcl": "Invalid required_plugins entry",
+  "testdata/init/invalid_inexplicit_source_2.pkr.hcl": "Invalid plugin source",
+  "testdata/sources/untyped.pkr.hcl": "Missing type for source",
+  "testdata/sources/unnamed.pkr.hcl": "Missing name for source",
+  "testdata/sources/nonexistent.pkr.hcl": "missing source reference",
+  "testdata/sources/nonexistent_used.pkr.hcl": "Unknown builder nonexistent",
+  "testdata/sources/duplicate.pkr.hcl": "Duplicate source block",
+  "testdata/variables/duplicate_variable.pkr.hcl": "Duplicate variable",
+  "testdata/variables/duplicate_variables.pkr.hcl": "Duplicate variable",
+  "testdata/variables/duplicate_locals": "Duplicate local definition",
+  "testdata/variables/invalid_default.pkr.hcl": "Invalid default value for variable",
+  "testdata/variables/unknown_key.pkr.hcl": "Unsupported argument",
+  "testdata/variables/unset_used_string_variable.pkr.hcl": 'Unset variable "foo"',
+  "testdata/variables/unset_unused_string_variable.pkr.hcl": 'Unset variable "foo"',
+  "testdata/variables/recursive_locals.pkr.hcl": "Cyclic dependency",
+  "testdata/variables/validation/invalid_default.pkr.hcl": "Invalid value for variable",
+};
+
 describe("hcl2template parse table", () => {
   expect(table.cases.length).toBe(53);
   for (const c of table.cases) {
@@ -47,6 +85,7 @@ describe("hcl2template parse table", () => {
       const diags = await outcome(c);
       if (c.wantErrors) {
         expect(diags.length).toBeGreaterThan(0);
+        expect(diags[0]!.summary).toBe(WHY[c.path]!);
         // Loader diagnostics carry the file they are about.
         for (const d of diags.filter((d) => d.range)) expect(d.range!.filename).toContain("testdata");
       } else {
