@@ -156,7 +156,9 @@ export async function attemptConnection(o: AttemptOptions): Promise<{ client: Cl
     try {
       client.connect(cfg);
     } catch (err) {
-      fail(new ConnectFailure("config", (err as Error).message, target));
+      const msg = (err as Error).message;
+      const hint = /algorithm/i.test(msg) ? " (check ssh_ciphers and ssh_key_exchange_algorithms)" : "";
+      fail(new ConnectFailure("config", `${msg}${hint}`, target));
     }
   });
 }
