@@ -17,6 +17,9 @@ const subCommands: Record<string, Lazy> = {
   init: lazy(() => import("./init.ts")),
   plugins: lazy(() => import("./plugins.ts")),
   registry: lazy(() => import("./registry.ts")),
+  fmt: lazy(() => import("./fmt.ts")),
+  hcl2_upgrade: lazy(() => import("./hcl2_upgrade.ts")),
+  plugin: lazy(() => import("./plugin.ts")),
 };
 
 const main = defineCommand({

@@ -6,6 +6,7 @@ import type { PluginCatalog } from "../plugin/types.ts";
 import type { BuildContextValues, BuildSpec, TemplateFormat } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";
 import type { Communicator } from "../communicator/types.ts";
+import type { JsonObject } from "../values/json.ts";
 import { builderFactory } from "../builders/registry.ts";
 import { DiagnosticsError, formatDiagnostic, throwIfErrors } from "../errors/diagnostic.ts";
 import { Cancelled, runSteps, StepFailed } from "./multistep.ts";
@@ -51,7 +52,7 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
   try {
     const decoded = spec.builder.decode(build, factory.schema);
     throwIfErrors(decoded.diagnostics);
-    const created = factory.create(decoded.value, build);
+    const created = factory.create(withCommonKeys(decoded.value, opts), build);
     throwIfErrors(created.diagnostics);
     if (!created.builder) throw new Error(`builder ${spec.builderType} could not be configured`);
     builder = created.builder;
@@ -184,4 +185,15 @@ async function runCleanupProvisioner(err: unknown, state: BuildState, opts: Buil
 export function describeError(err: unknown): string {
   if (err instanceof DiagnosticsError) return err.diagnostics.map(formatDiagnostic).join("\n");
   return errorMessage(err);
+}
+
+/** Packer injects these into every builder's config; builders read -force as packer_force. */
+function withCommonKeys(config: JsonObject, opts: BuildRunOptions): JsonObject {
+  return {
+    ...config,
+    packer_force: opts.force,
+    packer_on_error: opts.onError,
+    packer_build_name: opts.spec.sourceName,
+    packer_builder_type: opts.spec.builderType,
+  };
 }

@@ -17,8 +17,12 @@ export function selectBuilds(template: Template, filter: BuildFilter): BuildSpec
       filter.except.length
         ? {
             ...b,
+            // As Packer 1.9: an excluded post-processor ends its chain there (the rest needs its output).
             postProcessors: b.postProcessors
-              .map((chain) => chain.filter((pp) => !(pp.name && matchesAny(filter.except, pp.name))))
+              .map((chain) => {
+                const cut = chain.findIndex((pp) => matchesAny(filter.except, pp.name ?? pp.type));
+                return cut < 0 ? chain : chain.slice(0, cut);
+              })
               .filter((chain) => chain.length > 0),
           }
         : b,

@@ -7,6 +7,7 @@ import type { BuildContextValues, ProvisionerSpec } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";
 import type { JsonObject } from "../values/json.ts";
 import { goDurationString } from "../ui/duration.ts";
+import { PluginCallError } from "../plugin/runtime.ts";
 
 export interface ProvisionEnv {
   pool: ProvisionerPool;
@@ -36,6 +37,9 @@ export class ProvisionerTimedOut extends Error {
 
 export function errorMessage(err: unknown): string {
   if (err instanceof DiagnosticsError) return err.message;
+  // A plugin's own error reads as Packer's component error ("Script exited with ..."); host-side
+  // failures (refusals, limits) keep the plugin's name so the user knows which sandbox it was.
+  if (err instanceof PluginCallError && err.origin === "plugin") return err.detail;
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -62,7 +62,7 @@ async function validateBuild(
     const decoded = spec.builder.decode(ctx, factory.schema);
     diags.push(...decoded.diagnostics);
     if (!decoded.diagnostics.some((d) => d.severity === "error")) {
-      const created = factory.create(decoded.value, ctx);
+      const created = factory.create({ ...decoded.value, packer_force: false, packer_build_name: spec.sourceName, packer_builder_type: spec.builderType }, ctx);
       diags.push(...created.diagnostics.map((d) => (d.range ? d : { ...d, range: spec.builder.range, detail: d.detail ?? `in build "${spec.name}"` })));
     }
   }

@@ -2,8 +2,13 @@
 import type { BuilderFactory } from "./types.ts";
 import { nullBuilder } from "./null/index.ts";
 import { fileBuilder } from "./file/index.ts";
+import { dockerBuilderFactory } from "./docker/index.ts";
+import { rootfsBuilderFactory } from "./rootfs/index.ts";
+import { qemuBuilderFactory } from "./qemu/index.ts";
 
-const BUILDERS = new Map<string, BuilderFactory>([nullBuilder, fileBuilder].map((b) => [b.type, b]));
+const BUILDERS = new Map<string, BuilderFactory>(
+  [nullBuilder, fileBuilder, dockerBuilderFactory, rootfsBuilderFactory, qemuBuilderFactory].map((b) => [b.type, b]),
+);
 
 export function builderFactory(type: string): BuilderFactory | undefined {
   return BUILDERS.get(type);

@@ -2,6 +2,7 @@
 import type { OnErrorMode } from "../builders/types.ts";
 import { hasErrors, UserError } from "../errors/diagnostic.ts";
 import { selectBuilds } from "../build/plan.ts";
+import { UNDECLARED_VARIABLE_SUMMARY } from "../template/hcl2/index.ts";
 import { loadTemplate } from "../template/load.ts";
 import { validateTemplate } from "../build/validate.ts";
 import { runBuilds } from "../build/run.ts";
@@ -33,7 +34,9 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
   try {
     // As Packer: builds that fail validation are reported and skipped; the valid ones still run.
     const { diagnostics, invalidBuilds } = await validateTemplate(template, catalog, opts);
-    for (const d of diagnostics) process.stderr.write(renderDiagnostic(d, (s) => out.mask(s)) + "\n");
+    // As Packer, values set for undeclared variables are only worth a warning in `validate`.
+    for (const d of diagnostics.filter((d) => !(d.severity === "warning" && d.summary === UNDECLARED_VARIABLE_SUMMARY)))
+      process.stderr.write(renderDiagnostic(d, (s) => out.mask(s)) + "\n");
     const runnable = selectBuilds(template, opts).filter((b) => !invalidBuilds.has(b.name));
     if (hasErrors(diagnostics) && runnable.length === 0) return 1;
 

@@ -6,17 +6,20 @@ import { errorDiag } from "../errors/diagnostic.ts";
 import type { JsonObject } from "../values/json.ts";
 import type { Step } from "../builders/types.ts";
 import { noneCommunicator } from "./types.ts";
+import { parseSshConfig, sshConfigFields, stepConnectSsh, type SshConfig } from "./ssh/index.ts";
 
 export const COMMUNICATOR_TYPES = ["none", "ssh", "local"] as const;
 export type CommunicatorType = (typeof COMMUNICATOR_TYPES)[number];
 
 export const communicatorFields: ConfigField[] = [
   { name: "communicator", type: "string", default: "none", description: "none | ssh" },
+  ...sshConfigFields,
 ];
 
 export interface CommunicatorChoice {
   type: CommunicatorType;
   config: JsonObject;
+  ssh?: SshConfig;
 }
 
 export function parseCommunicatorConfig(config: JsonObject, diagnostics: Diagnostic[]): CommunicatorChoice | undefined {
@@ -25,10 +28,22 @@ export function parseCommunicatorConfig(config: JsonObject, diagnostics: Diagnos
     diagnostics.push(errorDiag(`unknown communicator type ${JSON.stringify(type)}; expected one of: none, ssh`));
     return undefined;
   }
+  if (type === "ssh") {
+    const parsed = parseSshConfig(config);
+    diagnostics.push(...parsed.diagnostics);
+    if (!parsed.config) return undefined;
+    if (!parsed.config.host) {
+      diagnostics.push(errorDiag('ssh_host must be set when communicator is "ssh"'));
+      return undefined;
+    }
+    return { type: "ssh", config, ssh: parsed.config };
+  }
   return { type: type as CommunicatorType, config };
 }
 
 export function connectStep(choice: CommunicatorChoice): Step {
+  const ssh = choice.ssh;
+  if (choice.type === "ssh" && ssh) return stepConnectSsh({ config: () => ssh });
   return {
     name: "StepConnect",
     async run(state) {
@@ -39,7 +54,7 @@ export function connectStep(choice: CommunicatorChoice): Step {
           state.setGenerated("ConnType", choice.type);
           return;
         case "ssh":
-          throw new Error("the ssh communicator is not available in this build of imgb");
+          throw new Error("ssh communicator without ssh settings");
       }
     },
     async cleanup(state) {

@@ -1,7 +1,7 @@
 // Packer's own `packer build` expectations (shared/corpus/packer-fixtures/EXPECTATIONS/command-build.json),
 // run through the compiled binary against a scratch copy of the fixtures.
 import { afterAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CORPUS, runImgb } from "../support/binary.ts";
@@ -41,7 +41,9 @@ function scratch(): string {
   scratchDirs.push(dir);
   cpSync(FIXTURES, dir, { recursive: true });
   // The corpus README: hello.sh was not copied (a script); it echoes this line.
-  writeFileSync(join(dir, "test-fixtures/hcl/reprepare/hello.sh"), 'echo "hello from the ${BUILDER} builder ${USER}"\n', { mode: 0o755 });
+  const hello = join(dir, "test-fixtures/hcl/reprepare/hello.sh");
+  writeFileSync(hello, 'echo "hello from the ${BUILDER} builder ${USER}"\n');
+  chmodSync(hello, 0o755);
   return dir;
 }
 
