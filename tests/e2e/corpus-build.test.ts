@@ -51,18 +51,46 @@ afterAll(() => {
   for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
 });
 
+// Expectations that cannot hold for imgb or any reimplementation, each with the reason.
+const NOT_APPLICABLE_FILES: Record<string, { files: string[]; why: string }> = {
+  "build name: JSON except potato": {
+    files: ["null.test.txt", "null.potato.txt"],
+    why: "written by the HCL template of the same folder: upstream ran its cases in one shared directory; all.json cannot produce them",
+  },
+};
+const NOT_APPLICABLE_CASES: Record<string, string> = {
+  "hcl - execute and use datasource": "uses the `mock` data source, which exists only in Packer's Go test harness",
+};
+
+/** `<uuid-N>` in an expectation stands for a run id the test chooses; Go's JSON escapes < and > so the
+ * placeholder itself cannot round-trip. */
+function withRunIds<T>(value: T, ids: Map<string, string>): T {
+  return JSON.parse(
+    JSON.stringify(value).replace(/<uuid-\d+>/g, (m) => {
+      if (!ids.has(m)) ids.set(m, crypto.randomUUID());
+      return ids.get(m)!;
+    }),
+  ) as T;
+}
+
 const count = (text: string, needle: string) => text.split(needle).length - 1;
 const onPosix = (c: { runtime?: string }) => c.runtime !== "windows";
 
 describe("corpus: packer build file cases", () => {
   for (const c of expectations.fileCases.filter(onPosix)) {
+    const skip = NOT_APPLICABLE_CASES[c.name];
+    if (skip) {
+      test.skip(`${c.name} (${skip})`, () => {});
+      continue;
+    }
     test(c.name, async () => {
       const cwd = scratch();
       const stdin = c.stdinFile ? readFileSync(join(cwd, c.stdinFile), "utf8") : undefined;
       const r = await runImgb(["build", ...c.args], { cwd, stdin, env: { USER: "packeruser" } });
       const context = `${c.args.join(" ")}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
       if (c.exitCode !== undefined) expect(r.exitCode, context).toBe(c.exitCode);
-      for (const f of c.filesExist ?? []) expect(existsSync(join(cwd, f)), `${f} should exist\n${context}`).toBe(true);
+      const notApplicable = NOT_APPLICABLE_FILES[c.name]?.files ?? [];
+      for (const f of (c.filesExist ?? []).filter((f) => !notApplicable.includes(f))) expect(existsSync(join(cwd, f)), `${f} should exist\n${context}`).toBe(true);
       for (const f of c.filesAbsent ?? []) expect(existsSync(join(cwd, f)), `${f} should be absent\n${context}`).toBe(false);
       for (const [f, want] of Object.entries(c.fileContents ?? {})) {
         expect(existsSync(join(cwd, f)), `${f} should exist\n${context}`).toBe(true);
@@ -92,7 +120,8 @@ describe("corpus: packer build multi-step cases", () => {
   for (const c of expectations.multiStepCases) {
     test(c.name, async () => {
       const cwd = scratch();
-      for (const step of c.steps) {
+      const ids = new Map<string, string>();
+      for (const step of withRunIds(c.steps, ids)) {
         const r = await runImgb(["build", ...step.args], { cwd, env: { USER: "packeruser", ...step.env } });
         const context = `${step.args.join(" ")}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
         expect(r.exitCode, context).toBe(step.exitCode);
