@@ -16,6 +16,8 @@ hyperfine -N --warmup 3 --runs 20 --export-json ../version.json \
   -n imgb "$IMGB version" -n packer "packer version"
 hyperfine -N --warmup 2 --runs 10 --export-json ../validate-3x30.json \
   -n imgb "$IMGB validate validate-3x30.json" -n packer "packer validate validate-3x30.json"
+hyperfine -N --warmup 2 --runs 10 --export-json ../validate-hcl-3x30.json \
+  -n imgb "$IMGB validate validate-3x30.pkr.hcl" -n packer "packer validate validate-3x30.pkr.hcl"
 hyperfine -N --warmup 1 --runs 5 --export-json ../build-20-shell-local.json \
   -n imgb "$IMGB build -color=false build-20-shell-local.json" -n packer "packer build -color=false build-20-shell-local.json"
 "$ROOT/node_modules/.bin/bun" run "$ROOT/bench/summarize.ts" "$ROOT/bench/out"

@@ -2,7 +2,7 @@
 // builder connected over SSH to a real OpenSSH server runs shell (late execute_command), file up and
 // down, and a disabled breakpoint, with the working directory at the template's folder as users do.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildAll } from "../../plugins-wasm/build.ts";
 import { startSshd, stopAllSshd, type Sshd } from "../support/sshd.ts";
@@ -62,6 +62,8 @@ describe.skipIf(!nullSpeaksSsh)("provisioners through imgb build (null builder o
   test("legacy JSON", async () => {
     const remote = join(sshd.remoteDir, "json");
     mkdirSync(remote);
+    // The test user, not root, writes there over SSH.
+    chownSync(remote, statSync(sshd.remoteDir).uid, statSync(sshd.remoteDir).gid);
     writeFileSync(
       join(dir, "t.json"),
       JSON.stringify({
@@ -91,6 +93,8 @@ describe.skipIf(!nullSpeaksSsh)("provisioners through imgb build (null builder o
   test("HCL2", async () => {
     const remote = join(sshd.remoteDir, "hcl");
     mkdirSync(remote);
+    // The test user, not root, writes there over SSH.
+    chownSync(remote, statSync(sshd.remoteDir).uid, statSync(sshd.remoteDir).gid);
     rmSync(join(dir, "back.conf"), { force: true });
     const c = comm();
     writeFileSync(
