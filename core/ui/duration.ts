@@ -24,23 +24,5 @@ export function humanDuration(ms: number): string {
   return parts.length ? parts.join(" ") : "0 seconds";
 }
 
-/** Go's time.Duration.String(): "2s", "1m30s", "500ms", "1h0m0s" — Packer prints durations from templates this way. */
-export function goDurationString(ms: number): string {
-  if (ms === 0) return "0s";
-  if (ms < 1000) {
-    if (ms >= 1) return `${trimNum(ms)}ms`;
-    return `${trimNum(ms * 1000)}µs`;
-  }
-  const totalSec = ms / 1000;
-  const h = Math.floor(totalSec / 3600);
-  const m = Math.floor((totalSec - h * 3600) / 60);
-  const s = totalSec - h * 3600 - m * 60;
-  const sec = `${trimNum(s)}s`;
-  if (h > 0) return `${h}h${m}m${sec}`;
-  if (m > 0) return `${m}m${sec}`;
-  return sec;
-}
-
-function trimNum(n: number): string {
-  return String(Number(n.toFixed(9)));
-}
+/** Go's time.Duration.String(): "2s", "1m30s", "500ms" — Packer prints durations from templates this way. */
+export { formatGoDuration as goDurationString } from "../values/go-duration.ts";

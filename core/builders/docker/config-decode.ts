@@ -6,6 +6,7 @@ import type { ConfigSchema, FieldType } from "../../plugin/schema.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
 import type { JsonObject, JsonValue } from "../../values/json.ts";
+import { parseGoDuration } from "../../values/go-duration.ts";
 
 const stringList = v.array(v.string());
 const stringMap = v.record(v.string(), v.string());
@@ -97,19 +98,12 @@ function zeroValue(type: FieldType): JsonValue {
   }
 }
 
-/** Packer's duration strings ("5m", "1h30m", "300ms", "20s"; a bare number is seconds). */
+/** Packer's duration strings: Go durations ("5m", "1h30m", "300ms"); a bare number is seconds. */
 export function parseDuration(text: string): number | undefined {
   const s = text.trim();
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/gy;
-  let total = 0;
-  let matched = 0;
-  for (const m of s.matchAll(re)) {
-    const n = Number(m[1]);
-    total += m[2] === "h" ? n * 3_600_000 : m[2] === "m" ? n * 60_000 : m[2] === "s" ? n * 1000 : n;
-    matched += m[0].length;
-  }
-  return matched === s.length && matched > 0 ? total : undefined;
+  const r = parseGoDuration(s);
+  return r.ok ? r.ms : undefined;
 }
 
 /** Disk sizes as Packer writes them: "10240" (MiB), "1500M", "20G", "1T". Returns bytes. */

@@ -5,7 +5,7 @@ import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagn
 import { ConversionError, conversionMessage, convert } from "../../hcl/convert.ts";
 import { T } from "../../hcl/types.ts";
 import { V, containsUnknown, type Value } from "../../hcl/value.ts";
-import { parseGoDuration } from "../json/duration.ts";
+import { parseGoDuration } from "../../values/go-duration.ts";
 import type { BuildSpec, PostProcessorSpec, ProvisionerSpec } from "../model.ts";
 import { HclConfigBody, type ComponentScope } from "./config-body.ts";
 import type { ConfigLayer } from "./decode.ts";

@@ -1,7 +1,7 @@
 // Legacy JSON templates (Packer's format): the loader and the pieces other parts reuse.
 export { loadJsonTemplate, loadJsonTemplateText, type JsonLoaderOverrides } from "./loader.ts";
 export { JsonConfigBody, TemplateEnv, coerce } from "./config-body.ts";
-export { parseGoDuration, formatGoDuration, type DurationResult } from "./duration.ts";
+export { parseGoDuration, formatGoDuration, type DurationResult } from "../../values/go-duration.ts";
 export {
   parseJson,
   toJsonValue,

@@ -3,7 +3,7 @@
 // problems collected instead of only the first.
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
 import { decodeBool, decodeString, decodeStringList, goJsonType, type Decoded } from "./decode-helpers.ts";
-import { parseGoDuration } from "./duration.ts";
+import { parseGoDuration } from "../../values/go-duration.ts";
 import {
   collectDuplicates,
   type JsonMember,

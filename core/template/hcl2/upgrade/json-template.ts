@@ -2,7 +2,7 @@
 // reads them: builder names default to their type, special keys are taken out of component
 // configs, post-processors become chains, durations are parsed (and printed back Go-style).
 import { isJsonObject, type JsonObject, type JsonValue } from "../../../values/json.ts";
-import { formatGoDuration, parseGoDuration } from "../../json/duration.ts";
+import { formatGoDuration, parseGoDuration } from "../../../values/go-duration.ts";
 
 export interface UpgradeVariable {
   key: string;

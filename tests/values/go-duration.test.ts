@@ -1,6 +1,6 @@
 // Go durations: parse (pause_before, timeout) and print back like Duration.String().
 import { expect, test } from "bun:test";
-import { formatGoDuration, parseGoDuration } from "../../../core/template/json/duration.ts";
+import { formatGoDuration, parseGoDuration } from "../../core/values/go-duration.ts";
 
 test.each([
   ["1m30s", 90_000],
