@@ -13,6 +13,8 @@ import { checkPath, type Root } from "./paths.ts";
 import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
 import { STREAM_FUNCTIONS, serveStreamCall } from "../streams/host-functions.ts";
+import type { ProgressTracker, Ui } from "../../ui/types.ts";
+import type { UploadOptions } from "../../communicator/types.ts";
 
 /** Largest chunk a file read returns (base64 grows it by a third; stays under the message limit). */
 export const MAX_READ_CHUNK = 4 * 2 ** 20;
@@ -293,10 +295,13 @@ const HANDLERS: Handlers = {
   },
   async comm_upload(ctx, req) {
     const comm = need(ctx.communicator, "the communicator");
-    const opts = req.mode !== undefined ? { mode: req.mode } : {};
+    const opts: UploadOptions = req.mode !== undefined ? { mode: req.mode } : {};
     if ("path" in req.src) {
       const path = await allowed("communicator", req.src.path, readableRoots(ctx, req.src.path));
+      const progress = uploadProgress(ctx.ui, req.dest);
+      opts.onProgress = progress.update;
       await wrapFs("comm_upload", () => comm.upload(req.dest, { kind: "file", path }, opts, ctx.signal));
+      progress.finish();
     } else {
       const data = b64(req.src.data_base64);
       await wrapFs("comm_upload", () => comm.upload(req.dest, { kind: "bytes", data }, opts, ctx.signal));
@@ -363,3 +368,20 @@ const HANDLERS: Handlers = {
     return {};
   },
 };
+
+/** Transfers of more than a few MiB report progress on the UI; small ones stay quiet. */
+const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
+
+function uploadProgress(ui: Ui | undefined, dest: string): { update: (done: number, total: number) => void; finish: () => void } {
+  let tracker: ProgressTracker | undefined;
+  return {
+    update(done, total) {
+      if (!ui || total < PROGRESS_MIN_BYTES) return;
+      tracker ??= ui.progress(`Uploading to ${dest}`, total);
+      tracker.update(done);
+    },
+    finish() {
+      tracker?.finish();
+    },
+  };
+}
