@@ -1,0 +1,73 @@
+// Image builders through the compiled binary: an HCL2 template builds a rootfs from the cached base
+// tarball, the shell plugin provisions it in the chroot, and the file is inside the output tarball;
+// the docker builder does the same inside a podman container and commits an image.
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runImgb } from "../support/binary.ts";
+import { debianMinbaseTarball, podmanBaseImage } from "../support/images.ts";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function workDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "imgb-e2e-builders-"));
+  dirs.push(d);
+  return d;
+}
+
+describe("rootfs builder through imgb build", () => {
+  test("provisioned file is inside the output tarball; -force overwrites", async () => {
+    const tarball = await debianMinbaseTarball();
+    const dir = workDir();
+    writeFileSync(
+      join(dir, "image.pkr.hcl"),
+      `source "rootfs" "base" {
+  source_tarball = "${tarball}"
+  formats        = ["tar"]
+}
+
+build {
+  sources = ["source.rootfs.base"]
+  provisioner "shell" {
+    inline = ["echo provisioned-by-imgb > /etc/imgb-marker"]
+  }
+}
+`,
+    );
+    const r = await runImgb(["build", "-color=false", "image.pkr.hcl"], { cwd: dir, timeoutMs: 180_000 });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const tar = Bun.spawnSync(["tar", "-xOf", join(dir, "output-base/base.tar"), "./etc/imgb-marker"]);
+    expect(tar.stdout.toString()).toBe("provisioned-by-imgb\n");
+
+    const again = await runImgb(["build", "-color=false", "image.pkr.hcl"], { cwd: dir, timeoutMs: 180_000 });
+    expect(again.exitCode).toBe(1);
+    expect(again.stdout).toContain("already exists");
+    const forced = await runImgb(["build", "-color=false", "-force", "image.pkr.hcl"], { cwd: dir, timeoutMs: 180_000 });
+    expect(forced.exitCode, forced.stdout + forced.stderr).toBe(0);
+  }, 600_000);
+});
+
+describe("docker builder through imgb build", () => {
+  test("provisioned inside a podman container and committed", async () => {
+    const image = await podmanBaseImage();
+    const dir = workDir();
+    writeFileSync(
+      join(dir, "t.json"),
+      JSON.stringify({
+        builders: [{ type: "docker", image, commit: true, pull: false, changes: ["LABEL built-by=imgb"] }],
+        provisioners: [{ type: "shell", inline: ["echo in-container > /imgb-marker"] }],
+      }),
+    );
+    const r = await runImgb(["build", "-color=false", "t.json"], { cwd: dir, timeoutMs: 180_000 });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const id = /--> docker: Imported Docker image: (\S+)/.exec(r.stdout)?.[1] ?? /sha256:([0-9a-f]{64})/.exec(r.stdout)?.[1];
+    expect(id, r.stdout).toBeTruthy();
+    // The same lowered limits the builder uses: podman's defaults cannot be set on this kind of machine.
+    const ulimits = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=20000:20000"];
+    const run = Bun.spawnSync(["podman", "run", "--rm", ...ulimits, "--entrypoint", "/bin/cat", String(id), "/imgb-marker"], { env: process.env });
+    expect(run.stdout.toString(), run.stderr.toString()).toBe("in-container\n");
+    Bun.spawnSync(["podman", "rmi", "-f", String(id)]);
+  }, 600_000);
+});
