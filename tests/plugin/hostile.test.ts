@@ -120,9 +120,13 @@ describe("hostile plugins", () => {
   });
 
   test("100k UI calls hit the rate limit", async () => {
+    const t0 = performance.now();
     const r = await provisionProbe({ action: "ui_flood", count: 100_000 });
+    const seconds = (performance.now() - t0) / 1000;
     expect(r.error).toBe("plugin probe: too many UI messages (limit 2000 at once, 500 a second)");
-    expect(r.ui.lines.length).toBeLessThanOrEqual(2100);
+    // The burst, plus what the bucket refills while the call runs (slower on a loaded machine).
+    expect(r.ui.lines.length).toBeLessThanOrEqual(2000 + Math.ceil(500 * seconds) + 10);
+    expect(r.ui.lines.length).toBeLessThan(100_000);
   });
 
   test("a path outside the grant is refused with plugin, capability and argument", async () => {
