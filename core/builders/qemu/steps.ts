@@ -30,26 +30,7 @@ export interface QemuRun {
   succeeded?: boolean;
 }
 
-export function stepOutputDir(c: QemuConfig, r: QemuRun): Step {
-  return {
-    name: "StepOutputDir",
-    async run(state) {
-      const dir = resolve(c.output_directory);
-      const existing = await readdir(dir).catch(() => undefined);
-      if (existing && existing.length > 0) {
-        if (!c.packer_force) throw new Error(`output directory ${c.output_directory} already exists; remove it or use -force`);
-        state.ui.say(`Deleting previous output directory ${c.output_directory}`);
-        await rm(dir, { recursive: true, force: true });
-      }
-      await mkdir(dir, { recursive: true });
-      r.outputDir = dir;
-      r.createdOutputDir = existing === undefined || existing.length > 0;
-    },
-    async cleanup() {
-      if (!r.succeeded && r.createdOutputDir && r.outputDir) await rm(r.outputDir, { recursive: true, force: true });
-    },
-  };
-}
+export { stepOutputDir } from "../output-dir.ts";
 
 export function stepWorkDir(r: QemuRun): Step {
   return {

@@ -22,28 +22,7 @@ export interface RootfsRun {
   succeeded?: boolean;
 }
 
-export function stepOutputDir(c: RootfsConfig, r: RootfsRun): Step {
-  return {
-    name: "StepOutputDir",
-    async run(state) {
-      // Relative to the working directory, as in Packer.
-      const dir = resolve(c.output_directory);
-      const existing = await readdir(dir).catch(() => undefined);
-      if (existing && existing.length > 0) {
-        if (!c.packer_force) throw new Error(`output directory ${c.output_directory} already exists; remove it or use -force`);
-        state.ui.say(`Deleting previous output directory ${c.output_directory}`);
-        await rm(dir, { recursive: true, force: true });
-      }
-      await mkdir(dir, { recursive: true });
-      r.outputDir = dir;
-      r.createdOutputDir = existing === undefined || existing.length > 0;
-    },
-    async cleanup() {
-      // A failed or cancelled build leaves no half-written output (Packer's rule).
-      if (!r.succeeded && r.createdOutputDir && r.outputDir) await rm(r.outputDir, { recursive: true, force: true });
-    },
-  };
-}
+export { stepOutputDir } from "../output-dir.ts";
 
 export function stepWorkDir(r: RootfsRun): Step {
   return {
