@@ -6,7 +6,7 @@ import type { PluginCatalog } from "../plugin/types.ts";
 import type { BuildContextValues, BuildSpec, TemplateFormat } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";
 import type { Communicator } from "../communicator/types.ts";
-import type { JsonObject } from "../values/json.ts";
+import type { JsonObject, JsonValue } from "../values/json.ts";
 import { builderFactory } from "../builders/registry.ts";
 import { DiagnosticsError, formatDiagnostic, throwIfErrors } from "../errors/diagnostic.ts";
 import { Cancelled, runSteps, StepFailed } from "./multistep.ts";
@@ -24,6 +24,8 @@ export interface BuildRunOptions {
   signal: AbortSignal;
   onError: OnErrorMode;
   force: boolean;
+  /** The template's variables (for `{{user}}` in late plugin keys). */
+  variables: Record<string, JsonValue>;
 }
 
 export type BuildOutcome =
@@ -44,7 +46,7 @@ export function buildContext(spec: BuildSpec, placeholders: boolean, extra: Part
 
 export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
   const { spec, ui, signal } = opts;
-  const build = buildContext(spec, false, { force: opts.force, onError: opts.onError });
+  const build = buildContext(spec, false, { force: opts.force, onError: opts.onError, userVariables: opts.variables });
   const factory = builderFactory(spec.builderType);
   if (!factory) return { status: "error", error: `Unknown builder ${spec.builderType}`, artifacts: [] };
   let steps: Step[];

@@ -62,6 +62,7 @@ export async function runBuilds(opts: RunOptions): Promise<RunResult> {
         signal: opts.signal,
         onError: opts.onError,
         force: opts.force,
+        variables: template.variables,
       });
       const took = humanDuration(performance.now() - t0);
       if (outcome.status === "error") out.plain(`Build '${spec.name}' errored after ${took}: ${outcome.error}`);

@@ -5,7 +5,7 @@ import type { Diagnostic } from "../errors/diagnostic.ts";
 import { DiagnosticsError, errorDiag } from "../errors/diagnostic.ts";
 import type { PluginCatalog, PluginKind, PostProcessor, Provisioner } from "../plugin/types.ts";
 import type { BuildSpec, ConfigBody, Template } from "../template/model.ts";
-import type { JsonObject } from "../values/json.ts";
+import type { JsonObject, JsonValue } from "../values/json.ts";
 import type { ConfigSchema } from "../plugin/schema.ts";
 import { builderFactory } from "../builders/registry.ts";
 import { buildContext } from "./build-runner.ts";
@@ -37,7 +37,7 @@ export async function validateTemplate(template: Template, catalog: PluginCatalo
   };
   try {
     for (const spec of selectBuilds(template, filter)) {
-      const found = await validateBuild(spec, catalog, instance);
+      const found = await validateBuild(spec, catalog, instance, template.variables);
       if (found.some((d) => d.severity === "error")) invalidBuilds.add(spec.name);
       diags.push(...found);
     }
@@ -51,9 +51,10 @@ async function validateBuild(
   spec: BuildSpec,
   catalog: PluginCatalog,
   instance: (kind: PluginKind, type: string) => Promise<Instance>,
+  variables: Record<string, JsonValue>,
 ): Promise<Diagnostic[]> {
   const diags: Diagnostic[] = [];
-  const ctx = buildContext(spec, true);
+  const ctx = buildContext(spec, true, { userVariables: variables });
   const factory = builderFactory(spec.builderType);
   if (!factory) {
     diags.push(errorDiag(`Unknown builder ${spec.builderType}`, spec.builder.range ?? spec.range, `in build "${spec.name}"`));

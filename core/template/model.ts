@@ -25,6 +25,8 @@ export interface BuildContextValues {
   force?: boolean;
   /** `-on-error` mode (Packer's packer_on_error). */
   onError?: string;
+  /** The template's variables, for `{{user}}` in keys a plugin renders late; never sent to the plugin. */
+  userVariables?: Record<string, JsonValue>;
 }
 
 /**

@@ -76,3 +76,25 @@ describe("post-processor chains", () => {
     expect(r.stdout + r.stderr).toMatch(/\/etc\/passwd/);
   });
 });
+
+describe("user variables in keys plugins render themselves", () => {
+  test("{{user}} works in checksum's output and shell-local's execute_command", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "imgb-e2e-pp-"));
+    dirs.push(dir);
+    writeFileSync(
+      join(dir, "t.json"),
+      JSON.stringify({
+        variables: { name: "disk", greet: "hi there" },
+        builders: [{ type: "file", target: "a.img", content: "x" }],
+        provisioners: [
+          { type: "shell-local", inline: ["echo $GREETING"], execute_command: ["/bin/sh", "-c", "GREETING='{{user `greet`}}' {{.Vars}} {{.Script}}"] },
+        ],
+        "post-processors": [{ type: "checksum", checksum_types: ["sha256"], output: "{{user `name`}}.sha256" }],
+      }),
+    );
+    const r = await runImgb(["build", "-color=false", "t.json"], { cwd: dir });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("    file: hi there\n");
+    expect(existsSync(join(dir, "disk.sha256"))).toBe(true);
+  });
+});

@@ -15,6 +15,11 @@ export function renderPluginTemplate(template: string, data: Record<string, Json
     ctx.buildName = build.buildName;
     ctx.buildType = build.builderType;
     ctx.build = { generated: build.generated, placeholders: build.placeholders };
+    if (build.userVariables) {
+      const vars: Record<string, string> = {};
+      for (const [k, v] of Object.entries(build.userVariables)) vars[k] = typeof v === "string" ? v : JSON.stringify(v);
+      ctx.userVariables = vars;
+    }
   }
   if (templateDir) ctx.templatePath = `${templateDir}/template`;
   try {
