@@ -293,7 +293,7 @@ class Evaluator {
       args = [...args.slice(0, -1), ...last.elems.map((e) => e.withMarks(last.marks))];
       argRanges = [...argRanges.slice(0, -1), ...last.elems.map(() => lastRange)];
     }
-    return callFunction(n.name, f, args, argRanges, n.range, this.diags);
+    return callFunction(n.name, f, args, argRanges, n.range, this.diags, unionRangeOf(n.nameRange, n.openParenRange));
   }
 
   private condBool(c: Value, range: SourceRange, summary: string): boolean | undefined | null {
@@ -465,12 +465,12 @@ class Evaluator {
   }
 
   /** Elements of an iterable value as [key, value] pairs, or undefined after reporting an error. */
-  private iterate(coll: Value, range: SourceRange, what: "for" | "template"): Array<[Value, Value]> | undefined {
+  private iterate(coll: Value, range: SourceRange): Array<[Value, Value]> | undefined {
     if (coll.isNull) {
       this.err(
         "Iteration over null value",
         range,
-        what === "for" ? "A null value cannot be used as the collection in a 'for' expression." : "A null value cannot be used as the collection in a 'for' directive.",
+        "A null value cannot be used as the collection in a 'for' expression.",
       );
       return undefined;
     }
@@ -481,7 +481,7 @@ class Evaluator {
     this.err(
       "Iteration over non-iterable value",
       range,
-      `A value of type ${typeString(coll.type)} cannot be used as the collection in a '${what === "for" ? "for' expression" : "for' directive"}.`,
+      `A value of type ${typeString(coll.type)} cannot be used as the collection in a 'for' expression.`,
     );
     return undefined;
   }
@@ -490,7 +490,7 @@ class Evaluator {
     const coll = this.eval(n.collection, ctx, anon);
     const isObject = !!n.keyExpr;
     if (!coll.isKnown) return V.unknown(isObject ? T.dynamic : T.dynamic);
-    const items = this.iterate(coll, n.collection.range, "for");
+    const items = this.iterate(coll, n.collection.range);
     if (!items) return V.unknown();
     const base = ctx ?? new EvalContext();
     const tupleOut: Value[] = [];
@@ -614,7 +614,7 @@ class Evaluator {
   private templateFor(n: Extract<Node, { kind: "templateFor" }>, ctx: EvalContext | undefined, anon: Anon): Value {
     const coll = this.eval(n.collection, ctx, anon);
     if (!coll.isKnown) return V.unknown(T.string);
-    const items = this.iterate(coll, n.collection.range, "template");
+    const items = this.iterate(coll, n.collection.range);
     if (!items) return V.unknown(T.string);
     const base = ctx ?? new EvalContext();
     let out = "";
@@ -647,6 +647,8 @@ export function callFunction(
   argRanges: SourceRange[],
   callRange: SourceRange,
   diags: Diagnostic[],
+  /** The name through the opening parenthesis, where HCL reports a failed call; defaults to callRange. */
+  startRange: SourceRange = callRange,
 ): Value {
   const params = f.params;
   if (rawArgs.length < params.length) {
@@ -714,12 +716,12 @@ export function callFunction(
         const p = idx < params.length ? params[idx]! : f.varParam!;
         diags.push(errorDiag("Invalid function argument", argRanges[idx], `Invalid value for ${JSON.stringify(p?.name ?? "")} parameter: ${e.message}.`));
       } else {
-        diags.push(errorDiag("Error in function call", callRange, `Call to function ${JSON.stringify(name)} failed: ${e.message}.`));
+        diags.push(errorDiag("Error in function call", startRange, `Call to function ${JSON.stringify(name)} failed: ${e.message}.`));
       }
       return V.unknown();
     }
     if (e instanceof RangeError) {
-      diags.push(errorDiag("Error in function call", callRange, `Call to function ${JSON.stringify(name)} failed: ${e.message}.`));
+      diags.push(errorDiag("Error in function call", startRange, `Call to function ${JSON.stringify(name)} failed: ${e.message}.`));
       return V.unknown();
     }
     throw e;

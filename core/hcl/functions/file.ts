@@ -3,10 +3,11 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { EvalContext, type HclFunction } from "../context.ts";
 import { NativeExpression } from "../body.ts";
 import { parseTemplateNode } from "../parser.ts";
+import { nodeVariables } from "../eval.ts";
+import type { Diagnostic, SourceRange } from "../../errors/diagnostic.ts";
 import { T } from "../types.ts";
 import { V, Value } from "../value.ts";
 import { FunctionError, fn, p, setOf } from "./helpers.ts";
@@ -123,8 +124,8 @@ export function fileFunctions(opts: FileFunctionOptions): Record<string, HclFunc
   const { baseDir } = opts;
   const templatefile: HclFunction = fn([p("path", T.string), p("vars", T.dynamic)], ([path, vars]) => {
     const src = readUtf8(baseDir, path!.str);
-    const filename = resolve(baseDir, path!.str);
-    const parsed = parseTemplateNode(src, filename);
+    // Diagnostics name the file as the caller wrote it, like HCL's templatefile.
+    const parsed = parseTemplateNode(src, path!.str);
     if (parsed.diagnostics.length) throw new FunctionError(diagText(parsed.diagnostics));
     const v = vars!;
     if (v.type.kind !== "map" && v.type.kind !== "object") throw new FunctionError("invalid vars value: must be a map", 1);
@@ -133,20 +134,19 @@ export function fileFunctions(opts: FileFunctionOptions): Record<string, HclFunc
       if (!/^[\p{ID_Start}_][\p{ID_Continue}-]*$/u.test(k)) throw new FunctionError(`invalid template variable name ${JSON.stringify(k)}: must start with a letter, followed by zero or more letters, digits, and underscores`, 1);
       variables[k] = e;
     }
+    // References are checked up front so a missing key names the vars argument, not an unknown variable.
+    for (const t of nodeVariables(parsed.node)) {
+      if (!Object.hasOwn(variables, t.root)) {
+        throw new FunctionError(`vars map does not contain key ${JSON.stringify(t.root)}, referenced at ${rangeText(t.rootRange)}`, 1);
+      }
+    }
     const funcs = { ...opts.templateFunctions() };
     funcs.templatefile = fn([p("path", T.string), p("vars", T.dynamic)], () => {
       throw new FunctionError("cannot recursively call templatefile from inside templatefile call");
     });
     const r = new NativeExpression(parsed.node).evaluate(new EvalContext(variables, funcs));
     if (r.diagnostics.length) throw new FunctionError(diagText(r.diagnostics));
-    if (!r.value.isKnown) return V.unknown(T.string);
-    if (r.value.type.kind !== "string") {
-      try {
-        return V.string(String(r.value.raw));
-      } catch {
-        throw new FunctionError("template result is not a string");
-      }
-    }
+    // The result is not converted: a template that is a single interpolation yields that value as-is.
     return r.value;
   });
   return {
@@ -172,8 +172,15 @@ export function fileFunctions(opts: FileFunctionOptions): Record<string, HclFunc
   };
 }
 
+/** A range as HCL prints it: "file:line,col-endcol", or "file:line,col-endline,endcol" across lines. */
+function rangeText(r: SourceRange): string {
+  const end = r.start.line === r.end.line ? `${r.end.column}` : `${r.end.line},${r.end.column}`;
+  return `${r.filename}:${r.start.line},${r.start.column}-${end}`;
+}
+
+/** Diagnostics as HCL's Diagnostics.Error() renders them. */
 function diagText(diags: Diagnostic[]): string {
-  return diags
-    .map((d) => `${d.range ? `${d.range.filename}:${d.range.start.line},${d.range.start.column}: ` : ""}${d.summary}${d.detail ? `; ${d.detail}` : ""}`)
-    .join("\n");
+  const one = (d: Diagnostic) => `${d.range ? `${rangeText(d.range)}: ` : ""}${d.summary}${d.detail ? `; ${d.detail}` : ""}`;
+  if (diags.length === 1) return one(diags[0]!);
+  return `${one(diags[0]!)}, and ${diags.length - 1} other diagnostic(s)`;
 }

@@ -27,18 +27,9 @@ function hclOf(v: JsonValue, asMap: boolean): string {
   return JSON.stringify(v);
 }
 
-/**
- * Known differences in core/hcl's templatefile (reported to its owner): error positions are printed
- * absolute and without the end column, "for directive" instead of "'for' expression", a missing key
- * is "Unknown variable", and a bare `${val}` template returns a string instead of the value.
- * `test.failing` turns green into red once they are fixed, so this list cannot go stale.
- */
-const KNOWN_DIFFERENCES = new Set([6, 8, 10, 11]);
-
 describe("templatefile", () => {
-  table.cases.forEach((c, i) => {
-    const t = KNOWN_DIFFERENCES.has(i) ? test.failing : test;
-    t(`${c.path} ${JSON.stringify(c.vars)}`, async () => {
+  table.cases.forEach((c) => {
+    test(`${c.path} ${JSON.stringify(c.vars)}`, async () => {
       const path = c.path === "testdata/icon.png" ? binary : c.path;
       const file = join(scratch, `t${Math.random().toString(36).slice(2)}.pkr.hcl`);
       writeFileSync(
