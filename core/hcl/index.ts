@@ -14,7 +14,7 @@ export type {
 } from "./body.ts";
 export { traversalString, type Traversal, type TraverseStep } from "./ast.ts";
 export { EvalContext, FunctionError, type HclFunction, type FuncParam } from "./context.ts";
-export { Value, V, UNKNOWN, rawEquals, valueEquals, fromJson, toJson, toJsonLoose, containsUnknown, deepMarks, unmarkDeep } from "./value.ts";
+export { Value, V, UNKNOWN, rawEquals, valueEquals, fromJson, toJson, toJsonLoose, toJsonWithUnknown, containsUnknown, deepMarks, unmarkDeep } from "./value.ts";
 export { T, type Type, typeEquals, typeString, friendlyName, hasDynamic } from "./types.ts";
 export { Num } from "./num.ts";
 export { convert, tryConvert, unify, ConversionError, conversionMessage } from "./convert.ts";

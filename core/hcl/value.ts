@@ -269,7 +269,13 @@ export function toJson(v: Value): JsonValue {
 
 /** Like toJson, but unknown values become null instead of throwing. */
 export function toJsonLoose(v: Value): JsonValue {
-  if (v.raw === null || v.raw === UNKNOWN) return null;
+  return toJsonWithUnknown(v, () => null);
+}
+
+/** Converts a value to JSON, asking `unknown` what each unknown value (at any depth) becomes. */
+export function toJsonWithUnknown(v: Value, unknown: (v: Value) => JsonValue): JsonValue {
+  if (v.raw === UNKNOWN) return unknown(v);
+  if (v.raw === null) return null;
   switch (v.type.kind) {
     case "string":
       return v.str;
@@ -280,11 +286,11 @@ export function toJsonLoose(v: Value): JsonValue {
     case "list":
     case "set":
     case "tuple":
-      return v.elems.map(toJsonLoose);
+      return v.elems.map((e) => toJsonWithUnknown(e, unknown));
     case "map":
     case "object": {
       const o: Record<string, JsonValue> = {};
-      for (const [k, e] of v.attrs) o[k] = toJsonLoose(e);
+      for (const [k, e] of v.attrs) o[k] = toJsonWithUnknown(e, unknown);
       return o;
     }
     default:

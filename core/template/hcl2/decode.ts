@@ -6,7 +6,7 @@ import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagn
 import { nameSuggestion } from "../../hcl/context.ts";
 import { ConversionError, conversionMessage, convert } from "../../hcl/convert.ts";
 import { T } from "../../hcl/types.ts";
-import { UNKNOWN, V, type Value } from "../../hcl/value.ts";
+import { toJsonWithUnknown, V, type Value } from "../../hcl/value.ts";
 import type { ConfigField, ConfigSchema, FieldType } from "../../plugin/schema.ts";
 import type { JsonObject, JsonValue } from "../../values/json.ts";
 import { TemplateError } from "../gotemplate/errors.ts";
@@ -189,43 +189,24 @@ function blockItem(type: string, blocks: Block[]): Item {
  * (hcl2shim.WriteUnknownPlaceholderValues): "<unknown>" for strings, 0, false, empty collections.
  */
 export function toJsonWithPlaceholders(v: Value): JsonValue {
-  if (v.raw === UNKNOWN) {
-    switch (v.type.kind) {
-      case "number":
-        return 0;
-      case "bool":
-        return false;
-      case "list":
-      case "set":
-      case "tuple":
-        return [];
-      case "map":
-      case "object":
-        return {};
-      default:
-        return UNKNOWN_PLACEHOLDER;
-    }
-  }
-  if (v.raw === null) return null;
+  return toJsonWithUnknown(v, placeholderFor);
+}
+
+function placeholderFor(v: Value): JsonValue {
   switch (v.type.kind) {
-    case "string":
-      return v.str;
     case "number":
-      return v.num.toNumber();
+      return 0;
     case "bool":
-      return v.bool;
+      return false;
     case "list":
     case "set":
     case "tuple":
-      return v.elems.map(toJsonWithPlaceholders);
+      return [];
     case "map":
-    case "object": {
-      const o: JsonObject = {};
-      for (const [k, e] of v.attrs) o[k] = toJsonWithPlaceholders(e);
-      return o;
-    }
+    case "object":
+      return {};
     default:
-      return null;
+      return UNKNOWN_PLACEHOLDER;
   }
 }
 
