@@ -45,7 +45,7 @@ export function buildContext(spec: BuildSpec, placeholders: boolean, extra: Part
 }
 
 export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
-  const { spec, ui, signal } = opts;
+  const { spec } = opts;
   const build = buildContext(spec, false, { force: opts.force, onError: opts.onError, userVariables: opts.variables });
   const factory = builderFactory(spec.builderType);
   if (!factory) return { status: "error", error: `Unknown builder ${spec.builderType}`, artifacts: [] };
@@ -54,7 +54,7 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
   try {
     const decoded = spec.builder.decode(build, factory.schema);
     throwIfErrors(decoded.diagnostics);
-    const created = factory.create(withCommonKeys(decoded.value, opts), build);
+    const created = factory.create(withCommonKeys(decoded.value, build), build);
     throwIfErrors(created.diagnostics);
     if (!created.builder) throw new Error(`builder ${spec.builderType} could not be configured`);
     builder = created.builder;
@@ -190,12 +190,12 @@ export function describeError(err: unknown): string {
 }
 
 /** Packer injects these into every builder's config; builders read -force as packer_force. */
-function withCommonKeys(config: JsonObject, opts: BuildRunOptions): JsonObject {
+export function withCommonKeys(config: JsonObject, build: BuildContextValues): JsonObject {
   return {
     ...config,
-    packer_force: opts.force,
-    packer_on_error: opts.onError,
-    packer_build_name: opts.spec.sourceName,
-    packer_builder_type: opts.spec.builderType,
+    packer_force: build.force ?? false,
+    packer_on_error: build.onError ?? "cleanup",
+    packer_build_name: build.sourceName,
+    packer_builder_type: build.builderType,
   };
 }

@@ -8,6 +8,7 @@ import type { Ui } from "../ui/types.ts";
 import type { JsonObject } from "../values/json.ts";
 import { goDurationString } from "../ui/duration.ts";
 import { PluginCallError } from "../plugin/runtime.ts";
+import { overrideSchema } from "../plugin/schema.ts";
 
 export interface ProvisionEnv {
   pool: ProvisionerPool;
@@ -68,7 +69,7 @@ export async function prepareProvisioner(
     throwIfErrors(base.diagnostics);
     configs.push(base.value);
     if (spec.override) {
-      const over = spec.override.decode(build, { ...schema, fields: schema.fields.map((f) => ({ ...f, required: false, default: undefined })) });
+      const over = spec.override.decode(build, overrideSchema(schema));
       throwIfErrors(over.diagnostics);
       configs.push(over.value);
     }

@@ -6,9 +6,9 @@ import { DiagnosticsError, errorDiag } from "../errors/diagnostic.ts";
 import type { PluginCatalog, PluginKind, PostProcessor, Provisioner } from "../plugin/types.ts";
 import type { BuildSpec, ConfigBody, Template } from "../template/model.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
-import type { ConfigSchema } from "../plugin/schema.ts";
+import { overrideSchema } from "../plugin/schema.ts";
 import { builderFactory } from "../builders/registry.ts";
-import { buildContext } from "./build-runner.ts";
+import { buildContext, withCommonKeys } from "./build-runner.ts";
 import { errorMessage } from "./provision.ts";
 import { selectBuilds, type BuildFilter } from "./plan.ts";
 
@@ -63,7 +63,7 @@ async function validateBuild(
     const decoded = spec.builder.decode(ctx, factory.schema);
     diags.push(...decoded.diagnostics);
     if (!decoded.diagnostics.some((d) => d.severity === "error")) {
-      const created = factory.create({ ...decoded.value, packer_force: false, packer_build_name: spec.sourceName, packer_builder_type: spec.builderType }, ctx);
+      const created = factory.create(withCommonKeys(decoded.value, ctx), ctx);
       diags.push(...created.diagnostics.map((d) => (d.range ? d : { ...d, range: spec.builder.range, detail: d.detail ?? `in build "${spec.name}"` })));
     }
   }
@@ -90,7 +90,7 @@ async function validateBuild(
       const configs: JsonObject[] = [];
       let ok = true;
       c.bodies.forEach((body, i) => {
-        const decoded = body.decode(ctx, i === 0 ? schema : relaxed(schema));
+        const decoded = body.decode(ctx, i === 0 ? schema : overrideSchema(schema));
         diags.push(...decoded.diagnostics);
         if (decoded.diagnostics.some((d) => d.severity === "error")) ok = false;
         configs.push(decoded.value);
@@ -104,9 +104,4 @@ async function validateBuild(
     }
   }
   return diags;
-}
-
-/** An override only changes keys; nothing in it is required. */
-function relaxed(schema: ConfigSchema): ConfigSchema {
-  return { ...schema, fields: schema.fields.map((f) => ({ ...f, required: false, default: undefined })) };
 }

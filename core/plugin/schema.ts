@@ -53,3 +53,8 @@ export const ConfigSchemaSchema = v.object({
 export function fieldNamed(schema: ConfigSchema, name: string): ConfigField | undefined {
   return schema.fields.find((f) => f.name === name);
 }
+
+/** The schema an `override` is checked against: it only changes keys, so nothing is required or defaulted. */
+export function overrideSchema(schema: ConfigSchema): ConfigSchema {
+  return { ...schema, fields: schema.fields.map((f) => ({ ...f, required: false, default: undefined })) };
+}
