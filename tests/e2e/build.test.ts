@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireBinary, runImgb } from "../support/binary.ts";
+import { processAlive } from "../support/processes.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -211,16 +212,6 @@ describe("interrupts", () => {
     expect(sandboxesOf(proc.pid)).toEqual([]);
   });
 });
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 /** Sandbox processes still running that the given imgb started. */
 function sandboxesOf(parentPid: number): number[] {

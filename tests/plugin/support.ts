@@ -36,20 +36,8 @@ export function buildValues(over: Partial<BuildContextValues> = {}): BuildContex
   };
 }
 
-/** True while a process with this pid exists (and is not a zombie). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
+export { processAlive } from "../support/processes.ts";
+import { processAlive } from "../support/processes.ts";
 
 /** Waits until none of the pids is alive, or fails after `ms`. */
 export async function expectGone(pids: number[], ms = 3000): Promise<void> {
