@@ -1,13 +1,14 @@
 // Base images the builder tests need, made locally (no registry is reachable) once and cached:
 // a minbase Debian tarball (mmdebstrap), a podman image imported from it, and a bootable guest for
-// the qemu tests. The cache lives in IMGB_TEST_CACHE or $TMPDIR/imgb-test-cache; each entry's name
+// the qemu tests (the qemu-debian example's first step). The cache lives in IMGB_TEST_CACHE or $TMPDIR/imgb-test-cache; each entry's name
 // carries its recipe version, so a changed recipe rebuilds. Within one `bun test` process each
 // image is made at most once.
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { run, spawnChild } from "../../core/process/child.ts";
+import { join, resolve } from "node:path";
+import { run, runText, spawnChild } from "../../core/process/child.ts";
+import { runImgb } from "./binary.ts";
 import { hostAptMirror } from "../../core/builders/rootfs/apt-mirror.ts";
 
 export const SUITE = "bookworm";
@@ -69,18 +70,18 @@ export function podmanBaseImage(): Promise<string> {
 }
 
 export interface QemuGuest {
-  /** qcow2 holding an ext4 root filesystem (no partition table: root=/dev/vda). */
+  /** qcow2 of a BIOS-bootable disk: MBR, FAT boot partition with syslinux, ext4 root (LABEL=root) on partition 2. */
   disk: string;
   kernel: string;
   initrd: string;
   /** Key that logs in as root. */
   privateKeyFile: string;
   user: string;
+  /** The folder examples/qemu-debian's step 2 takes as guest_dir. */
+  guestDir: string;
 }
 
-const GUEST_PACKAGES = ["linux-image-amd64", "systemd-sysv", "udev", "openssh-server", "iproute2"];
-
-/** Units a test guest does not need; under TCG every one costs seconds of boot. */
+/** Units a test guest does not need on top of the example's; under TCG every one costs seconds of boot. */
 const GUEST_MASKED = [
   "systemd-timesyncd.service",
   "apt-daily.timer",
@@ -95,52 +96,69 @@ const GUEST_MASKED = [
   "serial-getty@ttyS0.service",
 ];
 
+export const QEMU_EXAMPLE = resolve(import.meta.dir, "../../examples/qemu-debian");
+
 /**
- * A Debian guest with a kernel, systemd and sshd, made by the rootfs builder itself (~2 min, once
- * per cache): the key is put into root's authorized_keys through the chroot communicator.
+ * The qemu-debian example's step 1, run through the compiled binary as a user runs it (~2.5 min,
+ * once per cache): a Debian guest with a kernel, systemd and sshd on a BIOS-bootable disk, which
+ * lets root in with a key made here.
  */
 export function qemuGuest(): Promise<QemuGuest> {
-  return onceGuest ??= (async () => {
-    const dir = await cachedFile("qemu-guest-v1", async (tmp) => {
-      const { rootfsBuilderFactory } = await import("../../core/builders/rootfs/index.ts");
-      const { runBuild } = await import("../builders/docker/harness.ts");
+  return (onceGuest ??= (async () => {
+    const dir = await cachedFile("qemu-guest-v2", async (tmp) => {
       await mkdir(tmp, { recursive: true });
-      await run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "imgb-test", "-f", join(tmp, "id_ed25519")]);
-      const publicKey = await Bun.file(join(tmp, "id_ed25519.pub")).text();
-      const outcome = await runBuild(
-        rootfsBuilderFactory,
-        {
-          packages: GUEST_PACKAGES,
-          output_directory: join(tmp, "out"),
-          image_name: "guest",
-          formats: ["qcow2"],
-          disk_size: "2G",
-        },
-        async (comm) => {
-          const script = [
-            "set -e",
-            "mkdir -p -m 700 /root/.ssh",
-            "cat > /root/.ssh/authorized_keys",
-            "chmod 600 /root/.ssh/authorized_keys",
-            "printf '[Match]\\nName=e*\\n\\n[Network]\\nDHCP=ipv4\\n' > /etc/systemd/network/20-wired.network",
-            "systemctl enable systemd-networkd",
-            `systemctl mask ${GUEST_MASKED.join(" ")}`,
-            "echo imgb-guest > /etc/hostname",
-            "echo '/dev/vda / ext4 defaults 0 1' > /etc/fstab",
-          ].join("\n");
-          const res = await comm.start({ command: script, stdin: new TextEncoder().encode(publicKey) }, new AbortController().signal);
-          if (res.kind !== "exited" || res.exitStatus !== 0) throw new Error(`guest provisioning failed: ${JSON.stringify(res)}`);
-        },
+      await run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "imgb-test", "-f", join(tmp, "key")]);
+      const r = await runImgb(
+        ["build", "-color=false", "-var", `masked_units=${JSON.stringify(GUEST_MASKED)}`, join(QEMU_EXAMPLE, "guest")],
+        { cwd: tmp, timeoutMs: 600_000 },
       );
-      if (outcome.error) throw outcome.error;
+      if (r.exitCode !== 0) throw new Error(`building the qemu test guest failed:\n${r.stdout}\n${r.stderr}`);
     });
+    const out = join(dir, "output-guest");
     return {
-      disk: join(dir, "out", "guest.qcow2"),
-      kernel: join(dir, "out", "guest.vmlinuz"),
-      initrd: join(dir, "out", "guest.initrd"),
-      privateKeyFile: join(dir, "id_ed25519"),
+      disk: join(out, "guest.qcow2"),
+      kernel: join(out, "guest.vmlinuz"),
+      initrd: join(out, "guest.initrd"),
+      privateKeyFile: join(dir, "key"),
       user: "root",
+      guestDir: out,
     };
-  })();
+  })());
 }
 let onceGuest: Promise<QemuGuest> | undefined;
+
+/**
+ * A debugfs request (`cat /etc/motd`, `stats`) on an ext4 file system inside a disk image (qcow2 or
+ * raw): the bare file system, or partition `partition` of an MBR disk. Nothing is mounted.
+ */
+export async function debugfsOnDiskImage(image: string, request: string, partition = 2): Promise<string> {
+  const raw = `${image}.read-${process.pid}.raw`;
+  try {
+    await run(["qemu-img", "convert", "-O", "raw", image, raw]);
+    const offset = await partitionOffset(raw, partition);
+    return await runText(["debugfs", "-R", request, offset ? `${raw}?offset=${offset}` : raw]);
+  } finally {
+    await rm(raw, { force: true });
+  }
+}
+
+export function readFromDiskImage(image: string, path: string, partition = 2): Promise<string> {
+  return debugfsOnDiskImage(image, `cat ${path}`, partition);
+}
+
+/** Size of the ext4 file system in the image, from its superblock. */
+export async function fileSystemBytes(image: string, partition = 2): Promise<number> {
+  const stats = await debugfsOnDiskImage(image, "stats", partition);
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(stats)?.[1]);
+  return field("Block count") * field("Block size");
+}
+
+/** Byte offset of an MBR partition, or 0 when the image has no partition table (a bare file system). */
+export async function partitionOffset(raw: string, partition: number): Promise<number> {
+  const head = new Uint8Array(await Bun.file(raw).slice(0, 512).arrayBuffer());
+  const view = new DataView(head.buffer);
+  if (view.getUint16(510, true) !== 0xaa55) return 0;
+  const entry = 446 + (partition - 1) * 16;
+  if (head[entry + 4] === 0) return 0;
+  return view.getUint32(entry + 8, true) * 512;
+}

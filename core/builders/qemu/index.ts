@@ -20,7 +20,7 @@ import {
 } from "./steps.ts";
 
 export { qemuSchema, type QemuConfig } from "./config.ts";
-export { kvmWorks, chooseAccelerator, type Accelerator } from "./accelerator.ts";
+export { testBoot, chooseAccelerator, type Accelerator } from "./accelerator.ts";
 
 /** Packer's qemu builder id. */
 export const QEMU_BUILDER_ID = "transcend.qemu";

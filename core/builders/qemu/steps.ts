@@ -10,7 +10,7 @@ import type { Communicator } from "../../communicator/types.ts";
 import { noneCommunicator } from "../../communicator/types.ts";
 import { connectSsh, sshGeneratedValues } from "../../communicator/ssh/index.ts";
 import { spawnChild, type Child } from "../../process/child.ts";
-import { chooseAccelerator, hostKernel, type Accelerator } from "./accelerator.ts";
+import { chooseAccelerator, type Accelerator } from "./accelerator.ts";
 import { qemuArgv } from "./command-line.ts";
 import type { QemuConfig } from "./config.ts";
 import { createOverlay, finishDisk, imageInfo, localPath, verifyChecksum } from "./disk.ts";
@@ -21,6 +21,8 @@ export interface QemuRun {
   createdOutputDir?: boolean;
   workDir?: string;
   overlay?: string;
+  /** The image the overlay sits on, for the accelerator's test boot. */
+  base?: { path: string; format: string };
   accelerator?: Accelerator | "none";
   hostPort?: number;
   vm?: Child;
@@ -61,6 +63,7 @@ export function stepPrepareDisk(c: QemuConfig, r: QemuRun): Step {
         if (c.diskBytes > info["virtual-size"]) size = c.diskBytes;
         else if (c.diskBytes < info["virtual-size"]) state.ui.error(`disk_size ${c.disk_size} is smaller than the image; keeping the image's size`);
       }
+      r.base = { path: base, format: info.format };
       r.overlay = join(r.workDir!, "disk.qcow2");
       state.ui.say(`Creating a qcow2 overlay on ${base} (${info.format})${size ? `, grown to ${c.disk_size}` : ""}`);
       await createOverlay(base, info.format, r.overlay, size, state.signal);
@@ -76,17 +79,17 @@ export function stepAccelerator(c: QemuConfig, r: QemuRun): Step {
         r.accelerator = c.accelerator as Accelerator | "none";
         return;
       }
-      const started = performance.now();
-      const kernel = c.kernel || (await hostKernel());
-      r.accelerator = await chooseAccelerator({
+      const probe = await chooseAccelerator({
         qemuBinary: c.qemu_binary,
-        ...(kernel ? { kernel } : {}),
-        ...(c.kernel && c.initrd ? { initrd: c.initrd } : {}),
+        ...(c.kernel ? { kernel: c.kernel, ...(c.initrd ? { initrd: c.initrd } : {}) } : { disk: r.base! }),
         signal: state.signal,
       });
-      const ms = Math.round(performance.now() - started);
-      const how = kernel ? "kernel test boot" : "BIOS-only test boot; set accelerator = \"tcg\" if the guest hangs";
-      state.ui.say(r.accelerator === "kvm" ? `KVM works (${how}, ${ms} ms)` : `KVM does not work here (${how}, ${ms} ms): using TCG`);
+      r.accelerator = probe.works ? "kvm" : "tcg";
+      state.ui.say(
+        probe.works
+          ? `KVM works: under KVM ${probe.reason}`
+          : `KVM does not work here (${probe.reason}): using TCG; set accelerator = "kvm" to insist`,
+      );
     },
   };
 }

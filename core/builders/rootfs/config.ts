@@ -7,7 +7,8 @@ import type { JsonObject } from "../../values/json.ts";
 import type { BuildContextValues } from "../../template/model.ts";
 import { decodeConfig, parseSize } from "../docker/config-decode.ts";
 
-export const ROOTFS_FORMATS = ["tar", "tar.gz", "tar.zst", "ext4", "qcow2", "oci"] as const;
+export const ROOTFS_FORMATS = ["tar", "tar.gz", "tar.zst", "ext4", "raw", "qcow2", "oci"] as const;
+export const BOOTLOADERS = ["none", "syslinux"] as const;
 export type RootfsFormat = (typeof ROOTFS_FORMATS)[number];
 
 const VARIANTS = ["extract", "custom", "essential", "apt", "required", "minbase", "buildd", "important", "debootstrap", "standard"];
@@ -24,7 +25,14 @@ export const rootfsSchema: ConfigSchema = {
     { name: "output_directory", type: "string", default: "", description: "Default: output-<source name>." },
     { name: "image_name", type: "string", default: "", description: "Base name of the output files; default: the source name." },
     { name: "formats", type: "list(string)", default: ["tar"], description: `Any of: ${ROOTFS_FORMATS.join(", ")}.` },
-    { name: "disk_size", type: "string", default: "", description: "ext4/qcow2 size (\"2G\", \"1500M\"); default: content + 30% + 256 MiB." },
+    { name: "disk_size", type: "string", default: "", description: "ext4/raw/qcow2 size (\"2G\", \"1500M\"); default: content + 30% + 256 MiB (+ the boot partition)." },
+    {
+      name: "bootloader",
+      type: "string",
+      default: "none",
+      description: 'none: raw and qcow2 hold the bare ext4 file system (boot it with a kernel). syslinux: they hold a BIOS-bootable disk (MBR, FAT boot partition with syslinux, kernel and initrd; ext4 root partition).',
+    },
+    { name: "kernel_args", type: "string", default: "console=tty0 console=ttyS0,115200", description: "With bootloader: the kernel command line (root=UUID=… rw is added unless root= is given)." },
     { name: "image_ref", type: "string", default: "", description: "OCI ref name; default: localhost/<image_name>:latest." },
     { name: "export_kernel", type: "bool", default: true, description: "Copy /boot's kernel and initrd out, when present." },
     { name: "packer_force", type: "bool", default: false, description: "Overwrite an existing output directory (-force)." },
@@ -43,6 +51,8 @@ export interface RootfsConfig {
   image_name: string;
   formats: RootfsFormat[];
   disk_size: string;
+  bootloader: (typeof BOOTLOADERS)[number];
+  kernel_args: string;
   image_ref: string;
   export_kernel: boolean;
   packer_force: boolean;
@@ -63,6 +73,9 @@ export function parseRootfsConfig(raw: JsonObject, build: BuildContextValues): {
     c.diskBytes = parseSize(c.disk_size);
     if (c.diskBytes === undefined) bad(`"disk_size": "${c.disk_size}" is not a size like 2G or 1500M`);
   }
+  if (!(BOOTLOADERS as readonly string[]).includes(c.bootloader)) bad(`"bootloader" must be one of ${BOOTLOADERS.join(", ")}`);
+  if (c.bootloader !== "none" && !c.formats.some((f) => f === "raw" || f === "qcow2")) bad(`"bootloader" makes the raw and qcow2 disks bootable: add "raw" or "qcow2" to formats`);
+  if (/[\r\n]/.test(c.kernel_args)) bad('"kernel_args" must be one line');
   if (c.image_ref && !/^[a-z0-9][a-z0-9._\/-]*(:[\w][\w.-]*)?$/.test(c.image_ref)) bad(`"image_ref": "${c.image_ref}" is not an image name`);
   c.image_name ||= build.sourceName.replace(/[^A-Za-z0-9._-]/g, "-") || "rootfs";
   c.output_directory ||= `output-${build.sourceName}`;

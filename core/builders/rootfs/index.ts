@@ -1,6 +1,6 @@
 // The rootfs builder: a Debian root filesystem made with mmdebstrap (or unpacked from a tarball),
-// provisioned through the chroot communicator, written out as tarballs, ext4, qcow2 or an OCI
-// archive. Like Packer's chroot builders, without a cloud around it.
+// provisioned through the chroot communicator, written out as tarballs, ext4, a raw or qcow2 disk
+// (bootable with syslinux when asked) or an OCI archive. Like Packer's chroot builders, without a cloud around it.
 import { rm } from "node:fs/promises";
 import type { Builder, BuilderFactory, BuildState } from "../types.ts";
 import type { Artifact } from "../../build/artifact.ts";
@@ -8,6 +8,7 @@ import { chrootCommunicator } from "../../communicator/chroot/index.ts";
 import { stepConnect, stepProvision } from "../docker/common-steps.ts";
 import { parseRootfsConfig, rootfsSchema, type RootfsConfig } from "./config.ts";
 import {
+  stepCheckTools,
   stepCreateRootfs,
   stepExportKernel,
   stepLendResolvConf,
@@ -32,6 +33,7 @@ class RootfsBuilder implements Builder {
     r.files = [];
     r.succeeded = false;
     return [
+      stepCheckTools(c),
       stepOutputDir(c, r),
       stepWorkDir(r),
       stepCreateRootfs(c, r),
@@ -51,7 +53,14 @@ class RootfsBuilder implements Builder {
       id: this.r.outputDir ?? this.c.output_directory,
       files,
       string: `Root filesystem (${this.c.suite}) in ${this.c.output_directory}: ${files.map((f) => f.split("/").pop()).join(", ")}`,
-      state: { suite: this.c.suite, formats: this.c.formats, image_ref: this.c.image_ref, files },
+      state: {
+        suite: this.c.suite,
+        formats: this.c.formats,
+        image_ref: this.c.image_ref,
+        bootloader: this.c.bootloader,
+        ...(this.r.rootUuid ? { root_uuid: this.r.rootUuid } : {}),
+        files,
+      },
       destroy: async () => {
         for (const f of files) await rm(f, { force: true });
       },

@@ -11,6 +11,7 @@ import { hostAptMirror } from "./apt-mirror.ts";
 import type { RootfsConfig } from "./config.ts";
 import { removeTreeSafely } from "./safe-remove.ts";
 import { autoDiskBytes, writeExt4, writeOciArchive, writeQcow2, writeTar } from "./outputs.ts";
+import { missingBootableDiskTools, writeBootableDisk } from "./bootable-disk.ts";
 
 /** What the rootfs steps share through one build. */
 export interface RootfsRun {
@@ -19,7 +20,20 @@ export interface RootfsRun {
   workDir?: string;
   root?: string;
   files: string[];
+  /** With a bootloader: the root file system's UUID on the disk. */
+  rootUuid?: string;
   succeeded?: boolean;
+}
+
+/** Before anything slow runs: the tools the requested outputs need are on this host. */
+export function stepCheckTools(c: RootfsConfig): Step {
+  return {
+    name: "StepCheckTools",
+    async run() {
+      const missing = c.bootloader === "syslinux" ? missingBootableDiskTools() : undefined;
+      if (missing) throw new Error(missing);
+    },
+  };
 }
 
 export { stepOutputDir } from "../output-dir.ts";
@@ -107,24 +121,38 @@ export function stepRestoreResolvConf(r: RootfsRun): Step {
   };
 }
 
-/** The newest /boot/vmlinuz-* and its initrd, so the qemu builder can boot the image directly. */
+interface KernelFiles {
+  version: string;
+  kernel: string;
+  initrd?: string;
+}
+
+/** The newest /boot/vmlinuz-* of the tree and its initrd, when there is one. */
+async function newestKernel(root: string): Promise<KernelFiles | undefined> {
+  const boot = join(root, "boot");
+  const kernels = (await readdir(boot).catch(() => [] as string[])).filter((n) => n.startsWith("vmlinuz-")).sort(versionOrder);
+  const kernel = kernels.at(-1);
+  if (!kernel) return undefined;
+  const version = kernel.slice("vmlinuz-".length);
+  const initrd = join(boot, `initrd.img-${version}`);
+  return { version, kernel: join(boot, kernel), ...((await exists(initrd)) ? { initrd } : {}) };
+}
+
+/** The kernel and initrd copied out, so the qemu builder can boot the image directly. */
 export function stepExportKernel(c: RootfsConfig, r: RootfsRun): Step {
   return {
     name: "StepExportKernel",
     async run(state) {
       if (!c.export_kernel) return;
-      const boot = join(r.root!, "boot");
-      const kernels = (await readdir(boot).catch(() => [] as string[])).filter((n) => n.startsWith("vmlinuz-")).sort(versionOrder);
-      const kernel = kernels.at(-1);
-      if (!kernel) return;
-      const version = kernel.slice("vmlinuz-".length);
-      const pairs: Array<[string, string]> = [[kernel, `${c.image_name}.vmlinuz`]];
-      if (await exists(join(boot, `initrd.img-${version}`))) pairs.push([`initrd.img-${version}`, `${c.image_name}.initrd`]);
+      const found = await newestKernel(r.root!);
+      if (!found) return;
+      const pairs: Array<[string, string]> = [[found.kernel, `${c.image_name}.vmlinuz`]];
+      if (found.initrd) pairs.push([found.initrd, `${c.image_name}.initrd`]);
       for (const [from, to] of pairs) {
-        await copyFile(join(boot, from), join(r.outputDir!, to));
+        await copyFile(from, join(r.outputDir!, to));
         r.files.push(join(r.outputDir!, to));
       }
-      state.ui.message(`Kernel ${version} copied out`);
+      state.ui.message(`Kernel ${found.version} copied out`);
     },
   };
 }
@@ -142,25 +170,56 @@ export function stepWriteFormats(c: RootfsConfig, r: RootfsRun): Step {
       const signal = state.signal;
       const wanted = new Set(c.formats);
       const say = (file: string) => state.ui.say(`Writing ${file}`);
+      const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
       for (const [format, compression] of [["tar", "none"], ["tar.gz", "gz"], ["tar.zst", "zst"]] as const) {
         if (!wanted.has(format)) continue;
         say(out(format));
         await writeTar(root, out(format), compression, signal);
         r.files.push(out(format));
       }
-      if (wanted.has("ext4") || wanted.has("qcow2")) {
+      const bootable = c.bootloader === "syslinux";
+      const wantsDisk = wanted.has("raw") || wanted.has("qcow2");
+      // The bare file system: an output of its own, and without a bootloader also the disk's content.
+      let ext4: string | undefined;
+      if (wanted.has("ext4") || (wantsDisk && !bootable)) {
         const bytes = c.diskBytes ?? (await autoDiskBytes(root, signal));
-        const raw = wanted.has("ext4") ? out("ext4") : join(r.workDir!, "disk.ext4");
-        say(`${raw} (${Math.round(bytes / 2 ** 20)} MiB)`);
-        await writeExt4(root, raw, bytes, signal);
-        if (wanted.has("ext4")) r.files.push(raw);
-        if (wanted.has("qcow2")) {
-          say(out("qcow2"));
-          await writeQcow2(raw, out("qcow2"), signal);
-          r.files.push(out("qcow2"));
-          if (!wanted.has("ext4")) await rm(raw, { force: true });
-        }
+        ext4 = wanted.has("ext4") ? out("ext4") : wanted.has("raw") ? out("raw") : join(r.workDir!, "disk.ext4");
+        say(`${ext4} (${mib(bytes)})`);
+        await writeExt4(root, ext4, bytes, signal);
+        r.files.push(...(wanted.has("ext4") ? [ext4] : []));
       }
+      let disk: string | undefined;
+      if (wantsDisk && bootable) {
+        const kernel = await newestKernel(root);
+        if (!kernel) throw new Error('bootloader = "syslinux" needs a kernel in the image\'s /boot: add linux-image-amd64 (or another kernel package) to packages');
+        disk = wanted.has("raw") ? out("raw") : join(r.workDir!, "disk.raw");
+        say(`${disk} (BIOS-bootable: syslinux, kernel ${kernel.version})`);
+        const made = await writeBootableDisk({
+          root,
+          kernel: kernel.kernel,
+          ...(kernel.initrd ? { initrd: kernel.initrd } : {}),
+          out: disk,
+          workDir: r.workDir!,
+          ...(c.diskBytes !== undefined ? { diskBytes: c.diskBytes } : {}),
+          autoRootBytes: () => autoDiskBytes(root, signal),
+          kernelArgs: c.kernel_args,
+          signal,
+        });
+        r.rootUuid = made.rootUuid;
+        state.ui.message(`Partition 1: FAT boot (${mib(made.bootBytes)}); partition 2: ext4 root UUID=${made.rootUuid} (${mib(made.rootBytes)})`);
+        state.ui.message(`Kernel command line: ${made.commandLine}`);
+      } else if (wantsDisk) {
+        disk = ext4;
+        // Without ext4 in formats the raw disk was written under its own name above.
+        if (wanted.has("raw") && wanted.has("ext4")) await run(["cp", "--sparse=always", ext4!, out("raw")], { signal });
+      }
+      if (wanted.has("raw")) r.files.push(out("raw"));
+      if (wanted.has("qcow2")) {
+        say(out("qcow2"));
+        await writeQcow2(disk!, out("qcow2"), signal);
+        r.files.push(out("qcow2"));
+      }
+      for (const scratch of [join(r.workDir!, "disk.ext4"), join(r.workDir!, "disk.raw")]) await rm(scratch, { force: true });
       if (wanted.has("oci")) {
         say(`${out("oci.tar")} (${c.image_ref})`);
         await writeOciArchive(root, out("oci.tar"), c.image_ref, r.workDir!, signal);

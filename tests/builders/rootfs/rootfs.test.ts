@@ -10,7 +10,9 @@ import { rootfsBuilderFactory } from "../../../core/builders/rootfs/index.ts";
 import { parseDeb822, parseSourcesList, pickMirror } from "../../../core/builders/rootfs/apt-mirror.ts";
 import { run, runText } from "../../../core/process/child.ts";
 import { mountsUnder, removeTreeSafely } from "../../../core/builders/rootfs/safe-remove.ts";
-import { debianMinbaseTarball } from "../../support/images.ts";
+import { debianMinbaseTarball, partitionOffset, readFromDiskImage } from "../../support/images.ts";
+import type { JsonObject } from "../../../core/values/json.ts";
+import { kernelCommandLine, mbrPartitionTable } from "../../../core/builders/rootfs/bootable-disk.ts";
 import { leftovers, runBuild, sh } from "../docker/harness.ts";
 
 let work = "";
@@ -75,6 +77,36 @@ describe("rootfs builder config", () => {
     const good = rootfsBuilderFactory.create({}, build);
     expect(good.diagnostics).toEqual([]);
     expect(good.builder?.steps().map((s) => s.name)).toContain("StepProvision");
+  });
+  test("a bootloader needs a disk format and is one imgb knows", () => {
+    const text = (config: JsonObject) => rootfsBuilderFactory.create(config, build).diagnostics.map((d) => d.summary).join("\n");
+    expect(text({ bootloader: "grub", formats: ["qcow2"] })).toContain('"bootloader" must be one of none, syslinux');
+    expect(text({ bootloader: "syslinux", formats: ["tar"] })).toContain('add "raw" or "qcow2" to formats');
+    expect(text({ bootloader: "syslinux", formats: ["raw"], kernel_args: "a\nb" })).toContain('"kernel_args" must be one line');
+    expect(text({ bootloader: "syslinux", formats: ["raw"] })).toBe("");
+  });
+});
+
+describe("MBR partition table", () => {
+  test("entries, LBA markers, boot flag and signature at the fixed MBR offsets", () => {
+    const t = mbrPartitionTable(
+      [
+        { bootable: true, type: 0x0c, startSector: 2048, sectors: 131072 },
+        { bootable: false, type: 0x83, startSector: 133120, sectors: 1000 },
+      ],
+      0x12345678,
+    );
+    expect(t.length).toBe(72);
+    const v = new DataView(t.buffer);
+    expect(v.getUint32(0, true)).toBe(0x12345678);
+    expect([...t.subarray(6, 22)]).toEqual([0x80, 0xfe, 0xff, 0xff, 0x0c, 0xfe, 0xff, 0xff, 0x00, 0x08, 0, 0, 0x00, 0x00, 0x02, 0]);
+    expect(t[22]).toBe(0);
+    expect(v.getUint32(22 + 8, true)).toBe(133120);
+    expect([...t.subarray(38, 70)].every((b) => b === 0)).toBe(true);
+    expect([t[70], t[71]]).toEqual([0x55, 0xaa]);
+    expect(() => mbrPartitionTable([{ bootable: false, type: 0x83, startSector: 2 ** 32 - 10, sectors: 100 }], 0)).toThrow("2 TiB");
+    expect(kernelCommandLine("console=ttyS0", "u-1")).toBe("root=UUID=u-1 rw console=ttyS0");
+    expect(kernelCommandLine("root=/dev/sda2 ro", "u-1")).toBe("root=/dev/sda2 ro");
   });
 });
 
@@ -142,6 +174,71 @@ describe("rootfs builder", () => {
       await expectNothingLeft();
     },
     180_000,
+  );
+
+  test(
+    "bootloader = syslinux: raw and qcow2 are BIOS-bootable disks (MBR, FAT with syslinux and the kernel, ext4 root); ext4 stays bare",
+    async () => {
+      const outDir = join(work, "out-boot");
+      const kernelBytes = crypto.getRandomValues(new Uint8Array(65536));
+      const outcome = await runBuild(
+        rootfsBuilderFactory,
+        { source_tarball: tarball, output_directory: outDir, image_name: "deb", formats: ["ext4", "raw", "qcow2"], bootloader: "syslinux", disk_size: "1G" },
+        async (comm) => {
+          await comm.upload("/boot/vmlinuz-6.0.0-test", { kind: "bytes", data: kernelBytes }, {}, signal());
+          await comm.upload("/boot/initrd.img-6.0.0-test", { kind: "bytes", data: new Uint8Array(4096) }, {}, signal());
+          expect((await sh(comm, "echo provisioned > /etc/imgb-provisioned")).result).toEqual({ kind: "exited", exitStatus: 0 });
+        },
+      );
+      expect(outcome.error).toBeUndefined();
+      const a = outcome.artifact!;
+      expect(a.files.map((f) => f.slice(outDir.length + 1)).sort()).toEqual(["deb.ext4", "deb.initrd", "deb.qcow2", "deb.raw", "deb.vmlinuz"]);
+      const uuid = String(a.state["root_uuid"]);
+      expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
+
+      const raw = join(outDir, "deb.raw");
+      expect(Bun.file(raw).size).toBe(2 ** 30);
+      const head = new Uint8Array(await Bun.file(raw).slice(0, 512).arrayBuffer());
+      expect(head.subarray(0, 440)).toEqual((await Bun.file("/usr/lib/syslinux/mbr/mbr.bin").bytes()).subarray(0, 440));
+      expect([head[446], head[450], head[462], head[466], head[510], head[511]]).toEqual([0x80, 0x0c, 0x00, 0x83, 0x55, 0xaa]);
+      const rootOffset = await partitionOffset(raw, 2);
+      expect(await partitionOffset(raw, 1)).toBe(2 ** 20);
+
+      const fat = `${raw}@@${2 ** 20}`;
+      const env = { ...process.env, MTOOLS_SKIP_CHECK: "1" };
+      const cfg = await runText(["mtype", "-i", fat, "::/syslinux.cfg"], { env });
+      expect(cfg).toContain("LINUX /vmlinuz\n  INITRD /initrd.img\n");
+      expect(cfg).toContain(`APPEND root=UUID=${uuid} rw console=tty0 console=ttyS0,115200`);
+      expect(await runText(["mdir", "-a", "-b", "-i", fat, "::/"], { env })).toContain("::/ldlinux.sys");
+      await run(["mcopy", "-i", fat, "::/vmlinuz", join(work, "vmlinuz-back")], { env });
+      expect(await Bun.file(join(work, "vmlinuz-back")).bytes()).toEqual(kernelBytes);
+
+      const part = `${raw}?offset=${rootOffset}`;
+      expect(await runText(["debugfs", "-R", "cat /etc/imgb-provisioned", part])).toBe("provisioned");
+      expect(await runText(["debugfs", "-R", "stats", part])).toMatch(new RegExp(`Filesystem UUID:\\s+${uuid}`));
+      expect(await readFromDiskImage(join(outDir, "deb.qcow2"), "/etc/imgb-provisioned")).toBe("provisioned");
+      expect(await runText(["debugfs", "-R", "cat /etc/imgb-provisioned", join(outDir, "deb.ext4")])).toBe("provisioned");
+      expect(outcome.ui.lines.some((l) => l.includes(`Kernel command line: root=UUID=${uuid} rw`))).toBe(true);
+      await expectNothingLeft();
+    },
+    120_000,
+  );
+
+  test(
+    "bootloader without a kernel in /boot fails naming the package to add, and leaves no output",
+    async () => {
+      const outDir = join(work, "out-nokernel");
+      const outcome = await runBuild(
+        rootfsBuilderFactory,
+        { source_tarball: tarball, output_directory: outDir, formats: ["qcow2"], bootloader: "syslinux" },
+        async () => {},
+      );
+      expect(outcome.failedStep).toBe("StepWriteFormats");
+      expect(String(outcome.error)).toContain("needs a kernel in the image's /boot: add linux-image-amd64");
+      expect(existsSync(outDir)).toBe(false);
+      await expectNothingLeft();
+    },
+    60_000,
   );
 
   test(
