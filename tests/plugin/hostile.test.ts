@@ -131,7 +131,7 @@ describe("hostile plugins", () => {
 
   test("a path outside the grant is refused with plugin, capability and argument", async () => {
     const r = await provisionProbe({ action: "read", path: "/etc/passwd" });
-    expect(r.error).toBe('plugin probe: capability local_file_read refused for "/etc/passwd": outside the template directory');
+    expect(r.error).toBe('plugin probe: capability local_file_read refused for "/etc/passwd": outside the template directory and the working directory');
     writeFileSync(join(dir, "inside.txt"), "12345");
     const ok = await provisionProbe({ action: "read", path: join(dir, "inside.txt") });
     expect(ok.error).toBeNull();

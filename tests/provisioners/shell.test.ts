@@ -156,7 +156,7 @@ describe("shell over SSH", () => {
     expect(r.error).toBe(`plugin shell: Bad script '${join(rig.templateDir, "missing.sh")}': no such file or directory`);
     expect(existsSync(`${remote}/ran`)).toBe(false);
     const outside = await rig.run("shell", { script: "/etc/hostname", remote_folder: remote });
-    expect(outside.error).toStartWith('plugin shell: capability local_file_read refused for "/etc/hostname": outside the template directory');
+    expect(outside.error).toStartWith('plugin shell: capability local_file_read refused for "/etc/hostname": outside the template directory and the working directory');
   });
 
   test("execute_command variants: {{.Vars}} and {{.Path}} rendered by the plugin, env-style and sh -c", async () => {

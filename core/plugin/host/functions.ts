@@ -344,7 +344,7 @@ const HANDLERS: Handlers = {
     return commandReply(r, sinks.finish());
   },
   async local_file_read(ctx, req) {
-    const path = await allowed("local_file_read", req.path, [...templateRoot(ctx), ...tempRoots(ctx, [req.path])]);
+    const path = await allowed("local_file_read", req.path, readableRoots(ctx, req.path));
     return wrapFs("local_file_read", () => readChunk(path, req.offset, req.length));
   },
   async local_file_write(ctx, req) {

@@ -1,0 +1,151 @@
+// Ctrl-C in the middle of real builds, through the compiled binary: the rootfs builder's chroot,
+// the docker builder's container and the qemu builder's VM are all gone afterwards, and so are the
+// work folders, the output folder, mounts and loop devices. Each build runs with its own TMPDIR so
+// "nothing left" can be checked exactly.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { requireBinary } from "../support/binary.ts";
+import { debianMinbaseTarball, podmanBaseImage } from "../support/images.ts";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function freshDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+interface Interrupted {
+  exitCode: number;
+  stdout: string;
+  /** What the build left in its TMPDIR. */
+  tmpLeft: string[];
+}
+
+/** Runs `imgb build`, sends SIGINT once stdout matches `when`, and waits for imgb to exit. */
+async function interruptBuild(dir: string, template: string, when: RegExp, waitMs: number): Promise<Interrupted> {
+  const tmp = freshDir("imgb-int-tmp-");
+  const proc = Bun.spawn([requireBinary(), "build", "-color=false", template], {
+    cwd: dir,
+    env: { ...process.env, TMPDIR: tmp },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let stdout = "";
+  const reached = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stdout) {
+      stdout += decoder.decode(chunk, { stream: true });
+      if (when.test(stdout)) return true;
+    }
+    return false;
+  })();
+  const timeout = Bun.sleep(waitMs).then(() => false);
+  const ok = await Promise.race([reached, timeout]);
+  if (!ok) proc.kill("SIGKILL");
+  expect(ok, `never saw ${when} in:\n${stdout}`).toBe(true);
+  // A moment for the step to be under way (a process started, not only announced).
+  await Bun.sleep(500);
+  proc.kill("SIGINT");
+  const started = performance.now();
+  const exitCode = await proc.exited;
+  expect(performance.now() - started).toBeLessThan(30_000);
+  const rest = await new Response(proc.stdout).text().catch(() => "");
+  return { exitCode, stdout: stdout + rest, tmpLeft: readdirSync(tmp) };
+}
+
+function pgrep(pattern: string): string {
+  return Bun.spawnSync(["pgrep", "-af", pattern]).stdout.toString().trim();
+}
+
+function hostMountsMatching(text: string): string[] {
+  return readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(text));
+}
+
+function loopDevices(): string {
+  return Bun.spawnSync(["losetup", "-a"]).stdout.toString().trim();
+}
+
+function expectCleanlyCancelled(r: Interrupted) {
+  expect(r.exitCode, r.stdout).toBe(1);
+  expect(r.stdout).toContain("Cleanly cancelled builds after being interrupted.");
+  expect(r.tmpLeft).toEqual([]);
+}
+
+describe("Ctrl-C during image builds", () => {
+  test("rootfs: the chroot's processes, the tree and the output folder are gone", async () => {
+    const tarball = await debianMinbaseTarball();
+    const dir = freshDir("imgb-int-rootfs-");
+    const loopsBefore = loopDevices();
+    writeFileSync(
+      join(dir, "t.pkr.hcl"),
+      `source "rootfs" "int" {
+  source_tarball = "${tarball}"
+  formats        = ["tar"]
+}
+build {
+  sources = ["source.rootfs.int"]
+  provisioner "shell" {
+    inline = ["echo started; sleep 4242 & sleep 4243; wait"]
+  }
+}
+`,
+    );
+    const r = await interruptBuild(dir, "t.pkr.hcl", /rootfs\.int: started/, 120_000);
+    expectCleanlyCancelled(r);
+    expect(pgrep("sleep 424[23]")).toBe("");
+    expect(existsSync(join(dir, "output-int"))).toBe(false);
+    expect(hostMountsMatching("imgb-rootfs-")).toEqual([]);
+    expect(loopDevices()).toBe(loopsBefore);
+  }, 180_000);
+
+  test("docker: the container is removed", async () => {
+    const image = await podmanBaseImage();
+    const dir = freshDir("imgb-int-docker-");
+    const containersBefore = Bun.spawnSync(["podman", "ps", "-a", "-q"]).stdout.toString().trim();
+    writeFileSync(
+      join(dir, "t.json"),
+      JSON.stringify({
+        builders: [{ type: "docker", image, commit: true, pull: false }],
+        provisioners: [{ type: "shell", inline: ["echo started; sleep 4244"] }],
+      }),
+    );
+    const r = await interruptBuild(dir, "t.json", /docker: started/, 120_000);
+    expectCleanlyCancelled(r);
+    expect(Bun.spawnSync(["podman", "ps", "-a", "-q"]).stdout.toString().trim()).toBe(containersBefore);
+    expect(pgrep("sleep 4244")).toBe("");
+  }, 180_000);
+
+  test("qemu: the VM is stopped and the overlay and output folder are gone", async () => {
+    const { qemuGuest } = await import("../support/images.ts");
+    const guest = await qemuGuest();
+    const dir = freshDir("imgb-int-qemu-");
+    const vmName = `interrupt-${process.pid}.qcow2`;
+    writeFileSync(
+      join(dir, "t.json"),
+      JSON.stringify({
+        builders: [
+          {
+            type: "qemu",
+            iso_url: guest.disk,
+            iso_checksum: "none",
+            disk_image: true,
+            accelerator: "tcg",
+            vm_name: vmName,
+            memory: 512,
+            ssh_username: guest.user,
+            ssh_private_key_file: guest.privateKeyFile,
+            ssh_timeout: "4m",
+          },
+        ],
+      }),
+    );
+    const r = await interruptBuild(dir, "t.json", /Waiting for SSH/, 120_000);
+    expectCleanlyCancelled(r);
+    expect(pgrep(`qemu-system.*${vmName}`)).toBe("");
+    expect(existsSync(join(dir, "output-qemu"))).toBe(false);
+  }, 400_000);
+});
