@@ -17,6 +17,28 @@ function workDir(): string {
   return d;
 }
 
+describe("examples", () => {
+  // Each from the folder its README runs it in; validate runs every check build makes first.
+  const cases: Array<[string, string]> = [
+    ["examples/hello", "hello.json"],
+    [".", "examples/debian-rootfs"],
+    [".", "examples/debian-rootfs/template.json"],
+    [".", "examples/docker-debian"],
+    [".", "examples/docker-debian/template.json"],
+    ["examples/qemu-debian", "guest"],
+    ["examples/qemu-debian", "guest/template.json"],
+    ["examples/qemu-debian", "."],
+    ["examples/qemu-debian", "template.json"],
+  ];
+  for (const [cwd, template] of cases) {
+    test(`imgb validate ${template} (in ${cwd})`, async () => {
+      const r = await runImgb(["validate", template], { cwd: join(import.meta.dir, "../..", cwd) });
+      expect(r.stdout + r.stderr).toContain("The configuration is valid.");
+      expect(r.exitCode).toBe(0);
+    });
+  }
+});
+
 describe("rootfs builder through imgb build", () => {
   test("provisioned file is inside the output tarball; -force overwrites", async () => {
     const tarball = await debianMinbaseTarball();
