@@ -12,4 +12,13 @@ export interface Artifact {
   state: Record<string, JsonValue>;
   /** Delete what the artifact is made of (files, images). Called when it is not kept along a chain. */
   destroy(): Promise<void>;
+  /** A container image held by a local engine: post-processors granted container_image may tag and save it. */
+  image?: ContainerImage;
+}
+
+export interface ContainerImage {
+  /** What the engine knows the image by: an id, or a name:tag given to it later. */
+  ref: string;
+  /** The engine's command and global arguments, e.g. ["podman", "--runtime", "runc"]. */
+  engine: string[];
 }

@@ -8,6 +8,7 @@ import type { Artifact } from "../build/artifact.ts";
 import type { BuildContextValues } from "../template/model.ts";
 import { PostProcessOutputSchema, PrepareOutputSchema, ProvisionOutputSchema, parseOutput, type ArtifactJson } from "./abi.ts";
 import { checkConfigs } from "./config-check.ts";
+import { removeImage } from "./host/container-images.ts";
 import { pluginFailure, type PluginRuntime } from "./runtime.ts";
 import type {
   PluginDescription,
@@ -128,17 +129,20 @@ export class WasmPostProcessor implements PostProcessor {
       output_dir: outputDir,
       artifact: artifactJson(input),
     };
+    const image = input.image ? { ref: input.image.ref, engine: input.image.engine, tagged: [] as string[] } : undefined;
     const out = await this.runtime.call(
       "post_process",
       payload,
       "run",
-      { ui: ctx.ui, build: ctx.build, templateDir: ctx.templateDir, artifactFiles: input.files, outputDir },
+      { ui: ctx.ui, build: ctx.build, templateDir: ctx.templateDir, artifactFiles: input.files, outputDir, ...(image ? { image } : {}) },
       ctx.signal,
     );
     const parsed = parseOutput(PostProcessOutputSchema, "post_process", out);
     if (!parsed.ok) throw pluginFailure(plugin, parsed.message);
     const a = parsed.value.artifact;
     const same = a.builder_id === input.builderId && a.id === input.id && a.files.length === input.files.length && a.files.every((f, i) => f === input.files[i]);
+    // A new artifact is an image only when it names the input's image by a name this call gave it.
+    const named = image && a.files.length === 0 && (a.id === image.ref || image.tagged.includes(a.id)) ? { ref: a.id, engine: image.engine } : undefined;
     const artifact: Artifact = same
       ? input
       : {
@@ -148,8 +152,10 @@ export class WasmPostProcessor implements PostProcessor {
           string: a.string,
           state: a.state as Record<string, JsonValue>,
           destroy: async () => {
+            if (named) await removeImage(named);
             await Promise.all(a.files.map((f) => rm(f, { force: true })));
           },
+          ...(named ? { image: named } : {}),
         };
     return { artifact, keep: parsed.value.keep, forceOverride: parsed.value.force_override };
   }

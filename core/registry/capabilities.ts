@@ -8,12 +8,13 @@ export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 const EXPLAIN: Record<Capability, string> = {
   communicator: "run commands and copy files on the machine being built",
   local_exec: "run commands on this computer",
-  local_file_read: "read files in the template directory",
+  local_file_read: "read files in the template directory and the working directory",
   local_file_write: "write files in its temporary directory",
   temp_file: "create temporary files",
   artifact_read: "read the input artifact's files",
   artifact_write: "write files in the build's output folder",
   ui_ask: "ask you questions on the terminal",
+  container_image: "tag the built container image, or save it to a file, with the engine that built it",
 };
 
 export function explainCapability(c: string): string {

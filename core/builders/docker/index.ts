@@ -56,6 +56,7 @@ class DockerBuilder implements Builder {
         destroy: async () => {
           await run([c.engine, ...c.engine_args, "rmi", imageId]);
         },
+        image: { ref: imageId, engine: [c.engine, ...c.engine_args] },
       };
     }
     if (c.export_path) {

@@ -24,6 +24,8 @@ export interface HostCallContext {
   /** Post-processors: files of the input artifact (readable) and the folder outputs go to (writable). */
   artifactFiles?: string[];
   outputDir?: string;
+  /** Post-processors: the input artifact's container image, and the names image_tag gave it in this call. */
+  image?: { ref: string; engine: string[]; tagged: string[] };
   ui_bucket: TokenBucket;
   /** First refusal or limit hit of this call: the call fails with it whatever the plugin does next. */
   refusal: string | null;
@@ -74,6 +76,8 @@ export const CAPABILITY_OF: Record<string, string | null> = {
   temp_file: "temp_file",
   artifact_read: "artifact_read",
   artifact_write: "artifact_write",
+  image_tag: "container_image",
+  image_save: "container_image",
   plugin_error: null,
 };
 
@@ -86,6 +90,7 @@ export const KNOWN_CAPABILITIES = [
   "artifact_read",
   "artifact_write",
   "ui_ask",
+  "container_image",
 ] as const;
 
 /** Host functions a pure phase (describe, prepare/configure) may call. */

@@ -12,6 +12,7 @@ import { CAPABILITY_OF, PURE_FUNCTIONS, type HostCallContext } from "./context.t
 import { checkPath, type Root } from "./paths.ts";
 import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
+import { IMAGE_REF, saveImage, tagImage } from "./container-images.ts";
 import { STREAM_FUNCTIONS, serveStreamCall } from "../streams/host-functions.ts";
 import type { ProgressTracker, Ui } from "../../ui/types.ts";
 import type { UploadOptions } from "../../communicator/types.ts";
@@ -28,6 +29,7 @@ const Output = v.optional(v.picklist(["ui", "return"]), "ui");
 const Mode = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777)));
 const Base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, "is not base64"));
 const StringList = v.optional(v.array(v.string()), []);
+const ImageRef = v.pipe(v.string(), v.regex(IMAGE_REF, "is not an image name like repository or registry/repository:tag"));
 
 const Schemas = {
   ui_say: Message,
@@ -66,6 +68,8 @@ const Schemas = {
   }),
   artifact_read: v.object({ path: v.string(), offset: v.optional(v.number(), 0), length: v.optional(v.number()) }),
   artifact_write: v.object({ path: v.string(), data_base64: Base64, append: v.optional(v.boolean(), false), mode: Mode }),
+  image_tag: v.object({ ref: ImageRef }),
+  image_save: v.object({ path: v.string() }),
   plugin_error: v.object({ message: v.string() }),
 } as const;
 
@@ -365,6 +369,19 @@ const HANDLERS: Handlers = {
   async artifact_write(ctx, req) {
     const path = await allowed("artifact_write", req.path, outputRoot(ctx));
     await wrapFs("artifact_write", () => writeChunk(path, b64(req.data_base64), req.append, req.mode));
+    return {};
+  },
+  // Only the input artifact's own image: the plugin names the new tag or the file, never the image.
+  async image_tag(ctx, req) {
+    const image = need(ctx.image, "a container image (the input artifact is not one)");
+    await wrapFs("image_tag", () => tagImage(image, req.ref, ctx.signal));
+    image.tagged.push(req.ref);
+    return {};
+  },
+  async image_save(ctx, req) {
+    const image = need(ctx.image, "a container image (the input artifact is not one)");
+    const path = await allowed("container_image", req.path, [...cwdRoot(), ...outputRoot(ctx)]);
+    await wrapFs("image_save", () => saveImage(image, path, ctx.signal));
     return {};
   },
 };

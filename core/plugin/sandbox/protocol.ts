@@ -63,6 +63,8 @@ export const HOST_FUNCTIONS = [
   "temp_file",
   "artifact_read",
   "artifact_write",
+  "image_tag",
+  "image_save",
   "plugin_error",
   // Streaming post-processor primitives (core/plugin/streams/host-functions.ts).
   "hash_files",

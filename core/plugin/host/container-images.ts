@@ -1,0 +1,36 @@
+// The container_image capability's work on the host: tag the input artifact's image, or save it to
+// a tar, through the engine that built it (podman, or a docker CLI). The plugin never names the
+// image or the engine, only the new name or the file.
+import { rm } from "node:fs/promises";
+import { run } from "../../process/child.ts";
+
+/**
+ * A repository with an optional registry host and tag, as `docker tag` takes it. The first character
+ * is never "-", so a name cannot be read as an engine option.
+ */
+export const IMAGE_REF =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
+
+export interface EngineImage {
+  ref: string;
+  engine: string[];
+}
+
+export async function tagImage(image: EngineImage, ref: string, signal: AbortSignal): Promise<void> {
+  await run([...image.engine, "tag", image.ref, ref], { signal });
+}
+
+/** `save -o PATH`; a failed or cancelled save leaves no partial file (as Packer's docker-save). */
+export async function saveImage(image: EngineImage, path: string, signal: AbortSignal): Promise<void> {
+  try {
+    await run([...image.engine, "save", "-o", path, image.ref], { signal });
+  } catch (e) {
+    await rm(path, { force: true });
+    throw e;
+  }
+}
+
+/** Removes one name of an image (or the image, when it was its last name). */
+export async function removeImage(image: EngineImage): Promise<void> {
+  await run([...image.engine, "rmi", image.ref]);
+}
