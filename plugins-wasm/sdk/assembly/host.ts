@@ -89,8 +89,16 @@ function dispatch(name: string, p: u64): u64 {
  * stops the plugin with that message (unless `allowError`, then the reply is returned as is).
  */
 export function hostCall(name: string, request: Json, allowError: bool = false): Json {
-  const p = storeBytes(Uint8Array.wrap(String.UTF8.encode(request.stringify())));
-  const r = dispatch(name, p);
+  return replyOf(name, dispatch(name, requestOf(request)), allowError);
+}
+
+/** A request in plugin memory, for an imported host function (modules with imports of their own). */
+export function requestOf(request: Json): u64 {
+  return storeBytes(Uint8Array.wrap(String.UTF8.encode(request.stringify())));
+}
+
+/** The JSON reply at `r`; an {"error": ...} reply stops the plugin unless `allowError`. */
+export function replyOf(name: string, r: u64, allowError: bool = false): Json {
   const text = r == 0 ? "{}" : String.UTF8.decode(loadBytes(r).buffer);
   const parsed = parseJson(text);
   if (!parsed.ok) fail("host function " + name + " answered malformed JSON: " + parsed.error);

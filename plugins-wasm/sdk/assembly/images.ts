@@ -3,28 +3,19 @@
 // the plugin names only the new tag or the file. Its own module, so that only plugins using it
 // import these host functions.
 //   import { Images } from "../../sdk/assembly/images";
-import { Json, parseJson } from "./json";
-import { fail, loadBytes, storeBytes } from "./host";
+import { Json } from "./json";
+import { replyOf, requestOf } from "./host";
 
 @external("extism:host/user", "image_tag") declare function host_image_tag(p: u64): u64;
 @external("extism:host/user", "image_save") declare function host_image_save(p: u64): u64;
 
-function call(name: string, request: Json): void {
-  const p = storeBytes(Uint8Array.wrap(String.UTF8.encode(request.stringify())));
-  const r = name == "image_tag" ? host_image_tag(p) : host_image_save(p);
-  const text = r == 0 ? "{}" : String.UTF8.decode(loadBytes(r).buffer);
-  const parsed = parseJson(text);
-  if (!parsed.ok) fail("host function " + name + " answered malformed JSON: " + parsed.error);
-  if (parsed.value.has("error")) fail(parsed.value.getString("error", "host function " + name + " failed"));
-}
-
 export class Images {
   /** Gives the input image another name: "repository" or "registry:port/repository:tag". */
   static tag(ref: string): void {
-    call("image_tag", Json.obj().setStr("ref", ref));
+    replyOf("image_tag", host_image_tag(requestOf(Json.obj().setStr("ref", ref))));
   }
   /** Writes the input image as a tar (the engine's `save`) to a path in the working or output folder. */
   static save(path: string): void {
-    call("image_save", Json.obj().setStr("path", path));
+    replyOf("image_save", host_image_save(requestOf(Json.obj().setStr("path", path))));
   }
 }

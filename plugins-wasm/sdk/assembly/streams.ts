@@ -3,9 +3,9 @@
 // call's grants, so no file bytes cross the sandbox boundary. Small shared output files (manifest)
 // are updated with a locked compare-and-swap.
 //   import { Streams } from "../../sdk/assembly/streams";
-import { Json, JsonKind, parseJson } from "./json";
+import { Json, JsonKind } from "./json";
 import { base64Decode, base64Encode } from "./base64";
-import { fail, loadBytes, storeBytes } from "./host";
+import { fail, replyOf, requestOf } from "./host";
 
 @external("extism:host/user", "hash_files") declare function host_hash_files(p: u64): u64;
 @external("extism:host/user", "compress_files") declare function host_compress_files(p: u64): u64;
@@ -15,7 +15,7 @@ import { fail, loadBytes, storeBytes } from "./host";
 @external("extism:host/user", "output_file_append") declare function host_output_file_append(p: u64): u64;
 
 function call(name: string, request: Json): Json {
-  const p = storeBytes(Uint8Array.wrap(String.UTF8.encode(request.stringify())));
+  const p = requestOf(request);
   let r: u64 = 0;
   if (name == "hash_files") r = host_hash_files(p);
   else if (name == "compress_files") r = host_compress_files(p);
@@ -24,12 +24,7 @@ function call(name: string, request: Json): Json {
   else if (name == "output_file_swap") r = host_output_file_swap(p);
   else if (name == "output_file_append") r = host_output_file_append(p);
   else fail("unknown host function " + name);
-  const text = r == 0 ? "{}" : String.UTF8.decode(loadBytes(r).buffer);
-  const parsed = parseJson(text);
-  if (!parsed.ok) fail("host function " + name + " answered malformed JSON: " + parsed.error);
-  const reply = parsed.value;
-  if (reply.has("error")) fail(reply.getString("error", "host function " + name + " failed"));
-  return reply;
+  return replyOf(name, r);
 }
 
 /** One file's digests: lowercase hex per checksum type. */
