@@ -56,7 +56,8 @@ export async function runSteps(steps: Step[], state: BuildState, opts: RunStepsO
   for (const step of ran.reverse()) {
     if (!step.cleanup) continue;
     if (abort) {
-      state.ui.error(`aborted: skipping cleanup of step "${step.name}"`);
+      const left = step.abandon?.(state);
+      state.ui.error(`aborted: skipping cleanup of step "${step.name}"${left ? `: ${left}` : ""}`);
       continue;
     }
     try {

@@ -35,5 +35,6 @@ export function stepOutputDir(c: OutputDirConfig, r: OutputDirRun): Step {
     async cleanup() {
       if (!r.succeeded && r.createdOutputDir && r.outputDir) await rm(r.outputDir, { recursive: true, force: true });
     },
+    abandon: () => (r.outputDir ? `the partial output stays in ${c.output_directory}` : undefined),
   };
 }

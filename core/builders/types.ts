@@ -33,6 +33,11 @@ export interface Step {
   /** Throw to halt the build. */
   run(state: BuildState): Promise<void>;
   cleanup?(state: BuildState): Promise<void>;
+  /**
+   * Called instead of cleanup under -on-error=abort: let go of what stays so imgb can exit, and say
+   * what it is and how to remove it (a VM's pid and port, a container, a folder); undefined = nothing.
+   */
+  abandon?(state: BuildState): string | undefined;
 }
 
 export interface Builder {

@@ -43,6 +43,11 @@ export interface Child {
   running(): boolean;
   /** Send the stop signal, then SIGKILL after the grace period; resolves when the process is gone. */
   stop(graceMs?: number): Promise<ChildResult>;
+  /**
+   * Let the process outlive imgb (-on-error=abort leaves a VM to inspect): stop reading its output
+   * and stop waiting for it, so imgb can exit while it runs on. `done` then never resolves.
+   */
+  detach(): void;
 }
 
 const STDERR_TAIL_BYTES = 8192;
@@ -82,15 +87,16 @@ export function spawnChild(argv: string[], opts: ChildOptions = {}): Child {
   if (opts.signal?.aborted) onAbort();
 
   const stdoutChunks: Uint8Array[] = [];
+  const readers: Array<{ cancel(): Promise<void> }> = [];
   const stdoutDrained =
     wantStdout && !opts.pipeStdout && proc.stdout instanceof ReadableStream
-      ? drain(proc.stdout, (c) => {
+      ? drain(proc.stdout, readers, (c) => {
           if (opts.captureStdout) stdoutChunks.push(c);
           opts.onStdout?.(c);
         })
       : Promise.resolve();
   let tail: Uint8Array = new Uint8Array(0);
-  const stderrDrained = drain(proc.stderr as ReadableStream<Uint8Array>, (c) => {
+  const stderrDrained = drain(proc.stderr as ReadableStream<Uint8Array>, readers, (c) => {
     opts.onStderr?.(c);
     tail = keepTail(tail, c);
   });
@@ -117,6 +123,12 @@ export function spawnChild(argv: string[], opts: ChildOptions = {}): Child {
     done,
     running: () => !exited,
     stop,
+    detach() {
+      if (killTimer) clearTimeout(killTimer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      for (const r of readers) void r.cancel().catch(() => undefined);
+      proc.unref();
+    },
   };
 }
 
@@ -150,8 +162,14 @@ export async function runText(argv: string[], opts: ChildOptions = {}): Promise<
   return new TextDecoder().decode(result.stdout).trim();
 }
 
-async function drain(stream: ReadableStream<Uint8Array>, onChunk: (c: Uint8Array) => void): Promise<void> {
-  for await (const chunk of stream) onChunk(chunk);
+async function drain(stream: ReadableStream<Uint8Array>, readers: Array<{ cancel(): Promise<void> }>, onChunk: (c: Uint8Array) => void): Promise<void> {
+  const reader = stream.getReader();
+  readers.push(reader);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    onChunk(value);
+  }
 }
 
 function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {

@@ -1,12 +1,14 @@
 // Ctrl-C in the middle of real builds, through the compiled binary: the rootfs builder's chroot,
 // the docker builder's container and the qemu builder's VM are all gone afterwards, and so are the
 // work folders, the output folder, mounts and loop devices. Each build runs with its own TMPDIR so
-// "nothing left" can be checked exactly.
+// "nothing left" can be checked exactly. With -on-error=abort the opposite is asked for: the machine
+// stays for inspection, and the user is told what stays and how to remove it.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requireBinary } from "../support/binary.ts";
+import { requireBinary, runImgb } from "../support/binary.ts";
+import { processAlive } from "../support/processes.ts";
 import { debianMinbaseTarball, podmanBaseImage } from "../support/images.ts";
 
 const dirs: string[] = [];
@@ -153,4 +155,53 @@ build {
     expect(pgrep(`qemu-system.*${vmName}`)).toBe("");
     expect(existsSync(join(dir, "output-qemu"))).toBe(false);
   }, 400_000);
+});
+
+describe("-on-error=abort leaves the machine to inspect, and says how to remove it", () => {
+  test("docker: the container stays running and the message names it", async () => {
+    const image = await podmanBaseImage();
+    const dir = freshDir("imgb-abort-docker-");
+    writeFileSync(
+      join(dir, "t.json"),
+      JSON.stringify({ builders: [{ type: "docker", image, commit: true, pull: false }], provisioners: [{ type: "shell", inline: ["exit 3"] }] }),
+    );
+    const r = await runImgb(["build", "-color=false", "-on-error=abort", "t.json"], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.exitCode).toBe(1);
+    const id = /container ([0-9a-f]{64}) stays running; remove it with: podman rm --force --time 0 \1/.exec(r.stdout + r.stderr)?.[1];
+    expect(id, r.stdout + r.stderr).toBeTruthy();
+    try {
+      expect(Bun.spawnSync(["podman", "inspect", "--format", "{{.State.Running}}", id!]).stdout.toString().trim()).toBe("true");
+    } finally {
+      Bun.spawnSync(["podman", "rm", "--force", "--time", "0", id!]);
+    }
+  }, 120_000);
+
+  test("qemu: the VM stays running with its pid and port said, and the partial output stays", async () => {
+    const { qemuGuest } = await import("../support/images.ts");
+    const guest = await qemuGuest();
+    const dir = freshDir("imgb-abort-qemu-");
+    writeFileSync(
+      join(dir, "t.json"),
+      JSON.stringify({
+        builders: [{ type: "qemu", iso_url: guest.disk, iso_checksum: "none", disk_image: true, accelerator: "tcg", communicator: "none", output_directory: "out" }],
+        provisioners: [{ type: "shell-local", inline: ["exit 3"] }],
+      }),
+    );
+    const r = await runImgb(["build", "-color=false", "-on-error=abort", "t.json"], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.exitCode).toBe(1);
+    const text = r.stdout + r.stderr;
+    const m = /the VM stays running \(qemu pid (\d+), SSH on 127\.0\.0\.1:(\d+)\); stop it with: kill \1/.exec(text);
+    expect(m, text).toBeTruthy();
+    const pid = Number(m![1]);
+    try {
+      expect(processAlive(pid)).toBe(true);
+      expect(text).toContain("the partial output stays in out");
+      expect(existsSync(join(dir, "out"))).toBe(true);
+      const overlay = /the VM's disk overlay and console log stay in (\S+)/.exec(text)?.[1];
+      expect(overlay && existsSync(join(overlay, "disk.qcow2"))).toBe(true);
+      dirs.push(overlay!);
+    } finally {
+      process.kill(pid, "SIGKILL");
+    }
+  }, 120_000);
 });

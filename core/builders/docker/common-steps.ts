@@ -42,5 +42,6 @@ export function stepTempDir(prefix: string, set: (path: string) => void, get: ()
       const dir = get();
       if (dir) await rm(dir, { recursive: true, force: true });
     },
+    abandon: () => (get() ? `the build's scratch folder stays in ${get()}` : undefined),
   };
 }

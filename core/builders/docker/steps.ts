@@ -69,6 +69,8 @@ export function stepRunContainer(c: DockerConfig, r: DockerRun): Step {
       await run(engineArgv(c, "rm", "--force", "--ignore", "--time", "0", id), { graceMs: 30_000 });
       r.containerId = undefined;
     },
+    abandon: () =>
+      r.containerId ? `container ${r.containerId} stays running; remove it with: ${engineArgv(c, "rm", "--force", "--time", "0", r.containerId).join(" ")}` : undefined,
   };
 }
 

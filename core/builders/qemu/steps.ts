@@ -43,6 +43,7 @@ export function stepWorkDir(r: QemuRun): Step {
     async cleanup() {
       if (r.workDir) await rm(r.workDir, { recursive: true, force: true });
     },
+    abandon: () => (r.workDir ? `the VM's disk overlay and console log stay in ${r.workDir}` : undefined),
   };
 }
 
@@ -149,6 +150,11 @@ export function stepRunVm(c: QemuConfig, r: QemuRun): Step {
         await r.vm.stop(10_000);
       }
       r.vm = undefined;
+    },
+    abandon() {
+      if (!r.vm?.running()) return undefined;
+      r.vm.detach();
+      return `the VM stays running (qemu pid ${r.vm.pid}, SSH on 127.0.0.1:${r.hostPort}); stop it with: kill ${r.vm.pid}`;
     },
   };
 }

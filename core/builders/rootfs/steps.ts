@@ -49,6 +49,7 @@ export function stepWorkDir(r: RootfsRun): Step {
       // The chroot's and mmdebstrap's mounts live in private namespaces; the check is a last guard.
       if (r.workDir) await removeTreeSafely(r.workDir);
     },
+    abandon: () => (r.root ? `the root file system stays in ${r.root}` : undefined),
   };
 }
 
