@@ -1,6 +1,8 @@
-// Image builders through the compiled binary: an HCL2 template builds a rootfs from the cached base
-// tarball, the shell plugin provisions it in the chroot, and the file is inside the output tarball;
-// the docker builder does the same inside a podman container and commits an image.
+// Image builders through the compiled binary, on the examples users run: every example validates;
+// an HCL2 template builds a rootfs from the cached base tarball with the shell plugin in the chroot;
+// the docker builder provisions inside a podman container, commits, tags and saves the image
+// (examples/docker-debian); the qemu builder BIOS-boots the example guest, grows and provisions it
+// over SSH (examples/qemu-debian). Each result is read back from the output itself.
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +10,7 @@ import { join } from "node:path";
 import { runImgb } from "../support/binary.ts";
 import { debianMinbaseTarball, podmanBaseImage } from "../support/images.ts";
 
+const REPO = join(import.meta.dir, "../..");
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -32,7 +35,7 @@ describe("examples", () => {
   ];
   for (const [cwd, template] of cases) {
     test(`imgb validate ${template} (in ${cwd})`, async () => {
-      const r = await runImgb(["validate", template], { cwd: join(import.meta.dir, "../..", cwd) });
+      const r = await runImgb(["validate", template], { cwd: join(REPO, cwd) });
       expect(r.stdout + r.stderr).toContain("The configuration is valid.");
       expect(r.exitCode).toBe(0);
     });
@@ -92,6 +95,28 @@ describe("docker builder through imgb build", () => {
     expect(run.stdout.toString(), run.stderr.toString()).toBe("in-container\n");
     Bun.spawnSync(["podman", "rmi", "-f", String(id)]);
   }, 600_000);
+
+  for (const template of ["examples/docker-debian", "examples/docker-debian/template.json"]) {
+    test(`${template}: committed, tagged with the version and latest, saved to app.tar`, async () => {
+      const image = await podmanBaseImage();
+      const dir = workDir();
+      const version = `t${process.pid}`;
+      const r = await runImgb(["build", "-color=false", "-var", `image=${image}`, "-var", `version=${version}`, join(REPO, template)], {
+        cwd: dir,
+        timeoutMs: 180_000,
+      });
+      const built = /Image ID: ([0-9a-f]{64})/.exec(r.stdout)?.[1];
+      try {
+        expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+        const ran = Bun.spawnSync(["podman", "run", "--rm", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=20000:20000", `localhost/imgb-examples/app:${version}`]);
+        expect(ran.stdout.toString(), ran.stderr.toString()).toStartWith("Committed by imgb at ");
+        const manifest = JSON.parse(Bun.spawnSync(["tar", "-xOf", join(dir, "app.tar"), "manifest.json"]).stdout.toString());
+        expect(manifest[0].RepoTags).toEqual(["localhost/imgb-examples/app:latest"]);
+      } finally {
+        Bun.spawnSync(["podman", "rmi", "-f", `localhost/imgb-examples/app:${version}`, "localhost/imgb-examples/app:latest", ...(built ? [built] : [])]);
+      }
+    }, 180_000);
+  }
 });
 
 describe("qemu builder through imgb build", () => {
