@@ -4,15 +4,18 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BuildState, Step } from "../types.ts";
-import { run, runText } from "../../process/child.ts";
+import { ProcessError, run, runText } from "../../process/child.ts";
 import { containerCommunicator } from "../../communicator/container/index.ts";
 import { renderRunCommand, type DockerConfig } from "./config.ts";
+import { commitArgs, engineCli, isNoSuchContainer, removeArgs, type EngineCli } from "./engine-cli.ts";
 
 /** What the docker steps share through the build. */
 export interface DockerRun {
   tempDir?: string;
   containerId?: string;
   imageId?: string;
+  /** Which CLI the engine is, learnt before the container starts (cleanup needs it too). */
+  cli?: EngineCli;
 }
 
 function engineArgv(c: DockerConfig, ...args: string[]): string[] {
@@ -55,6 +58,7 @@ export function stepRunContainer(c: DockerConfig, r: DockerRun): Step {
     name: "StepRunContainer",
     async run(state) {
       state.ui.say("Starting docker container...");
+      r.cli = await engineCli([c.engine, ...c.engine_args]);
       const argv = engineArgv(c, ...runArguments(c, r.tempDir!, cidFile()));
       state.ui.message(`Run command: ${argv.join(" ")}`);
       await run(argv, { signal: state.signal, captureStdout: true });
@@ -66,11 +70,15 @@ export function stepRunContainer(c: DockerConfig, r: DockerRun): Step {
       if (!id) return;
       state.ui.say(`Killing the container: ${id}`);
       // A fresh signal: cleanup must finish even when the build was cancelled.
-      await run(engineArgv(c, "rm", "--force", "--ignore", "--time", "0", id), { graceMs: 30_000 });
+      await run(engineArgv(c, ...removeArgs(r.cli ?? "podman", id)), { graceMs: 30_000 }).catch((err: unknown) => {
+        if (!(err instanceof ProcessError && isNoSuchContainer(err.result.stderrTail))) throw err;
+      });
       r.containerId = undefined;
     },
     abandon: () =>
-      r.containerId ? `container ${r.containerId} stays running; remove it with: ${engineArgv(c, "rm", "--force", "--time", "0", r.containerId).join(" ")}` : undefined,
+      r.containerId
+        ? `container ${r.containerId} stays running; remove it with: ${engineArgv(c, ...removeArgs(r.cli ?? "podman", r.containerId)).filter((a) => a !== "--ignore").join(" ")}`
+        : undefined,
   };
 }
 
@@ -89,11 +97,8 @@ export function stepCommit(c: DockerConfig, r: DockerRun): Step {
     name: "StepCommit",
     async run(state) {
       state.ui.say("Committing the container");
-      const args = ["commit", "-q", "--format", "docker"];
-      if (c.author) args.push("--author", c.author);
-      if (c.message) args.push("--message", c.message);
-      for (const change of c.changes) args.push("--change", change);
-      r.imageId = await runText(engineArgv(c, ...args, r.containerId!), { signal: state.signal });
+      const args = commitArgs(r.cli ?? "podman", c, r.containerId!);
+      r.imageId = await runText(engineArgv(c, ...args), { signal: state.signal });
       state.ui.message(`Image ID: ${r.imageId}`);
       state.setGenerated("ImageSha256", r.imageId);
     },

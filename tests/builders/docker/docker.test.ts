@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { dockerBuilderFactory } from "../../../core/builders/docker/index.ts";
 import { run, runText, spawnChild } from "../../../core/process/child.ts";
 import { podmanBaseImage } from "../../support/images.ts";
+import { engineCli } from "../../../core/builders/docker/engine-cli.ts";
 import { leftovers, runBuild, sh } from "./harness.ts";
 
 const ULIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=20000:20000"];
@@ -203,5 +204,57 @@ describe("docker builder on podman", () => {
       await expectNothingLeft();
     },
     60_000,
+  );
+});
+
+// The docker CLI against podman's API socket: the same builder with engine = "docker", through the
+// binary (DOCKER_HOST reaches the engine through imgb's environment). podman 4.3's API cannot take
+// docker 28's `commit` (an empty body: "Decode(): EOF"), so this exports instead.
+describe("docker builder with the docker CLI on podman's API socket", () => {
+  const dockerCli = Bun.which("docker");
+  const hasDockerCli = dockerCli !== null && !/podman/i.test(Bun.spawnSync([dockerCli, "--version"]).stdout.toString());
+  test("commit and rm use each CLI's own flags", async () => {
+    const { commitArgs, removeArgs } = await import("../../../core/builders/docker/engine-cli.ts");
+    expect(await engineCli(["podman"])).toBe("podman");
+    expect(commitArgs("docker", { author: "a", message: "", changes: ["USER x"] }, "c1")).toEqual(["commit", "--author", "a", "--change", "USER x", "c1"]);
+    expect(commitArgs("podman", { author: "", message: "m", changes: [] }, "c1")).toEqual(["commit", "-q", "--format", "docker", "--message", "m", "c1"]);
+    expect(removeArgs("docker", "c1")).toEqual(["rm", "--force", "c1"]);
+    expect(removeArgs("podman", "c1")).toEqual(["rm", "--force", "--ignore", "--time", "0", "c1"]);
+    await expect(engineCli(["/nonexistent/engine"])).rejects.toThrow("cannot run the container engine /nonexistent/engine");
+  });
+
+  test.skipIf(!hasDockerCli)(
+    "provisions, exports and removes the container (docker CLI present on this machine)",
+    async () => {
+      const { runImgb } = await import("../../support/binary.ts");
+      const socket = join(work, "podman.sock");
+      const service = spawnChild(["podman", "system", "service", "--time=0", `unix://${socket}`]);
+      const dir = join(work, "docker-cli");
+      await mkdir(dir, { recursive: true });
+      await writeFile(
+        join(dir, "t.json"),
+        JSON.stringify({
+          builders: [{ type: "docker", engine: "docker", image, pull: false, export_path: "fs.tar" }],
+          provisioners: [
+            { type: "shell", inline: ["echo via-docker-cli > /marker"] },
+            { type: "file", content: "uploaded", destination: "/uploaded.txt" },
+          ],
+        }),
+      );
+      try {
+        for (let i = 0; i < 100 && !(await stat(socket).catch(() => null)); i++) await Bun.sleep(50);
+        expect(await engineCli(["docker"])).toBe("docker");
+        const r = await runImgb(["build", "-color=false", "t.json"], { cwd: dir, env: { DOCKER_HOST: `unix://${socket}` }, timeoutMs: 120_000 });
+        expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+        expect(r.stdout).toContain("Run command: docker run");
+        expect(r.stdout).not.toContain("failed");
+        expect(await runText(["tar", "-xOf", join(dir, "fs.tar"), "marker"])).toBe("via-docker-cli");
+        expect(await runText(["tar", "-xOf", join(dir, "fs.tar"), "uploaded.txt"])).toBe("uploaded");
+      } finally {
+        await service.stop(5000);
+      }
+      await expectNothingLeft();
+    },
+    120_000,
   );
 });
