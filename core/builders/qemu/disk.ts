@@ -61,3 +61,14 @@ export async function finishDisk(
   await run(argv, { signal: opts.signal });
   await stat(out);
 }
+
+/**
+ * `qemu-img check` of a qcow2 (leaks, corrupt clusters); raw has no metadata to check. Throws with
+ * qemu-img's findings when the image is not clean.
+ */
+export async function checkDisk(path: string, format: string, signal: AbortSignal): Promise<void> {
+  if (format !== "qcow2") return;
+  await run(["qemu-img", "check", "-q", "-f", "qcow2", path], { signal }).catch((err: unknown) => {
+    throw new Error(`the written disk ${path} is not clean: ${err instanceof Error ? err.message : String(err)}`);
+  });
+}

@@ -13,7 +13,7 @@ import { spawnChild, type Child } from "../../process/child.ts";
 import { chooseAccelerator, type Accelerator } from "./accelerator.ts";
 import { qemuArgv } from "./command-line.ts";
 import type { QemuConfig } from "./config.ts";
-import { createOverlay, finishDisk, imageInfo, localPath, verifyChecksum } from "./disk.ts";
+import { checkDisk, createOverlay, finishDisk, imageInfo, localPath, verifyChecksum } from "./disk.ts";
 
 /** What the qemu steps share through one build. */
 export interface QemuRun {
@@ -252,6 +252,8 @@ export function stepWriteDisk(c: QemuConfig, r: QemuRun): Step {
         compress: c.disk_compression,
         signal: state.signal,
       });
+      await checkDisk(r.diskFile, c.format, state.signal);
+      state.ui.message(`qemu-img check: ${c.format === "qcow2" ? "no errors" : "raw, nothing to check"}`);
       r.succeeded = true;
     },
   };

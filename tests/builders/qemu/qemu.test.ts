@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { qemuBuilderFactory } from "../../../core/builders/qemu/index.ts";
 import { qemuArgv } from "../../../core/builders/qemu/command-line.ts";
 import { parseQemuConfig } from "../../../core/builders/qemu/config.ts";
-import { sha256Of } from "../../../core/builders/qemu/disk.ts";
+import { checkDisk, sha256Of } from "../../../core/builders/qemu/disk.ts";
 import { run, runText } from "../../../core/process/child.ts";
 import { testBoot, testBootArgv } from "../../../core/builders/qemu/accelerator.ts";
 import { qemuGuest, readFromDiskImage, type QemuGuest } from "../../support/images.ts";
@@ -161,6 +161,7 @@ describe("qemu builder", () => {
       expect(outcome.generated.Host).toBe("127.0.0.1");
       expect(typeof outcome.generated.Port).toBe("number");
       expect(outcome.ui.lines.some((l) => l.includes("Gracefully halting"))).toBe(true);
+      expect(outcome.ui.lines).toContain("    qemu-img check: no errors");
 
       const info = JSON.parse(await runText(["qemu-img", "info", "--output=json", a.files[0]!]));
       expect(info.format).toBe("qcow2");
@@ -207,6 +208,21 @@ describe("qemu builder", () => {
     },
     120_000,
   );
+});
+
+test("the written disk is checked: a clean qcow2 passes, one with a zeroed refcount table is refused", async () => {
+  const raw = join(work, "check.raw");
+  const disk = join(work, "check.qcow2");
+  await Bun.write(raw, crypto.getRandomValues(new Uint8Array(65536)).buffer);
+  await run(["qemu-img", "convert", "-q", "-O", "qcow2", raw, disk]);
+  const signal = new AbortController().signal;
+  await checkDisk(disk, "qcow2", signal);
+  await checkDisk(raw, "raw", signal);
+  const bytes = new Uint8Array(await Bun.file(disk).arrayBuffer());
+  const refcountTable = Number(new DataView(bytes.buffer).getBigUint64(48));
+  bytes.fill(0, refcountTable, refcountTable + 512);
+  await Bun.write(disk, bytes);
+  await expect(checkDisk(disk, "qcow2", signal)).rejects.toThrow(`the written disk ${disk} is not clean: qemu-img exited with status 2`);
 });
 
 test("base image is untouched by a checksum mismatch", async () => {
