@@ -13,9 +13,9 @@ ROOT=$PWD
 command -v packer >/dev/null && command -v hyperfine >/dev/null || { echo "bench: needs packer and hyperfine (apt-get install packer hyperfine)"; exit 1; }
 [ -x dist/imgb ] || { echo "bench: build dist/imgb first (npm run build)"; exit 1; }
 CACHE=${IMGB_TEST_CACHE:-${TMPDIR:-/tmp}/imgb-test-cache}
-GUEST=$CACHE/qemu-guest-v2
+GUEST=$(ls -td "$CACHE"/qemu-guest-* 2>/dev/null | head -1)
 IMAGE=localhost/imgb-test/debian:bookworm-v1
-[ -f "$GUEST/output-guest/guest.qcow2" ] && podman image exists "$IMAGE" || {
+[ -n "$GUEST" ] && [ -f "$GUEST/output-guest/guest.qcow2" ] && podman image exists "$IMAGE" || {
   echo "bench: make the test images first: node_modules/.bin/bun test tests/builders/qemu tests/builders/docker"; exit 1; }
 export CHECKPOINT_DISABLE=1 PACKER_LOG=
 out=$ROOT/bench/out; mkdir -p "$out"

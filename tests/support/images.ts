@@ -105,7 +105,13 @@ export const QEMU_EXAMPLE = resolve(import.meta.dir, "../../examples/qemu-debian
  */
 export function qemuGuest(): Promise<QemuGuest> {
   return (onceGuest ??= (async () => {
-    const dir = await cachedFile("qemu-guest-v2", async (tmp) => {
+    // Named by what makes it: a change to the example's step 1 or to the masked units rebuilds it.
+    const recipe = new Bun.CryptoHasher("sha256")
+      .update(await Bun.file(join(QEMU_EXAMPLE, "guest", "guest.pkr.hcl")).text())
+      .update(JSON.stringify(GUEST_MASKED))
+      .digest("hex")
+      .slice(0, 12);
+    const dir = await cachedFile(`qemu-guest-${recipe}`, async (tmp) => {
       await mkdir(tmp, { recursive: true });
       await run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "imgb-test", "-f", join(tmp, "key")]);
       const r = await runImgb(
