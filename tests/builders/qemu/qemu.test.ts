@@ -210,6 +210,44 @@ describe("qemu builder", () => {
   );
 });
 
+describe("output formats (communicator none: the VM boots and is halted, no SSH wait)", () => {
+  const quick = (outDir: string) => ({ iso_url: guest.disk, iso_checksum: "none", disk_image: true, accelerator: "tcg", communicator: "none", output_directory: outDir });
+
+  test(
+    "format = raw: a flat raw disk of the image's size, the root partition readable",
+    async () => {
+      const outDir = join(work, "out-raw");
+      const outcome = await runBuild(qemuBuilderFactory, { ...quick(outDir), format: "raw", vm_name: "disk.raw" }, async () => {});
+      expect(outcome.error).toBeUndefined();
+      const file = outcome.artifact!.files[0]!;
+      const info = JSON.parse(await runText(["qemu-img", "info", "--output=json", file]));
+      expect(info.format).toBe("raw");
+      expect(info["virtual-size"]).toBe(JSON.parse(await runText(["qemu-img", "info", "--output=json", guest.disk]))["virtual-size"]);
+      expect(await readFromDiskImage(file, "/etc/hostname")).toBe("debian-guest");
+      expect(outcome.ui.lines).toContain("    qemu-img check: raw, nothing to check");
+      await expectNothingLeft();
+    },
+    60_000,
+  );
+
+  test(
+    "use_backing_file: the output is a small qcow2 overlay on the untouched base image",
+    async () => {
+      const outDir = join(work, "out-backing");
+      const before = await sha256Of(guest.disk);
+      const outcome = await runBuild(qemuBuilderFactory, { ...quick(outDir), use_backing_file: true, vm_name: "overlay.qcow2" }, async () => {});
+      expect(outcome.error).toBeUndefined();
+      const file = outcome.artifact!.files[0]!;
+      const info = JSON.parse(await runText(["qemu-img", "info", "--output=json", file]));
+      expect(info["backing-filename"]).toBe(guest.disk);
+      expect((await stat(file)).size).toBeLessThan(64 * 2 ** 20);
+      expect(await sha256Of(guest.disk)).toBe(before);
+      await expectNothingLeft();
+    },
+    60_000,
+  );
+});
+
 test("the written disk is checked: a clean qcow2 passes, one with a zeroed refcount table is refused", async () => {
   const raw = join(work, "check.raw");
   const disk = join(work, "check.qcow2");
