@@ -14,6 +14,8 @@ export interface Artifact {
   destroy(): Promise<void>;
   /** A container image held by a local engine: post-processors granted container_image may tag and save it. */
   image?: ContainerImage;
+  /** The container engine that made the artifact (a docker builder's export), for docker-import. */
+  engine?: string[];
 }
 
 export interface ContainerImage {

@@ -20,6 +20,9 @@ import type {
   Provisioner,
 } from "./types.ts";
 
+/** The engine container_image uses when the input artifact names none (the docker builder's default). */
+const DEFAULT_ENGINE = ["podman"];
+
 /** Go's runtime.GOOS for the imgb host (shell-local's only_on). */
 export function hostOs(): string {
   return process.platform === "win32" ? "windows" : process.platform;
@@ -129,20 +132,25 @@ export class WasmPostProcessor implements PostProcessor {
       output_dir: outputDir,
       artifact: artifactJson(input),
     };
-    const image = input.image ? { ref: input.image.ref, engine: input.image.engine, tagged: [] as string[] } : undefined;
+    const containers = {
+      engine: input.image?.engine ?? input.engine ?? DEFAULT_ENGINE,
+      ...(input.image ? { image: input.image.ref } : {}),
+      named: [] as string[],
+    };
     const out = await this.runtime.call(
       "post_process",
       payload,
       "run",
-      { ui: ctx.ui, build: ctx.build, templateDir: ctx.templateDir, artifactFiles: input.files, outputDir, ...(image ? { image } : {}) },
+      { ui: ctx.ui, build: ctx.build, templateDir: ctx.templateDir, artifactFiles: input.files, outputDir, containers },
       ctx.signal,
     );
     const parsed = parseOutput(PostProcessOutputSchema, "post_process", out);
     if (!parsed.ok) throw pluginFailure(plugin, parsed.message);
     const a = parsed.value.artifact;
     const same = a.builder_id === input.builderId && a.id === input.id && a.files.length === input.files.length && a.files.every((f, i) => f === input.files[i]);
-    // A new artifact is an image only when it names the input's image by a name this call gave it.
-    const named = image && a.files.length === 0 && (a.id === image.ref || image.tagged.includes(a.id)) ? { ref: a.id, engine: image.engine } : undefined;
+    // A new artifact is an image only when it names the input's image, or an image this call named.
+    const isImage = a.files.length === 0 && ((containers.image !== undefined && a.id === containers.image) || containers.named.includes(a.id));
+    const named = isImage ? { ref: a.id, engine: containers.engine } : undefined;
     const artifact: Artifact = same
       ? input
       : {

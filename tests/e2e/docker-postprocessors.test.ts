@@ -1,6 +1,7 @@
-// docker-tag and docker-save through the compiled binary, on images the docker builder commits with
-// podman: the names land in the engine, the saved tar is one the engine made, and the plugins reach
-// nothing but the input artifact's image and the granted folders.
+// docker-tag, docker-save and docker-import through the compiled binary, on images the docker builder
+// commits (or filesystems it exports) with podman: the names land in the engine, the saved tar is one
+// the engine made, and the plugins reach nothing but the input artifact's image or files and the
+// granted folders.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +16,7 @@ afterAll(() => {
   for (const n of names) Bun.spawnSync(["podman", "rmi", "-f", n]);
 });
 
-async function build(postProcessors: unknown, builder: object | null = null) {
+async function build(postProcessors: unknown, builder: object | null = null, provisioner: object = { type: "shell-local", inline: ["true"] }) {
   const image = await podmanBaseImage();
   const dir = mkdtempSync(join(tmpdir(), "imgb-e2e-docker-pp-"));
   dirs.push(dir);
@@ -23,7 +24,7 @@ async function build(postProcessors: unknown, builder: object | null = null) {
     join(dir, "t.json"),
     JSON.stringify({
       builders: [builder ?? { type: "docker", image, commit: true, pull: false }],
-      provisioners: [{ type: "shell-local", inline: ["true"] }],
+      provisioners: [provisioner],
       "post-processors": postProcessors,
     }),
   );
@@ -38,7 +39,7 @@ function imageId(ref: string): string {
   return Bun.spawnSync(["podman", "image", "inspect", "--format", "{{.Id}}", ref]).stdout.toString().trim();
 }
 
-describe("docker-tag and docker-save", () => {
+describe("docker-tag, docker-save and docker-import", () => {
   test("tags the committed image once per tag, then saves it under the last name", async () => {
     const repo = `localhost/imgb-test/tagged-${process.pid}`;
     names.push(`${repo}:v1`, `${repo}:latest`);
@@ -94,6 +95,45 @@ describe("docker-tag and docker-save", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stdout + r.stderr).toContain("Unknown artifact type: packer.file");
     expect(r.stdout + r.stderr).toContain("Can only tag from Docker builder artifacts.");
+  }, 60_000);
+
+  test("docker-import: the exported filesystem becomes an image with its changes; the tar goes unless kept", async () => {
+    const repo = `localhost/imgb-test/imported-${process.pid}`;
+    names.push(`${repo}:v1`, `${repo}:latest`);
+    const image = await podmanBaseImage();
+    const { dir, r } = await build(
+      [[
+        { type: "docker-import", repository: repo, tag: "v1", changes: ['CMD ["/bin/cat", "/imgb-marker"]', "ENV IMPORTED=yes"] },
+        { type: "docker-tag", repository: repo, tags: ["latest"] },
+      ]],
+      { type: "docker", image, export_path: "fs.tar", pull: false },
+      { type: "shell", inline: ["echo imported-from-export > /imgb-marker"] },
+    );
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`(docker-import): Repository: ${repo}:v1`);
+    expect(r.stdout).toMatch(/\(docker-import\): Imported ID: (sha256:)?[0-9a-f]{64}/);
+    expect(imageId(`${repo}:latest`)).toBe(imageId(`${repo}:v1`));
+    const ran = Bun.spawnSync(["podman", "run", "--rm", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=20000:20000", `${repo}:latest`]);
+    expect(ran.stdout.toString(), ran.stderr.toString()).toBe("imported-from-export\n");
+    expect(Bun.spawnSync(["podman", "image", "inspect", "--format", "{{.Config.Env}}", `${repo}:v1`]).stdout.toString()).toContain("IMPORTED=yes");
+    // docker-import does not keep its input (Packer's rule): the exported tar is gone.
+    expect(existsSync(join(dir, "fs.tar"))).toBe(false);
+    expect(r.stdout).not.toContain("Exported Docker file: fs.tar");
+
+    const kept = await build(
+      [{ type: "docker-import", repository: repo, tag: "v1", keep_input_artifact: true }],
+      { type: "docker", image, export_path: "fs.tar", pull: false },
+    );
+    expect(kept.r.exitCode, kept.r.stdout + kept.r.stderr).toBe(0);
+    expect(existsSync(join(kept.dir, "fs.tar"))).toBe(true);
+    expect(kept.r.stdout).toContain("--> docker: Exported Docker file: fs.tar");
+  }, 180_000);
+
+  test("docker-import takes only docker and artifice artifacts, in Packer's words", async () => {
+    const { r } = await build([{ type: "docker-import", repository: "localhost/x" }], { type: "file", target: "f.txt", content: "x" });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout + r.stderr).toContain("Unknown artifact type: packer.file");
+    expect(r.stdout + r.stderr).toContain("Can only import from Docker builder and Artifice post-processor artifacts.");
   }, 60_000);
 
   test("validate: repository and path are required", async () => {

@@ -68,6 +68,7 @@ class DockerBuilder implements Builder {
         string: `Exported Docker file: ${path}`,
         state: {},
         destroy: () => rm(path, { force: true }),
+        engine: [c.engine, ...c.engine_args],
       };
     }
     return null; // discard

@@ -13,6 +13,7 @@ export const EMBEDDED_PLUGINS: EmbeddedPlugin[] = [
   { kind: "provisioner", name: "breakpoint", file: async () => (await import("./breakpoint.ts")).default },
   { kind: "post-processor", name: "checksum", file: async () => (await import("./checksum.ts")).default },
   { kind: "post-processor", name: "compress", file: async () => (await import("./compress.ts")).default },
+  { kind: "post-processor", name: "docker-import", file: async () => (await import("./docker-import.ts")).default },
   { kind: "post-processor", name: "docker-save", file: async () => (await import("./docker-save.ts")).default },
   { kind: "post-processor", name: "docker-tag", file: async () => (await import("./docker-tag.ts")).default },
   { kind: "provisioner", name: "file", file: async () => (await import("./file.ts")).default },

@@ -2,7 +2,7 @@
 // a tar, through the engine that built it (podman, or a docker CLI). The plugin never names the
 // image or the engine, only the new name or the file.
 import { rm } from "node:fs/promises";
-import { run } from "../../process/child.ts";
+import { run, runText } from "../../process/child.ts";
 
 /**
  * A repository with an optional registry host and tag, as `docker tag` takes it. The first character
@@ -28,6 +28,12 @@ export async function saveImage(image: EngineImage, path: string, signal: AbortS
     await rm(path, { force: true });
     throw e;
   }
+}
+
+/** `import` of a filesystem tar as image `ref`, with Dockerfile-style changes; the engine's new image id. */
+export async function importImage(engine: string[], path: string, ref: string, changes: string[], signal: AbortSignal): Promise<string> {
+  const text = await runText([...engine, "import", ...changes.map((c) => `--change=${c}`), path, ref], { signal });
+  return text.split("\n").at(-1)!.trim();
 }
 
 /** Removes one name of an image (or the image, when it was its last name). */

@@ -24,8 +24,11 @@ export interface HostCallContext {
   /** Post-processors: files of the input artifact (readable) and the folder outputs go to (writable). */
   artifactFiles?: string[];
   outputDir?: string;
-  /** Post-processors: the input artifact's container image, and the names image_tag gave it in this call. */
-  image?: { ref: string; engine: string[]; tagged: string[] };
+  /**
+   * Post-processors: the engine container_image works through (the input artifact's, else podman),
+   * the input artifact's image if it is one, and the image names this call made (tag, import).
+   */
+  containers?: { engine: string[]; image?: string; named: string[] };
   ui_bucket: TokenBucket;
   /** First refusal or limit hit of this call: the call fails with it whatever the plugin does next. */
   refusal: string | null;
@@ -78,6 +81,7 @@ export const CAPABILITY_OF: Record<string, string | null> = {
   artifact_write: "artifact_write",
   image_tag: "container_image",
   image_save: "container_image",
+  image_import: "container_image",
   plugin_error: null,
 };
 

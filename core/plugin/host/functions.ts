@@ -12,7 +12,7 @@ import { CAPABILITY_OF, PURE_FUNCTIONS, type HostCallContext } from "./context.t
 import { checkPath, type Root } from "./paths.ts";
 import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
-import { IMAGE_REF, saveImage, tagImage } from "./container-images.ts";
+import { IMAGE_REF, importImage, saveImage, tagImage } from "./container-images.ts";
 import { STREAM_FUNCTIONS, serveStreamCall } from "../streams/host-functions.ts";
 import type { ProgressTracker, Ui } from "../../ui/types.ts";
 import type { UploadOptions } from "../../communicator/types.ts";
@@ -70,6 +70,7 @@ const Schemas = {
   artifact_write: v.object({ path: v.string(), data_base64: Base64, append: v.optional(v.boolean(), false), mode: Mode }),
   image_tag: v.object({ ref: ImageRef }),
   image_save: v.object({ path: v.string() }),
+  image_import: v.object({ path: v.string(), ref: ImageRef, changes: StringList }),
   plugin_error: v.object({ message: v.string() }),
 } as const;
 
@@ -371,18 +372,29 @@ const HANDLERS: Handlers = {
     await wrapFs("artifact_write", () => writeChunk(path, b64(req.data_base64), req.append, req.mode));
     return {};
   },
-  // Only the input artifact's own image: the plugin names the new tag or the file, never the image.
+  // Only the input artifact's own image (or its files, for import), through the engine the host
+  // chose: the plugin names the new tag or the file, never the image or the program.
   async image_tag(ctx, req) {
-    const image = need(ctx.image, "a container image (the input artifact is not one)");
-    await wrapFs("image_tag", () => tagImage(image, req.ref, ctx.signal));
-    image.tagged.push(req.ref);
+    const c = need(ctx.containers, "a container engine");
+    const image = need(c.image, "a container image (the input artifact is not one)");
+    await wrapFs("image_tag", () => tagImage({ ref: image, engine: c.engine }, req.ref, ctx.signal));
+    c.named.push(req.ref);
     return {};
   },
   async image_save(ctx, req) {
-    const image = need(ctx.image, "a container image (the input artifact is not one)");
+    const c = need(ctx.containers, "a container engine");
+    const image = need(c.image, "a container image (the input artifact is not one)");
     const path = await allowed("container_image", req.path, [...cwdRoot(), ...outputRoot(ctx)]);
-    await wrapFs("image_save", () => saveImage(image, path, ctx.signal));
+    await wrapFs("image_save", () => saveImage({ ref: image, engine: c.engine }, path, ctx.signal));
     return {};
+  },
+  async image_import(ctx, req) {
+    const c = need(ctx.containers, "a container engine");
+    const files = (ctx.artifactFiles ?? []).map((f) => ({ path: f, exact: true, label: "the input artifact's files" }));
+    const path = await allowed("container_image", req.path, files);
+    const id = await wrapFs("image_import", () => importImage(c.engine, path, req.ref, req.changes, ctx.signal));
+    c.named.push(req.ref);
+    return { id };
   },
 };
 

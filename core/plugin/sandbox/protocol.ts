@@ -65,6 +65,7 @@ export const HOST_FUNCTIONS = [
   "artifact_write",
   "image_tag",
   "image_save",
+  "image_import",
   "plugin_error",
   // Streaming post-processor primitives (core/plugin/streams/host-functions.ts).
   "hash_files",

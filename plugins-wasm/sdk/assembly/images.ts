@@ -1,5 +1,5 @@
 // The input artifact's container image (capability container_image, docs/plugin-abi.md §3): tag it,
-// or save it to a tar, through the engine that built it. The host picks the image and the engine;
+// save it to a tar, or import the artifact's tar as a new image, through the engine that built it. The host picks the image and the engine;
 // the plugin names only the new tag or the file. Its own module, so that only plugins using it
 // import these host functions.
 //   import { Images } from "../../sdk/assembly/images";
@@ -8,6 +8,7 @@ import { replyOf, requestOf } from "./host";
 
 @external("extism:host/user", "image_tag") declare function host_image_tag(p: u64): u64;
 @external("extism:host/user", "image_save") declare function host_image_save(p: u64): u64;
+@external("extism:host/user", "image_import") declare function host_image_import(p: u64): u64;
 
 export class Images {
   /** Gives the input image another name: "repository" or "registry:port/repository:tag". */
@@ -17,5 +18,10 @@ export class Images {
   /** Writes the input image as a tar (the engine's `save`) to a path in the working or output folder. */
   static save(path: string): void {
     replyOf("image_save", host_image_save(requestOf(Json.obj().setStr("path", path))));
+  }
+  /** Imports one of the input artifact's files (a filesystem tar) as image `ref`; returns the new image's id. */
+  static importFile(path: string, ref: string, changes: Array<string>): string {
+    const req = Json.obj().setStr("path", path).setStr("ref", ref).set("changes", Json.strings(changes));
+    return replyOf("image_import", host_image_import(requestOf(req))).getString("id");
   }
 }
