@@ -1,8 +1,8 @@
 // Base images the builder tests need, made locally (no registry is reachable) once and cached:
 // a minbase Debian tarball (mmdebstrap), a podman image imported from it, and a bootable guest for
-// the qemu tests (the qemu-debian example's first step). The cache lives in IMGB_TEST_CACHE or $TMPDIR/imgb-test-cache; each entry's name
-// carries its recipe version, so a changed recipe rebuilds. Within one `bun test` process each
-// image is made at most once.
+// the qemu tests (the qemu-debian example's first step). The cache lives in IMGB_TEST_CACHE or
+// $TMPDIR/imgb-test-cache; each entry's name carries its recipe version (the guest's: a hash of its
+// recipe), so a changed recipe rebuilds. Within one `bun test` process each image is made at most once.
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -8,6 +8,7 @@ import { run } from "../../process/child.ts";
 import { stepConnect, stepProvision, stepTempDir } from "./common-steps.ts";
 import { dockerSchema, parseDockerConfig, type DockerConfig } from "./config.ts";
 import {
+  engineArgv,
   stepCommit,
   stepConnectContainer,
   stepExport,
@@ -54,9 +55,9 @@ class DockerBuilder implements Builder {
         string: `Imported Docker image: ${imageId}`,
         state: { ImageSha256: imageId },
         destroy: async () => {
-          await run([c.engine, ...c.engine_args, "rmi", imageId]);
+          await run(engineArgv(c, "rmi", imageId));
         },
-        image: { ref: imageId, engine: [c.engine, ...c.engine_args] },
+        image: { ref: imageId, engine: engineArgv(c) },
       };
     }
     if (c.export_path) {
@@ -68,7 +69,7 @@ class DockerBuilder implements Builder {
         string: `Exported Docker file: ${path}`,
         state: {},
         destroy: () => rm(path, { force: true }),
-        engine: [c.engine, ...c.engine_args],
+        engine: engineArgv(c),
       };
     }
     return null; // discard

@@ -18,7 +18,7 @@ export interface DockerRun {
   cli?: EngineCli;
 }
 
-function engineArgv(c: DockerConfig, ...args: string[]): string[] {
+export function engineArgv(c: DockerConfig, ...args: string[]): string[] {
   return [c.engine, ...c.engine_args, ...args];
 }
 
@@ -58,7 +58,7 @@ export function stepRunContainer(c: DockerConfig, r: DockerRun): Step {
     name: "StepRunContainer",
     async run(state) {
       state.ui.say("Starting docker container...");
-      r.cli = await engineCli([c.engine, ...c.engine_args]);
+      r.cli = await engineCli(engineArgv(c));
       const argv = engineArgv(c, ...runArguments(c, r.tempDir!, cidFile()));
       state.ui.message(`Run command: ${argv.join(" ")}`);
       await run(argv, { signal: state.signal, captureStdout: true });

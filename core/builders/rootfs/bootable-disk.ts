@@ -120,9 +120,9 @@ export function kernelCommandLine(kernelArgs: string, rootUuid: string): string 
 }
 
 export async function writeBootableDisk(o: BootableDiskOptions): Promise<BootableDisk> {
+  // The programs are checked before the build starts (stepCheckTools); the boot code is read here.
   const mbrCode = mbrCodePath();
-  const missing = missingBootableDiskTools();
-  if (missing || !mbrCode) throw new Error(missing);
+  if (!mbrCode) throw new Error(missingBootableDiskTools());
   const { signal } = o;
   const bootBytes = await bootPartitionBytes(o.kernel, o.initrd);
   const rootOffset = BOOT_START + bootBytes;

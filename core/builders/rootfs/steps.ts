@@ -187,7 +187,7 @@ export function stepWriteFormats(c: RootfsConfig, r: RootfsRun): Step {
         ext4 = wanted.has("ext4") ? out("ext4") : wanted.has("raw") ? out("raw") : join(r.workDir!, "disk.ext4");
         say(`${ext4} (${mib(bytes)})`);
         await writeExt4(root, ext4, bytes, signal);
-        r.files.push(...(wanted.has("ext4") ? [ext4] : []));
+        if (wanted.has("ext4")) r.files.push(ext4);
       }
       let disk: string | undefined;
       if (wantsDisk && bootable) {

@@ -9,7 +9,7 @@ import type { JsonValue } from "../../values/json.ts";
 import type { CommandResult } from "../../communicator/types.ts";
 import { runLocalProcess } from "../../communicator/local.ts";
 import { CAPABILITY_OF, PURE_FUNCTIONS, type HostCallContext } from "./context.ts";
-import { checkPath, type Root } from "./paths.ts";
+import { artifactRoots, checkPath, outputRoots, type Root } from "./paths.ts";
 import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
 import { IMAGE_REF, importImage, saveImage, tagImage } from "./container-images.ts";
@@ -155,9 +155,6 @@ function templateRoot(ctx: HostCallContext): Root[] {
   return ctx.templateDir ? [{ path: ctx.templateDir, label: "the template directory" }] : [];
 }
 
-function outputRoot(ctx: HostCallContext): Root[] {
-  return ctx.outputDir ? [{ path: ctx.outputDir, label: "the output directory" }] : [];
-}
 
 function cwdRoot(): Root[] {
   return [{ path: process.cwd(), label: "the working directory" }];
@@ -322,7 +319,7 @@ const HANDLERS: Handlers = {
   async comm_download(ctx, req): Promise<Record<string, JsonValue>> {
     const comm = need(ctx.communicator, "the communicator");
     if ("path" in req.dest) {
-      const dest = await allowed("communicator", req.dest.path, [...cwdRoot(), ...outputRoot(ctx), ...tempRoots(ctx, [req.dest.path])]);
+      const dest = await allowed("communicator", req.dest.path, [...cwdRoot(), ...outputRoots(ctx), ...tempRoots(ctx, [req.dest.path])]);
       await wrapFs("comm_download", () => comm.download(req.src, { kind: "file", path: dest }, ctx.signal));
       return {};
     }
@@ -335,7 +332,7 @@ const HANDLERS: Handlers = {
   },
   async comm_download_dir(ctx, req) {
     const comm = need(ctx.communicator, "the communicator");
-    const dest = await allowed("communicator", req.dest, [...cwdRoot(), ...outputRoot(ctx)]);
+    const dest = await allowed("communicator", req.dest, [...cwdRoot(), ...outputRoots(ctx)]);
     await wrapFs("comm_download_dir", () => comm.downloadDir(req.src, dest, req.exclude, ctx.signal));
     return {};
   },
@@ -353,7 +350,7 @@ const HANDLERS: Handlers = {
     return wrapFs("local_file_read", () => readChunk(path, req.offset, req.length));
   },
   async local_file_write(ctx, req) {
-    const path = await allowed("local_file_write", req.path, [...tempRoots(ctx, [req.path]), ...outputRoot(ctx)]);
+    const path = await allowed("local_file_write", req.path, [...tempRoots(ctx, [req.path]), ...outputRoots(ctx)]);
     await wrapFs("local_file_write", () => writeChunk(path, b64(req.data_base64), req.append, req.mode));
     return {};
   },
@@ -363,12 +360,11 @@ const HANDLERS: Handlers = {
     return { path };
   },
   async artifact_read(ctx, req) {
-    const files = (ctx.artifactFiles ?? []).map((f) => ({ path: f, exact: true, label: "the input artifact's files" }));
-    const path = await allowed("artifact_read", req.path, [...files, ...outputRoot(ctx)]);
+    const path = await allowed("artifact_read", req.path, [...artifactRoots(ctx), ...outputRoots(ctx)]);
     return wrapFs("artifact_read", () => readChunk(path, req.offset, req.length));
   },
   async artifact_write(ctx, req) {
-    const path = await allowed("artifact_write", req.path, outputRoot(ctx));
+    const path = await allowed("artifact_write", req.path, outputRoots(ctx));
     await wrapFs("artifact_write", () => writeChunk(path, b64(req.data_base64), req.append, req.mode));
     return {};
   },
@@ -384,14 +380,13 @@ const HANDLERS: Handlers = {
   async image_save(ctx, req) {
     const c = need(ctx.containers, "a container engine");
     const image = need(c.image, "a container image (the input artifact is not one)");
-    const path = await allowed("container_image", req.path, [...cwdRoot(), ...outputRoot(ctx)]);
+    const path = await allowed("container_image", req.path, [...cwdRoot(), ...outputRoots(ctx)]);
     await wrapFs("image_save", () => saveImage({ ref: image, engine: c.engine }, path, ctx.signal));
     return {};
   },
   async image_import(ctx, req) {
     const c = need(ctx.containers, "a container engine");
-    const files = (ctx.artifactFiles ?? []).map((f) => ({ path: f, exact: true, label: "the input artifact's files" }));
-    const path = await allowed("container_image", req.path, files);
+    const path = await allowed("container_image", req.path, artifactRoots(ctx));
     const id = await wrapFs("image_import", () => importImage(c.engine, path, req.ref, req.changes, ctx.signal));
     c.named.push(req.ref);
     return { id };

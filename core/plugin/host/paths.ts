@@ -2,6 +2,7 @@
 // the granted roots. Relative paths are resolved against the working directory, as Packer does.
 import { realpath } from "node:fs/promises";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
+import type { HostCallContext } from "./context.ts";
 
 export interface Root {
   /** Absolute folder, or an exact file when `exact`. */
@@ -47,4 +48,14 @@ export async function checkPath(path: string, roots: Root[]): Promise<{ ok: true
   if (roots.length === 0) return { ok: false, reason: "no local paths are granted here" };
   const labels = [...new Set(roots.map((r) => r.label))];
   return { ok: false, reason: `outside ${labels.join(" and ")}` };
+}
+
+/** A post-processor's input artifact files, each granted exactly. */
+export function artifactRoots(ctx: Pick<HostCallContext, "artifactFiles">): Root[] {
+  return (ctx.artifactFiles ?? []).map((f) => ({ path: f, exact: true, label: "the input artifact's files" }));
+}
+
+/** The folder a post-processor writes its outputs to. */
+export function outputRoots(ctx: Pick<HostCallContext, "outputDir">): Root[] {
+  return ctx.outputDir ? [{ path: ctx.outputDir, label: "the output directory" }] : [];
 }

@@ -11,7 +11,7 @@ import * as v from "valibot";
 import { isAbsolute, join, sep } from "node:path";
 import type { JsonValue } from "../../values/json.ts";
 import type { HostCallContext } from "../host/context.ts";
-import { absolute, checkPath, type Root } from "../host/paths.ts";
+import { absolute, artifactRoots, checkPath, outputRoots, type Root } from "../host/paths.ts";
 import { ARCHIVES, COMPRESSIONS, CompressError, compressFiles } from "./compress.ts";
 import { HASH_TYPES, hashFile } from "./hash.ts";
 import { appendFile, readSmallFile, swapSmallFile } from "./output-files.ts";
@@ -74,14 +74,6 @@ const Schemas = {
 
 type Fn = keyof typeof Schemas;
 type Req<F extends Fn> = v.InferOutput<(typeof Schemas)[F]>;
-
-function artifactRoots(ctx: HostCallContext): Root[] {
-  return (ctx.artifactFiles ?? []).map((f) => ({ path: f, exact: true, label: "the input artifact's files" }));
-}
-
-function outputRoots(ctx: HostCallContext): Root[] {
-  return ctx.outputDir ? [{ path: ctx.outputDir, label: "the output directory" }] : [];
-}
 
 async function allowed(cap: string, path: string, roots: Root[]): Promise<string> {
   const r = await checkPath(path, roots);

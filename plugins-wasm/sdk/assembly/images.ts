@@ -1,7 +1,7 @@
 // The input artifact's container image (capability container_image, docs/plugin-abi.md §3): tag it,
-// save it to a tar, or import the artifact's tar as a new image, through the engine that built it. The host picks the image and the engine;
-// the plugin names only the new tag or the file. Its own module, so that only plugins using it
-// import these host functions.
+// save it to a tar, or import the artifact's tar as a new image, through the engine that built it.
+// The host picks the image and the engine; the plugin names only the new tag or the file. Its own
+// module, so that only plugins using it import these host functions.
 //   import { Images } from "../../sdk/assembly/images";
 import { Json } from "./json";
 import { replyOf, requestOf } from "./host";
