@@ -30,7 +30,7 @@ export async function packerPluginBuilderFactory(type: string): Promise<(Builder
     type,
     plugin: binary,
     // The plugin checks its own keys in Prepare (unknown keys are its errors, as in Packer).
-    schema: { fields: [], allowUnknown: true },
+    schema: { fields: [], allowUnknown: true, unknownLate: true },
     generatedKeys: [],
     create(config, build) {
       return { builder: pluginBuilder(binary, config, build), diagnostics: [] };
