@@ -197,11 +197,14 @@ function uiHandlers(ui: Ui, all: () => Record<string, RpcHandler>): Record<strin
   };
 }
 
-/** Packer's multierror text: "1 error occurred:\n\t* first\n\t* second\n\n". */
+/**
+ * The items of a Packer multierror: hashicorp/go-multierror ("2 errors occurred:\n\t* a\n\t* b\n\n")
+ * or packersdk.MultiError ("2 error(s) occurred:\n\n* a\n* b"); anything else is one error.
+ */
 export function splitMultiError(text: string): string[] {
-  const items = text.split("\n\t* ").slice(1);
-  if (!items.length) return [text.trim()];
-  return items.map((s) => s.trim()).filter(Boolean);
+  if (!/^\d+ errors? occurred:|^\d+ error\(s\) occurred:/.test(text)) return [text.trim()];
+  const items = text.split(/\n\t?\* /).slice(1);
+  return items.map((s) => s.trimEnd()).filter(Boolean);
 }
 
 function asObject(v: unknown): Record<string, unknown> {
