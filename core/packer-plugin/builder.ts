@@ -7,7 +7,7 @@ import type { Ui, ProgressTracker } from "../ui/types.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
 import { BridgedCommunicator } from "./communicator.ts";
 import type { PluginBinary } from "./discover.ts";
-import { PluginError, startPlugin, withTimeout, type PluginConnection } from "./process.ts";
+import { PluginError, startPlugin, TimeoutError, withTimeout, type PluginConnection } from "./process.ts";
 import { RpcClient, serveRpc, type RpcHandler } from "./rpc.ts";
 
 /** Packer's hook names (packersdk.HookProvision, HookCleanupProvision). */
@@ -71,6 +71,7 @@ export class PluginBuilder {
       return await (timeoutMs ? withTimeout(p, timeoutMs, `${what} did not answer`) : p);
     } catch (err) {
       if (err instanceof PluginError) throw err;
+      if (err instanceof TimeoutError) throw new PluginError(this.binary.path, `${err.message}; the plugin is killed`);
       // A broken connection usually means the process died: wait a moment for its exit message.
       const how = await Promise.race([this.conn.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]);
       if (how) throw new PluginError(this.binary.path, `${how} (during ${what})`);

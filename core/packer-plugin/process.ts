@@ -154,10 +154,17 @@ export function parseHandshake(line: string): Handshake {
   return { version, network, address };
 }
 
+export class TimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TimeoutError";
+  }
+}
+
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${Math.round(ms / 1000)} s`)), ms))),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`${what} within ${Math.round(ms / 1000)} s`)), ms))),
   ]);
 }
