@@ -113,7 +113,13 @@ export function componentTypes(pluginName: string, components: readonly string[]
  * The plugin that serves a builder (or data source) type, or undefined. Multi-component plugins are
  * asked to describe themselves only when their name could serve the type.
  */
-export async function findComponent(kind: ComponentKind, type: string, folders = pluginFolders()): Promise<PluginBinary | undefined> {
+export async function findComponent(
+  kind: ComponentKind,
+  type: string,
+  folders = pluginFolders(),
+  /** false: name a multi-component plugin whose name could serve the type, without running it (inspect). */
+  describe = true,
+): Promise<PluginBinary | undefined> {
   let found: PluginBinary | undefined;
   for (const dir of folders) {
     const legacy = join(dir, LEGACY_PREFIX[kind] + type);
@@ -124,6 +130,10 @@ export async function findComponent(kind: ComponentKind, type: string, folders =
       .filter((x) => !x.m![5] || (x.m![5] === process.platform && x.m![6] === goArch()))
       .sort((a, b) => compareVersions(a.m![2] ?? "0.0.0", b.m![2] ?? "0.0.0"));
     for (const { path, m } of multis.reverse()) {
+      if (!describe) {
+        found = { argv: [path], path, multiComponent: true };
+        break;
+      }
       const desc = await describePlugin(path);
       const list = kind === "builder" ? desc.builders : desc.datasources;
       const component = componentTypes(m![1]!, list ?? []).get(type);
