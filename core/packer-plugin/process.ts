@@ -5,6 +5,7 @@
 // imgb connects, runs a yamux client session on the socket and dials broker stream 0 for net/rpc.
 // The process is native and unsandboxed: it runs with the user's rights, as under Packer.
 import { createConnection, type Socket } from "node:net";
+import { readdirSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { spawnChild, type Child } from "../process/child.ts";
 import { MuxBroker } from "./mux-broker.ts";
@@ -83,8 +84,30 @@ export async function startPlugin(argv: string[], opts: StartOptions = {}): Prom
     return tail ? `${how}: ${tail}` : how;
   });
 
+  let broker: MuxBroker | undefined;
+  let killing: Promise<void> | undefined;
+  // Closing the session lets a plugin exit on its own; what is still running after a grace period
+  // is killed with everything it started (a wrapper script's children hold its pipes open).
+  const kill = () =>
+    (killing ??= (async () => {
+      const tree = descendants(child.pid);
+      broker?.close();
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([child.done, new Promise((r) => (grace = setTimeout(r, broker ? 2000 : 0)))]);
+      clearTimeout(grace);
+      const stopping = child.running() ? child.stop(500) : Promise.resolve();
+      for (const pid of tree) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await stopping;
+    })());
+
   const fail = async (message: string): Promise<never> => {
-    await child.stop();
+    await kill();
     throw new PluginError(name, message);
   };
 
@@ -112,14 +135,7 @@ export async function startPlugin(argv: string[], opts: StartOptions = {}): Prom
   } catch (err) {
     return fail(`cannot connect to ${address.network} ${address.address}: ${(err as Error).message}`);
   }
-  const broker = new MuxBroker(socket);
-  let killed = false;
-  const kill = async () => {
-    if (killed) return void (await child.done);
-    killed = true;
-    broker.close();
-    await child.stop();
-  };
+  broker = new MuxBroker(socket);
   try {
     const stream0 = await withTimeout(broker.dial(0), 10_000, "did not accept the RPC stream");
     const rpc = new RpcClient(stream0, `plugin ${basename(name)}`);
@@ -131,6 +147,30 @@ export async function startPlugin(argv: string[], opts: StartOptions = {}): Prom
 }
 
 type Handshake = { version: string; network: "unix" | "tcp"; address: string } | { error: string };
+
+/** Every process below pid, found through /proc (children of children included). */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parentOf.set(Number(entry), ppid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parentOf) if (parent === p) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
 
 export function parseHandshake(line: string): Handshake {
   const parts = line.split("|");
