@@ -36,11 +36,15 @@ export async function validateTemplate(template: Template, catalog: PluginCatalo
     return p;
   };
   try {
-    for (const spec of selectBuilds(template, filter)) {
-      const found = await validateBuild(spec, catalog, instance, template.variables);
+    // Builds are checked together (a Packer plugin builder's Prepare runs in its own process, as
+    // Packer starts one per build); their diagnostics are reported in template order.
+    const specs = selectBuilds(template, filter);
+    const results = await Promise.all(specs.map((spec) => validateBuild(spec, catalog, instance, template.variables)));
+    specs.forEach((spec, i) => {
+      const found = results[i]!;
       if (found.some((d) => d.severity === "error")) invalidBuilds.add(spec.name);
       diags.push(...found);
-    }
+    });
   } finally {
     await Promise.all([...instances.values()].map((p) => p.then((i) => i.close()).catch(() => undefined)));
   }

@@ -32,10 +32,22 @@ export function packerPluginDir(): string {
   return join(xdg || join(homedir(), ".config"), "packer", "plugins");
 }
 
-export function pluginFolders(): string[] {
-  const dirs = [dirname(process.execPath), join(homedir(), ".packer.d", "plugins"), packerPluginDir(), process.cwd()];
-  for (const p of (process.env.PACKER_PLUGIN_PATH ?? "").split(":")) if (p) dirs.push(resolve(p));
-  return [...new Set(dirs)];
+export interface PluginFolder {
+  dir: string;
+  /** Installed plugins sit below their source path (github.com/OWNER/NAME/); other folders are flat. */
+  nested: boolean;
+}
+
+export function pluginFolders(): PluginFolder[] {
+  const dirs: PluginFolder[] = [
+    { dir: dirname(process.execPath), nested: false },
+    { dir: join(homedir(), ".packer.d", "plugins"), nested: false },
+    { dir: packerPluginDir(), nested: true },
+    { dir: process.cwd(), nested: false },
+  ];
+  for (const p of (process.env.PACKER_PLUGIN_PATH ?? "").split(":")) if (p) dirs.push({ dir: resolve(p), nested: true });
+  const seen = new Set<string>();
+  return dirs.filter((d) => !seen.has(d.dir) && seen.add(d.dir));
 }
 
 const LEGACY_PREFIX: Record<ComponentKind, string> = { builder: "packer-builder-", datasource: "packer-datasource-" };
@@ -121,10 +133,10 @@ export async function findComponent(
   describe = true,
 ): Promise<PluginBinary | undefined> {
   let found: PluginBinary | undefined;
-  for (const dir of folders) {
+  for (const { dir, nested } of folders) {
     const legacy = join(dir, LEGACY_PREFIX[kind] + type);
     if (isExecutableFile(legacy)) found = { argv: [legacy], path: legacy, multiComponent: false };
-    const multis = executablesUnder(dir)
+    const multis = executablesUnder(dir, nested ? 4 : 0)
       .map((path) => ({ path, m: MULTI_NAME.exec(path.slice(path.lastIndexOf("/") + 1)) }))
       .filter((x) => x.m && (type === x.m[1] || type.startsWith(`${x.m[1]}-`)))
       .filter((x) => !x.m![5] || (x.m![5] === process.platform && x.m![6] === goArch()))
