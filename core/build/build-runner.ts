@@ -49,9 +49,14 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
   const build = buildContext(spec, false, { force: opts.force, onError: opts.onError, userVariables: opts.variables });
   let steps: Step[];
   let builder;
+  let factory;
   try {
-    const factory = await resolveBuilderFactory(spec.builderType);
-    if (!factory) return { status: "error", error: `Unknown builder ${spec.builderType}`, artifacts: [] };
+    factory = await resolveBuilderFactory(spec.builderType);
+  } catch (err) {
+    return { status: "error", error: describeError(err), artifacts: [] };
+  }
+  if (!factory) return { status: "error", error: `Unknown builder ${spec.builderType}`, artifacts: [] };
+  try {
     const decoded = spec.builder.decode(build, factory.schema);
     throwIfErrors(decoded.diagnostics);
     const created = factory.create(withCommonKeys(decoded.value, build), build);
@@ -60,6 +65,7 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
     builder = created.builder;
     steps = builder.steps();
   } catch (err) {
+    await factory.release?.();
     return { status: "error", error: describeError(err), artifacts: [] };
   }
 
@@ -69,6 +75,7 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
   } finally {
     await pool.closeAll();
     await builder.close?.();
+    await factory.release?.();
   }
 }
 

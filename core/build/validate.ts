@@ -68,7 +68,7 @@ async function validateBuild(
   }
   if (!factory) {
     diags.push(errorDiag(`Unknown builder ${spec.builderType}`, spec.builder.range ?? spec.range, `in build "${spec.name}"`));
-  } else {
+  } else try {
     for (const key of factory.generatedKeys) ctx.generated[key] = `{{ .${key} }}`;
     const decoded = spec.builder.decode(ctx, factory.schema);
     diags.push(...decoded.diagnostics);
@@ -80,6 +80,8 @@ async function validateBuild(
       const created = factory.create(withCommonKeys(decoded.value, ctx), ctx);
       diags.push(...created.diagnostics.map((d) => (d.range ? d : { ...d, range: spec.builder.range, detail: d.detail ?? `in build "${spec.name}"` })));
     }
+  } finally {
+    await factory.release?.();
   }
 
   const components: Array<{ kind: PluginKind; type: string; bodies: ConfigBody[]; what: string }> = [];

@@ -60,4 +60,6 @@ export interface BuilderFactory {
    * `validate` uses it instead of create, and the keys it returns become `build.*` placeholders.
    */
   validate?(config: JsonObject, build: BuildContextValues): Promise<{ diagnostics: Diagnostic[]; generatedKeys: string[] }>;
+  /** Release what the factory holds (a plugin process started for its schema); called when validate or the build is done. */
+  release?(): Promise<void>;
 }

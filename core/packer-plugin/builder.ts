@@ -6,6 +6,8 @@ import { basename } from "node:path";
 import type { Ui, ProgressTracker } from "../ui/types.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
 import { BridgedCommunicator } from "./communicator.ts";
+import { schemaFromConfigSpec } from "./hcl-spec.ts";
+import type { ConfigSchema } from "../plugin/schema.ts";
 import type { PluginBinary } from "./discover.ts";
 import { PluginError, startPlugin, TimeoutError, withTimeout, type PluginConnection } from "./process.ts";
 import { RpcClient, serveRpc, type RpcHandler } from "./rpc.ts";
@@ -77,6 +79,13 @@ export class PluginBuilder {
       if (how) throw new PluginError(this.binary.path, `${how} (during ${what})`);
       throw new PluginError(this.binary.path, `${what}: ${(err as Error).message}`);
     }
+  }
+
+  /** The builder's ConfigSpec as a schema (see hcl-spec.ts). */
+  async configSchema(): Promise<ConfigSchema> {
+    const reply = asObject(await this.guarded("ConfigSpec", this.conn.rpc.call("Builder.ConfigSpec", null), this.opts.prepareTimeoutMs ?? 60_000));
+    if (!(reply.ConfigSpec instanceof Uint8Array)) throw new PluginError(this.binary.path, "ConfigSpec returned no spec");
+    return schemaFromConfigSpec(reply.ConfigSpec);
   }
 
   async prepare(configs: JsonObject[]): Promise<PrepareResult> {

@@ -94,7 +94,11 @@ describe.skipIf(!hasPacker)("validate through the plugin's Prepare, against pack
       const r = await runImgb(["validate", name], { cwd: dir, env: env() });
       expect(r.exitCode, r.stdout + r.stderr).toBe(1);
       expect(imgbErrors(r.stderr)).toEqual(expected);
-      expect(r.stderr).toContain(`in build "${type}"`);
+      // Prepare's errors point at the builder; an unknown key (caught by the plugin's ConfigSpec
+      // before Prepare) at the key itself.
+      const text = readFileSync(join(dir, name), "utf8");
+      if ("bogus_key" in config) expect(r.stderr).toContain(`on ${name}:1:${text.indexOf('"bogus_key"') + 1}:`);
+      else expect(r.stderr).toContain(`in build "${type}"`);
     }, 30_000);
   }
 
@@ -106,6 +110,59 @@ describe.skipIf(!hasPacker)("validate through the plugin's Prepare, against pack
     const r = await runImgb(["validate", name], { cwd: dir, env: env() });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("The configuration is valid.");
+  }, 30_000);
+});
+
+describe.skipIf(!hasPacker)("HCL2: the plugin's ConfigSpec decodes the source block", () => {
+  const source = (extra: string) => `source "amazon-ebs" "one" {
+  ami_name      = "img-{{timestamp}}"
+  instance_type = "t3.micro"
+  region        = "us-east-1"
+  source_ami    = "ami-1"
+  ssh_username  = "ubuntu"
+${extra}  aws_polling {
+    delay_seconds = 5
+    max_attempts  = 3
+  }
+  launch_block_device_mappings {
+    device_name = "/dev/sda1"
+    volume_size = 8
+  }
+  tags = { Name = "x" }
+}
+build {
+  sources = ["source.amazon-ebs.one"]
+}
+`;
+  const validate = async (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    const packer = Bun.spawnSync(["packer", "validate", name], { cwd: dir, env: { ...process.env, ...env(), CHECKPOINT_DISABLE: "1" } });
+    const imgb = await runImgb(["validate", name], { cwd: dir, env: env() });
+    return { packer: { code: packer.exitCode, out: packer.stdout.toString() + packer.stderr.toString() }, imgb };
+  };
+
+  test("an unknown key is reported where it is, as packer reports it", async () => {
+    const r = await validate("bogus.pkr.hcl", source("  bogus_key     = 1\n"));
+    expect(r.packer.code).toBe(1);
+    expect(r.packer.out).toContain('on bogus.pkr.hcl line 7:');
+    expect(r.packer.out).toContain('An argument named "bogus_key" is not expected here.');
+    expect(r.imgb.exitCode).toBe(1);
+    expect(r.imgb.stderr).toContain("Error: Unsupported argument\n\n  on bogus.pkr.hcl:7:3:");
+    expect(r.imgb.stderr).toContain('An argument named "bogus_key" is not expected here.');
+  }, 30_000);
+
+  test("a source with blocks and maps validates in both", async () => {
+    const r = await validate("ok.pkr.hcl", source(""));
+    expect(r.packer.code, r.packer.out).toBe(0);
+    expect(r.imgb.exitCode, r.imgb.stderr).toBe(0);
+  }, 30_000);
+
+  test("a mistyped value is refused with its position before the plugin runs", async () => {
+    const r = await validate("type.pkr.hcl", source('  ami_users     = "not-a-list"\n'));
+    expect(r.packer.code).toBe(1);
+    expect(r.imgb.exitCode).toBe(1);
+    expect(r.imgb.stderr).toContain("on type.pkr.hcl:7:");
+    expect(r.imgb.stderr).toContain('Inappropriate value for attribute "ami_users"');
   }, 30_000);
 });
 

@@ -9,6 +9,7 @@ import { errorDiag } from "../../errors/diagnostic.ts";
 import type { Artifact } from "../../build/artifact.ts";
 import type { BuildContextValues } from "../../template/model.ts";
 import type { JsonObject } from "../../values/json.ts";
+import type { ConfigSchema } from "../../plugin/schema.ts";
 import { findComponent, type PluginBinary } from "../../packer-plugin/discover.ts";
 import { HOOK_PROVISION, PluginBuilder, type RemoteArtifact } from "../../packer-plugin/builder.ts";
 import { Cancelled } from "../../build/multistep.ts";
@@ -22,24 +23,42 @@ export function nativePluginNote(binary: PluginBinary): string {
   return `native Packer plugin ${binary.path} (runs unsandboxed with your rights, as under Packer)`;
 }
 
-/** The factory for a builder type a Packer plugin serves, or undefined when none is installed. */
+/**
+ * The factory for a builder type a Packer plugin serves, or undefined when none is installed. The
+ * plugin is started once here for its ConfigSpec (the schema bodies are decoded with, so unknown
+ * keys get positions) and that process then serves the build's Prepare and Run: one plugin process
+ * per build, as under Packer. `release` ends it when nothing took it.
+ */
 export async function packerPluginBuilderFactory(type: string): Promise<(BuilderFactory & { plugin: PluginBinary }) | undefined> {
   const binary = await findComponent("builder", type);
   if (!binary) return undefined;
+  let spare: PluginBuilder | undefined = await PluginBuilder.start(binary, bridgeOptions());
+  // Plugins built before ConfigSpec existed (and any whose spec cannot be read) get a permissive
+  // schema: their own Prepare still rejects unknown keys.
+  let schema: ConfigSchema = { fields: [], allowUnknown: true, unknownLate: true };
+  try {
+    schema = await spare.configSchema();
+  } catch {
+    // keep the permissive schema
+  }
+  const take = async (): Promise<PluginBuilder> => {
+    const p = spare;
+    spare = undefined;
+    return p ?? PluginBuilder.start(binary, bridgeOptions());
+  };
   return {
     type,
     plugin: binary,
-    // The plugin checks its own keys in Prepare (unknown keys are its errors, as in Packer).
-    schema: { fields: [], allowUnknown: true, unknownLate: true },
+    schema,
     generatedKeys: [],
     create(config, build) {
-      return { builder: pluginBuilder(binary, config, build), diagnostics: [] };
+      return { builder: pluginBuilder(binary, config, build, take), diagnostics: [] };
     },
     async validate(config, build) {
       const diagnostics: Diagnostic[] = [];
       let plugin: PluginBuilder | undefined;
       try {
-        plugin = await PluginBuilder.start(binary, bridgeOptions());
+        plugin = await take();
         const prep = await plugin.prepare(prepareConfigs(config, build));
         for (const w of prep.warnings) diagnostics.push({ severity: "warning", summary: w });
         for (const e of prep.errors) diagnostics.push(errorDiag(e));
@@ -49,6 +68,11 @@ export async function packerPluginBuilderFactory(type: string): Promise<(Builder
       } finally {
         await plugin?.kill();
       }
+    },
+    async release() {
+      const p = spare;
+      spare = undefined;
+      await p?.kill();
     },
   };
 }
@@ -78,7 +102,7 @@ function prepareConfigs(config: JsonObject, build: BuildContextValues): JsonObje
   ];
 }
 
-function pluginBuilder(binary: PluginBinary, config: JsonObject, build: BuildContextValues): Builder {
+function pluginBuilder(binary: PluginBinary, config: JsonObject, build: BuildContextValues, take: () => Promise<PluginBuilder>): Builder {
   let plugin: PluginBuilder | undefined;
   let remote: RemoteArtifact | null = null;
   return {
@@ -87,7 +111,7 @@ function pluginBuilder(binary: PluginBinary, config: JsonObject, build: BuildCon
         name: "StepPackerPlugin",
         async run(state: BuildState) {
           state.ui.say(`Running builder ${build.builderType} from ${nativePluginNote(binary)}`);
-          plugin = await PluginBuilder.start(binary, bridgeOptions());
+          plugin = await take();
           const prep = await plugin.prepare(prepareConfigs(config, build));
           for (const w of prep.warnings) state.ui.say(`Warning: ${w}`);
           if (prep.errors.length) throw new Error(`${build.builderType} (${binary.path}) rejected its configuration:\n* ${prep.errors.join("\n* ")}`);

@@ -102,7 +102,7 @@ export function decodeLayers(layers: ConfigLayer[], ctx: EvalContext, opts: Deco
       }
     }
     let j = toJsonWithPlaceholders(v);
-    if (opts.templateContext && !field?.late) {
+    if (opts.templateContext && !field?.late && !(!field && schema?.unknownLate)) {
       const rendered = renderStrings(j, opts.templateContext, item.range, diags);
       if (rendered === undefined) continue;
       j = rendered;

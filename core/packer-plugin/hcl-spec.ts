@@ -1,0 +1,77 @@
+// A plugin's ConfigSpec (rpc/common.go: a gob-encoded hcldec.ObjectSpec) as the ConfigSchema imgb
+// decodes component bodies with: each AttrSpec a field of its cty type, each block spec a field
+// that takes blocks. Every field is late: the plugin checks and renders its own values in Prepare,
+// as under Packer; the schema is there so an unknown key or a mistyped value is reported with its
+// position before the plugin sees the config.
+import type { ConfigField, ConfigSchema, FieldType } from "../plugin/schema.ts";
+import { decodeGobValue, type GobInterface } from "./gob.ts";
+
+const isIface = (v: unknown): v is GobInterface => !!v && typeof v === "object" && "type" in v && "value" in v;
+const obj = (v: unknown): Record<string, unknown> =>
+  v instanceof Map ? Object.fromEntries([...v].map(([k, x]) => [String(k), x])) : v && typeof v === "object" ? (v as Record<string, unknown>) : {};
+
+/** The cty type of an AttrSpec (cty.Type's own gob encoding: gobType{Version, Impl}). */
+export function ctyTypeName(bytes: Uint8Array): string {
+  const impl = obj(decodeGobValue(bytes)).Impl;
+  if (!isIface(impl)) return "dynamic";
+  const t = impl.type.slice(impl.type.lastIndexOf(".") + 1);
+  const v = obj(impl.value);
+  switch (t) {
+    case "primitiveType":
+      return ({ 83: "string", 78: "number", 66: "bool" } as Record<number, string>)[Number(v.Kind)] ?? "dynamic";
+    case "typeList":
+    case "typeSet":
+      return `${t === "typeList" ? "list" : "set"}(${ctyTypeName(v.ElementTypeT as Uint8Array)})`;
+    case "typeMap":
+      return `map(${ctyTypeName(v.ElementTypeT as Uint8Array)})`;
+    case "typeObject":
+      return "object";
+    case "pseudoTypeDynamic":
+      return "dynamic";
+    default:
+      return t;
+  }
+}
+
+function fieldType(cty: string): FieldType {
+  switch (cty) {
+    case "string":
+    case "number":
+    case "bool":
+    case "list(string)":
+    case "list(number)":
+    case "map(string)":
+    case "list(map(string))":
+      return cty;
+    case "set(string)":
+      return "list(string)";
+    case "set(number)":
+      return "list(number)";
+    default:
+      return "any";
+  }
+}
+
+/** The schema of a ConfigSpec reply's bytes; throws GobError on bytes that are not one. */
+export function schemaFromConfigSpec(bytes: Uint8Array): ConfigSchema {
+  const spec = decodeGobValue(bytes);
+  if (!(spec instanceof Map)) throw new Error("ConfigSpec is not an hcldec.ObjectSpec");
+  const fields: ConfigField[] = [];
+  for (const [key, entry] of spec) {
+    if (!isIface(entry)) continue;
+    const v = obj(entry.value);
+    const kind = entry.type.slice(entry.type.lastIndexOf(".") + 1);
+    if (kind === "AttrSpec") {
+      const type = v.Type instanceof Uint8Array ? fieldType(ctyTypeName(v.Type)) : "any";
+      // Required keys are left to Prepare, which names them as Packer does in JSON and HCL2 alike.
+      fields.push({ name: String(key), type, late: true });
+    } else if (kind === "BlockSpec") {
+      // One block: its object (HCL2 decodes it unwrapped for a map-typed field).
+      fields.push({ name: String(key), type: "map(string)", late: true });
+    } else {
+      // BlockSpec, BlockListSpec, BlockSetSpec, BlockMapSpec, BlockAttrsSpec, BlockObjectSpec: blocks (or, in JSON, their objects).
+      fields.push({ name: String(key), type: "any", late: true });
+    }
+  }
+  return { fields, allowUnknown: false };
+}
