@@ -1,5 +1,7 @@
 // What each `imgb registry ...`, `imgb plugins ...` and `imgb init` verb does, given plain options
 // (cmd/ only parses flags). Output goes through a Ui so tests can read it.
+import { installPackerPlugin, parsePackerSource } from "../packer-plugin/install.ts";
+import { packerPluginDir } from "../packer-plugin/discover.ts";
 import { readFile } from "node:fs/promises";
 import { loadTemplate } from "../template/load.ts";
 import type { Ui } from "../ui/types.ts";
@@ -168,7 +170,17 @@ export async function initCommand(
   if (template.requiredPlugins.length === 0) {
     ui.say("The template requires no plugins; nothing to do.");
   }
-  const results = await initPlugins(template.requiredPlugins, template.dir, { upgrade: o.upgrade, acceptCapabilities: o.acceptCapabilities, ui, ...(o.registry ? { registry: o.registry } : {}) });
+  // Packer's own plugins (github.com/OWNER/NAME release layouts) go to Packer's plugin folder;
+  // everything else resolves through imgb's registries.
+  const native = template.requiredPlugins.filter((r) => parsePackerSource(r.source));
+  const wasm = template.requiredPlugins.filter((r) => !parsePackerSource(r.source));
+  for (const req of native) {
+    const r = await installPackerPlugin(req.source, req.versionConstraint, packerPluginDir(), { upgrade: o.upgrade });
+    ui.say(`${req.source} v${r.version}: ${r.downloaded ? "installed" : "already installed"} at ${r.binary}`);
+    ui.say(`  a native Packer plugin: its builders and data sources run unsandboxed with your rights, as under Packer`);
+  }
+  if (wasm.length === 0) return;
+  const results = await initPlugins(wasm, template.dir, { upgrade: o.upgrade, acceptCapabilities: o.acceptCapabilities, ui, ...(o.registry ? { registry: o.registry } : {}) });
   if (results.length > 0) ui.say(`${results.length} plugin(s) locked in ${template.dir}/.imgb.lock.json`);
 }
 
