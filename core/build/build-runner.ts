@@ -99,6 +99,8 @@ async function runSteppedBuild(
     provision: (comm: Communicator) =>
       runProvisioners(spec.provisioners, comm, { pool, ui, build, templateDir: opts.templateDir, signal }),
   };
+  const cleanup = spec.errorCleanupProvisioner;
+  if (cleanup) state.provisionCleanup = (comm: Communicator) => runProvisioners([cleanup], comm, { pool, ui, build, templateDir: opts.templateDir, signal });
 
   try {
     await runSteps(steps, state, { onStepError: (step, err) => decideOnError(step, err, state, opts, pool) });

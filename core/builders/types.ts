@@ -23,6 +23,8 @@ export interface BuildState {
   setGenerated(key: string, value: JsonValue): void;
   /** The provisioning hook: runs the build's provisioners on the communicator; throws when they fail. */
   provision(communicator: Communicator): Promise<void>;
+  /** The error-cleanup-provisioner, when the template has one (a plugin builder's cleanup hook calls it). */
+  provisionCleanup?(communicator: Communicator): Promise<void>;
   /** Per-builder scratch values (typed by each builder through its own state interface). */
   scratch: Record<string, unknown>;
 }

@@ -253,15 +253,18 @@ describe.skipIf(!hasPacker)("builds through packer 1.6.6's builders", () => {
     expect(processAlive(pidOf("pnull"))).toBe(false);
   }, 60_000);
 
-  test("a failing provisioner fails the build with its own error; the plugin is gone", async () => {
+  test("a failing provisioner fails the build with its own error; the error-cleanup-provisioner runs through the plugin's cleanup hook; the plugin is gone", async () => {
+    const marker = `${sshd.remoteDir}/cleaned-up`;
     const name = write("null-fail.json", {
       builders: [{ type: "pnull", communicator: "ssh", ssh_host: "127.0.0.1", ssh_port: sshd.port, ssh_username: sshd.user, ssh_private_key_file: sshd.clientKeyPath }],
       provisioners: [{ type: "shell", inline: ["exit 7"] }],
+      "error-cleanup-provisioner": { type: "shell", inline: [`echo cleaned > ${marker}`] },
     });
     const r = await runImgb(["build", "-color=false", name], { cwd: dir, env: env(), timeoutMs: 60_000 });
     expect(r.exitCode).toBe(1);
     expect(r.stdout + r.stderr).toContain("Build 'pnull' errored after");
     expect(r.stdout + r.stderr).toContain("non-zero exit status: 7");
+    expect(readFileSync(marker, "utf8")).toBe("cleaned\n");
     expect(processAlive(pidOf("pnull"))).toBe(false);
   }, 60_000);
 

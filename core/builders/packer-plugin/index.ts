@@ -11,7 +11,7 @@ import type { BuildContextValues } from "../../template/model.ts";
 import type { JsonObject } from "../../values/json.ts";
 import type { ConfigSchema } from "../../plugin/schema.ts";
 import { findComponent, type PluginBinary } from "../../packer-plugin/discover.ts";
-import { HOOK_PROVISION, PluginBuilder, type RemoteArtifact } from "../../packer-plugin/builder.ts";
+import { HOOK_CLEANUP_PROVISION, HOOK_PROVISION, PluginBuilder, type RemoteArtifact } from "../../packer-plugin/builder.ts";
 import { Cancelled } from "../../build/multistep.ts";
 import { errorMessage, ProvisioningFailed } from "../../build/provision.ts";
 
@@ -122,6 +122,11 @@ function pluginBuilder(binary: PluginBinary, config: JsonObject, build: BuildCon
                 ui: state.ui,
                 hook: async (name, comm, data, signal) => {
                   for (const [k, v] of Object.entries(data)) state.setGenerated(k, v);
+                  if (name === HOOK_CLEANUP_PROVISION) {
+                    // Packer's StepProvision cleanup after a failed build: the error-cleanup-provisioner.
+                    await state.provisionCleanup?.(comm);
+                    return;
+                  }
                   if (name !== HOOK_PROVISION) return;
                   try {
                     if (signal.aborted) throw new Cancelled();
