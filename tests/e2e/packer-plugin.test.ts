@@ -268,6 +268,30 @@ describe.skipIf(!hasPacker)("builds through packer 1.6.6's builders", () => {
     expect(processAlive(pidOf("pnull"))).toBe(false);
   }, 60_000);
 
+  test("a plugin that dies mid-build: the build fails naming the binary and how it ended", async () => {
+    const name = write("null-die.json", {
+      builders: [{ type: "pnull", communicator: "ssh", ssh_host: "127.0.0.1", ssh_port: sshd.port, ssh_username: sshd.user, ssh_private_key_file: sshd.clientKeyPath }],
+      provisioners: [{ type: "shell", inline: ["echo about-to-sleep", "sleep 60"] }],
+    });
+    const proc = Bun.spawn([requireBinary(), "build", "-color=false", name], { cwd: dir, env: { ...process.env, ...env() }, stdout: "pipe", stderr: "pipe" });
+    let out = "";
+    let sleeping!: () => void;
+    const reached = new Promise<void>((r) => (sleeping = r));
+    const drained = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of proc.stdout) {
+        out += decoder.decode(chunk, { stream: true });
+        if (out.includes("about-to-sleep")) sleeping();
+      }
+    })();
+    await Promise.race([reached, drained]);
+    process.kill(pidOf("pnull"), "SIGKILL");
+    const code = await proc.exited;
+    await drained;
+    expect(code, out).toBe(1);
+    expect(out).toContain(`plugin ${join(plugins, "packer-builder-pnull")}: was killed by SIGKILL`);
+  }, 60_000);
+
   const runCommand = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=20000:20000", "-d", "-i", "-t", "--entrypoint=/bin/sh", "--", "{{.Image}}"];
   /** The container the plugin reported starting no longer exists (other suites may run containers too). */
   const containerGone = (out: string) => {
