@@ -3,6 +3,7 @@
 // `packer-builder-*` wrapper in PACKER_PLUGIN_PATH is a real legacy plugin. imgb's WASM
 // provisioners and post-processors run on what the plugin's builder hands back.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -230,6 +231,9 @@ describe.skipIf(!hasPacker)("builds through packer 1.6.6's builders", () => {
   test("null over SSH: WASM shell and file provisioners on the bridged communicator, then a post-processor", async () => {
     writeFileSync(join(dir, "payload.txt"), "payload through the bridge\n");
     const remote = `${sshd.remoteDir}/payload.txt`;
+    // Larger than yamux's 256 KiB stream window many times over, both ways.
+    const big = new Uint8Array(8 * 1024 * 1024).map((_, i) => (i * 2654435761) >>> 24);
+    writeFileSync(join(dir, "big.bin"), big);
     const name = write("null.json", {
       builders: [{ type: "pnull", communicator: "ssh", ssh_host: "127.0.0.1", ssh_port: sshd.port, ssh_username: sshd.user, ssh_private_key_file: sshd.clientKeyPath }],
       provisioners: [
@@ -237,6 +241,8 @@ describe.skipIf(!hasPacker)("builds through packer 1.6.6's builders", () => {
         { type: "file", source: "payload.txt", destination: remote },
         { type: "shell", inline: [`sed -i s/payload/changed/ ${remote}`] },
         { type: "file", source: remote, destination: "back.txt", direction: "download" },
+        { type: "file", source: "big.bin", destination: `${sshd.remoteDir}/big.bin` },
+        { type: "file", source: `${sshd.remoteDir}/big.bin`, destination: "big-back.bin", direction: "download" },
       ],
       "post-processors": [{ type: "manifest", output: "manifest.json" }],
     });
@@ -247,6 +253,9 @@ describe.skipIf(!hasPacker)("builds through packer 1.6.6's builders", () => {
     expect(r.stdout).toContain(`    pnull: remote user is ${sshd.user}`);
     expect(r.stdout + r.stderr).toContain("to stderr");
     expect(readFileSync(join(dir, "back.txt"), "utf8")).toBe("changed through the bridge\n");
+    const digest = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+    expect(digest(readFileSync(`${sshd.remoteDir}/big.bin`))).toBe(digest(big));
+    expect(digest(readFileSync(join(dir, "big-back.bin")))).toBe(digest(big));
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
     expect(manifest.builds[0].artifact_id).toBe("Null");
     expect(r.stdout).toContain("--> pnull: Did not export anything. This is the null builder");
