@@ -42,14 +42,16 @@ export class MuxBroker {
       stream = await new Promise<YamuxStream>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.waiting.delete(id);
+          unlisten();
           reject(new YamuxError(`timeout waiting for the plugin to connect stream ${id}`));
         }, timeoutMs);
-        this.session.onClose((err) => {
+        const unlisten = this.session.onClose((err) => {
           clearTimeout(timer);
           reject(err);
         });
         this.waiting.set(id, (s) => {
           clearTimeout(timer);
+          unlisten();
           resolve(s);
         });
       });

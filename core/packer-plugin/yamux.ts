@@ -190,9 +190,16 @@ export class YamuxSession {
     return this.closedError;
   }
 
-  onClose(listener: (err: Error) => void): void {
-    if (this.closedError) listener(this.closedError);
-    else this.closeListeners.push(listener);
+  /** Calls listener when the session ends; returns what stops listening. */
+  onClose(listener: (err: Error) => void): () => void {
+    if (this.closedError) {
+      listener(this.closedError);
+      return () => {};
+    }
+    this.closeListeners.push(listener);
+    return () => {
+      this.closeListeners = this.closeListeners.filter((l) => l !== listener);
+    };
   }
 
   open(): YamuxStream {
