@@ -17,6 +17,8 @@ export interface CatalogOptions {
   limits?: Partial<PluginLimits>;
   /** Include the plugins built into imgb (default true). */
   embedded?: boolean;
+  /** Folders the user granted for reading with -allow-path (absolute). */
+  allowedPaths?: readonly string[];
 }
 
 interface Entry {
@@ -47,9 +49,11 @@ export class WasmPluginCatalog implements PluginCatalog {
   /** describe calls in flight, so concurrent callers share one sandbox start. */
   private readonly describing = new Map<string, Promise<PluginDescription>>();
   readonly limits: PluginLimits;
+  readonly allowedPaths: readonly string[];
 
   constructor(opts: CatalogOptions = {}) {
     this.limits = withLimits(opts.limits);
+    this.allowedPaths = opts.allowedPaths ?? [];
     if (opts.embedded !== false) {
       for (const p of EMBEDDED_PLUGINS) {
         this.entries.set(key(p.kind, p.name), {
@@ -188,6 +192,7 @@ export class WasmPluginCatalog implements PluginCatalog {
     const sandbox = this.idle.get(k) ?? null;
     this.idle.delete(k);
     const runtime = new PluginRuntime(description.name, bytes, this.limits, granted, sandbox?.alive ? sandbox : null);
+    runtime.allowedPaths = this.allowedPaths;
     this.runtimes.add(runtime);
     return { description, runtime };
   }

@@ -2,13 +2,14 @@
 // and run through the real sandbox. Each misdeed must end in a clear error naming the plugin, and no
 // sandbox process may outlive it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPluginCatalog, type WasmPluginCatalog } from "../../core/plugin/catalog.ts";
 import { noneCommunicator } from "../../core/communicator/types.ts";
 import type { Provisioner } from "../../core/plugin/types.ts";
 import type { JsonObject } from "../../core/values/json.ts";
+import type { Artifact } from "../../core/build/artifact.ts";
 import { hostileBytes } from "./hostile/build.ts";
 import { RecordingUi, buildValues, expectGone, processAlive, sandboxChildren } from "./support.ts";
 
@@ -210,4 +211,99 @@ describe("modules that do not fit their description", () => {
     );
     await cat.closeAll();
   });
+});
+
+// ---- Grants: every path a plugin names or returns goes through one check (docs/plugin-abi.md §3, §13).
+
+function inputArtifact(files: string[]): Artifact {
+  return { builderId: "test.input", id: "in", files, string: "input", state: {}, destroy: async () => {} };
+}
+
+async function forge(granted: string[], config: JsonObject, outputDir: string, input: Artifact = inputArtifact([])) {
+  const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+  await cat.registerWasm(await hostileBytes("forger"), granted);
+  const pp = await cat.postProcessor("forger");
+  try {
+    const c = await pp.configure([config]);
+    expect(c.diagnostics).toEqual([]);
+    const ui = new RecordingUi();
+    try {
+      const r = await pp.postProcess({ ui, build: buildValues(), templateDir: outputDir, signal: new AbortController().signal, outputDir }, input);
+      return { result: r, error: null as string | null, ui };
+    } catch (e) {
+      return { result: null, error: (e as Error).message, ui };
+    }
+  } finally {
+    await cat.closeAll();
+  }
+}
+
+describe("forged artifacts (a post-processor names host files it was never given)", () => {
+  test("a plugin with no file capability cannot name a host file; nothing is archived or deleted", async () => {
+    const root = mkdtempSync(join(tmpdir(), "imgb-forge-"));
+    try {
+      const out = join(root, "out");
+      mkdirSync(out);
+      const secret = join(root, "secret.txt");
+      const inOut = join(out, "users-own.txt");
+      writeFileSync(secret, "secret");
+      writeFileSync(inOut, "mine");
+      for (const f of [secret, inOut, "../secret.txt"]) {
+        const r = await forge([], { files: [f] }, out);
+        expect(r.error).toBe(
+          `plugin forger: post_process returned an artifact file it could not have written: ${JSON.stringify(f)} (outside the input artifact's files and the files this call wrote)`,
+        );
+      }
+      expect(readFileSync(secret, "utf8")).toBe("secret");
+      expect(readFileSync(inOut, "utf8")).toBe("mine");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test("a symlink in the output folder to a host file is not an output; a file the call wrote is, and only it is cleaned up", async () => {
+    const root = mkdtempSync(join(tmpdir(), "imgb-forge-"));
+    try {
+      const out = join(root, "out");
+      mkdirSync(out);
+      const secret = join(root, "secret.txt");
+      writeFileSync(secret, "secret");
+      symlinkSync(secret, join(out, "link.txt"));
+      const viaLink = await forge(["artifact_read", "artifact_write"], { files: [join(out, "link.txt")] }, out);
+      expect(viaLink.error).toBe(
+        `plugin forger: post_process returned an artifact file it could not have written: ${JSON.stringify(join(out, "link.txt"))} (outside the input artifact's files and the files this call wrote and the output directory)`,
+      );
+      // A file the call wrote, next to one the user had: the artifact may name both (artifice does),
+      // but destroying it removes only what the call created.
+      const users = join(out, "users.txt");
+      writeFileSync(users, "mine");
+      const made = join(out, "made.txt");
+      const ok = await forge(
+        ["artifact_read", "artifact_write"],
+        { files: [made, users], calls: [`artifact_write\t${JSON.stringify({ path: made, data_base64: "aGk=" })}`] },
+        out,
+      );
+      expect(ok.error).toBeNull();
+      expect(readFileSync(made, "utf8")).toBe("hi");
+      await ok.result!.artifact.destroy();
+      expect(existsSync(made)).toBe(false);
+      expect(readFileSync(users, "utf8")).toBe("mine");
+      expect(readFileSync(secret, "utf8")).toBe("secret");
+      // The input artifact's own files pass through; what a refused call created does not stay.
+      const input = join(root, "input.img");
+      writeFileSync(input, "disk");
+      const pass = await forge([], { files: [input] }, out, inputArtifact([input]));
+      expect(pass.error).toBeNull();
+      const left = join(out, "left.txt");
+      const refused = await forge(
+        ["artifact_write"],
+        { files: [left, secret], calls: [`artifact_write\t${JSON.stringify({ path: left, data_base64: "aGk=" })}`] },
+        out,
+      );
+      expect(refused.error).toContain("could not have written");
+      expect(existsSync(left)).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
