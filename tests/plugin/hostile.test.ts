@@ -2,11 +2,12 @@
 // and run through the real sandbox. Each misdeed must end in a clear error naming the plugin, and no
 // sandbox process may outlive it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { createPluginCatalog, type WasmPluginCatalog } from "../../core/plugin/catalog.ts";
 import { noneCommunicator } from "../../core/communicator/types.ts";
+import { localCommunicator } from "../../core/communicator/local.ts";
 import type { Provisioner } from "../../core/plugin/types.ts";
 import type { JsonObject } from "../../core/values/json.ts";
 import type { Artifact } from "../../core/build/artifact.ts";
@@ -306,4 +307,214 @@ describe("forged artifacts (a post-processor names host files it was never given
       rmSync(root, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+// A playground inside the working directory (granted) and a victim folder outside every grant.
+interface Playground {
+  work: string;
+  outside: string;
+  remote: string;
+  cleanup: () => void;
+}
+
+const SECRET = "SECRET-imgb-hostile";
+
+function playground(): Playground {
+  const base = join(process.cwd(), "tests", ".tmp");
+  mkdirSync(base, { recursive: true });
+  const work = mkdtempSync(join(base, "hostile-"));
+  const outside = mkdtempSync(join(tmpdir(), "imgb-victim-"));
+  const remote = mkdtempSync(join(tmpdir(), "imgb-remote-"));
+  writeFileSync(join(outside, "secret"), SECRET);
+  mkdirSync(join(outside, "target"));
+  symlinkSync(join(outside, "secret"), join(work, "lfile"));
+  symlinkSync(outside, join(work, "ldir"));
+  symlinkSync(join(outside, "missing"), join(work, "dangling"));
+  symlinkSync(join(work, "loop2"), join(work, "loop1"));
+  symlinkSync(join(work, "loop1"), join(work, "loop2"));
+  // A hard link in the working folder to a file elsewhere: reading it reads a file the user put in
+  // the folder (allowed); writing through it is refused.
+  writeFileSync(join(outside, "hardlinked"), "HARDLINKED");
+  try {
+    linkSync(join(outside, "hardlinked"), join(work, "hard"));
+  } catch {
+    // another file system: no hard link possible from here
+  }
+  // An upload source with a link out, and a download destination with links planted in it.
+  mkdirSync(join(work, "tree", "sub"), { recursive: true });
+  writeFileSync(join(work, "tree", "ok.txt"), "fine");
+  symlinkSync(join(outside, "secret"), join(work, "tree", "sub", "leak"));
+  mkdirSync(join(work, "dl"));
+  symlinkSync(join(outside, "target"), join(work, "dl", "a"));
+  symlinkSync(join(outside, "secret"), join(work, "dl", "f"));
+  // What the machine (here: the local communicator) holds.
+  mkdirSync(join(remote, "src", "a"), { recursive: true });
+  writeFileSync(join(remote, "src", "a", "pwned"), "pwned");
+  writeFileSync(join(remote, "src", "f"), "overwritten");
+  writeFileSync(join(remote, "file"), "remote file");
+  return {
+    work,
+    outside,
+    remote,
+    cleanup: () => {
+      for (const d of [work, outside, remote]) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every hostile spelling of a path, relative to the playground. */
+function hostilePaths(p: Playground): string[] {
+  const w = p.work;
+  return [
+    join(w, "../../../../../../../../etc/hostname"),
+    relative(process.cwd(), join(p.outside, "secret")),
+    join(p.outside, "secret"),
+    join(p.outside, "new"),
+    "/etc/hostname",
+    join(w, "lfile"),
+    join(w, "ldir", "secret"),
+    join(w, "ldir", "new"),
+    join(w, "ldir", "target", "new"),
+    join(w, "dangling"),
+    join(w, "loop1"),
+    join(w, "loop1", "x"),
+    join(w, "hard"),
+    join(w, "new\nline"),
+    join(w, "nul\0byte"),
+    join(w, "x".repeat(300)),
+    join(w, ...Array.from({ length: 40 }, () => "y".repeat(120))),
+  ];
+}
+
+/** Nothing outside the grants changed, and nothing the plugin was told contains the secret. */
+function expectContained(p: Playground, said: string[]): void {
+  expect(readdirSync(p.outside).sort()).toEqual(["hardlinked", "secret", "target"]);
+  expect(readFileSync(join(p.outside, "secret"), "utf8")).toBe(SECRET);
+  expect(readFileSync(join(p.outside, "hardlinked"), "utf8")).toBe("HARDLINKED");
+  expect(readdirSync(join(p.outside, "target"))).toEqual([]);
+  const leaked = [SECRET, Buffer.from(SECRET).toString("base64"), readFileSync("/etc/hostname", "utf8").trim()];
+  for (const line of said) for (const l of leaked) expect(line).not.toContain(l);
+  for (const f of readdirRecursive(p.remote)) expect(readFileSync(f, "utf8")).not.toContain(SECRET);
+}
+
+function readdirRecursive(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+const call = (fn: string, req: JsonObject) => `${fn}\t${JSON.stringify(req)}`;
+
+async function provisionCalls(calls: string[]): Promise<{ error: string | null; ui: RecordingUi }> {
+  const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+  await cat.registerWasm(probe, ["communicator", "local_file_read", "temp_file"]);
+  const p = (await cat.provisioner("probe")) as Probe;
+  const prepared = await p.prepare([{ action: "calls", names: calls }]);
+  expect(prepared.diagnostics).toEqual([]);
+  const ui = new RecordingUi();
+  let error: string | null = null;
+  try {
+    await p.provision({ ui, communicator: localCommunicator(), build: buildValues(), templateDir: join(process.cwd(), "tests", ".tmp"), signal: new AbortController().signal });
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  await cat.closeAll();
+  return { error, ui };
+}
+
+describe("every path-taking host function: .., absolute, symlinks, dangling, loops, hard links, odd names", () => {
+  test("provisioner functions (local_file_read, comm_upload, comm_upload_dir, comm_download, comm_download_dir)", async () => {
+    const p = playground();
+    try {
+      const calls: string[] = [];
+      for (const path of hostilePaths(p)) {
+        calls.push(call("local_file_read", { path }));
+        calls.push(call("comm_upload", { dest: join(p.remote, "up"), src: { path } }));
+        calls.push(call("comm_upload_dir", { dest: join(p.remote, "updir"), src: path }));
+        calls.push(call("comm_download", { src: join(p.remote, "file"), dest: { path } }));
+        calls.push(call("comm_download_dir", { src: join(p.remote, "src") + "/", dest: path }));
+      }
+      const r = await provisionCalls(calls);
+      expect(r.error).toStartWith("plugin probe: capability ");
+      expect(r.ui.lines.length).toBe(calls.length);
+      expectContained(p, r.ui.lines);
+    } finally {
+      p.cleanup();
+    }
+  }, 60_000);
+
+  test("comm_download_dir never writes through a symlink already in the destination", async () => {
+    const p = playground();
+    try {
+      const r = await provisionCalls([call("comm_download_dir", { src: join(p.remote, "src") + "/", dest: join(p.work, "dl") })]);
+      expect(r.error).toBe(
+        `plugin probe: comm_download_dir refused: ${JSON.stringify(join(p.work, "dl", "a"))} exists and is not a folder (a symbolic link); imgb does not write through links`,
+      );
+      expectContained(p, r.ui.lines);
+      // No staging folder is left behind in the destination.
+      expect(readdirSync(join(p.work, "dl")).filter((n) => n.startsWith(".imgb-"))).toEqual([]);
+      // Without the planted folder link the same download works, and replaces (never follows) dl/f.
+      rmSync(join(p.work, "dl", "a"));
+      const ok = await provisionCalls([call("comm_download_dir", { src: join(p.remote, "src") + "/", dest: join(p.work, "dl") })]);
+      expect(ok.error).toBeNull();
+      expect(readFileSync(join(p.work, "dl", "a", "pwned"), "utf8")).toBe("pwned");
+      expect(readFileSync(join(p.work, "dl", "f"), "utf8")).toBe("overwritten");
+      expectContained(p, ok.ui.lines);
+    } finally {
+      p.cleanup();
+    }
+  }, 30_000);
+
+  test("comm_upload_dir refuses a source whose tree links outside the grants", async () => {
+    const p = playground();
+    try {
+      const r = await provisionCalls([call("comm_upload_dir", { src: join(p.work, "tree"), dest: join(p.remote, "up") })]);
+      expect(r.error).toBe(
+        `plugin probe: capability communicator refused for ${JSON.stringify(join(p.work, "tree", "sub", "leak"))}: outside the template directory and the working directory`,
+      );
+      expect(existsSync(join(p.remote, "up"))).toBe(false);
+      rmSync(join(p.work, "tree", "sub", "leak"));
+      symlinkSync("../ok.txt", join(p.work, "tree", "sub", "inside"));
+      const ok = await provisionCalls([call("comm_upload_dir", { src: join(p.work, "tree"), dest: join(p.remote, "up") })]);
+      expect(ok.error).toBeNull();
+      expect(readFileSync(join(p.remote, "up", "tree", "sub", "inside"), "utf8")).toBe("fine");
+      expectContained(p, ok.ui.lines);
+    } finally {
+      p.cleanup();
+    }
+  }, 30_000);
+
+  test("post-processor functions (local_file_write, artifact_read/write, hash_files, compress_files, files_stat, output_file_*)", async () => {
+    const p = playground();
+    try {
+      const input = join(p.work, "input.img");
+      writeFileSync(input, "disk");
+      const calls: string[] = [];
+      for (const path of hostilePaths(p)) {
+        const data_base64 = Buffer.from("overwritten").toString("base64");
+        calls.push(call("local_file_write", { path, data_base64 }));
+        calls.push(call("local_file_write", { path, data_base64, append: true }));
+        calls.push(call("artifact_read", { path }));
+        calls.push(call("artifact_write", { path, data_base64 }));
+        calls.push(call("hash_files", { paths: [path], types: ["sha256"] }));
+        calls.push(call("compress_files", { inputs: [path], output: join(p.work, "out.tar"), archive: "tar", compression: "none" }));
+        calls.push(call("compress_files", { inputs: [input], output: path, archive: "tar", compression: "none" }));
+        calls.push(call("files_stat", { paths: [path] }));
+        calls.push(call("output_file_read", { path }));
+        calls.push(call("output_file_swap", { path, expect_sha256: null, data_base64 }));
+        calls.push(call("output_file_append", { path, data_base64 }));
+      }
+      const r = await forge(
+        ["artifact_read", "artifact_write", "local_file_read", "local_file_write", "temp_file"],
+        { calls },
+        p.work,
+        inputArtifact([input]),
+      );
+      expect(r.error).toStartWith("plugin forger: ");
+      expect(r.ui.lines.length, r.ui.lines.join("\n")).toBe(calls.length);
+      expectContained(p, r.ui.lines);
+    } finally {
+      p.cleanup();
+    }
+  }, 60_000);
 });
