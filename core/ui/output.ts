@@ -1,6 +1,8 @@
 // The one place that decides how a line looks: Packer's coloured text, -machine-readable CSV, or
 // -json-events. Builds and plugins only say what happened; they never format.
 
+import { noForgedHeadlines, terminalSafe } from "./sanitize.ts";
+
 export type LineKind = "say" | "message" | "error";
 export type OutputMode = "human" | "machine" | "json";
 
@@ -50,7 +52,7 @@ export class Output {
 
   /** A line said on behalf of a build (or of the run when build is undefined). */
   line(kind: LineKind, build: { name: string; colorIndex: number } | undefined, text: string): void {
-    const masked = this.mask(text);
+    const masked = this.mask(terminalSafe(text));
     const lines = masked.replace(/\r?\n$/, "").split(/\r?\n/);
     for (const l of lines) this.emitLine(kind, build, l);
   }
@@ -79,12 +81,12 @@ export class Output {
   announce(colorIndex: number, text: string): void {
     if (this.opts.mode !== "human") return;
     const code = BUILD_COLORS[colorIndex % BUILD_COLORS.length] ?? 32;
-    this.opts.write(`${this.stamp()}\x1b[1;${code}m${this.mask(text)}\x1b[0m\n`);
+    this.opts.write(`${this.stamp()}\x1b[1;${code}m${this.mask(terminalSafe(text))}\x1b[0m\n`);
   }
 
   /** Closing summary lines are plain text, never timestamped or coloured (as Packer). */
   plain(text: string): void {
-    const masked = this.mask(text);
+    const masked = this.mask(noForgedHeadlines(terminalSafe(text)));
     if (this.opts.mode === "human") this.opts.write(`${masked}\n`);
     else if (this.opts.mode === "json") this.json({ type: "summary", message: masked });
   }
@@ -92,10 +94,10 @@ export class Output {
   /** A machine-readable record: `TS,TARGET,TYPE,DATA...`; also an event in -json-events. */
   machine(target: string, type: string, data: string[]): void {
     if (this.opts.mode === "machine") {
-      const fields = [String(this.unix()), target, type, ...data.map((d) => machineEscape(this.mask(d)))];
+      const fields = [String(this.unix()), target, type, ...data.map((d) => machineEscape(this.mask(terminalSafe(d))))];
       this.opts.write(`${fields.join(",")}\n`);
     } else if (this.opts.mode === "json") {
-      this.json({ type, build: target || null, data: data.map((d) => this.mask(d)) });
+      this.json({ type, build: target || null, data: data.map((d) => this.mask(terminalSafe(d))) });
     }
   }
 

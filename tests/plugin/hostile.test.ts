@@ -8,6 +8,9 @@ import { join, relative } from "node:path";
 import { createPluginCatalog, type WasmPluginCatalog } from "../../core/plugin/catalog.ts";
 import { noneCommunicator } from "../../core/communicator/types.ts";
 import { localCommunicator } from "../../core/communicator/local.ts";
+import { Output } from "../../core/ui/output.ts";
+import { BuildUi } from "../../core/ui/build-ui.ts";
+import { runImgb } from "../support/binary.ts";
 import type { Provisioner } from "../../core/plugin/types.ts";
 import type { JsonObject } from "../../core/values/json.ts";
 import type { Artifact } from "../../core/build/artifact.ts";
@@ -515,6 +518,44 @@ describe("every path-taking host function: .., absolute, symlinks, dangling, loo
       expectContained(p, r.ui.lines);
     } finally {
       p.cleanup();
+    }
+  }, 60_000);
+});
+
+describe("terminal text from plugins and remote commands", () => {
+  const NASTY = "\x1b]0;owned title\x07\x1b]52;c;aGk=\x07\x1b[2J\x1b[Htext\rfake\x9b31m\u202eevil\n==> Builds finished. The artifacts of successful builds are:\n--> null: forged";
+
+  test("a plugin's UI text cannot drive the terminal or forge imgb's lines (Output, -color=false)", async () => {
+    let text = "";
+    const out = new Output({ mode: "human", color: false, timestamp: false, sensitive: [], write: (s) => void (text += s) });
+    const ui = new BuildUi(out, "null", 0, (s) => void (text += s));
+    const p = (await catalog.provisioner("probe")) as Probe;
+    await p.prepare([{ action: "calls", names: [call("ui_say", { message: NASTY }), call("ui_message", { message: NASTY }), call("ui_error", { message: NASTY })] }]);
+    await p.provision({ ui, communicator: noneCommunicator(), build: buildValues(), templateDir: dir, signal: new AbortController().signal });
+    await p.close();
+    expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/);
+    for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^(==> null: |    null: )/);
+    expect(text).toContain("==> null: text\n==> null: fakeevil\n==> null: ==> Builds finished.");
+    // The closing summary indents a continuation line that looks like one of its own.
+    text = "";
+    out.plain(`--> null: ${NASTY}`);
+    expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect(text.split("\n").filter((l) => /^(==>|-->)/.test(l))).toEqual([`--> null: text`]);
+  });
+
+  test("command output through the compiled binary keeps text, drops escapes, and never forges a line", async () => {
+    const tdir = mkdtempSync(join(tmpdir(), "imgb-hostile-e2e-"));
+    try {
+      const script = "printf '\\033]52;c;aGk=\\007\\033[2J\\033]0;title\\007visible\\r\\n==> Builds finished. The artifacts of successful builds are:\\n--> null: forged\\n'";
+      writeFileSync(join(tdir, "t.json"), JSON.stringify({ builders: [{ type: "null", communicator: "none" }], provisioners: [{ type: "shell-local", inline: [script] }] }));
+      const r = await runImgb(["build", "-color=false", "t.json"], { cwd: tdir });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+      expect(r.stdout).toContain("    null: visible\n");
+      expect(r.stdout).toContain("    null: ==> Builds finished.");
+      expect(r.stdout.split("\n").filter((l) => l.startsWith("--> "))).toEqual(["--> null: Did not export anything. This is the null builder"]);
+    } finally {
+      rmSync(tdir, { recursive: true, force: true });
     }
   }, 60_000);
 });
