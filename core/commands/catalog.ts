@@ -5,8 +5,8 @@ import { createPluginCatalog, type WasmPluginCatalog } from "../plugin/catalog.t
 import { installedPlugins, lockedPlugins, type LockedPlugin } from "../registry/init.ts";
 import { UserError } from "../errors/diagnostic.ts";
 
-export async function openCatalog(templateDir: string): Promise<WasmPluginCatalog> {
-  const catalog = createPluginCatalog();
+export async function openCatalog(templateDir: string, allowedPaths: readonly string[] = []): Promise<WasmPluginCatalog> {
+  const catalog = createPluginCatalog({ allowedPaths });
   try {
     // Template-locked plugins are registered last, so a template's lock wins over a user-wide install.
     for (const plugin of [...(await installedPlugins()), ...(await lockedPlugins(templateDir))]) await register(catalog, plugin);

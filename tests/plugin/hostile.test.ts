@@ -10,7 +10,8 @@ import { noneCommunicator } from "../../core/communicator/types.ts";
 import { localCommunicator } from "../../core/communicator/local.ts";
 import { Output } from "../../core/ui/output.ts";
 import { BuildUi } from "../../core/ui/build-ui.ts";
-import { runImgb } from "../support/binary.ts";
+import { requireBinary, runImgb } from "../support/binary.ts";
+import { startSshd, type Sshd } from "../support/sshd.ts";
 import type { Provisioner } from "../../core/plugin/types.ts";
 import type { JsonObject } from "../../core/values/json.ts";
 import type { Artifact } from "../../core/build/artifact.ts";
@@ -559,3 +560,99 @@ describe("terminal text from plugins and remote commands", () => {
     }
   }, 60_000);
 });
+
+// ---- Through the compiled binary, against a real OpenSSH server.
+
+/** Pids of processes (anywhere on this machine) whose command line is exactly `argv`. */
+function processesRunning(argv: string[]): number[] {
+  const want = argv.join("\0");
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0$/, "") === want) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+describe("over SSH, through the compiled binary", () => {
+  let sshd: Sshd;
+  let sdir: string;
+  beforeAll(async () => {
+    sshd = await startSshd();
+    sdir = mkdtempSync(join(tmpdir(), "imgb-hostile-ssh-"));
+  }, 60_000);
+  afterAll(async () => {
+    await sshd?.stop();
+    rmSync(sdir, { recursive: true, force: true });
+  });
+  const sshBuilder = () => ({
+    type: "null",
+    communicator: "ssh",
+    ssh_host: "127.0.0.1",
+    ssh_port: sshd.port,
+    ssh_username: sshd.user,
+    ssh_private_key_file: sshd.clientKeyPath,
+    ssh_host_key: sshd.hostPublicKey,
+  });
+
+  test("a remote command dies with its provisioner's timeout (and its children with it)", async () => {
+    const template = join(sdir, "timeout.json");
+    writeFileSync(
+      template,
+      JSON.stringify({ builders: [sshBuilder()], provisioners: [{ type: "shell", inline: ["sleep 987 & sleep 986; echo never"], timeout: "2s" }] }),
+    );
+    const r = await runImgb(["build", "-color=false", template], { cwd: sdir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain("Cancelling provisioner after a timeout...");
+    await waitGone(["sleep", "987"]);
+    await waitGone(["sleep", "986"]);
+  }, 60_000);
+
+  test("a remote command dies on Ctrl-C", async () => {
+    const template = join(sdir, "interrupt.json");
+    writeFileSync(template, JSON.stringify({ builders: [sshBuilder()], provisioners: [{ type: "shell", inline: ["sleep 985 & sleep 984"] }] }));
+    const proc = Bun.spawn([requireBinary(), "build", "-color=false", template], { cwd: sdir, stdout: "pipe", stderr: "pipe" });
+    const deadline = Date.now() + 30_000;
+    while (processesRunning(["sleep", "984"]).length === 0 && Date.now() < deadline) await Bun.sleep(50);
+    expect(processesRunning(["sleep", "984"]).length).toBe(1);
+    proc.kill("SIGINT");
+    const code = await proc.exited;
+    expect(code).not.toBe(0);
+    await waitGone(["sleep", "985"]);
+    await waitGone(["sleep", "984"]);
+  }, 60_000);
+
+  test("run from /, a file outside the template folder needs -allow-path, which is shown", async () => {
+    const tdir = mkdtempSync(join(tmpdir(), "imgb-hostile-allow-"));
+    try {
+      const template = join(tdir, "t.json");
+      const dest = `${sshd.remoteDir}/hostname`;
+      writeFileSync(template, JSON.stringify({ builders: [sshBuilder()], provisioners: [{ type: "file", source: "/etc/hostname", destination: dest }] }));
+      const refused = await runImgb(["build", "-color=false", template], { cwd: "/" });
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stdout + refused.stderr).toContain(
+        'plugin file: capability local_file_read refused for "/etc/hostname": outside the template directory (the working directory / is too broad to grant: the file system root, a top-level folder or the home folder; grant a folder with -allow-path)',
+      );
+      expect(existsSync(dest)).toBe(false);
+      const allowed = await runImgb(["build", "-color=false", "-allow-path", "/etc", template], { cwd: "/" });
+      expect(allowed.exitCode, allowed.stdout + allowed.stderr).toBe(0);
+      expect(allowed.stdout).toContain("==> Plugins may also read (-allow-path): /etc\n");
+      expect(readFileSync(dest, "utf8")).toBe(readFileSync("/etc/hostname", "utf8"));
+      const bad = await runImgb(["validate", "-allow-path", "/no/such/folder", template], { cwd: tdir });
+      expect(bad.exitCode).toBe(1);
+      expect(bad.stderr).toBe("Error: -allow-path /no/such/folder: no such file or folder\n");
+    } finally {
+      rmSync(tdir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+async function waitGone(argv: string[], ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (processesRunning(argv).length > 0 && Date.now() < deadline) await Bun.sleep(50);
+  expect(processesRunning(argv)).toEqual([]);
+}
