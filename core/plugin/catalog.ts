@@ -29,6 +29,8 @@ interface Entry {
   grants: ReadonlySet<string> | "declared";
   bytes: () => Promise<Uint8Array>;
   description?: PluginDescription;
+  /** Registered without loading (registerUnloaded): the kind is not known until first use. */
+  unloaded?: { label: string };
 }
 
 const describeCache = new Map<string, PluginDescription>();
@@ -106,6 +108,17 @@ export class WasmPluginCatalog implements PluginCatalog {
     return description;
   }
 
+  /**
+   * Registers a verified module under the name its lock entry gives, without loading it: a command
+   * loads (and describes) only the plugins its template uses (docs/plugin-abi.md §6). The name is
+   * registered for both kinds; the first use checks the module's own description against it.
+   */
+  registerUnloaded(name: string, bytes: Uint8Array, granted: readonly string[], label = name): void {
+    for (const kind of ["provisioner", "post-processor"] as const) {
+      this.entries.set(key(kind, name), { kind, name, origin: "installed", grants: new Set(granted), bytes: async () => bytes, unloaded: { label } });
+    }
+  }
+
   has(kind: PluginKind, type: string): boolean {
     return this.entries.has(key(kind, type));
   }
@@ -134,7 +147,13 @@ export class WasmPluginCatalog implements PluginCatalog {
 
   private async describeEntry(e: Entry, kind: PluginKind, type: string): Promise<PluginDescription> {
     const bytes = await e.bytes();
-    const d = await this.describeBytes(type, bytes, key(kind, type));
+    const d = await this.describeBytes(e.unloaded?.label ?? type, bytes, key(kind, type));
+    if (e.unloaded && d.name !== type) {
+      throw new UserError(`plugin ${e.unloaded.label}: the module describes itself as "${d.name}", not "${type}"; refusing to load it`);
+    }
+    if (e.unloaded && d.kind !== kind) {
+      throw new UserError(`plugin ${e.unloaded.label} is a ${d.kind}, not a ${kind}`);
+    }
     if (d.kind !== kind || d.name !== type) {
       throw pluginFailure(type, `describes itself as ${d.kind} ${JSON.stringify(d.name)}, expected ${kind} ${JSON.stringify(type)}`);
     }

@@ -656,3 +656,86 @@ async function waitGone(argv: string[], ms = 5000): Promise<void> {
   while (processesRunning(argv).length > 0 && Date.now() < deadline) await Bun.sleep(50);
   expect(processesRunning(argv)).toEqual([]);
 }
+
+// ---- What loading a module may cost (docs/plugin-abi.md §6).
+
+/** A hand-made module: `sections` are [id, body] pairs. */
+function wasmModule(sections: Array<[number, number[] | Uint8Array]>): Uint8Array {
+  const leb = (n: number): number[] => {
+    const out: number[] = [];
+    do {
+      let b = n & 0x7f;
+      n = Math.floor(n / 128);
+      if (n !== 0) b |= 0x80;
+      out.push(b);
+    } while (n !== 0);
+    return out;
+  };
+  const parts: number[][] = [[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]];
+  const bodies: Uint8Array[] = [];
+  for (const [id, body] of sections) {
+    parts.push([id, ...leb(body.length)]);
+    bodies.push(body instanceof Uint8Array ? body : Uint8Array.from(body));
+    parts.push([]);
+  }
+  const chunks: Uint8Array[] = [];
+  for (let i = 0, b = 0; i < parts.length; i++) {
+    if (parts[i]!.length) chunks.push(Uint8Array.from(parts[i]!));
+    else chunks.push(bodies[b++]!);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+describe("module load bounds", () => {
+  test("a module over the size limit, or with too much data, is refused before any process starts", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+    // A custom section (id 0, name "pad") of 17 MiB.
+    const pad = new Uint8Array(17 * 2 ** 20);
+    pad.set([3, 0x70, 0x61, 0x64]);
+    const t0 = performance.now();
+    await expect(cat.registerWasm(wasmModule([[0, pad]]), [], "installed", "big.wasm")).rejects.toThrow("plugin big.wasm: module is 17 MiB, over the limit of 16 MiB");
+    // One memory (min 1 page) and a 9 MiB passive data segment (flag 1).
+    // count 1, flag 1 (passive), size as a 5-byte LEB128, then the bytes.
+    const size = 9 * 2 ** 20;
+    const seg = new Uint8Array(7 + size);
+    seg.set([1, 1, 0x80 | (size & 0x7f), 0x80 | ((size >> 7) & 0x7f), 0x80 | ((size >> 14) & 0x7f), 0x80 | ((size >> 21) & 0x7f), (size >> 28) & 0x7f]);
+    await expect(cat.registerWasm(wasmModule([[5, [1, 0, 1]], [11, seg]]), [], "installed", "data.wasm")).rejects.toThrow(
+      "plugin data.wasm: module's data segments are 9 MiB, over the limit of 8 MiB",
+    );
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(cat.sandboxPids()).toEqual([]);
+    await cat.closeAll();
+  });
+
+  test("a module that loops while loading is stopped at the short load-time limit, not the CPU limit of a call", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: { ...LIMITS, cpuMsPerCall: 10_000 } });
+    // type ()->(), one function `loop br 0 end`, and it is the start function.
+    const looping = wasmModule([
+      [1, [1, 0x60, 0, 0]],
+      [3, [1, 0]],
+      [8, [0]],
+      [10, [1, 7, 0, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b]],
+    ]);
+    const t0 = performance.now();
+    await expect(cat.registerWasm(looping, [], "installed", "spin.wasm")).rejects.toThrow("plugin spin.wasm: exceeded its load time limit of 2000 ms");
+    const ms = performance.now() - t0;
+    // 2 s of the module's own CPU time (longer by the clock on a busy machine), not a call's 10 s.
+    expect(ms).toBeGreaterThanOrEqual(1900);
+    expect(ms).toBeLessThan(20_000);
+    expect(cat.sandboxPids()).toEqual([]);
+    await cat.closeAll();
+  }, 30_000);
+
+  test("a command loads only the installed plugins its template uses", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+    const looping = wasmModule([[1, [1, 0x60, 0, 0]], [3, [1, 0]], [8, [0]], [10, [1, 7, 0, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b]]]);
+    const t0 = performance.now();
+    cat.registerUnloaded("acme/spin", looping, [], "acme/spin@1.0.0");
+    cat.registerUnloaded("acme/probe", probe, PROBE_CAPS, "acme/probe@1.0.0");
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect(cat.sandboxPids()).toEqual([]);
+    expect(cat.has("provisioner", "acme/spin")).toBe(true);
+    await expect(cat.provisioner("acme/probe")).rejects.toThrow('plugin acme/probe@1.0.0: the module describes itself as "probe", not "acme/probe"; refusing to load it');
+    await cat.closeAll();
+  }, 30_000);
+});
