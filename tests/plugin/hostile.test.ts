@@ -12,6 +12,8 @@ import { Output } from "../../core/ui/output.ts";
 import { BuildUi } from "../../core/ui/build-ui.ts";
 import { requireBinary, runImgb } from "../support/binary.ts";
 import { startSshd, type Sshd } from "../support/sshd.ts";
+import { podmanBaseImage } from "../support/images.ts";
+import { containerCommunicator } from "../../core/communicator/container/index.ts";
 import type { Provisioner } from "../../core/plugin/types.ts";
 import type { JsonObject } from "../../core/values/json.ts";
 import type { Artifact } from "../../core/build/artifact.ts";
@@ -29,6 +31,9 @@ beforeAll(async () => {
   probe = await hostileBytes("probe");
   await hostileBytes("wasi");
   await hostileBytes("undeclared");
+  // Built up front (each compile takes seconds), not inside a test's time limit.
+  await hostileBytes("noexports");
+  await hostileBytes("forger");
   catalog = createPluginCatalog({ embedded: false, limits: LIMITS });
   await catalog.registerWasm(probe, PROBE_CAPS);
   dir = mkdtempSync(join(tmpdir(), "imgb-hostile-"));
@@ -738,4 +743,29 @@ describe("module load bounds", () => {
     await expect(cat.provisioner("acme/probe")).rejects.toThrow('plugin acme/probe@1.0.0: the module describes itself as "probe", not "acme/probe"; refusing to load it');
     await cat.closeAll();
   }, 30_000);
+});
+
+describe("commands in a container", () => {
+  test("a command aborted (timeout, Ctrl-C) is killed inside the container with its whole process group", async () => {
+    const image = await podmanBaseImage();
+    const run = Bun.spawnSync(["podman", "run", "-d", "--rm", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=20000:20000", image, "sleep", "300"]);
+    expect(run.exitCode, run.stderr.toString()).toBe(0);
+    const cid = run.stdout.toString().trim();
+    try {
+      const comm = containerCommunicator({ containerId: cid });
+      const inside = () => Bun.spawnSync(["podman", "top", cid, "args"]).stdout.toString();
+      const started = performance.now();
+      await expect(comm.start({ command: "sleep 983 & sleep 982; echo never" }, AbortSignal.timeout(1500))).rejects.toThrow("command cancelled");
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(inside()).toContain("sleep 300");
+      expect(inside()).not.toContain("sleep 98");
+      // A command that ends by itself is untouched by the marking: output, status and stdin as before.
+      let out = "";
+      const r = await comm.start({ command: 'read x; echo "got $x $0"; exit 3', stdin: new TextEncoder().encode("hi\n"), onStdout: (c) => void (out += new TextDecoder().decode(c)) }, new AbortController().signal);
+      expect(r).toEqual({ kind: "exited", exitStatus: 3 });
+      expect(out).toStartWith("got hi imgb-command-");
+    } finally {
+      Bun.spawnSync(["podman", "rm", "-f", "-t", "0", cid]);
+    }
+  }, 120_000);
 });
