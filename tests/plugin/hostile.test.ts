@@ -14,6 +14,8 @@ import { requireBinary, runImgb } from "../support/binary.ts";
 import { startSshd, type Sshd } from "../support/sshd.ts";
 import { podmanBaseImage } from "../support/images.ts";
 import { containerCommunicator } from "../../core/communicator/container/index.ts";
+import { initPlugins } from "../../core/registry/init.ts";
+import { makeRegistry, required, TestUi } from "../registry/harness.ts";
 import type { Provisioner } from "../../core/plugin/types.ts";
 import type { JsonObject } from "../../core/values/json.ts";
 import type { Artifact } from "../../core/build/artifact.ts";
@@ -232,7 +234,7 @@ function inputArtifact(files: string[]): Artifact {
 async function forge(granted: string[], config: JsonObject, outputDir: string, input: Artifact = inputArtifact([])) {
   const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
   await cat.registerWasm(await hostileBytes("forger"), granted);
-  const pp = await cat.postProcessor("forger");
+  const pp = await cat.postProcessor("acme/forger");
   try {
     const c = await pp.configure([config]);
     expect(c.diagnostics).toEqual([]);
@@ -261,7 +263,7 @@ describe("forged artifacts (a post-processor names host files it was never given
       for (const f of [secret, inOut, "../secret.txt"]) {
         const r = await forge([], { files: [f] }, out);
         expect(r.error).toBe(
-          `plugin forger: post_process returned an artifact file it could not have written: ${JSON.stringify(f)} (outside the input artifact's files and the files this call wrote)`,
+          `plugin acme/forger: post_process returned an artifact file it could not have written: ${JSON.stringify(f)} (outside the input artifact's files and the files this call wrote)`,
         );
       }
       expect(readFileSync(secret, "utf8")).toBe("secret");
@@ -281,7 +283,7 @@ describe("forged artifacts (a post-processor names host files it was never given
       symlinkSync(secret, join(out, "link.txt"));
       const viaLink = await forge(["artifact_read", "artifact_write"], { files: [join(out, "link.txt")] }, out);
       expect(viaLink.error).toBe(
-        `plugin forger: post_process returned an artifact file it could not have written: ${JSON.stringify(join(out, "link.txt"))} (outside the input artifact's files and the files this call wrote and the output directory)`,
+        `plugin acme/forger: post_process returned an artifact file it could not have written: ${JSON.stringify(join(out, "link.txt"))} (outside the input artifact's files and the files this call wrote and the output directory)`,
       );
       // A file the call wrote, next to one the user had: the artifact may name both (artifice does),
       // but destroying it removes only what the call created.
@@ -519,7 +521,7 @@ describe("every path-taking host function: .., absolute, symlinks, dangling, loo
         p.work,
         inputArtifact([input]),
       );
-      expect(r.error).toStartWith("plugin forger: ");
+      expect(r.error).toStartWith("plugin acme/forger: ");
       expect(r.ui.lines.length, r.ui.lines.join("\n")).toBe(calls.length);
       expectContained(p, r.ui.lines);
     } finally {
@@ -768,4 +770,33 @@ describe("commands in a container", () => {
       Bun.spawnSync(["podman", "rm", "-f", "-t", "0", cid]);
     }
   }, 120_000);
+});
+
+describe("a forged artifact through the compiled binary (plugin installed from a registry)", () => {
+  test("the chain stops at the forger: nothing archived, the host file not deleted", async () => {
+    const reg = await makeRegistry();
+    try {
+      await reg.publish("acme/forger", "1.0.0", [], { wasm: await hostileBytes("forger") });
+      const env = { HOME: reg.base, XDG_CACHE_HOME: join(reg.base, "xdg-cache"), XDG_STATE_HOME: join(reg.base, "xdg-state"), XDG_CONFIG_HOME: join(reg.base, "xdg-config") };
+      const client = { ...reg.client, cacheDir: join(env.XDG_CACHE_HOME, "imgb"), env };
+      await initPlugins([required("acme/forger", "~> 1.0")], reg.templateDir, { upgrade: false, acceptCapabilities: true, ui: new TestUi(), registry: client });
+      const secret = join(reg.base, "users-secret.txt");
+      writeFileSync(secret, "keep me");
+      const template = join(reg.templateDir, "t.json");
+      writeFileSync(
+        template,
+        JSON.stringify({
+          builders: [{ type: "null", communicator: "none" }],
+          "post-processors": [[{ type: "acme/forger", files: [secret] }, { type: "compress", output: "out.tar.gz" }]],
+        }),
+      );
+      const r = await runImgb(["build", "-color=false", template], { cwd: reg.templateDir, env });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toContain(`plugin acme/forger: post_process returned an artifact file it could not have written: ${JSON.stringify(secret)}`);
+      expect(readFileSync(secret, "utf8")).toBe("keep me");
+      expect(existsSync(join(reg.templateDir, "out.tar.gz"))).toBe(false);
+    } finally {
+      await reg.close();
+    }
+  }, 60_000);
 });

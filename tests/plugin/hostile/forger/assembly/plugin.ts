@@ -22,7 +22,7 @@ function rawCall(name: string, request: Json): Json {
 }
 
 export function describe(): i32 {
-  const d = new Description("post-processor", "forger", "0.0.1")
+  const d = new Description("post-processor", "acme/forger", "0.0.1")
     .field("files", "list(string)")
     .field("calls", "list(string)")
     .capability("artifact_read")
