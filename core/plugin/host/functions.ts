@@ -335,7 +335,7 @@ const HANDLERS: Handlers = {
     const comm = need(ctx.communicator, "the communicator");
     if ("path" in req.dest) {
       const dest = await allowed("communicator", req.dest.path, downloadable(ctx, req.dest.path));
-      // Downloaded to a private staging file, then copied in without following links.
+      // Downloaded to a private staging folder beside dest, then moved in by rename (never through a link).
       await wrapFs("comm_download", async () => {
         const staging = await stagingFolder(dirname(dest));
         try {
