@@ -773,13 +773,15 @@ describe("commands in a container", () => {
 });
 
 describe("a forged artifact through the compiled binary (plugin installed from a registry)", () => {
-  test("the chain stops at the forger: nothing archived, the host file not deleted", async () => {
+  test("the chain stops at the forger: nothing archived, the host file not deleted; an unused installed plugin is never loaded", async () => {
     const reg = await makeRegistry();
     try {
       await reg.publish("acme/forger", "1.0.0", [], { wasm: await hostileBytes("forger") });
+      // Locked too but not used by the template: it must never be loaded (it loops while loading).
+      await reg.publish("acme/spin", "1.0.0", [], { wasm: wasmModule([[1, [1, 0x60, 0, 0]], [3, [1, 0]], [8, [0]], [10, [1, 7, 0, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b]]]) });
       const env = { HOME: reg.base, XDG_CACHE_HOME: join(reg.base, "xdg-cache"), XDG_STATE_HOME: join(reg.base, "xdg-state"), XDG_CONFIG_HOME: join(reg.base, "xdg-config") };
       const client = { ...reg.client, cacheDir: join(env.XDG_CACHE_HOME, "imgb"), env };
-      await initPlugins([required("acme/forger", "~> 1.0")], reg.templateDir, { upgrade: false, acceptCapabilities: true, ui: new TestUi(), registry: client });
+      await initPlugins([required("acme/forger", "~> 1.0"), required("acme/spin", "~> 1.0")], reg.templateDir, { upgrade: false, acceptCapabilities: true, ui: new TestUi(), registry: client });
       const secret = join(reg.base, "users-secret.txt");
       writeFileSync(secret, "keep me");
       const template = join(reg.templateDir, "t.json");
@@ -795,6 +797,13 @@ describe("a forged artifact through the compiled binary (plugin installed from a
       expect(r.stdout).toContain(`plugin acme/forger: post_process returned an artifact file it could not have written: ${JSON.stringify(secret)}`);
       expect(readFileSync(secret, "utf8")).toBe("keep me");
       expect(existsSync(join(reg.templateDir, "out.tar.gz"))).toBe(false);
+      // A template using neither installed plugin validates without loading either.
+      const plain = join(reg.templateDir, "plain.json");
+      writeFileSync(plain, JSON.stringify({ builders: [{ type: "null", communicator: "none" }], provisioners: [{ type: "shell-local", inline: ["true"] }] }));
+      const t0 = performance.now();
+      const v = await runImgb(["validate", plain], { cwd: reg.templateDir, env });
+      expect(v.exitCode, v.stdout + v.stderr).toBe(0);
+      expect(performance.now() - t0).toBeLessThan(3000);
     } finally {
       await reg.close();
     }
