@@ -3,14 +3,14 @@
 // not granted, a path outside its grant or a UI flood is a *refusal*: it is recorded on the call
 // (the call fails with it whatever the plugin does next) and answered with {"error": ...}.
 // Operational failures (a missing file, a dropped connection) are plain {"error": ...} replies.
-import { lstat, open } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import * as v from "valibot";
 import type { JsonValue } from "../../values/json.ts";
 import type { CommandResult } from "../../communicator/types.ts";
 import { runLocalProcess } from "../../communicator/local.ts";
 import { CAPABILITY_OF, PURE_FUNCTIONS, type HostCallContext } from "./context.ts";
-import { artifactRoots, assertNoLinksBelow, checkPath, extraRoots, openForWrite, outputRoots, projectRoots, recordWrite, UnsafeTarget, type Root } from "./paths.ts";
+import { artifactRoots, checkPath, extraRoots, openForWrite, outputRoots, projectRoots, recordWrite, UnsafeTarget, type Root } from "./paths.ts";
 import { checkUploadTree, commitStaged, stagingFolder } from "./trees.ts";
 import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
@@ -416,12 +416,17 @@ const HANDLERS: Handlers = {
     const c = need(ctx.containers, "a container engine");
     const image = need(c.image, "a container image (the input artifact is not one)");
     const path = await allowed("container_image", req.path, downloadable(ctx, req.path));
-    const existed = await lstat(path).then(() => true, () => false);
+    // Saved in a private staging folder beside the path, then moved in by rename (never through a link).
     await wrapFs("image_save", async () => {
-      await assertNoLinksBelow(dirname(path), path);
-      await saveImage({ ref: image, engine: c.engine }, path, ctx.signal);
+      const staging = await stagingFolder(dirname(path));
+      try {
+        const staged = `${staging.path}/image.tar`;
+        await saveImage({ ref: image, engine: c.engine }, staged, ctx.signal);
+        await commitStaged(staged, path, (p, created) => recordWrite(ctx, p, created));
+      } finally {
+        await staging.remove();
+      }
     });
-    recordWrite(ctx, path, !existed);
     return {};
   },
   async image_import(ctx, req) {

@@ -147,19 +147,6 @@ function refuseUnsafe(path: string, st: Stats, created: boolean): void {
   if (!created && st.nlink > 1) throw new UnsafeTarget(`${JSON.stringify(path)} has other hard links; imgb does not write through links`);
 }
 
-/** Refuses a path some component of which (below `root`) is a symlink or not a folder where one is needed. */
-export async function assertNoLinksBelow(root: string, path: string): Promise<void> {
-  const rel = path.slice(root.length).split(sep).filter(Boolean);
-  let p = root;
-  for (const [i, part] of rel.entries()) {
-    p = resolve(p, part);
-    const st = await lstat(p).catch(() => null);
-    if (!st) return;
-    if (st.isSymbolicLink()) throw new UnsafeTarget(`${JSON.stringify(p)} is a symbolic link; imgb does not write through links`);
-    if (i < rel.length - 1 && !st.isDirectory()) throw new UnsafeTarget(`${JSON.stringify(p)} is not a folder`);
-  }
-}
-
 /**
  * A folder too broad to grant implicitly (docs/plugin-abi.md §3): the file system root, a top-level
  * folder (/etc, /home, /tmp, ...), the user's home folder or a folder above it. Run from one of these,
