@@ -76,6 +76,7 @@ export async function swapSmallFile(
     const current = await readSmallFile(path, Number.MAX_SAFE_INTEGER);
     if (current.sha256 !== expectSha256) return { swapped: false, sha256: current.sha256 };
     const temp = `${path}.imgb-swap-${process.pid}`;
+    await rm(temp, { force: true }); // never write through a link left under this name
     await writeFile(temp, data, { mode });
     await rename(temp, path);
     return { swapped: true, sha256: sha256Hex(data) };
