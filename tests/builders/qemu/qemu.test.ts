@@ -72,7 +72,7 @@ describe("qemu builder config", () => {
       { iso_url: "x", disk_image: true, communicator: "none", qemuargs: [["-m", "2G"], ["-smp", "2"]] },
       build,
     );
-    const argv = qemuArgv(config!, { disk: "/w/d.qcow2", hostPort: 3333, guestPort: 22, consoleLog: "/w/c.log", accelerator: "tcg" });
+    const argv = qemuArgv(config!, { disks: ["/w/d.qcow2"], hostPort: 3333, guestPort: 22, consoleLog: "/w/c.log", accelerator: "tcg" });
     const line = argv.join(" ");
     expect(line).toContain("-netdev user,id=user.0,hostfwd=tcp:127.0.0.1:3333-:22");
     expect(line).toContain("-device virtio-rng-pci");
