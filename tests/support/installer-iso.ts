@@ -19,7 +19,7 @@ export interface InstallerIso {
 /** Modules loaded at boot (with their dependencies): disks, network, CD, floppy, file systems. */
 const MODULES = [
   "virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4", "ata_piix", "ata_generic", "sr_mod", "isofs",
-  "floppy", "vfat", "nls_cp437", "nls_iso8859_1", "efivarfs",
+  "floppy", "vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "efivarfs",
 ];
 
 const INIT = `#!/bin/sh

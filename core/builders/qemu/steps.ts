@@ -339,6 +339,8 @@ async function consoleTail(r: QemuRun): Promise<string> {
   return text.split("\n").slice(-15).join("\n");
 }
 
+const SSH_ATTEMPT_TIMEOUT_MS = 10_000;
+
 export function stepConnectVm(c: QemuConfig, r: QemuRun): Step {
   let comm: Communicator | undefined;
   return {
@@ -348,7 +350,8 @@ export function stepConnectVm(c: QemuConfig, r: QemuRun): Step {
         state.communicator = comm = noneCommunicator();
         return;
       }
-      const ssh = { ...c.ssh, port: r.hostPort! };
+      // Through QEMU's user network the port accepts before the guest listens: retry attempts soon.
+      const ssh = { ...c.ssh, port: r.hostPort!, ...(c.net_bridge ? {} : { attemptTimeoutMs: SSH_ATTEMPT_TIMEOUT_MS }) };
       for (const [k, v] of Object.entries(sshGeneratedValues(ssh))) state.setGenerated(k, v);
       state.ui.say(`Waiting for SSH on 127.0.0.1:${r.hostPort} (ssh_timeout ${c.ssh.timeoutMs / 1000}s)...`);
       const signal = AbortSignal.any([state.signal, r.vmGone!.signal]);
