@@ -234,7 +234,9 @@ export function parseQemuConfig(raw: JsonObject, build: BuildContextValues): { c
   if (!Array.isArray(c.qemuargs) || !c.qemuargs.every((a) => Array.isArray(a) && a.length > 0 && a.every((s) => typeof s === "string"))) {
     bad('"qemuargs" must be a list of non-empty lists of strings');
   }
-  const imgArgs = c.qemu_img_args as unknown;
+  // HCL2 writes it as a block (a list of one object once decoded), JSON as an object.
+  const rawImgArgs = c.qemu_img_args as unknown;
+  const imgArgs = Array.isArray(rawImgArgs) && rawImgArgs.length === 1 ? rawImgArgs[0] : rawImgArgs;
   const okImgArgs =
     typeof imgArgs === "object" && imgArgs !== null && !Array.isArray(imgArgs) &&
     Object.entries(imgArgs).every(([k, v]) => ["create", "convert", "resize"].includes(k) && Array.isArray(v) && v.every((s) => typeof s === "string"));
