@@ -1,7 +1,9 @@
 // The one place that decides how a line looks: Packer's coloured text, -machine-readable CSV, or
 // -json-events. Builds and plugins only say what happened; they never format.
 
+import { EventProgress, LineProgress, TerminalBars, type ProgressSink } from "./progress.ts";
 import { noForgedHeadlines, terminalSafe } from "./sanitize.ts";
+import type { ProgressTracker } from "./types.ts";
 
 export type LineKind = "say" | "message" | "error";
 export type OutputMode = "human" | "machine" | "json";
@@ -14,6 +16,8 @@ export interface OutputOptions {
   sensitive: string[];
   write: (text: string) => void;
   now?: () => Date;
+  /** Human output on a terminal: in-place progress bars (core/ui/progress.ts). */
+  terminal?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
 // Packer's rotation of build colours: green, cyan, magenta, yellow, blue.
@@ -22,7 +26,13 @@ const BUILD_COLORS = [32, 36, 35, 33, 34];
 export class Output {
   private readonly opts: OutputOptions;
   private readonly sensitive: string[];
+  private readonly bars: TerminalBars | undefined;
   constructor(opts: OutputOptions) {
+    if (opts.terminal && opts.mode === "human") {
+      const bars = new TerminalBars(opts.terminal, opts.write);
+      this.bars = bars;
+      opts = { ...opts, write: (s) => bars.write(s) };
+    }
     this.opts = opts;
     // Longest first, so a value containing another is masked whole.
     this.sensitive = opts.sensitive.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
@@ -99,6 +109,17 @@ export class Output {
     } else if (this.opts.mode === "json") {
       this.json({ type, build: target || null, data: data.map((d) => this.mask(terminalSafe(d))) });
     }
+  }
+
+  /** A transfer's progress: a bar on a terminal, quarter lines in a log, events in -json-events. */
+  progress(build: { name: string; colorIndex: number }, label: string, total: number | undefined, sink: ProgressSink): ProgressTracker {
+    if (this.opts.mode === "json") return new EventProgress((e) => this.json(e), build.name, label, total);
+    if (this.bars) {
+      const code = BUILD_COLORS[build.colorIndex % BUILD_COLORS.length] ?? 32;
+      const prefix = this.opts.color ? `\x1b[0;${code}m    ${build.name}:\x1b[0m` : `    ${build.name}:`;
+      return this.bars.bar(prefix, label, total, (line) => sink.message(line));
+    }
+    return new LineProgress(sink, label, total);
   }
 
   /** -json-events: one JSON object per line. */
