@@ -237,7 +237,7 @@ describe.skipIf(!hasPacker)("builds through packer 1.6.6's builders", () => {
     const name = write("null.json", {
       builders: [{ type: "pnull", communicator: "ssh", ssh_host: "127.0.0.1", ssh_port: sshd.port, ssh_username: sshd.user, ssh_private_key_file: sshd.clientKeyPath }],
       provisioners: [
-        { type: "shell", inline: ["echo remote user is $(id -un)", "echo to stderr >&2", "printf from-stdin-less"] },
+        { type: "shell", inline: ["echo remote user is $(id -un)", "echo to stderr >&2", "echo generated {{ build `Host` }}:{{ build `Port` }} as {{ build `User` }}"] },
         { type: "file", source: "payload.txt", destination: remote },
         { type: "shell", inline: [`sed -i s/payload/changed/ ${remote}`] },
         { type: "file", source: remote, destination: "back.txt", direction: "download" },
@@ -251,6 +251,8 @@ describe.skipIf(!hasPacker)("builds through packer 1.6.6's builders", () => {
     expect(r.stdout).toContain(`native Packer plugin ${join(plugins, "packer-builder-pnull")} (runs unsandboxed`);
     expect(r.stdout).toContain("pnull: Connected to SSH!");
     expect(r.stdout).toContain(`    pnull: remote user is ${sshd.user}`);
+    // The builder's generated data, handed over with the provisioning hook, is `build.*`.
+    expect(r.stdout).toContain(`    pnull: generated 127.0.0.1:${sshd.port} as ${sshd.user}`);
     expect(r.stdout + r.stderr).toContain("to stderr");
     expect(readFileSync(join(dir, "back.txt"), "utf8")).toBe("changed through the bridge\n");
     const digest = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
