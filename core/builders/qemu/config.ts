@@ -273,6 +273,9 @@ export function parseQemuConfig(raw: JsonObject, build: BuildContextValues): { c
   if (!(c.host_port_min >= 1 && c.host_port_max <= 65535 && c.host_port_min <= c.host_port_max)) bad("host_port_min..host_port_max is not a port range");
   if (!(c.vnc_port_min >= 5900 && c.vnc_port_max <= 65535 && c.vnc_port_min <= c.vnc_port_max)) bad("vnc_port_min..vnc_port_max must be a port range from 5900");
   for (const e of checkHttpConfig(c)) bad(e);
+  // QEMU's user network reaches the host's loopback at 10.0.2.2: the files (preseeds carry
+  // passwords) need not be offered to every network the host is on, as Packer's 0.0.0.0 does.
+  if (raw["http_bind_address"] === undefined && !c.net_bridge) c.http_bind_address = "127.0.0.1";
   for (const e of checkFloppyConfig(c)) bad(e);
   if (c.cpus < 0 || c.sockets < 0 || c.cores < 0 || c.threads < 0) bad('"cpus", "sockets", "cores" and "threads" must not be negative');
   if (c.memory < 32) bad('"memory" must be ≥ 32 (MiB)');

@@ -136,6 +136,11 @@ export function stepCreateVtpm(c: QemuConfig, r: QemuRun): Step {
       if (swtpm?.running()) await swtpm.stop(2000);
       swtpm = undefined;
     },
+    abandon() {
+      if (!swtpm?.running()) return undefined;
+      swtpm.detach();
+      return `swtpm stays running with the VM (pid ${swtpm.pid}; it exits when qemu does)`;
+    },
   };
 }
 

@@ -24,8 +24,10 @@ const errors = (over: Record<string, unknown>) =>
 describe("configuration", () => {
   test("an install from an ISO: Packer's defaults", () => {
     const c = config({ boot_command: ["<enter>"] });
-    expect(c).toMatchObject({ disk_size: "40960M", disk_cache: "writeback", disk_discard: "ignore", disk_detect_zeroes: "off", http_port_min: 8000, http_port_max: 9000, vnc_bind_address: "127.0.0.1", bootWaitMs: 10_000, tpm_device_type: "tpm-tis" });
+    expect(c).toMatchObject({ disk_size: "40960M", disk_cache: "writeback", disk_discard: "ignore", disk_detect_zeroes: "off", http_port_min: 8000, http_port_max: 9000, http_bind_address: "127.0.0.1", vnc_bind_address: "127.0.0.1", bootWaitMs: 10_000, tpm_device_type: "tpm-tis" });
     expect(config({}).bootWaitMs).toBe(0);
+    expect(config({ net_bridge: "br0" }).http_bind_address).toBe("0.0.0.0");
+    expect(config({ http_bind_address: "0.0.0.0" }).http_bind_address).toBe("0.0.0.0");
     expect(config({ boot_wait: "-1s", boot_command: ["a"] }).bootWaitMs).toBe(0);
     expect(config({ efi_boot: true })).toMatchObject({ efi_firmware_code: "/usr/share/OVMF/OVMF_CODE_4M.fd", efi_firmware_vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" });
     expect(config({ efi_firmware_code: "/c.fd", efi_firmware_vars: "/v.fd" }).efi_boot).toBe(true);
