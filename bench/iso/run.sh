@@ -15,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 for t in packer hyperfine curl; do command -v $t >/dev/null || { echo "bench: needs $t"; exit 1; }; done
-[ -x dist/imgb ] || { echo "bench: build dist/imgb first (npm run build)"; exit 1; }
+IMGB=${IMGB:-$ROOT/dist/imgb}
+[ -x "$IMGB" ] || { echo "bench: build dist/imgb first (npm run build)"; exit 1; }
 CACHE=${IMGB_TEST_CACHE:-${TMPDIR:-/tmp}/imgb-test-cache}
 ISO=$(ls -t "$CACHE"/installer-iso-*/installer.iso 2>/dev/null | head -1)
 [ -n "$ISO" ] || { echo "bench: make the installer ISO first: node_modules/.bin/bun test tests/e2e/qemu-iso.test.ts"; exit 1; }
@@ -29,8 +30,8 @@ mkdir "$work/http" && cp tests/e2e/fixtures/qemu-iso/http/install.sh "$work/http
 cd "$work"
 ssh-keygen -q -t ed25519 -N '' -f key && cp key.pub http/authorized_keys
 SUM=sha256:$(sha256sum "$ISO" | cut -d' ' -f1)
-hyperfine -N --runs "${RUNS:-3}" --export-json "$out/iso-install.json" --prepare "rm -rf out-qemu" \
-  -n imgb "$ROOT/dist/imgb build -color=false -var iso=$ISO -var iso_checksum=$SUM -var key=key install.json" \
+hyperfine -N --show-output --runs "${RUNS:-3}" --export-json "$out/iso-install.json" --prepare "rm -rf out-qemu" \
+  -n imgb "$IMGB build -color=false -var iso=$ISO -var iso_checksum=$SUM -var key=key install.json" \
   -n packer "packer build -color=false -var iso=$ISO -var iso_checksum=$SUM -var key=key install.json"
 
 # 1 GiB download from loopback.
@@ -49,7 +50,7 @@ cat > download.json <<JSON
   "accelerator": "tcg", "communicator": "none", "output_directory": "out-dl" }] }
 JSON
 hyperfine -N -i --warmup 1 --runs "${DL_RUNS:-5}" --export-json "$out/iso-download.json" --prepare "rm -rf cache out-dl big.img" \
-  -n imgb "env PACKER_CACHE_DIR=$work/cache $ROOT/dist/imgb build -color=false download.json" \
+  -n imgb "env PACKER_CACHE_DIR=$work/cache $IMGB build -color=false download.json" \
   -n curl "curl -s -o big.img $URL" \
   -n "curl + sha256sum" "sh -c 'curl -s -o big.img $URL && sha256sum big.img'"
 "$ROOT/node_modules/.bin/bun" run "$ROOT/bench/summarize.ts" "$out"

@@ -324,7 +324,7 @@ export function stepTypeBootCommandQemu(c: QemuConfig, r: QemuRun): Step {
     defaultIntervalMs: DEFAULT_KEY_INTERVAL_MS,
     via: "QEMU's monitor (QMP)",
     connect: (state) => QmpClient.connect(r.qmpSocket!, state.signal),
-    data: () => ({ HTTPIP: httpIp(c), HTTPPort: r.httpPort ?? 0, Name: c.vm_name, SSHPublicKey: "" }),
+    data: () => ({ HTTPIP: httpIp(c), HTTPPort: r.httpPort ?? 0, Name: c.vm_name, SSHPublicKey: c.ssh?.temporaryPublicKey ?? "" }),
     machineGone: gone.signal,
   });
   return {
