@@ -292,6 +292,9 @@ export function parseQemuConfig(raw: JsonObject, build: BuildContextValues): { c
   if (c.efi_boot && c.firmware) bad('"firmware" and efi_boot cannot both be set');
   c.tpm_device_type ||= "tpm-tis";
   if (c.communicator !== "ssh" && c.communicator !== "none") bad('"communicator" must be ssh or none');
+  if (c.communicator === "ssh" && c.net_bridge && !raw["ssh_host"]) {
+    bad(`net_bridge "${c.net_bridge}" needs ssh_host: imgb does not discover the guest's address on a bridge`);
+  }
   if (c.communicator === "ssh") {
     const host = typeof raw["ssh_host"] === "string" && raw["ssh_host"] ? raw["ssh_host"] : "127.0.0.1";
     const withHost: JsonObject = { ...raw, ssh_host: host };

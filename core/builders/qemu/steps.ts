@@ -9,7 +9,7 @@ import type { BuildState, Step } from "../types.ts";
 import type { Communicator } from "../../communicator/types.ts";
 import { noneCommunicator } from "../../communicator/types.ts";
 import { connectSsh, sshGeneratedValues } from "../../communicator/ssh/index.ts";
-import { spawnChild, type Child } from "../../process/child.ts";
+import { run, spawnChild, type Child } from "../../process/child.ts";
 import { chooseAccelerator, type Accelerator } from "./accelerator.ts";
 import { qemuArgv } from "./command-line.ts";
 import type { JsonValue } from "../../values/json.ts";
@@ -93,7 +93,12 @@ export function stepPrepareDisk(c: QemuConfig, r: QemuRun): Step {
       }
       r.base = { path: base, format: info.format };
       state.ui.say(`Creating a qcow2 overlay on ${base} (${info.format})${size ? `, grown to ${c.disk_size}` : ""}`);
-      await createOverlay(base, info.format, r.overlay, size, state.signal);
+      // qemu_img_args.resize: the overlay is made at the image's size, then resized with them.
+      const resizeArgs = c.qemu_img_args.resize;
+      await createOverlay(base, info.format, r.overlay, resizeArgs.length > 0 ? undefined : size, state.signal);
+      if (size !== undefined && resizeArgs.length > 0) {
+        await run(["qemu-img", "resize", "-q", ...resizeArgs, r.overlay, String(size)], { signal: state.signal });
+      }
     },
   };
 }
