@@ -13,7 +13,7 @@ import { run, spawnChild, type Child } from "../../process/child.ts";
 import { chooseAccelerator, type Accelerator } from "./accelerator.ts";
 import { qemuArgv } from "./command-line.ts";
 import type { JsonValue } from "../../values/json.ts";
-import { bootSteps } from "../common/boot-command.ts";
+import { bootSteps, sleep } from "../common/boot-command.ts";
 import { stepTypeBootCommand } from "../common/steps.ts";
 import type { QemuConfig } from "./config.ts";
 import { checkDisk, createBlankDisk, createOverlay, finishDisk, imageInfo } from "./disk.ts";
@@ -359,6 +359,10 @@ export function stepConnectVm(c: QemuConfig, r: QemuRun): Step {
       if (c.communicator === "none" || !c.ssh) {
         state.communicator = comm = noneCommunicator();
         return;
+      }
+      if (c.pauseBeforeConnectingMs > 0) {
+        state.ui.say(`Waiting ${c.pause_before_connecting} before connecting...`);
+        await sleep(c.pauseBeforeConnectingMs, state.signal);
       }
       // Through QEMU's user network the port accepts before the guest listens: retry attempts soon.
       const ssh = { ...c.ssh, port: r.hostPort!, ...(c.net_bridge ? {} : { attemptTimeoutMs: SSH_ATTEMPT_TIMEOUT_MS }) };
