@@ -9,7 +9,8 @@
 #             the build then stops at its missing qemu binary), against `curl -o` and against
 #             `curl -o` followed by `sha256sum` (what a download with a checksum costs without streaming)
 # Needs root, dist/imgb, packer, hyperfine, curl, and the installer ISO (made by the test suite:
-# `bun test tests/e2e/qemu-iso.test.ts`, cached in $IMGB_TEST_CACHE or /tmp/imgb-test-cache).
+# `bun test tests/e2e/qemu-iso.test.ts`, cached in $IMGB_TEST_CACHE or /tmp/imgb-test-cache). The guest
+# has sftp-server but no scp: the template asks both tools for sftp (packer 1.6.6 defaults to scp).
 # Results: bench/out/iso-*.json; `bun run bench/summarize.ts bench/out` prints the table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
