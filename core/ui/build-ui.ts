@@ -2,6 +2,7 @@
 import type { ProgressTracker, Ui } from "./types.ts";
 import type { Output } from "./output.ts";
 import { askLine } from "./terminal.ts";
+import { terminalSafe } from "./sanitize.ts";
 
 export class BuildUi implements Ui {
   constructor(
@@ -25,7 +26,7 @@ export class BuildUi implements Ui {
     this.out.line("error", this.who, message);
   }
   ask(query: string): Promise<string> {
-    return askLine(`==> ${this.buildName}: ${query}`, this.write);
+    return askLine(`==> ${this.buildName}: ${terminalSafe(query)}`, this.write);
   }
   machine(type: string, ...data: string[]): void {
     this.out.machine(this.buildName, type, data);

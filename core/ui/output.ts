@@ -2,6 +2,7 @@
 // -json-events. Builds and plugins only say what happened; they never format.
 
 import { EventProgress, LineProgress, TerminalBars, type ProgressSink } from "./progress.ts";
+import { noForgedHeadlines, terminalSafe } from "./sanitize.ts";
 import type { ProgressTracker } from "./types.ts";
 
 export type LineKind = "say" | "message" | "error";
@@ -61,7 +62,7 @@ export class Output {
 
   /** A line said on behalf of a build (or of the run when build is undefined). */
   line(kind: LineKind, build: { name: string; colorIndex: number } | undefined, text: string): void {
-    const masked = this.mask(text);
+    const masked = this.mask(terminalSafe(text));
     const lines = masked.replace(/\r?\n$/, "").split(/\r?\n/);
     for (const l of lines) this.emitLine(kind, build, l);
   }
@@ -90,12 +91,12 @@ export class Output {
   announce(colorIndex: number, text: string): void {
     if (this.opts.mode !== "human") return;
     const code = BUILD_COLORS[colorIndex % BUILD_COLORS.length] ?? 32;
-    this.opts.write(`${this.stamp()}\x1b[1;${code}m${this.mask(text)}\x1b[0m\n`);
+    this.opts.write(`${this.stamp()}\x1b[1;${code}m${this.mask(terminalSafe(text))}\x1b[0m\n`);
   }
 
   /** Closing summary lines are plain text, never timestamped or coloured (as Packer). */
   plain(text: string): void {
-    const masked = this.mask(text);
+    const masked = this.mask(noForgedHeadlines(terminalSafe(text)));
     if (this.opts.mode === "human") this.opts.write(`${masked}\n`);
     else if (this.opts.mode === "json") this.json({ type: "summary", message: masked });
   }
@@ -103,15 +104,17 @@ export class Output {
   /** A machine-readable record: `TS,TARGET,TYPE,DATA...`; also an event in -json-events. */
   machine(target: string, type: string, data: string[]): void {
     if (this.opts.mode === "machine") {
-      const fields = [String(this.unix()), target, type, ...data.map((d) => machineEscape(this.mask(d)))];
+      const fields = [String(this.unix()), target, type, ...data.map((d) => machineEscape(this.mask(terminalSafe(d))))];
       this.opts.write(`${fields.join(",")}\n`);
     } else if (this.opts.mode === "json") {
-      this.json({ type, build: target || null, data: data.map((d) => this.mask(d)) });
+      this.json({ type, build: target || null, data: data.map((d) => this.mask(terminalSafe(d))) });
     }
   }
 
   /** A transfer's progress: a bar on a terminal, quarter lines in a log, events in -json-events. */
-  progress(build: { name: string; colorIndex: number }, label: string, total: number | undefined, sink: ProgressSink): ProgressTracker {
+  progress(build: { name: string; colorIndex: number }, rawLabel: string, total: number | undefined, sink: ProgressSink): ProgressTracker {
+    // A bar's label is drawn on the terminal directly: the same sanitizing, on one line.
+    const label = this.mask(terminalSafe(rawLabel).replace(/\n+/g, " "));
     if (this.opts.mode === "json") return new EventProgress((e) => this.json(e), build.name, label, total);
     if (this.bars) {
       const code = BUILD_COLORS[build.colorIndex % BUILD_COLORS.length] ?? 32;
