@@ -315,8 +315,17 @@ class Evaluator {
 
   private conditional(n: Extract<Node, { kind: "conditional" }>, ctx: EvalContext | undefined, anon: Anon): Value {
     const c = this.eval(n.cond, ctx, anon);
+    // As HCL: both results are evaluated (for their types), but only the chosen one's problems are
+    // reported — `x != null ? f(x) : y` must not fail when x is null.
+    const before = this.diags.length;
     const tv = this.eval(n.trueExpr, ctx, anon);
+    const trueDiags = this.diags.splice(before);
     const fv = this.eval(n.falseExpr, ctx, anon);
+    const falseDiags = this.diags.splice(before);
+    const keep = (which: "true" | "false" | "both") => {
+      if (which !== "false") this.diags.push(...trueDiags);
+      if (which !== "true") this.diags.push(...falseDiags);
+    };
     let resultType: Type | undefined;
     const dynNull = (v: Value) => v.isNull && v.type.kind === "dynamic";
     if (dynNull(tv)) resultType = fv.type;
@@ -324,6 +333,7 @@ class Evaluator {
     else if (tv.type.kind === "dynamic" || fv.type.kind === "dynamic") resultType = T.dynamic;
     else resultType = unify([tv.type, fv.type]);
     if (!resultType) {
+      keep("both");
       this.err(
         "Inconsistent conditional result types",
         unionRangeOf(n.trueExpr.range, n.falseExpr.range),
@@ -332,8 +342,10 @@ class Evaluator {
       return V.unknown();
     }
     const b = this.condBool(c, n.cond.range, "Incorrect condition type");
+    if (b === null || b === undefined) keep("both");
     if (b === null) return V.unknown(resultType);
     if (b === undefined) return V.unknown(resultType).withMarks(c.marks);
+    keep(b ? "true" : "false");
     const chosen = b ? tv : fv;
     try {
       return convert(chosen, resultType).withMarks(c.marks);

@@ -21,6 +21,7 @@ let iso = "";
 let isoSha = "";
 let server: ReturnType<typeof Bun.serve>;
 let throttle = false;
+let requests = 0;
 
 function freshDir(prefix: string): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
@@ -43,6 +44,7 @@ beforeAll(async () => {
     hostname: "127.0.0.1",
     port: 0,
     fetch(req) {
+      requests++;
       const path = new URL(req.url).pathname;
       if (path === "/SHA256SUMS") return new Response(`${isoSha}  installer.iso\n`);
       if (path !== "/installer.iso") return new Response("no", { status: 404 });
@@ -76,18 +78,31 @@ function pgrep(pattern: string): string {
   return Bun.spawnSync(["pgrep", "-af", pattern]).stdout.toString().trim();
 }
 
+test("validate never downloads: neither the ISO nor a file: checksum", async () => {
+  const dir = await project();
+  requests = 0;
+  const r = await runImgb(
+    ["validate", "-var", `iso_url=${isoUrl()}`, "-var", `iso_checksum=${sumsUrl()}`, "-var", "public_key=key.pub", "-var", "private_key=key", "install.pkr.hcl"],
+    { cwd: dir },
+  );
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stdout).toContain("The configuration is valid.");
+  expect(requests).toBe(0);
+});
+
 test(
   "BIOS: boot_command at isolinux, install over HTTP, reboot, provision over SSH; UEFI with a TPM, extra CD and floppy, in parallel",
   async () => {
     const bios = await project();
     const uefi = await project();
     const cache = freshDir("imgb-iso-cache-");
+    const uefiTmp = freshDir("imgb-iso-uefi-tmp-");
     const [b, u] = await Promise.all([
       runImgb(
         ["build", "-color=false", "-var", `iso_url=${isoUrl()}`, "-var", `iso_checksum=${sumsUrl()}`, "-var", "public_key=key.pub", "-var", "private_key=key", "install.pkr.hcl"],
         { cwd: bios, env: { PACKER_CACHE_DIR: cache }, timeoutMs: 400_000 },
       ),
-      runImgb(["build", "-color=false", "-var", `iso_url=${iso}`, "-var", `iso_checksum=sha256:${isoSha}`, "uefi.pkr.hcl"], { cwd: uefi, timeoutMs: 400_000 }),
+      runImgb(["build", "-color=false", "-var", `iso_url=${iso}`, "-var", `iso_checksum=sha256:${isoSha}`, "uefi.pkr.hcl"], { cwd: uefi, env: { TMPDIR: uefiTmp }, timeoutMs: 400_000 }),
     ]);
     expect(b.exitCode, b.stdout + b.stderr).toBe(0);
     expect(b.stdout).toContain(`Trying ${isoUrl()}`);
@@ -115,7 +130,7 @@ test(
     expect(report).toContain("floppy file\ngenerated on the floppy");
     expect(report).toContain("inside.txt");
     expect(existsSync(join(uefi, "out-uefi", "efivars.fd"))).toBe(true);
-    expect(pgrep("swtpm")).toBe("");
+    expect(pgrep(`swtpm socket.*${uefiTmp}`)).toBe("");
   },
   420_000,
 );
@@ -123,6 +138,7 @@ test(
 interface Interrupted {
   exitCode: number;
   stdout: string;
+  tmp: string;
   tmpLeft: string[];
 }
 
@@ -149,7 +165,7 @@ async function interrupt(dir: string, args: string[], when: RegExp, afterMs: num
   const exitCode = await proc.exited;
   await drained;
   const tmpLeft = readdirSync(tmp).filter((n) => !/^\.bun-\d+-[0-9a-f]+\.node$/.test(n));
-  return { exitCode, stdout, tmpLeft };
+  return { exitCode, stdout, tmp, tmpLeft };
 }
 
 async function expectNothingLeft(r: Interrupted, dir: string, output: string) {
@@ -157,8 +173,9 @@ async function expectNothingLeft(r: Interrupted, dir: string, output: string) {
   expect(r.stdout).toContain("Cleanly cancelled builds after being interrupted.");
   expect(r.tmpLeft).toEqual([]);
   expect(existsSync(join(dir, output))).toBe(false);
-  expect(pgrep("qemu-system.*(installed|report)\\.(qcow2|raw)")).toBe("");
-  expect(pgrep("swtpm socket")).toBe("");
+  // The build's processes are known by their work folder, which is under its own TMPDIR.
+  expect(pgrep(`qemu-system.*${r.tmp}`)).toBe("");
+  expect(pgrep(`swtpm socket.*${r.tmp}`)).toBe("");
   const port = /Starting HTTP server on port (\d+)/.exec(r.stdout)?.[1];
   if (port) expect(await fetch(`http://127.0.0.1:${port}/`).then(() => "open", () => "closed")).toBe("closed");
 }
@@ -185,7 +202,7 @@ describe("Ctrl-C during an ISO install", () => {
 
   test("while waiting to type the boot command (UEFI, TPM): no qemu, no swtpm, no HTTP server", async () => {
     const dir = await project();
-    const r = await interrupt(dir, ["-var", `iso_url=${iso}`, "-var", "iso_checksum=none", "uefi.pkr.hcl"], /Waiting 40s for boot/, 1000);
+    const r = await interrupt(dir, ["-var", `iso_url=${iso}`, "-var", "iso_checksum=none", "uefi.pkr.hcl"], /Waiting 45s for boot/, 1000);
     await expectNothingLeft(r, dir, "out-uefi");
   }, 60_000);
 

@@ -312,3 +312,9 @@ describe("dynamic blocks at validate time", () => {
     expect(size.value.isKnown).toBe(false);
   });
 });
+
+test("a conditional reports only the chosen result's problems (HCL: x != null ? f(x) : y)", () => {
+  const n = { u: V.null(T.string) };
+  expect(val('u != null ? upper(u) : "none"', n)).toBe("none");
+  expect(diag('u == null ? upper(u) : "none"', n).summary).toBe("Invalid function argument");
+});

@@ -96,6 +96,11 @@ export const qemuSchema: ConfigSchema = {
     { name: "shutdown_timeout", type: "string", default: "5m" },
     { name: "communicator", type: "string", default: "ssh" },
     { name: "ssh_wait_timeout", type: "string", default: "", description: "Old name of ssh_timeout." },
+    { name: "pause_before_connecting", type: "string", default: "", description: "Wait this long before connecting." },
+    // WinRM keys are accepted (templates set them for every builder) but the communicator is not supported.
+    ...["winrm_username", "winrm_password", "winrm_host", "winrm_timeout", "winrm_transport_decorator"].map((name): ConfigField => ({ name, type: "string", default: "" })),
+    { name: "winrm_port", type: "number", default: 0 },
+    ...["winrm_use_ssl", "winrm_insecure", "winrm_use_ntlm", "winrm_no_proxy"].map((name): ConfigField => ({ name, type: "bool", default: false })),
     { name: "packer_force", type: "bool", default: false },
     ...httpConfigFields,
     ...cdConfigFields,
@@ -181,6 +186,7 @@ export interface QemuConfig extends HttpConfig, CdConfig, FloppyConfig {
   shutdown_timeout: string;
   communicator: "ssh" | "none";
   ssh_wait_timeout: string;
+  pause_before_connecting: string;
   packer_force: boolean;
   // Derived.
   isoUrls: string[];
@@ -191,6 +197,7 @@ export interface QemuConfig extends HttpConfig, CdConfig, FloppyConfig {
   /** undefined: PACKER_KEY_INTERVAL or the default. */
   keyIntervalMs?: number;
   shutdownTimeoutMs: number;
+  pauseBeforeConnectingMs: number;
   ssh?: SshConfig;
 }
 
@@ -267,12 +274,16 @@ export function parseQemuConfig(raw: JsonObject, build: BuildContextValues): { c
   if (c.boot_key_interval) c.keyIntervalMs = duration("boot_key_interval", c.boot_key_interval);
   if (c.boot_keygroup_interval) duration("boot_keygroup_interval", c.boot_keygroup_interval);
   c.shutdownTimeoutMs = duration("shutdown_timeout", c.shutdown_timeout);
+  c.pauseBeforeConnectingMs = c.pause_before_connecting ? duration("pause_before_connecting", c.pause_before_connecting) : 0;
   // ssh_host_port_min/max are Packer's older names of host_port_min/max.
   if (c.ssh_host_port_min) c.host_port_min = c.ssh_host_port_min;
   if (c.ssh_host_port_max) c.host_port_max = c.ssh_host_port_max;
   if (!(c.host_port_min >= 1 && c.host_port_max <= 65535 && c.host_port_min <= c.host_port_max)) bad("host_port_min..host_port_max is not a port range");
   if (!(c.vnc_port_min >= 5900 && c.vnc_port_max <= 65535 && c.vnc_port_min <= c.vnc_port_max)) bad("vnc_port_min..vnc_port_max must be a port range from 5900");
   for (const e of checkHttpConfig(c)) bad(e);
+  // QEMU's user network reaches the host's loopback at 10.0.2.2: the files (preseeds carry
+  // passwords) need not be offered to every network the host is on, as Packer's 0.0.0.0 does.
+  if (raw["http_bind_address"] === undefined && !c.net_bridge) c.http_bind_address = "127.0.0.1";
   for (const e of checkFloppyConfig(c)) bad(e);
   if (c.cpus < 0 || c.sockets < 0 || c.cores < 0 || c.threads < 0) bad('"cpus", "sockets", "cores" and "threads" must not be negative');
   if (c.memory < 32) bad('"memory" must be ≥ 32 (MiB)');
@@ -288,7 +299,11 @@ export function parseQemuConfig(raw: JsonObject, build: BuildContextValues): { c
   }
   if (c.efi_boot && c.firmware) bad('"firmware" and efi_boot cannot both be set');
   c.tpm_device_type ||= "tpm-tis";
-  if (c.communicator !== "ssh" && c.communicator !== "none") bad('"communicator" must be ssh or none');
+  if ((c.communicator as string) === "winrm") bad('"communicator": imgb has no WinRM communicator (ssh or none)');
+  else if (c.communicator !== "ssh" && c.communicator !== "none") bad('"communicator" must be ssh or none');
+  if (c.communicator === "ssh" && c.net_bridge && !raw["ssh_host"]) {
+    bad(`net_bridge "${c.net_bridge}" needs ssh_host: imgb does not discover the guest's address on a bridge`);
+  }
   if (c.communicator === "ssh") {
     const host = typeof raw["ssh_host"] === "string" && raw["ssh_host"] ? raw["ssh_host"] : "127.0.0.1";
     const withHost: JsonObject = { ...raw, ssh_host: host };

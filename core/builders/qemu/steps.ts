@@ -9,11 +9,11 @@ import type { BuildState, Step } from "../types.ts";
 import type { Communicator } from "../../communicator/types.ts";
 import { noneCommunicator } from "../../communicator/types.ts";
 import { connectSsh, sshGeneratedValues } from "../../communicator/ssh/index.ts";
-import { spawnChild, type Child } from "../../process/child.ts";
+import { run, spawnChild, type Child } from "../../process/child.ts";
 import { chooseAccelerator, type Accelerator } from "./accelerator.ts";
 import { qemuArgv } from "./command-line.ts";
 import type { JsonValue } from "../../values/json.ts";
-import { bootSteps } from "../common/boot-command.ts";
+import { bootSteps, sleep } from "../common/boot-command.ts";
 import { stepTypeBootCommand } from "../common/steps.ts";
 import type { QemuConfig } from "./config.ts";
 import { checkDisk, createBlankDisk, createOverlay, finishDisk, imageInfo } from "./disk.ts";
@@ -93,7 +93,12 @@ export function stepPrepareDisk(c: QemuConfig, r: QemuRun): Step {
       }
       r.base = { path: base, format: info.format };
       state.ui.say(`Creating a qcow2 overlay on ${base} (${info.format})${size ? `, grown to ${c.disk_size}` : ""}`);
-      await createOverlay(base, info.format, r.overlay, size, state.signal);
+      // qemu_img_args.resize: the overlay is made at the image's size, then resized with them.
+      const resizeArgs = c.qemu_img_args.resize;
+      await createOverlay(base, info.format, r.overlay, resizeArgs.length > 0 ? undefined : size, state.signal);
+      if (size !== undefined && resizeArgs.length > 0) {
+        await run(["qemu-img", "resize", "-q", ...resizeArgs, r.overlay, String(size)], { signal: state.signal });
+      }
     },
   };
 }
@@ -135,6 +140,11 @@ export function stepCreateVtpm(c: QemuConfig, r: QemuRun): Step {
     async cleanup() {
       if (swtpm?.running()) await swtpm.stop(2000);
       swtpm = undefined;
+    },
+    abandon() {
+      if (!swtpm?.running()) return undefined;
+      swtpm.detach();
+      return `swtpm stays running with the VM (pid ${swtpm.pid}; it exits when qemu does)`;
     },
   };
 }
@@ -319,7 +329,7 @@ export function stepTypeBootCommandQemu(c: QemuConfig, r: QemuRun): Step {
     defaultIntervalMs: DEFAULT_KEY_INTERVAL_MS,
     via: "QEMU's monitor (QMP)",
     connect: (state) => QmpClient.connect(r.qmpSocket!, state.signal),
-    data: () => ({ HTTPIP: httpIp(c), HTTPPort: r.httpPort ?? 0, Name: c.vm_name, SSHPublicKey: "" }),
+    data: () => ({ HTTPIP: httpIp(c), HTTPPort: r.httpPort ?? 0, Name: c.vm_name, SSHPublicKey: c.ssh?.temporaryPublicKey ?? "" }),
     machineGone: gone.signal,
   });
   return {
@@ -349,6 +359,10 @@ export function stepConnectVm(c: QemuConfig, r: QemuRun): Step {
       if (c.communicator === "none" || !c.ssh) {
         state.communicator = comm = noneCommunicator();
         return;
+      }
+      if (c.pauseBeforeConnectingMs > 0) {
+        state.ui.say(`Waiting ${c.pause_before_connecting} before connecting...`);
+        await sleep(c.pauseBeforeConnectingMs, state.signal);
       }
       // Through QEMU's user network the port accepts before the guest listens: retry attempts soon.
       const ssh = { ...c.ssh, port: r.hostPort!, ...(c.net_bridge ? {} : { attemptTimeoutMs: SSH_ATTEMPT_TIMEOUT_MS }) };

@@ -196,8 +196,9 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
   }
 
   // only/except names that match no source of this build block are mistakes (Packer 1.6.6 silently
-  // ignores them, so the component never runs and nobody notices).
-  const names = new Set(usages.map((u) => `${u.ref.type}.${u.localName ?? u.ref.name}`));
+  // ignores them, so the component never runs and nobody notices) — unless the template declares
+  // that source: a build whose `sources` come from a variable (chef/bento) names the others too.
+  const names = new Set([...usages.map((u) => `${u.ref.type}.${u.localName ?? u.ref.name}`), ...env.sources.keys()]);
   for (const c of [...provisioners, ...errorCleanups, ...chains.flat()]) checkOnlyExceptNames(c, names, diags);
   return specs;
 }

@@ -24,8 +24,10 @@ const errors = (over: Record<string, unknown>) =>
 describe("configuration", () => {
   test("an install from an ISO: Packer's defaults", () => {
     const c = config({ boot_command: ["<enter>"] });
-    expect(c).toMatchObject({ disk_size: "40960M", disk_cache: "writeback", disk_discard: "ignore", disk_detect_zeroes: "off", http_port_min: 8000, http_port_max: 9000, vnc_bind_address: "127.0.0.1", bootWaitMs: 10_000, tpm_device_type: "tpm-tis" });
+    expect(c).toMatchObject({ disk_size: "40960M", disk_cache: "writeback", disk_discard: "ignore", disk_detect_zeroes: "off", http_port_min: 8000, http_port_max: 9000, http_bind_address: "127.0.0.1", vnc_bind_address: "127.0.0.1", bootWaitMs: 10_000, tpm_device_type: "tpm-tis" });
     expect(config({}).bootWaitMs).toBe(0);
+    expect(config({ net_bridge: "br0" }).http_bind_address).toBe("0.0.0.0");
+    expect(config({ http_bind_address: "0.0.0.0" }).http_bind_address).toBe("0.0.0.0");
     expect(config({ boot_wait: "-1s", boot_command: ["a"] }).bootWaitMs).toBe(0);
     expect(config({ efi_boot: true })).toMatchObject({ efi_firmware_code: "/usr/share/OVMF/OVMF_CODE_4M.fd", efi_firmware_vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" });
     expect(config({ efi_firmware_code: "/c.fd", efi_firmware_vars: "/v.fd" }).efi_boot).toBe(true);
@@ -40,6 +42,7 @@ describe("configuration", () => {
     expect(errors({ disk_detect_zeroes: "maybe" })).toContain("qemu: \"disk_detect_zeroes\" must be one of off, on, unmap");
     expect(errors({ floppy_label: "MUCH-TOO-LONG" })).toContain('qemu: floppy_label "MUCH-TOO-LONG" is longer than 11 characters');
     expect(errors({ qemu_img_args: { shrink: [] } })).toContain('qemu: "qemu_img_args" must be an object with create, convert and resize lists of strings');
+    expect(errors({ net_bridge: "br0", communicator: "ssh", ssh_username: "u", ssh_password: "p" })).toContain('qemu: net_bridge "br0" needs ssh_host: imgb does not discover the guest\'s address on a bridge');
     expect(errors({ bogus: 1 })).toContain('qemu: unknown configuration key: "bogus"');
   });
   test("-smp from cpus and the socket/core/thread topology (QemuSMPConfig)", () => {

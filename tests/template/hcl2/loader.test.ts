@@ -145,8 +145,11 @@ describe("builds", () => {
       ["null.a", 1, 1],
       ["null.c", 1, 0],
     ]);
-    const errs = await errorsOf({ "t.pkr.hcl": `${src}build {\n  sources = ["null.a"]\n  provisioner "shell-local" {\n    only = ["null.b"]\n  }\n}\n` });
+    const errs = await errorsOf({ "t.pkr.hcl": `${src}build {\n  sources = ["null.a"]\n  provisioner "shell-local" {\n    only = ["null.zz"]\n  }\n}\n` });
     expect(errs.map((d) => [d.summary, d.range?.start.line])).toEqual([["Unknown source in only/except", 9]]);
+    // A source the template declares but this block does not use (sources chosen by a variable) is no mistake.
+    const declared = await load({ "t.pkr.hcl": `${src}build {\n  sources = ["null.a"]\n  provisioner "shell-local" {\n    except = ["null.b"]\n  }\n}\n` });
+    expect(declared.builds.map((b) => [b.name, b.provisioners.length])).toEqual([["null.a", 1]]);
   });
 
   test("per-provisioner keys, override by source name, chains and keep_input_artifact", async () => {
