@@ -14,6 +14,7 @@ import { emptyLock, installedStatePath, lockPath, readLockAt, writeLockAt, type 
 import { assertPluginName } from "./names.ts";
 import { DEFAULT_LIMITS } from "./publish.ts";
 import { Resolver } from "./resolve.ts";
+import { withLockFile } from "./file-lock.ts";
 import type { Limits } from "./schema.ts";
 import { isSemVer } from "./semver.ts";
 
@@ -54,6 +55,10 @@ export interface InstalledPlugin {
 /** `spec` is `namespace/name[@constraint]` (from the registry) or a path ending in `.wasm`. */
 export async function installPlugin(spec: string, opts: InstallOptions): Promise<InstalledPlugin> {
   const path = targetPath(opts);
+  return withLockFile(path, () => installLocked(spec, path, opts));
+}
+
+async function installLocked(spec: string, path: string, opts: InstallOptions): Promise<InstalledPlugin> {
   const lock = (await readLockAt(path)) ?? emptyLock();
   let name: string;
   let entry: LockEntry;
@@ -129,6 +134,10 @@ export async function listInstalled(opts: PluginsTarget = {}): Promise<Array<{ n
 /** Removes the record; the cached module goes too unless the same list still refers to it. */
 export async function removePlugin(name: string, opts: PluginsTarget = {}): Promise<LockEntry> {
   const path = targetPath(opts);
+  return withLockFile(path, () => removeLocked(name, path, opts));
+}
+
+async function removeLocked(name: string, path: string, opts: PluginsTarget): Promise<LockEntry> {
   const lock = await readLockAt(path);
   const entry = lock?.plugins[name];
   if (!lock || !entry) throw new RegistryError("not-found", `not installed (${path})`, { plugin: name });

@@ -32,7 +32,11 @@ export function parsePluginSource(address: string): PluginSource | undefined {
     host = "imgb";
     [namespace, type] = parts as [string, string];
   } else return undefined;
-  if (host === "" || namespace === "" || type === "") return undefined;
+  // Host: a DNS name (with a dot) and optional port; namespace and type: GitHub-style names. No
+  // "." or ".." parts, no percent escapes, nothing that could walk a path.
+  if (host !== "imgb" && !/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+(?::\d+)?$/.test(host)) return undefined;
+  const part = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
+  if (!part.test(namespace) || !part.test(type) || namespace.includes("..") || type.includes("..")) return undefined;
   const mapped = `${namespace.toLowerCase()}/${type.toLowerCase().replace(/^packer-plugin-/, "")}`;
   return { address, host: host.toLowerCase(), namespace, type, registryName: isValidPluginName(mapped) ? mapped : undefined };
 }

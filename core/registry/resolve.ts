@@ -6,7 +6,7 @@ import { approveCapabilities } from "./approve.ts";
 import { readCachedWasm } from "./cache.ts";
 import { capabilityEscalation, sortedUnique } from "./capabilities.ts";
 import { RegistryClient, type TrustedMetadata } from "./client.ts";
-import { defaultCacheDir, resolveRegistryConfig, type RegistryOptions } from "./config.ts";
+import { defaultCacheDir, resolveRegistryConfig, type RegistryConfig, type RegistryOptions } from "./config.ts";
 import { highestSatisfying, satisfies, type Constraint } from "./constraints.ts";
 import { RegistryError } from "./errors.ts";
 import type { LockEntry } from "./lock.ts";
@@ -32,18 +32,31 @@ export class Resolver {
   private session: Promise<{ client: RegistryClient; meta: TrustedMetadata }> | undefined;
   readonly cacheDir: string;
 
-  constructor(private readonly opts: ResolverOptions) {
+  /**
+   * `open` names the registry (a configured one, core/registry/sources.ts); without it, the one
+   * given by `opts.registry` or IMGB_REGISTRY_URL.
+   */
+  constructor(
+    private readonly opts: ResolverOptions,
+    private readonly open: (cacheDir: string) => Promise<RegistryConfig> = (cacheDir) => resolveRegistryConfig({ ...opts.registry, cacheDir }),
+  ) {
     this.cacheDir = opts.registry?.cacheDir ?? defaultCacheDir(opts.registry?.env ?? process.env);
   }
 
   /** Contacts the registry once per resolver, and only when some plugin needs it. */
-  private registry(): Promise<{ client: RegistryClient; meta: TrustedMetadata }> {
+  registry(): Promise<{ client: RegistryClient; meta: TrustedMetadata }> {
     this.session ??= (async () => {
-      const config = await resolveRegistryConfig({ ...this.opts.registry, cacheDir: this.cacheDir });
+      const config = await this.open(this.cacheDir);
       const client = new RegistryClient(config);
       return { client, meta: await client.refresh() };
     })();
     return this.session;
+  }
+
+  /** Whether the registry's verified index lists the plugin. */
+  async offers(name: string): Promise<boolean> {
+    const { meta } = await this.registry();
+    return meta.index.plugins[name] !== undefined;
   }
 
   async resolve(name: string, localName: string, constraint: Constraint, locked: LockEntry | undefined): Promise<ResolveOutcome> {

@@ -21,7 +21,7 @@ describe("imgb init against a real registry over HTTP", () => {
     await reg.publish("acme/hello", "1.2.0-beta.1", ["communicator"]);
     const ui = new TestUi();
     const res = await initPlugins([required("acme/hello", "~> 1.0")], reg.templateDir, { upgrade: false, acceptCapabilities: true, ui, registry: reg.client });
-    expect(res).toEqual([{ name: "acme/hello", localName: "hello", version: "1.1.0", action: "installed", capabilities: ["communicator"], signed: true }]);
+    expect(res).toEqual([{ name: "acme/hello", localName: "hello", version: "1.1.0", action: "installed", capabilities: ["communicator"], signed: true, provider: "registry" }]);
     expect(ui.text).toContain("communicator: run commands and copy files on the machine being built");
     const lock = await readLock(reg.templateDir);
     expect(lock?.plugins["acme/hello"]?.sha256).toBe(sha256Hex(wasm11));
