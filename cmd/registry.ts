@@ -1,8 +1,13 @@
-// `imgb registry keygen|init|trust-publisher|sign|publish|yank|timestamp|rotate-root|serve`: tools for running a
-// plugin registry (static files). Each verb parses flags and calls one function in core/registry/commands.ts.
+// `imgb registry add|list|remove`: the registries plugins are installed from; `imgb registry
+// keygen|init|trust-publisher|sign|publish|push|yank|timestamp|rotate-root|serve`: tools for running a
+// plugin registry (static files, or pushed to an OCI registry). Each verb parses flags and calls one function in core/registry/commands.ts.
 import { defineCommand } from "citty";
 import {
   keygenCommand,
+  registryAddCommand,
+  registryListCommand,
+  registryPushCommand,
+  registryRemoveCommand,
   registryInitCommand,
   registryPublishCommand,
   registryRotateRootCommand,
@@ -161,7 +166,49 @@ const serve = defineCommand({
   run: ({ args }) => registryServeCommand({ dir: String(args.dir), port: int("port", args.port) ?? 8080, host: String(args.host) }),
 });
 
+const projectArg = { project: { type: "string", description: `use DIR/imgb.registries.json (a team's file next to its templates) instead of your own configuration` } } as const;
+const projectOf = (args: Record<string, unknown>) => (args.project !== undefined ? { projectDir: String(args.project) } : {});
+
+const add = defineCommand({
+  meta: { name: "add", description: "Configures a registry to install plugins from, with its root of trust pinned" },
+  args: {
+    name: { type: "positional", required: true, description: "a name for the registry" },
+    url: { type: "positional", required: true, description: "http(s)://..., file://... or oci://HOST/REPOSITORY" },
+    root: { type: "string", description: "the registry's root.json, obtained out of band" },
+    "root-sha256": { type: "string", description: "sha256 of the registry's 1.root.json, obtained out of band" },
+    namespace: { type: "string", description: "plugin namespaces only this registry serves (repeatable, comma-separated)" },
+    ...projectArg,
+  },
+  run: ({ args, rawArgs }) =>
+    registryAddCommand({
+      name: String(args.name),
+      url: String(args.url),
+      ...(args.root !== undefined ? { root: String(args.root) } : {}),
+      ...(args["root-sha256"] !== undefined ? { rootSha256: String(args["root-sha256"]) } : {}),
+      namespaces: listFlag(rawArgs, "namespace"),
+      ...projectOf(args),
+    }),
+});
+
+const list = defineCommand({
+  meta: { name: "list", description: "Lists the configured registries, in the order they are searched" },
+  args: { ...projectArg },
+  run: ({ args }) => registryListCommand(projectOf(args)),
+});
+
+const remove = defineCommand({
+  meta: { name: "remove", description: "Removes a configured registry" },
+  args: { name: { type: "positional", required: true, description: "registry name" }, ...projectArg },
+  run: ({ args }) => registryRemoveCommand({ name: String(args.name), ...projectOf(args) }),
+});
+
+const push = defineCommand({
+  meta: { name: "push", description: "Copies a registry folder into an OCI registry (oci://HOST/REPOSITORY), timestamp last" },
+  args: { dir: dirArg, url: { type: "positional", required: true, description: "oci://HOST/REPOSITORY" } },
+  run: ({ args }) => registryPushCommand({ dir: String(args.dir), url: String(args.url) }),
+});
+
 export default defineCommand({
   meta: { name: "registry", description: "Run a signed plugin registry: keys, metadata, publishing, serving" },
-  subCommands: { keygen, init, "trust-publisher": trust, sign, publish, yank, timestamp, "rotate-root": rotateRoot, serve },
+  subCommands: { add, list, remove, keygen, init, "trust-publisher": trust, sign, publish, push, yank, timestamp, "rotate-root": rotateRoot, serve },
 });

@@ -14,6 +14,8 @@ import { DEFAULT_LIMITS, initRegistry, parseSignedStatement, parseVetting, publi
 import { refreshTimestamp, updateIndex, type Signers } from "./repository.ts";
 import type { Limits } from "./schema.ts";
 import { serveRegistry } from "./serve.ts";
+import { pushRegistry } from "./push.ts";
+import { addRegistry, configuredRegistries, removeRegistry } from "./sources.ts";
 
 const HOUR_MS = 3600 * 1000;
 
@@ -48,7 +50,7 @@ export async function registryInitCommand(
     timestamp: await keys(o.timestampKeys, "timestamp"),
   });
   ui.say(`Registry created in ${o.dir} (root version ${root.signed.version}, expires ${root.signed.expires})`);
-  ui.message(`Clients trust it with IMGB_REGISTRY_ROOT=${o.dir}/1.root.json and IMGB_REGISTRY_URL=<where it is served>`);
+  ui.message(`Clients add it with: imgb registry add NAME <where it is served> --root ${o.dir}/1.root.json (give them 1.root.json, or its sha256, out of band)`);
 }
 
 export async function trustPublisherCommand(o: { dir: string; key: string; namespaces: string[]; indexKeys: string[]; timestampKeys: string[] }, ui: Ui = consoleUi()): Promise<void> {
@@ -160,16 +162,52 @@ export async function registryServeCommand(o: { dir: string; port: number; host?
   await server.stop();
 }
 
+export async function registryPushCommand(o: { dir: string; url: string }, ui: Ui = consoleUi()): Promise<void> {
+  const r = await pushRegistry(o.dir, o.url);
+  ui.say(`Pushed ${o.dir} to ${r.display}: ${r.files} file(s), ${r.bytes} bytes (timestamp last)`);
+}
+
+export async function registryAddCommand(o: { name: string; url: string; root?: string; rootSha256?: string; namespaces: string[]; projectDir?: string }, ui: Ui = consoleUi()): Promise<void> {
+  const c = await addRegistry({
+    name: o.name,
+    url: o.url,
+    ...(o.root !== undefined ? { root: o.root } : {}),
+    ...(o.rootSha256 !== undefined ? { rootSha256: o.rootSha256 } : {}),
+    namespaces: o.namespaces,
+    ...(o.projectDir !== undefined ? { projectDir: o.projectDir } : {}),
+  });
+  ui.say(`Registry ${c.name} (${c.url}) added to ${c.file}${c.namespaces ? `, serving namespaces ${c.namespaces.join(", ")}` : ""}`);
+}
+
+export async function registryListCommand(o: { projectDir?: string }, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
+  const list = await configuredRegistries(o.projectDir !== undefined ? { templateDir: o.projectDir } : {});
+  if (list.length === 0) out('No registries configured. Add one with "imgb registry add NAME URL --root FILE".\n');
+  for (const c of list) {
+    const pin = c.rootSha256 !== undefined ? `root sha256:${c.rootSha256.slice(0, 16)}` : c.root !== undefined ? `root ${c.root}` : "NOT PINNED";
+    out(`${c.name} ${c.url} ${pin} ${c.namespaces ? `namespaces:${c.namespaces.join(",")}` : "namespaces:any"} (${c.origin}${c.file ? ` ${c.file}` : ""})\n`);
+  }
+}
+
+export async function registryRemoveCommand(o: { name: string; projectDir?: string }, ui: Ui = consoleUi()): Promise<void> {
+  const file = await removeRegistry(o.name, o.projectDir !== undefined ? { projectDir: o.projectDir } : {});
+  ui.say(`Registry ${o.name} removed from ${file}`);
+}
+
 export async function initCommand(
   o: { template: string; vars: Array<[string, string]>; varFiles: string[]; upgrade: boolean; acceptCapabilities: boolean; registry?: RegistryOptions },
   ui: Ui = consoleUi(),
 ): Promise<void> {
-  const template = await loadTemplate(o.template, { vars: o.vars, varFiles: o.varFiles, env: process.env });
+  // As Packer's init: only the packer {} blocks matter, so unset variables, unknown data sources or
+  // builders elsewhere in the template do not stop it.
+  const template = await loadTemplate(o.template, { vars: o.vars, varFiles: o.varFiles, env: process.env, syntaxOnly: true });
   if (template.requiredPlugins.length === 0) {
     ui.say("The template requires no plugins; nothing to do.");
   }
   const results = await initPlugins(template.requiredPlugins, template.dir, { upgrade: o.upgrade, acceptCapabilities: o.acceptCapabilities, ui, ...(o.registry ? { registry: o.registry } : {}) });
-  if (results.length > 0) ui.say(`${results.length} plugin(s) locked in ${template.dir}/.imgb.lock.json`);
+  const locked = results.filter((r) => r.provider === "registry").length;
+  const builtin = results.filter((r) => r.provider === "builtin").length;
+  if (builtin > 0) ui.say(`${builtin} plugin(s) built into imgb`);
+  if (locked > 0) ui.say(`${locked} plugin(s) locked in ${template.dir}/.imgb.lock.json`);
 }
 
 export async function pluginsInstallCommand(
