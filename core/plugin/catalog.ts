@@ -13,8 +13,15 @@ import type { PluginCatalog, PluginDescription, PluginKind, PostProcessor, Provi
 import { basename } from "node:path";
 import { UserError } from "../errors/diagnostic.ts";
 
+/** Where `describe` answers are kept across runs, by the module's sha256 (the registry's cache). */
+export interface DescriptionStore {
+  get(sha256: string): Promise<string | undefined>;
+  put(sha256: string, describeOutput: string): Promise<void>;
+}
+
 export interface CatalogOptions {
   limits?: Partial<PluginLimits>;
+  descriptions?: DescriptionStore;
   /** Include the plugins built into imgb (default true). */
   embedded?: boolean;
 }
@@ -27,6 +34,8 @@ interface Entry {
   grants: ReadonlySet<string> | "declared";
   bytes: () => Promise<Uint8Array>;
   description?: PluginDescription;
+  /** This plugin's own limits (a lock's signed limits); the catalog's otherwise. */
+  limits?: PluginLimits;
 }
 
 const describeCache = new Map<string, PluginDescription>();
@@ -47,9 +56,11 @@ export class WasmPluginCatalog implements PluginCatalog {
   /** describe calls in flight, so concurrent callers share one sandbox start. */
   private readonly describing = new Map<string, Promise<PluginDescription>>();
   readonly limits: PluginLimits;
+  private readonly descriptions: DescriptionStore | undefined;
 
   constructor(opts: CatalogOptions = {}) {
     this.limits = withLimits(opts.limits);
+    this.descriptions = opts.descriptions;
     if (opts.embedded !== false) {
       for (const p of EMBEDDED_PLUGINS) {
         this.entries.set(key(p.kind, p.name), {
@@ -88,6 +99,7 @@ export class WasmPluginCatalog implements PluginCatalog {
     granted: readonly string[] | "declared",
     origin: "embedded" | "installed" = "installed",
     label = "(unnamed)",
+    limits?: Partial<PluginLimits>,
   ): Promise<PluginDescription> {
     const description = await this.describeBytes(label, bytes);
     const entry: Entry = {
@@ -97,9 +109,20 @@ export class WasmPluginCatalog implements PluginCatalog {
       grants: granted === "declared" ? "declared" : new Set(granted),
       bytes: async () => bytes,
       description,
+      ...(limits ? { limits: { ...this.limits, ...limits } } : {}),
     };
     this.entries.set(key(description.kind, description.name), entry);
     return description;
+  }
+
+  /** A second type name for a registered plugin (Packer's: the local name in required_plugins). */
+  alias(kind: PluginKind, alias: string, type: string): void {
+    const e = this.entries.get(key(kind, type));
+    if (!e) throw new UserError(`Unknown ${kind} ${type}`);
+    const taken = this.entries.get(key(kind, alias));
+    // A built-in component keeps its name: an installed plugin never shadows it through an alias.
+    if (taken && taken.origin === "embedded") return;
+    this.entries.set(key(kind, alias), e);
   }
 
   has(kind: PluginKind, type: string): boolean {
@@ -143,6 +166,16 @@ export class WasmPluginCatalog implements PluginCatalog {
     const hash = sha256(bytes);
     const cached = describeCache.get(hash);
     if (cached) return cached;
+    // An answer kept on disk for these exact bytes: no sandbox is started to describe them again.
+    const stored = await this.descriptions?.get(hash).catch(() => undefined);
+    if (stored !== undefined) {
+      const parsed = parseOutput(DescriptionSchema, "describe", stored);
+      if (parsed.ok) {
+        const d = toDescription(parsed.value);
+        describeCache.set(hash, d);
+        return d;
+      }
+    }
     const sandbox = await SandboxProcess.start(label, bytes, this.limits).catch((e: unknown) => {
       throw pluginFailure(label, e instanceof SandboxCallError ? e.detail : e instanceof Error ? e.message : String(e));
     });
@@ -172,6 +205,7 @@ export class WasmPluginCatalog implements PluginCatalog {
       throw pluginFailure(d.name, `declares unknown capabilities: ${unknown.join(", ")}`);
     }
     describeCache.set(hash, d);
+    await this.descriptions?.put(hash, out).catch(() => undefined);
     const k = idleKey ?? key(d.kind, d.name);
     if (sandbox.alive && !this.idle.has(k)) this.idle.set(k, sandbox);
     else await runtime.close();
@@ -187,7 +221,11 @@ export class WasmPluginCatalog implements PluginCatalog {
     const k = key(kind, type);
     const sandbox = this.idle.get(k) ?? null;
     this.idle.delete(k);
-    const runtime = new PluginRuntime(description.name, bytes, this.limits, granted, sandbox?.alive ? sandbox : null);
+    const limits = e.limits ?? this.limits;
+    // A sandbox started for describe ran under the catalog's limits: a plugin with its own starts fresh.
+    const reuse = sandbox?.alive && e.limits === undefined ? sandbox : null;
+    if (sandbox && !reuse) sandbox.kill();
+    const runtime = new PluginRuntime(description.name, bytes, limits, granted, reuse);
     this.runtimes.add(runtime);
     return { description, runtime };
   }

@@ -13,6 +13,7 @@ import { parsePluginSource, type PluginSource } from "./packer-plugins.ts";
 import type { ResolveAction } from "./resolve.ts";
 import { defaultResolvers, type PluginResolver, type Resolution } from "./resolvers.ts";
 import { withLockFile } from "./file-lock.ts";
+import { checkGrants } from "./grants.ts";
 import type { Limits } from "./schema.ts";
 
 export interface InitPluginsOptions {
@@ -144,6 +145,7 @@ async function verifiedEntries(path: string, remedy: string, opts: LockedPlugins
     if (!cached) {
       throw new RegistryError("lock", `recorded in ${path} but not in the plugin cache; ${remedy}`, { plugin: `${name} ${e.version}` });
     }
+    await checkGrants(cacheDir, name, e, remedy);
     out.push({ name, localName: e.localName, version: e.version, wasmPath: cached.path, bytes: cached.bytes, sha256: e.sha256, capabilities: e.capabilities, limits: e.limits, signed: e.signed });
   }
   return out;

@@ -15,6 +15,7 @@ import { assertPluginName } from "./names.ts";
 import { DEFAULT_LIMITS } from "./publish.ts";
 import { Resolver } from "./resolve.ts";
 import { withLockFile } from "./file-lock.ts";
+import { checkGrants } from "./grants.ts";
 import type { Limits } from "./schema.ts";
 import { isSemVer } from "./semver.ts";
 
@@ -157,7 +158,10 @@ export async function verifyInstalled(opts: PluginsTarget = {}): Promise<Array<{
       if (!cached) out.push({ name, version: entry.version, signed: entry.signed, status: "missing", detail: "not in the cache" });
       else if (cached.bytes.byteLength !== entry.size || !WebAssembly.validate(cached.bytes)) {
         out.push({ name, version: entry.version, signed: entry.signed, status: "altered", detail: "size or module structure differs" });
-      } else out.push({ name, version: entry.version, signed: entry.signed, status: "ok" });
+      } else {
+        await checkGrants(cacheDir(opts), name, entry, "install it again");
+        out.push({ name, version: entry.version, signed: entry.signed, status: "ok" });
+      }
     } catch (e) {
       out.push({ name, version: entry.version, signed: entry.signed, status: "altered", detail: (e as Error).message });
     }

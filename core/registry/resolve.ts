@@ -11,6 +11,7 @@ import { highestSatisfying, satisfies, type Constraint } from "./constraints.ts"
 import { RegistryError } from "./errors.ts";
 import type { LockEntry } from "./lock.ts";
 import { parseSemVer } from "./semver.ts";
+import { checkGrants, storeStatement } from "./grants.ts";
 
 export type ResolveAction = "kept" | "installed" | "upgraded";
 
@@ -65,7 +66,11 @@ export class Resolver {
     const keep = locked !== undefined && lockedVersion !== undefined && (!this.opts.upgrade || !locked.signed) && satisfies(constraint, lockedVersion);
     if (keep && locked) {
       const cached = await readCachedWasm(this.cacheDir, locked.sha256, name);
-      if (cached) return { name, entry: { ...locked, localName, constraints: constraint.text }, action: "kept", wasmPath: cached.path };
+      if (cached) {
+        // A kept entry keeps only what was signed: an edited lock is refused here too, not carried on.
+        await checkGrants(this.cacheDir, name, locked, 'run "imgb init -upgrade" to install it again from the registry');
+        return { name, entry: { ...locked, localName, constraints: constraint.text }, action: "kept", wasmPath: cached.path };
+      }
       if (!locked.signed) {
         throw new RegistryError("unsigned", `unsigned module ${locked.sha256.slice(0, 16)}… is no longer in the cache; install it again with "imgb plugins install --allow-unsigned"`, { plugin: name });
       }
@@ -101,6 +106,8 @@ export class Resolver {
       await approveCapabilities({ plugin: name, version, ...(from !== undefined ? { from } : {}), wanted: sortedUnique(pv.capabilities), added, dropped }, this.opts.ui, this.opts.acceptCapabilities);
     }
     const fetched = await client.fetchWasm(pv);
+    const publisherKey = meta.index.publishers[pv.publisher.keyid];
+    if (publisherKey) await storeStatement(this.cacheDir, pv, publisherKey);
     const entry: LockEntry = {
       localName,
       version,
