@@ -194,7 +194,7 @@ export async function registryRemoveCommand(o: { name: string; projectDir?: stri
 }
 
 export async function initCommand(
-  o: { template: string; vars: Array<[string, string]>; varFiles: string[]; upgrade: boolean; acceptCapabilities: boolean; registry?: RegistryOptions },
+  o: { template: string; vars: Array<[string, string]>; varFiles: string[]; upgrade: boolean; acceptCapabilities: boolean; acceptDowngrade?: boolean; registry?: RegistryOptions },
   ui: Ui = consoleUi(),
 ): Promise<void> {
   // As Packer's init: only the packer {} blocks matter, so unset variables, unknown data sources or
@@ -203,7 +203,7 @@ export async function initCommand(
   if (template.requiredPlugins.length === 0) {
     ui.say("The template requires no plugins; nothing to do.");
   }
-  const results = await initPlugins(template.requiredPlugins, template.dir, { upgrade: o.upgrade, acceptCapabilities: o.acceptCapabilities, ui, ...(o.registry ? { registry: o.registry } : {}) });
+  const results = await initPlugins(template.requiredPlugins, template.dir, { upgrade: o.upgrade, acceptDowngrade: o.acceptDowngrade === true, acceptCapabilities: o.acceptCapabilities, ui, ...(o.registry ? { registry: o.registry } : {}) });
   const locked = results.filter((r) => r.provider === "registry").length;
   const builtin = results.filter((r) => r.provider === "builtin").length;
   if (builtin > 0) ui.say(`${builtin} plugin(s) built into imgb`);

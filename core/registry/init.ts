@@ -18,6 +18,8 @@ import type { Limits } from "./schema.ts";
 
 export interface InitPluginsOptions {
   upgrade: boolean;
+  /** -accept-downgrade: -upgrade may move to an older version (the locked one was yanked) without asking. */
+  acceptDowngrade?: boolean;
   acceptCapabilities: boolean;
   ui: Ui;
   /** Registry URL, trusted root, state and cache dirs, clock; defaults from the environment. */
@@ -86,7 +88,7 @@ function checkRequired(required: RequiredPlugin[]): Array<{ req: RequiredPlugin;
  */
 export async function initPlugins(required: RequiredPlugin[], templateDir: string, opts: InitPluginsOptions, resolvers?: PluginResolver[]): Promise<InitPluginResult[]> {
   const wanted = checkRequired(required);
-  const chain = resolvers ?? defaultResolvers({ upgrade: opts.upgrade, acceptCapabilities: opts.acceptCapabilities, ui: opts.ui, templateDir, ...(opts.registry ? { registry: opts.registry } : {}) });
+  const chain = resolvers ?? defaultResolvers({ upgrade: opts.upgrade, acceptDowngrade: opts.acceptDowngrade === true, acceptCapabilities: opts.acceptCapabilities, ui: opts.ui, templateDir, ...(opts.registry ? { registry: opts.registry } : {}) });
   return withLockFile(lockPath(templateDir), async () => {
     const lock = (await readLock(templateDir)) ?? emptyLock();
     const next = emptyLock();

@@ -13,7 +13,8 @@ import { RegistryError } from "./errors.ts";
 import { emptyLock, installedStatePath, lockPath, readLockAt, writeLockAt, type LockEntry } from "./lock.ts";
 import { assertPluginName } from "./names.ts";
 import { DEFAULT_LIMITS } from "./publish.ts";
-import { Resolver } from "./resolve.ts";
+import { RegistryResolver } from "./resolvers.ts";
+import { parsePluginSource } from "./packer-plugins.ts";
 import { withLockFile } from "./file-lock.ts";
 import { checkGrants } from "./grants.ts";
 import type { Limits } from "./schema.ts";
@@ -73,14 +74,12 @@ async function installLocked(spec: string, path: string, opts: InstallOptions): 
     const c = parseConstraint(at < 0 ? "" : spec.slice(at + 1));
     if ("error" in c) throw new RegistryError("usage", c.error, { plugin: name });
     const previous = lock.plugins[name];
-    const outcome = await new Resolver({ upgrade: opts.upgrade ?? false, acceptCapabilities: opts.acceptCapabilities, ui: opts.ui, registry: { ...opts.registry, cacheDir: cacheDir(opts) } }).resolve(
-      name,
-      previous?.localName ?? name.slice(name.indexOf("/") + 1),
-      c,
-      previous,
-    );
+    const source = parsePluginSource(name);
+    const resolver = new RegistryResolver({ upgrade: opts.upgrade ?? false, acceptCapabilities: opts.acceptCapabilities, ui: opts.ui, registry: { ...opts.registry, cacheDir: cacheDir(opts) }, ...(opts.templateDir !== undefined ? { templateDir: opts.templateDir } : {}) });
+    const outcome = source ? await resolver.resolve({ localName: previous?.localName ?? name.slice(name.indexOf("/") + 1), source, constraint: c, ...(previous ? { locked: previous } : {}) }) : undefined;
+    if (!outcome || outcome.kind !== "locked") throw new RegistryError("not-found", `no configured registry offers it ("imgb registry list"; add one with "imgb registry add NAME URL --root FILE")`, { plugin: name });
     entry = outcome.entry;
-    wasmPath = outcome.wasmPath;
+    wasmPath = (await readCachedWasm(cacheDir(opts), entry.sha256, name))?.path ?? "";
   }
   lock.plugins[name] = entry;
   await writeLockAt(path, lock);
@@ -98,7 +97,6 @@ async function installLocal(file: string, opts: InstallOptions, existing: Record
   if (!isSemVer(version)) throw new RegistryError("usage", `--version ${JSON.stringify(version)} is not a semantic version`, { plugin: name });
   const unknown = (opts.capabilities ?? []).filter((c) => !(KNOWN_CAPABILITIES as readonly string[]).includes(c));
   if (unknown.length > 0) throw new RegistryError("usage", `unknown capabilities ${unknown.join(", ")} (known: ${KNOWN_CAPABILITIES.join(", ")})`, { plugin: name });
-  const capabilities = sortedUnique((opts.capabilities ?? []) as Capability[]);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -106,6 +104,8 @@ async function installLocal(file: string, opts: InstallOptions, existing: Record
     throw new RegistryError("usage", `cannot read ${file}: ${(e as Error).message}`, { plugin: name });
   }
   if (!WebAssembly.validate(bytes)) throw new RegistryError("bad-document", `${file} is not a valid WebAssembly module`, { plugin: name });
+  // Without --capabilities, what the module declares is offered (with the prompt), not silently nothing.
+  const capabilities = sortedUnique((opts.capabilities ?? (await declaredCapabilities(bytes, file, name))) as Capability[]);
   const previous = existing[name];
   const granted = previous?.capabilities ?? [];
   await approveCapabilities(
@@ -167,4 +167,17 @@ export async function verifyInstalled(opts: PluginsTarget = {}): Promise<Array<{
     }
   }
   return out;
+}
+
+/** What a module declares in `describe`, asked in the sandbox (nothing granted). */
+async function declaredCapabilities(bytes: Uint8Array, file: string, name: string): Promise<string[]> {
+  const { createPluginCatalog } = await import("../plugin/catalog.ts");
+  const catalog = createPluginCatalog({ embedded: false });
+  try {
+    const d = await catalog.registerWasm(bytes, [], "installed", file);
+    if (d.name !== name) throw new RegistryError("usage", `${file} describes itself as "${d.name}", not "${name}"`, { plugin: name });
+    return d.capabilities.filter((c) => (KNOWN_CAPABILITIES as readonly string[]).includes(c));
+  } finally {
+    await catalog.closeAll();
+  }
 }

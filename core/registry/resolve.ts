@@ -10,7 +10,7 @@ import { defaultCacheDir, resolveRegistryConfig, type RegistryConfig, type Regis
 import { highestSatisfying, satisfies, type Constraint } from "./constraints.ts";
 import { RegistryError } from "./errors.ts";
 import type { LockEntry } from "./lock.ts";
-import { parseSemVer } from "./semver.ts";
+import { compareSemVer, parseSemVer } from "./semver.ts";
 import { checkGrants, storeStatement } from "./grants.ts";
 
 export type ResolveAction = "kept" | "installed" | "upgraded";
@@ -24,6 +24,8 @@ export interface ResolveOutcome {
 
 export interface ResolverOptions {
   upgrade: boolean;
+  /** Allow -upgrade to move to an older version without asking (-accept-downgrade). */
+  acceptDowngrade?: boolean;
   acceptCapabilities: boolean;
   ui: Ui;
   registry?: RegistryOptions;
@@ -101,6 +103,14 @@ export class Resolver {
     const added = capabilityEscalation(granted, pv.capabilities);
     const from = locked && locked.version !== version ? locked.version : undefined;
     if (from !== undefined) this.opts.ui.say(`${name}: ${from} -> ${version}`);
+    const fromVersion = from !== undefined ? parseSemVer(from) : undefined;
+    const toVersion = parseSemVer(version);
+    if (fromVersion && toVersion && compareSemVer(toVersion, fromVersion) < 0) {
+      // -upgrade never moves down silently: the locked version was yanked (or the constraint now excludes it).
+      const why = available.versions[from ?? ""]?.yanked ? `the locked version ${from} was yanked by the registry` : `the locked version ${from} no longer satisfies "${constraint.text}"`;
+      this.opts.ui.error(`${name}: ${why}; the newest allowed version, ${version}, is OLDER (a downgrade)`);
+      await confirmDowngrade(name, from ?? "", version, this.opts.ui, this.opts.acceptDowngrade === true);
+    }
     if (added.length > 0 || locked === undefined) {
       const dropped = granted.filter((c) => !pv.capabilities.includes(c));
       await approveCapabilities({ plugin: name, version, ...(from !== undefined ? { from } : {}), wanted: sortedUnique(pv.capabilities), added, dropped }, this.opts.ui, this.opts.acceptCapabilities);
@@ -124,4 +134,15 @@ export class Resolver {
     const action: ResolveAction = locked === undefined ? "installed" : locked.version === version ? "kept" : "upgraded";
     return { name, entry, action, wasmPath: fetched.path };
   }
+}
+
+async function confirmDowngrade(name: string, from: string, to: string, ui: Ui, accepted: boolean): Promise<void> {
+  if (accepted) return;
+  let answer: string;
+  try {
+    answer = await ui.ask(`Downgrade ${name} from ${from} to ${to}? [y/N]`);
+  } catch {
+    throw new RegistryError("not-found", `would downgrade ${from} -> ${to}, and there is no terminal to confirm it; re-run with -accept-downgrade if that is what you want`, { plugin: name });
+  }
+  if (!/^\s*y(es)?\s*$/i.test(answer)) throw new RegistryError("not-found", `downgrade ${from} -> ${to} not confirmed; nothing was changed`, { plugin: name });
 }

@@ -46,6 +46,7 @@ export interface PluginResolver {
 
 export interface ResolverContext {
   upgrade: boolean;
+  acceptDowngrade?: boolean;
   acceptCapabilities: boolean;
   ui: Ui;
   /** A single registry given in code (tests, `plugins mirror`) instead of the configured ones. */
@@ -76,7 +77,7 @@ export class RegistryResolver implements PluginResolver {
 
   private registries() {
     this.list ??= (async () => {
-      const base = { upgrade: this.ctx.upgrade, acceptCapabilities: this.ctx.acceptCapabilities, ui: this.ctx.ui, ...(this.ctx.registry ? { registry: this.ctx.registry } : {}) };
+      const base = { upgrade: this.ctx.upgrade, acceptDowngrade: this.ctx.acceptDowngrade === true, acceptCapabilities: this.ctx.acceptCapabilities, ui: this.ctx.ui, ...(this.ctx.registry ? { registry: this.ctx.registry } : {}) };
       if (this.ctx.registry?.url !== undefined) return [{ c: undefined, resolver: new Resolver(base) }];
       const env = this.ctx.registry?.env ?? process.env;
       const configured = await configuredRegistries({ env, ...(this.ctx.templateDir !== undefined ? { templateDir: this.ctx.templateDir } : {}) });
