@@ -7,6 +7,7 @@ import {
   registryAddCommand,
   registryListCommand,
   registryPushCommand,
+  registryVetCommand,
   registryRemoveCommand,
   registryInitCommand,
   registryPublishCommand,
@@ -101,6 +102,8 @@ const publish = defineCommand({
     repository: { type: "string", required: true, description: "source repository that was reviewed" },
     commit: { type: "string", required: true, description: "commit that was reviewed" },
     date: { type: "string", description: "review date (ISO 8601 UTC; default now)" },
+    note: { type: "string", description: "reviewer note (the policy requires one for some capabilities, e.g. local_exec)" },
+    policy: { type: "string", description: "vetting policy file (JSON; default: local_exec needs a note)" },
     ...limitArgs,
     ...signerArgs,
   },
@@ -125,6 +128,8 @@ const publish = defineCommand({
       repository: String(args.repository),
       commit: String(args.commit),
       ...(args.date !== undefined ? { date: String(args.date) } : {}),
+      ...(args.note !== undefined ? { note: String(args.note) } : {}),
+      ...(args.policy !== undefined ? { policy: String(args.policy) } : {}),
       ...signerKeys(rawArgs),
     }),
 });
@@ -202,6 +207,24 @@ const remove = defineCommand({
   run: ({ args }) => registryRemoveCommand({ name: String(args.name), ...projectOf(args) }),
 });
 
+const vet = defineCommand({
+  meta: { name: "vet", description: "Checks a submitted plugin against its signed statement and the registry's policy; prints a report" },
+  args: {
+    wasm: { type: "positional", required: true, description: "plugin .wasm" },
+    statement: { type: "string", required: true, description: "statement from `imgb registry sign`" },
+    policy: { type: "string", description: "vetting policy file (JSON)" },
+    note: { type: "string", description: "reviewer note" },
+  },
+  run: async ({ args }) => {
+    process.exitCode = await registryVetCommand({
+      wasm: String(args.wasm),
+      statement: String(args.statement),
+      ...(args.policy !== undefined ? { policy: String(args.policy) } : {}),
+      ...(args.note !== undefined ? { note: String(args.note) } : {}),
+    });
+  },
+});
+
 const push = defineCommand({
   meta: { name: "push", description: "Copies a registry folder into an OCI registry (oci://HOST/REPOSITORY), timestamp last" },
   args: { dir: dirArg, url: { type: "positional", required: true, description: "oci://HOST/REPOSITORY" } },
@@ -210,5 +233,5 @@ const push = defineCommand({
 
 export default defineCommand({
   meta: { name: "registry", description: "Run a signed plugin registry: keys, metadata, publishing, serving" },
-  subCommands: { add, list, remove, keygen, init, "trust-publisher": trust, sign, publish, push, yank, timestamp, "rotate-root": rotateRoot, serve },
+  subCommands: { add, list, remove, keygen, init, "trust-publisher": trust, sign, vet, publish, push, yank, timestamp, "rotate-root": rotateRoot, serve },
 });

@@ -15,6 +15,7 @@ import { refreshTimestamp, updateIndex, type Signers } from "./repository.ts";
 import type { Limits } from "./schema.ts";
 import { serveRegistry } from "./serve.ts";
 import { pushRegistry } from "./push.ts";
+import { formatReport, readPolicy, vetPlugin } from "./vet.ts";
 import { addRegistry, configuredRegistries, removeRegistry } from "./sources.ts";
 
 const HOUR_MS = 3600 * 1000;
@@ -88,6 +89,9 @@ export async function registryPublishCommand(
     repository: string;
     commit: string;
     date?: string;
+    /** Reviewer note (required by the policy for some capabilities). */
+    note?: string;
+    policy?: string;
     indexKeys: string[];
     timestampKeys: string[];
   },
@@ -107,7 +111,19 @@ export async function registryPublishCommand(
   } else {
     throw new RegistryError("usage", "publish needs --statement FILE (from `imgb registry sign`) or --publisher-key with --name and --version");
   }
-  const vetting = parseVetting({ reviewer: o.reviewer, repository: o.repository, commit: o.commit, date: o.date ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z") });
+  // Vetting is a pipeline: nothing is signed into the index that describes itself otherwise than the
+  // statement says, or breaks the registry's policy.
+  const report = await vetPlugin(new Uint8Array(await readFile(o.wasm)), signed.statement, { policy: await readPolicy(o.policy), ...(o.note !== undefined ? { note: o.note } : {}) });
+  for (const line of formatReport(report)) ui.message(line);
+  if (!report.ok) throw new RegistryError("usage", `vetting failed: ${report.checks.filter((c) => c.status === "fail").map((c) => `${c.name} (${c.detail})`).join("; ")}; nothing was published`, { plugin: `${signed.statement.name} ${signed.statement.version}` });
+  const vetting = parseVetting({
+    reviewer: o.reviewer,
+    repository: o.repository,
+    commit: o.commit,
+    date: o.date ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    checks: report.passed,
+    ...(o.note !== undefined && o.note.trim() !== "" ? { note: o.note } : {}),
+  });
   const index = await publishPlugin(o.dir, { wasmPath: o.wasm, signed, vetting, signers: await signers(o) });
   ui.say(`Published ${signed.statement.name} ${signed.statement.version} (index version ${index.version})`);
 }
@@ -160,6 +176,22 @@ export async function registryServeCommand(o: { dir: string; port: number; host?
     process.on("SIGTERM", stop);
   });
   await server.stop();
+}
+
+/** `imgb registry vet`: the report; returns the exit code (1 when a check failed). */
+export async function registryVetCommand(o: { wasm: string; statement: string; policy?: string; note?: string }, ui: Ui = consoleUi()): Promise<number> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(o.statement, "utf8"));
+  } catch (e) {
+    throw new RegistryError("usage", `cannot read statement ${o.statement}: ${(e as Error).message}`);
+  }
+  const signed = parseSignedStatement(json, o.statement);
+  const report = await vetPlugin(new Uint8Array(await readFile(o.wasm)), signed.statement, { policy: await readPolicy(o.policy), ...(o.note !== undefined ? { note: o.note } : {}) });
+  ui.say(`Vetting ${signed.statement.name} ${signed.statement.version} (${o.wasm})`);
+  for (const line of formatReport(report)) ui.message(line);
+  ui.say(report.ok ? `vetted: ${report.passed.join(", ")}` : "vetting FAILED");
+  return report.ok ? 0 : 1;
 }
 
 export async function registryPushCommand(o: { dir: string; url: string }, ui: Ui = consoleUi()): Promise<void> {

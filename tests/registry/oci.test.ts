@@ -100,7 +100,7 @@ describe("attacks on the OCI path", () => {
       const res = await real();
       if (!path.endsWith(`/blobs/sha256:${sha256Hex(wasm)}`)) return res;
       const bytes = new Uint8Array(await res.arrayBuffer());
-      bytes[bytes.length - 1] ^= 0xff;
+      bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
       return new Response(bytes, { status: res.status });
     });
     try {
