@@ -57,10 +57,10 @@ const remove = defineCommand({
 });
 
 const verify = defineCommand({
-  meta: { name: "verify", description: "Re-checks every installed module against its recorded sha256" },
-  args: { ...templateDirArg },
+  meta: { name: "verify", description: "Re-checks every installed module against its recorded sha256 (and its signed statement)" },
+  args: { ...templateDirArg, repair: { type: "boolean", default: false, description: "download a missing or altered signed module again" } },
   run: async ({ args }) => {
-    process.exitCode = await pluginsVerifyCommand(dirOf(args));
+    process.exitCode = await pluginsVerifyCommand({ ...dirOf(args), repair: args.repair === true });
   },
 });
 

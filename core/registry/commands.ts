@@ -275,15 +275,15 @@ export async function pluginsRemoveCommand(o: { name: string; templateDir?: stri
 }
 
 /** Returns the exit code: 1 when any module is missing or altered. */
-export async function pluginsVerifyCommand(o: { templateDir?: string }, ui: Ui = consoleUi()): Promise<number> {
-  const results = await verifyInstalled(o.templateDir !== undefined ? { templateDir: o.templateDir } : {});
+export async function pluginsVerifyCommand(o: { templateDir?: string; repair?: boolean }, ui: Ui = consoleUi()): Promise<number> {
+  const results = await verifyInstalled({ ...(o.templateDir !== undefined ? { templateDir: o.templateDir } : {}), repair: o.repair === true, ui });
   for (const r of results) {
     const line = `${r.name} ${r.version}${r.signed ? "" : " (UNSIGNED)"}: ${r.status}${r.detail ? ` (${r.detail})` : ""}`;
-    if (r.status === "ok") ui.message(line);
+    if (r.status === "ok" || r.status === "repaired") ui.message(line);
     else ui.error(line);
   }
   if (results.length === 0) ui.say("No plugins to verify.");
-  return results.every((r) => r.status === "ok") ? 0 : 1;
+  return results.every((r) => r.status === "ok" || r.status === "repaired") ? 0 : 1;
 }
 
 export async function pluginsMirrorCommand(o: { url: string; dir: string }, ui: Ui = consoleUi()): Promise<void> {

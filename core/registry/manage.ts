@@ -148,9 +148,46 @@ async function removeLocked(name: string, path: string, opts: PluginsTarget): Pr
   return entry;
 }
 
-export type VerifyStatus = "ok" | "missing" | "altered";
+export type VerifyStatus = "ok" | "missing" | "altered" | "repaired";
 
-export async function verifyInstalled(opts: PluginsTarget = {}): Promise<Array<{ name: string; version: string; signed: boolean; status: VerifyStatus; detail?: string }>> {
+/**
+ * Re-checks every installed module. With `repair`, a signed module that is missing or altered in
+ * the cache (the lock itself being intact) is removed and downloaded again, exactly the locked
+ * version and sha256, through the same verification chain.
+ */
+export async function verifyInstalled(opts: PluginsTarget & { repair?: boolean; ui?: Ui } = {}): Promise<Array<{ name: string; version: string; signed: boolean; status: VerifyStatus; detail?: string }>> {
+  const results = await verifyOnce(opts);
+  if (!opts.repair) return results;
+  const entries = new Map((await listInstalled(opts)).map((e) => [e.name, e.entry]));
+  for (const r of results) {
+    const entry = entries.get(r.name);
+    if (r.status === "ok" || !entry) continue;
+    if (!entry.signed) {
+      r.detail = `${r.detail ?? ""}; unsigned: no registry can repair it, install the file again`;
+      continue;
+    }
+    if (/signed statement|lock grants|lock's limits|lock names/.test(r.detail ?? "")) continue; // the lock was edited: not a cache fault
+    try {
+      await removeCachedWasm(cacheDir(opts), entry.sha256);
+      const source = parsePluginSource(r.name);
+      const c = parseConstraint(`= ${entry.version}`);
+      if (!source || "error" in c) continue;
+      const resolver = new RegistryResolver({ upgrade: false, acceptCapabilities: false, ui: opts.ui ?? silentUi, registry: { ...opts.registry, cacheDir: cacheDir(opts) }, ...(opts.templateDir !== undefined ? { templateDir: opts.templateDir } : {}) });
+      const outcome = await resolver.resolve({ localName: entry.localName, source, constraint: c, locked: entry });
+      if (outcome?.kind === "locked" && outcome.entry.sha256 === entry.sha256) {
+        r.status = "repaired";
+        r.detail = `downloaded again from ${outcome.registry}`;
+      }
+    } catch (e) {
+      r.detail = `${r.detail ?? ""}; repair failed: ${(e as Error).message}`;
+    }
+  }
+  return results;
+}
+
+const silentUi: Ui = { say() {}, message() {}, error() {}, ask: () => Promise.reject(new Error("no terminal")), progress: () => ({ update() {}, finish() {} }), machine() {} };
+
+async function verifyOnce(opts: PluginsTarget): Promise<Array<{ name: string; version: string; signed: boolean; status: VerifyStatus; detail?: string }>> {
   const out: Array<{ name: string; version: string; signed: boolean; status: VerifyStatus; detail?: string }> = [];
   for (const { name, entry } of await listInstalled(opts)) {
     try {

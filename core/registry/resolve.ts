@@ -113,7 +113,7 @@ export class Resolver {
     }
     if (added.length > 0 || locked === undefined) {
       const dropped = granted.filter((c) => !pv.capabilities.includes(c));
-      await approveCapabilities({ plugin: name, version, ...(from !== undefined ? { from } : {}), wanted: sortedUnique(pv.capabilities), added, dropped }, this.opts.ui, this.opts.acceptCapabilities);
+      await approveCapabilities({ plugin: name, version, ...(from !== undefined ? { from } : {}), wanted: sortedUnique(pv.capabilities), added, dropped, publisher: pv.publisher.keyid, vetting: pv.vetting }, this.opts.ui, this.opts.acceptCapabilities);
     }
     const fetched = await client.fetchWasm(pv);
     const publisherKey = meta.index.publishers[pv.publisher.keyid];

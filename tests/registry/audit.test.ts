@@ -167,4 +167,18 @@ describe("audit: attacks that got through before", () => {
     expect((await readdir(join(path, ".."))).filter((f) => f.includes(".tmp-"))).toEqual([]);
     void tinyWasm;
   });
+
+  test("plugins verify --repair downloads a module whose cached copy was altered, and nothing for an edited lock", async () => {
+    const wasm = await reg.publish("acme/hello", "1.0.0", []);
+    await init();
+    const path = cachedWasmPath(reg.client.cacheDir ?? "", sha256Hex(wasm));
+    spawnSync("rm", ["-f", path]);
+    await writeFile(path, tinyWasm("altered"));
+    const target = { templateDir: reg.templateDir, registry: reg.client };
+    expect((await verifyInstalled(target))[0]).toMatchObject({ status: "altered" });
+    const repaired = await verifyInstalled({ ...target, repair: true });
+    expect(repaired[0]).toMatchObject({ status: "repaired", detail: `downloaded again from ${reg.url}` });
+    expect(sha256Hex(new Uint8Array(await readFile(path)))).toBe(sha256Hex(wasm));
+    expect((await verifyInstalled(target))[0]).toMatchObject({ status: "ok" });
+  });
 });
