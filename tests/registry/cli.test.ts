@@ -49,7 +49,7 @@ beforeAll(async () => {
   server = await serveRegistry(reg);
   env.IMGB_REGISTRY_URL = server.url;
   env.IMGB_REGISTRY_ROOT = join(reg, "1.root.json");
-});
+}, 120_000);
 
 afterAll(async () => {
   await server?.stop();
