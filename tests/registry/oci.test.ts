@@ -4,7 +4,7 @@
 // manifest points at another digest, a replayed older timestamp, oversized blobs, redirects to
 // another host. Tampering in transit is played by a proxy on loopback in front of the real registry.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { initPlugins } from "../../core/registry/init.ts";
 import { LAYOUT } from "../../core/registry/layout.ts";
@@ -12,7 +12,7 @@ import { OciClient } from "../../core/registry/oci.ts";
 import { pushRegistry } from "../../core/registry/push.ts";
 import { readLock } from "../../core/registry/lock.ts";
 import { sha256Hex } from "../../core/registry/hashing.ts";
-import { startOciRegistry } from "../support/oci-registry.ts";
+import { startOciRegistry, startOciRegistryWithTokenAuth } from "../support/oci-registry.ts";
 import { makeRegistry, refusal, required, TestUi, type TestRegistry } from "./harness.ts";
 
 let oci: Awaited<ReturnType<typeof startOciRegistry>>;
@@ -86,6 +86,26 @@ describe("OCI registries as a transport", () => {
       const wrong = join(reg.base, "wrong.json");
       await writeFile(wrong, JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from("alice:nope").toString("base64") } } }));
       await refusal(init(u, { upgrade: true, env: { REGISTRY_AUTH_FILE: wrong } }), "unreachable", /refused the credentials/);
+    } finally {
+      await secured.stop();
+    }
+  });
+});
+
+describe("bearer token auth", () => {
+  test("a Bearer challenge is answered with a token from its realm (credentials from ~/.docker/config.json); wrong ones are a clear error", async () => {
+    const user = { username: "bob", password: "token pass" };
+    const secured = await startOciRegistryWithTokenAuth(user);
+    try {
+      await reg.publish("acme/hello", "1.0.0", []);
+      const u = `oci://${secured.host}/imgb/plugins`;
+      const home = join(reg.base, "home");
+      await mkdir(join(home, ".docker"), { recursive: true });
+      await writeFile(join(home, ".docker", "config.json"), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from(`${user.username}:${user.password}`).toString("base64") } } }));
+      await pushRegistry(reg.dir, u, { env: { HOME: home } });
+      expect((await init(u, { env: { HOME: home } }))[0]).toMatchObject({ version: "1.0.0", action: "installed" });
+      expect(secured.tokenRequests()).toBeGreaterThanOrEqual(2);
+      await refusal(init(u, { upgrade: true, env: { HOME: join(reg.base, "nobody") } }), "unreachable", /the token service http:\/\/127\.0\.0\.1:\d+ answered HTTP 401 \(no credentials found for this host\)/);
     } finally {
       await secured.stop();
     }

@@ -6,6 +6,8 @@
 // API (keep it this small; other test areas reuse it):
 //   startOciRegistry(opts?: { auth?: { username, password } }): Promise<{ host, url, stop() }>
 //     host: "127.0.0.1:PORT", url: "http://127.0.0.1:PORT"
+//   startOciRegistryWithTokenAuth({ username, password }): the same behind bearer-token auth
+//     (+ tokenRequests(): how many token requests its token service answered)
 //
 // Manual install line (what ensureDockerRegistry runs as root when the server is missing):
 //   apt-get install -y --no-install-recommends docker-registry apache2-utils
@@ -48,6 +50,63 @@ function ensureDockerRegistry(): void {
 export async function startOciRegistry(opts?: {
   auth?: { username: string; password: string };
 }): Promise<{ host: string; url: string; stop(): Promise<void> }> {
+  return launch(opts, undefined);
+}
+
+/**
+ * The same server behind token auth (`WWW-Authenticate: Bearer realm=...`), as Docker Hub, GHCR and
+ * Harbor do it: a token service on loopback (Bun.serve) checks basic credentials and issues ES256 JWTs
+ * whose x5c header carries a throwaway self-signed certificate the registry trusts (rootcertbundle).
+ */
+export async function startOciRegistryWithTokenAuth(auth: { username: string; password: string }): Promise<OciRegistry & { tokenRequests: () => number }> {
+  const dir = mkdtempSync(join(tmpdir(), "imgb-oci-token-"));
+  const key = join(dir, "key.pem");
+  const cert = join(dir, "cert.pem");
+  const r = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=imgb-test-token"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  const pem = (text: string) => Buffer.from(text.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64");
+  const der = pem(readFileSync(cert, "utf8"));
+  const signingKey = await crypto.subtle.importKey("pkcs8", pem(readFileSync(key, "utf8")), { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+  const b64url = (b: Uint8Array | string) => Buffer.from(b).toString("base64url");
+  let requests = 0;
+  const tokens = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      requests++;
+      const u = new URL(req.url);
+      const expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`;
+      if (req.headers.get("authorization") !== expected) return new Response("unauthorized\n", { status: 401 });
+      const scope = u.searchParams.get("scope") ?? "";
+      const [, name = "", actions = ""] = /^repository:([^:]+):(.+)$/.exec(scope) ?? [];
+      const now = Math.floor(Date.now() / 1000);
+      const header = { alg: "ES256", typ: "JWT", x5c: [der.toString("base64")] };
+      const claims = { iss: "imgb-test-issuer", sub: auth.username, aud: "imgb-test", exp: now + 300, nbf: now - 10, iat: now, jti: String(Math.random()), access: name ? [{ type: "repository", name, actions: actions.split(",") }] : [] };
+      const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+      const sig = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, signingKey, new TextEncoder().encode(input)));
+      return Response.json({ token: `${input}.${b64url(sig)}` });
+    },
+  });
+  const authLines = ["auth:", "  token:", `    realm: http://127.0.0.1:${tokens.port}/token`, "    service: imgb-test", "    issuer: imgb-test-issuer", `    rootcertbundle: ${cert}`];
+  try {
+    const reg = await launch(undefined, authLines);
+    return {
+      ...reg,
+      tokenRequests: () => requests,
+      stop: async () => {
+        await reg.stop();
+        await tokens.stop(true);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await tokens.stop(true);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function launch(opts: { auth?: { username: string; password: string } } | undefined, extraAuth: string[] | undefined): Promise<OciRegistry> {
   ensureDockerRegistry();
   const dir = mkdtempSync(join(tmpdir(), "imgb-oci-registry-"));
   const storage = join(dir, "storage");
@@ -61,7 +120,7 @@ export async function startOciRegistry(opts?: {
     }
   };
 
-  let authLines: string[] = [];
+  let authLines: string[] = extraAuth ?? [];
   if (opts?.auth) {
     // bcrypt, the only scheme distribution's htpasswd backend accepts.
     const r = spawnSync(HTPASSWD, ["-Bbn", opts.auth.username, opts.auth.password], { encoding: "utf8" });
