@@ -104,6 +104,7 @@ const publish = defineCommand({
     date: { type: "string", description: "review date (ISO 8601 UTC; default now)" },
     note: { type: "string", description: "reviewer note (the policy requires one for some capabilities, e.g. local_exec)" },
     policy: { type: "string", description: "vetting policy file (JSON; default: local_exec needs a note)" },
+    push: { type: "string", description: "then push the registry to oci://HOST/REPOSITORY" },
     ...limitArgs,
     ...signerArgs,
   },
@@ -130,6 +131,7 @@ const publish = defineCommand({
       ...(args.date !== undefined ? { date: String(args.date) } : {}),
       ...(args.note !== undefined ? { note: String(args.note) } : {}),
       ...(args.policy !== undefined ? { policy: String(args.policy) } : {}),
+      ...(args.push !== undefined ? { push: String(args.push) } : {}),
       ...signerKeys(rawArgs),
     }),
 });

@@ -92,6 +92,8 @@ export async function registryPublishCommand(
     /** Reviewer note (required by the policy for some capabilities). */
     note?: string;
     policy?: string;
+    /** Then copy the registry folder to this OCI registry (oci://HOST/REPOSITORY). */
+    push?: string;
     indexKeys: string[];
     timestampKeys: string[];
   },
@@ -126,6 +128,10 @@ export async function registryPublishCommand(
   });
   const index = await publishPlugin(o.dir, { wasmPath: o.wasm, signed, vetting, signers: await signers(o) });
   ui.say(`Published ${signed.statement.name} ${signed.statement.version} (index version ${index.version})`);
+  if (o.push !== undefined) {
+    const r = await pushRegistry(o.dir, o.push);
+    ui.say(`Pushed ${o.dir} to ${r.display}: ${r.files} file(s), timestamp last`);
+  }
 }
 
 /**

@@ -85,9 +85,13 @@ beforeAll(async () => {
   const wasm = join(base, "motd.wasm");
   await writeFile(wasm, await readFile(WASM));
   ok(await imgb(["registry", "sign", wasm, "--name", "acme/motd", "--version", "1.0.0", "--key", join(keys, "publisher.key")], admin));
-  ok(await imgb(["registry", "publish", reg, "--wasm", wasm, "--statement", join(base, "motd.statement.json"), "--reviewer", "r@example.org", "--repository", "https://example.org/acme/motd", "--commit", "0123456789abcdef", ...signers], admin));
-  const pushed = ok(await imgb(["registry", "push", reg, `oci://${oci.host}/imgb/plugins`], admin));
-  expect(pushed.stdout).toContain("timestamp last");
+  const published = ok(
+    await imgb(["registry", "publish", reg, "--wasm", wasm, "--statement", join(base, "motd.statement.json"), "--reviewer", "r@example.org", "--repository", "https://example.org/acme/motd", "--commit", "0123456789abcdef", "--push", `oci://${oci.host}/imgb/plugins`, ...signers], admin),
+  );
+  expect(published.stdout).toContain("PASS statement: name, version and capabilities match (provisioner)");
+  expect(published.stdout).toContain(`Pushed ${reg} to oci://${oci.host}/imgb/plugins`);
+  // `registry push` alone copies the folder again (nothing new to upload).
+  expect(ok(await imgb(["registry", "push", reg, `oci://${oci.host}/imgb/plugins`], admin)).stdout).toContain("timestamp last");
 }, 120_000);
 
 afterAll(async () => {
