@@ -26,6 +26,10 @@ export async function storeStatement(cacheDir: string, pv: PluginVersion, publis
   await writeFileAtomic(statementPath(cacheDir, pv.wasm.sha256), jsonText({ entry: pv, publisherKey: { keytype: publisherKey.keytype, public: publisherKey.public } }));
 }
 
+export async function hasStatement(cacheDir: string, sha256: string): Promise<boolean> {
+  return (await readIfExists(statementPath(cacheDir, sha256))) !== undefined;
+}
+
 /** Throws when a signed lock entry grants more than its signed statement, or the statement is gone or forged. */
 export async function checkGrants(cacheDir: string, name: string, e: LockEntry, remedy: string): Promise<void> {
   if (!e.signed) return;

@@ -11,7 +11,7 @@ import { highestSatisfying, satisfies, type Constraint } from "./constraints.ts"
 import { RegistryError } from "./errors.ts";
 import type { LockEntry } from "./lock.ts";
 import { compareSemVer, parseSemVer } from "./semver.ts";
-import { checkGrants, storeStatement } from "./grants.ts";
+import { checkGrants, hasStatement, storeStatement } from "./grants.ts";
 
 export type ResolveAction = "kept" | "installed" | "upgraded";
 
@@ -68,7 +68,8 @@ export class Resolver {
     const keep = locked !== undefined && lockedVersion !== undefined && (!this.opts.upgrade || !locked.signed) && satisfies(constraint, lockedVersion);
     if (keep && locked) {
       const cached = await readCachedWasm(this.cacheDir, locked.sha256, name);
-      if (cached) {
+      // A signed module cached before its statement was kept (an older imgb) is fetched again below.
+      if (cached && (!locked.signed || (await hasStatement(this.cacheDir, locked.sha256)))) {
         // A kept entry keeps only what was signed: an edited lock is refused here too, not carried on.
         await checkGrants(this.cacheDir, name, locked, 'run "imgb init -upgrade" to install it again from the registry');
         return { name, entry: { ...locked, localName, constraints: constraint.text }, action: "kept", wasmPath: cached.path };

@@ -109,6 +109,11 @@ describe("audit: attacks that got through before", () => {
     await refusal(lockedPlugins(reg.templateDir, { cacheDir: reg.client.cacheDir }), "capabilities", /limits \(64 MiB, 1000 ms\) exceed the signed ones \(16 MiB, 1000 ms\)/);
     await writeFile(path, original);
     expect((await lockedPlugins(reg.templateDir, { cacheDir: reg.client.cacheDir })).map((p) => p.limits)).toEqual([{ memoryMiB: 16, cpuMs: 1000 }]);
+    // A cache without the statement (made by an older imgb): the build says to run init, and init fetches it again.
+    spawnSync("rm", ["-rf", join(reg.client.cacheDir ?? "", "plugins", "statements")]);
+    await refusal(lockedPlugins(reg.templateDir, { cacheDir: reg.client.cacheDir }), "lock", /signed statement is not in the plugin cache; run "imgb init"/);
+    expect((await init())[0]).toMatchObject({ action: "kept", version: "1.0.0" });
+    expect(await lockedPlugins(reg.templateDir, { cacheDir: reg.client.cacheDir })).toHaveLength(1);
   });
 
   test("concurrent installs into one list lose no entry (read-modify-write under an exclusive lock)", async () => {
