@@ -66,7 +66,7 @@ const verify = defineCommand({
 
 const mirror = defineCommand({
   meta: { name: "mirror", description: "Copies a registry for offline use, verifying every file" },
-  args: { url: { type: "positional", required: true, description: "registry URL" }, dir: { type: "positional", required: true, description: "destination folder" } },
+  args: { url: { type: "positional", required: true, description: "a configured registry's name or URL, or a URL (with IMGB_REGISTRY_ROOT)" }, dir: { type: "positional", required: true, description: "destination folder" } },
   run: ({ args }) => pluginsMirrorCommand({ url: String(args.url), dir: String(args.dir) }),
 });
 

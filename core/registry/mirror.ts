@@ -11,6 +11,7 @@ import { RegistryClient } from "./client.ts";
 import { resolveRegistryConfig, type RegistryOptions } from "./config.ts";
 import { CAPS } from "./download.ts";
 import { RegistryError } from "./errors.ts";
+import { configuredRegistries, openConfigured } from "./sources.ts";
 import { writeFileAtomic } from "./fsutil.ts";
 import { LAYOUT } from "./layout.ts";
 import type { RootSigned } from "./schema.ts";
@@ -24,7 +25,9 @@ export interface MirrorResult {
 }
 
 export async function mirrorRegistry(url: string, dir: string, opts: RegistryOptions = {}): Promise<MirrorResult> {
-  const config = await resolveRegistryConfig({ ...opts, url });
+  // A configured registry (by name or address) brings its pinned root; any other URL needs IMGB_REGISTRY_ROOT.
+  const configured = (await configuredRegistries({ env: opts.env ?? process.env })).find((c) => c.origin !== "environment" && (c.name === url || c.url === url.replace(/\/+$/, "")));
+  const config = configured ? await openConfigured(configured, opts) : await resolveRegistryConfig({ ...opts, url });
   const client = new RegistryClient(config);
   const where = { registry: config.url };
   const meta = await client.refresh();

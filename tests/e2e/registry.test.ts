@@ -116,6 +116,10 @@ describe("a registry a user can install from", () => {
       expect(build.stdout).toContain("motd: installed from a registry");
       // A second init needs nothing new.
       expect(ok(await imgb(["init", "t.pkr.hcl"], home, dir)).stdout).toContain("1.0.0 kept");
+      // The configured registry, by name, mirrors to a folder for offline use.
+      const mirror = ok(await imgb(["plugins", "mirror", "acme", join(dir, "offline")], home, dir));
+      expect(mirror.stdout).toContain("1 module(s)");
+      expect(await readFile(join(dir, "offline", "timestamp.json"), "utf8")).toBe(await readFile(join(reg, "timestamp.json"), "utf8"));
     }, 60_000);
   }
 
