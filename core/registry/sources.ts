@@ -179,7 +179,7 @@ export async function addRegistry(o: AddOptions): Promise<ConfiguredRegistry> {
   const file = o.projectDir !== undefined ? join(o.projectDir, PROJECT_FILE) : userRegistriesPath(env);
   const entry: Entry = { name: o.name, url };
   if (o.root !== undefined) {
-    const root = await loadRootFile(o.root); // refuses a root that is not signed by its own keys
+    await loadRootFile(o.root); // refuses a root that is not signed by its own keys
     const bytes = await readFile(o.root);
     entry.rootSha256 = sha256Hex(bytes);
     if (o.projectDir !== undefined) {
@@ -191,7 +191,6 @@ export async function addRegistry(o: AddOptions): Promise<ConfiguredRegistry> {
       await writeFileAtomic(kept, bytes);
       entry.root = kept;
     }
-    void root;
   } else if (o.rootSha256 !== undefined) {
     await firstRoot(url, o.name, env, o.rootSha256);
     entry.rootSha256 = o.rootSha256;

@@ -170,7 +170,6 @@ describe("audit: attacks that got through before", () => {
     await mkdir(path);
     await refusal(init(), "mismatch", /is not a regular file \(a directory\)|is a directory, not a file/);
     expect((await readdir(join(path, ".."))).filter((f) => f.includes(".tmp-"))).toEqual([]);
-    void tinyWasm;
   });
 
   test("plugins verify --repair downloads a module whose cached copy was altered, and nothing for an edited lock", async () => {

@@ -10,7 +10,6 @@ import { registryPublishCommand, registrySignCommand, registryVetCommand } from 
 import { writeKeyPair } from "../../core/registry/keys.ts";
 import { readRegistryIndex } from "../../core/registry/repository.ts";
 import { trustPublisher } from "../../core/registry/publish.ts";
-import { publicOf } from "../../core/registry/keys.ts";
 import { makeRegistry, refusal, TestUi, tinyWasm, type TestRegistry } from "./harness.ts";
 
 const WASM = join(import.meta.dir, "..", ".tmp", "plugins", "registry-acme-hello.wasm");
@@ -29,7 +28,6 @@ beforeEach(async () => {
   await trustPublisher(reg.dir, { keytype: pub.keytype, public: pub.public }, ["acme"], reg.signers);
   wasmPath = join(reg.base, "hello.wasm");
   await writeFile(wasmPath, await readFile(WASM));
-  void publicOf;
 });
 afterEach(async () => {
   await reg.close();
