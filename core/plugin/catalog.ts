@@ -24,6 +24,8 @@ export interface CatalogOptions {
   descriptions?: DescriptionStore;
   /** Include the plugins built into imgb (default true). */
   embedded?: boolean;
+  /** Folders the user granted for reading with -allow-path (absolute). */
+  allowedPaths?: readonly string[];
 }
 
 interface Entry {
@@ -36,6 +38,8 @@ interface Entry {
   description?: PluginDescription;
   /** This plugin's own limits (a lock's signed limits); the catalog's otherwise. */
   limits?: PluginLimits;
+  /** Registered without loading (registerUnloaded): the kind is not known until first use. */
+  unloaded?: { label: string };
 }
 
 const describeCache = new Map<string, PluginDescription>();
@@ -57,10 +61,12 @@ export class WasmPluginCatalog implements PluginCatalog {
   private readonly describing = new Map<string, Promise<PluginDescription>>();
   readonly limits: PluginLimits;
   private readonly descriptions: DescriptionStore | undefined;
+  readonly allowedPaths: readonly string[];
 
   constructor(opts: CatalogOptions = {}) {
     this.limits = withLimits(opts.limits);
     this.descriptions = opts.descriptions;
+    this.allowedPaths = opts.allowedPaths ?? [];
     if (opts.embedded !== false) {
       for (const p of EMBEDDED_PLUGINS) {
         this.entries.set(key(p.kind, p.name), {
@@ -115,14 +121,31 @@ export class WasmPluginCatalog implements PluginCatalog {
     return description;
   }
 
-  /** A second type name for a registered plugin (Packer's: the local name in required_plugins). */
-  alias(kind: PluginKind, alias: string, type: string): void {
-    const e = this.entries.get(key(kind, type));
-    if (!e) throw new UserError(`Unknown ${kind} ${type}`);
-    const taken = this.entries.get(key(kind, alias));
-    // A built-in component keeps its name: an installed plugin never shadows it through an alias.
-    if (taken && taken.origin === "embedded") return;
-    this.entries.set(key(kind, alias), e);
+  /**
+   * Registers a verified module under the name its lock entry gives, without loading it: a command
+   * loads (and describes) only the plugins its template uses (docs/plugin-abi.md §6). The name is
+   * registered for both kinds; the first use checks the module's own description against it.
+   * `aliases` are further type names for it (Packer's: the local name in required_plugins); a
+   * built-in component keeps its name, never shadowed through an alias. `limits` are the plugin's own
+   * (a lock's signed limits), used for its sandbox instead of the catalog's.
+   */
+  registerUnloaded(name: string, bytes: Uint8Array, granted: readonly string[], label = name, opts: { aliases?: readonly string[]; limits?: Partial<PluginLimits> } = {}): void {
+    for (const kind of ["provisioner", "post-processor"] as const) {
+      const entry: Entry = {
+        kind,
+        name,
+        origin: "installed",
+        grants: new Set(granted),
+        bytes: async () => bytes,
+        unloaded: { label },
+        ...(opts.limits ? { limits: { ...this.limits, ...opts.limits } } : {}),
+      };
+      this.entries.set(key(kind, name), entry);
+      for (const alias of opts.aliases ?? []) {
+        if (alias === name || this.entries.get(key(kind, alias))?.origin === "embedded") continue;
+        this.entries.set(key(kind, alias), entry);
+      }
+    }
   }
 
   has(kind: PluginKind, type: string): boolean {
@@ -153,8 +176,15 @@ export class WasmPluginCatalog implements PluginCatalog {
 
   private async describeEntry(e: Entry, kind: PluginKind, type: string): Promise<PluginDescription> {
     const bytes = await e.bytes();
-    const d = await this.describeBytes(type, bytes, key(kind, type));
-    if (d.kind !== kind || d.name !== type) {
+    const d = await this.describeBytes(e.unloaded?.label ?? type, bytes, key(kind, type));
+    // The entry's own name: an alias (a required_plugins local name) is checked against the name it stands for.
+    if (e.unloaded && d.name !== e.name) {
+      throw new UserError(`plugin ${e.unloaded.label}: the module describes itself as "${d.name}", not "${e.name}"; refusing to load it`);
+    }
+    if (e.unloaded && d.kind !== kind) {
+      throw new UserError(`plugin ${e.unloaded.label} is a ${d.kind}, not a ${kind}`);
+    }
+    if (d.kind !== kind || d.name !== e.name) {
       throw pluginFailure(type, `describes itself as ${d.kind} ${JSON.stringify(d.name)}, expected ${kind} ${JSON.stringify(type)}`);
     }
     e.description = d;
@@ -226,6 +256,7 @@ export class WasmPluginCatalog implements PluginCatalog {
     const reuse = sandbox?.alive && e.limits === undefined ? sandbox : null;
     if (sandbox && !reuse) sandbox.kill();
     const runtime = new PluginRuntime(description.name, bytes, limits, granted, reuse);
+    runtime.allowedPaths = this.allowedPaths;
     this.runtimes.add(runtime);
     return { description, runtime };
   }
