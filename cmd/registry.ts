@@ -234,6 +234,6 @@ const push = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "registry", description: "Run a signed plugin registry: keys, metadata, publishing, serving" },
+  meta: { name: "registry", description: "Configure the registries plugins come from (add, list, remove); run a signed registry: keys, metadata, vetting, publishing, serving" },
   subCommands: { add, list, remove, keygen, init, "trust-publisher": trust, sign, vet, publish, push, yank, timestamp, "rotate-root": rotateRoot, serve },
 });
