@@ -119,6 +119,9 @@ export function unknownComponentDetail(kind: string, type: string): string {
   if (plugin === undefined) {
     return `The ${kind} ${type} is unknown to imgb and is likely part of a plugin that is not installed: add that plugin to the template's required_plugins and run "imgb init" to install it from a configured registry ("imgb registry list").`;
   }
+  if (BUILTIN_PLUGINS.some((b) => b.source === plugin)) {
+    return `The ${kind} ${type} is unknown to imgb; it belongs to the plugin ${plugin}, whose components imgb builds in, but not this one: no plugin to install provides it.`;
+  }
   const local = plugin.slice(plugin.lastIndexOf("/") + 1);
   return `The ${kind} ${type} is unknown to imgb; it is part of the plugin ${plugin}, which is not installed. Add it to the template (packer { required_plugins { ${local} = { source = "${plugin}", version = ">= 1.0.0" } } }) and run "imgb init" to install it from a configured registry.`;
 }
