@@ -5,6 +5,7 @@ import { defineCommand } from "citty";
 import {
   keygenCommand,
   registryAddCommand,
+  registryAliasCommand,
   registryListCommand,
   registryPushCommand,
   registryVetCommand,
@@ -161,6 +162,12 @@ const yank = defineCommand({
   run: ({ args, rawArgs }) => registryYankCommand({ dir: String(args.dir), name: String(args.name), version: String(args.version), ...signerKeys(rawArgs) }),
 });
 
+const alias = defineCommand({
+  meta: { name: "alias", description: "Serves a Packer source address (HOST/NAMESPACE/TYPE) as one of this registry's plugins" },
+  args: { dir: dirArg, source: { type: "string", required: true, description: "e.g. github.com/acme/packer-plugin-motd" }, name: { type: "string", required: true, description: "namespace/name published here" }, ...signerArgs },
+  run: ({ args, rawArgs }) => registryAliasCommand({ dir: String(args.dir), source: String(args.source), name: String(args.name), ...signerKeys(rawArgs) }),
+});
+
 const timestamp = defineCommand({
   meta: { name: "timestamp", description: "Re-signs the short-lived timestamp (run on a schedule)" },
   args: { dir: dirArg, "timestamp-key": signerArgs["timestamp-key"], hours: { type: "string", description: "lifetime in hours (default 24)" } },
@@ -235,5 +242,5 @@ const push = defineCommand({
 
 export default defineCommand({
   meta: { name: "registry", description: "Configure the registries plugins come from (add, list, remove); run a signed registry: keys, metadata, vetting, publishing, serving" },
-  subCommands: { add, list, remove, keygen, init, "trust-publisher": trust, sign, vet, publish, push, yank, timestamp, "rotate-root": rotateRoot, serve },
+  subCommands: { add, list, remove, keygen, init, "trust-publisher": trust, sign, vet, publish, push, alias, yank, timestamp, "rotate-root": rotateRoot, serve },
 });

@@ -10,7 +10,7 @@ import { initPlugins } from "./init.ts";
 import { publicOf, readPrivateKey, readPublicKey, writeKeyPair } from "./keys.ts";
 import { installPlugin, listInstalled, removePlugin, verifyInstalled } from "./manage.ts";
 import { mirrorRegistry } from "./mirror.ts";
-import { DEFAULT_LIMITS, initRegistry, parseSignedStatement, parseVetting, publishPlugin, rotateRoot, signPlugin, trustPublisher, writeStatement, yankPlugin } from "./publish.ts";
+import { DEFAULT_LIMITS, aliasPlugin, initRegistry, parseSignedStatement, parseVetting, publishPlugin, rotateRoot, signPlugin, trustPublisher, writeStatement, yankPlugin } from "./publish.ts";
 import { refreshTimestamp, updateIndex, type Signers } from "./repository.ts";
 import type { Limits } from "./schema.ts";
 import { serveRegistry } from "./serve.ts";
@@ -156,6 +156,11 @@ export async function registryRotateRootCommand(
   });
   const index = await updateIndex(o.dir, s, () => {});
   ui.say(`Root version ${env.signed.version} written; index version ${index.version} re-signed with the new keys`);
+}
+
+export async function registryAliasCommand(o: { dir: string; source: string; name: string; indexKeys: string[]; timestampKeys: string[] }, ui: Ui = consoleUi()): Promise<void> {
+  const index = await aliasPlugin(o.dir, o.source, o.name, await signers(o));
+  ui.say(`${o.source} now resolves to ${o.name} in this registry (index version ${index.version})`);
 }
 
 export async function registryYankCommand(o: { dir: string; name: string; version: string; indexKeys: string[]; timestampKeys: string[] }, ui: Ui = consoleUi()): Promise<void> {

@@ -94,10 +94,13 @@ export async function initPlugins(required: RequiredPlugin[], templateDir: strin
     const next = emptyLock();
     const results: InitPluginResult[] = [];
     for (const { req, source, constraint } of wanted) {
-      const locked = source.registryName !== undefined ? lock.plugins[source.registryName] : undefined;
+      // By the mapped name, or (a registry alias) by the local name the lock recorded.
+      const byName = source.registryName !== undefined ? lock.plugins[source.registryName] : undefined;
+      const byLocal = byName ? undefined : Object.entries(lock.plugins).find(([, e]) => e.source !== undefined && e.source.toLowerCase() === source.address.toLowerCase());
+      const locked = byName ?? byLocal?.[1];
       let resolution: Resolution | undefined;
       for (const r of chain) {
-        resolution = await r.resolve({ localName: req.localName, source, constraint, ...(locked ? { locked } : {}) });
+        resolution = await r.resolve({ localName: req.localName, source, constraint, ...(locked ? { locked } : {}), ...(byLocal ? { lockedName: byLocal[0] } : {}) });
         if (resolution) break;
       }
       if (!resolution) {
@@ -109,7 +112,7 @@ export async function initPlugins(required: RequiredPlugin[], templateDir: strin
         );
       }
       if (resolution.kind === "locked") {
-        next.plugins[resolution.name] = resolution.entry;
+        next.plugins[resolution.name] = resolution.name === source.registryName ? resolution.entry : { ...resolution.entry, source: source.address };
         results.push({ name: resolution.name, localName: req.localName, version: resolution.entry.version, action: resolution.action, capabilities: resolution.entry.capabilities, signed: resolution.entry.signed, provider: "registry" });
       } else {
         results.push({ name: req.source, localName: req.localName, version: "", action: "builtin", capabilities: [], signed: true, provider: resolution.kind === "builtin" ? "builtin" : "other" });

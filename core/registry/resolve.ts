@@ -62,6 +62,12 @@ export class Resolver {
     return meta.index.plugins[name] !== undefined;
   }
 
+  /** The plugin the registry's signed index names for a Packer source address, if any. */
+  async alias(sourceAddress: string): Promise<string | undefined> {
+    const { meta } = await this.registry();
+    return meta.index.aliases?.[sourceAddress.toLowerCase()];
+  }
+
   async resolve(name: string, localName: string, constraint: Constraint, locked: LockEntry | undefined): Promise<ResolveOutcome> {
     const lockedVersion = locked ? parseSemVer(locked.version) : undefined;
     // An unsigned local install is not in any registry: -upgrade cannot replace it, so it stays.

@@ -29,6 +29,8 @@ export interface PluginRequest {
   constraint: Constraint;
   /** What the template's lock recorded for this plugin (registry plugins). */
   locked?: LockEntry;
+  /** The lock's key for it, when that differs from the source's mapped name (a registry alias). */
+  lockedName?: string;
 }
 
 export type Resolution =
@@ -90,7 +92,7 @@ export class RegistryResolver implements PluginResolver {
   }
 
   async resolve(req: PluginRequest): Promise<Resolution | undefined> {
-    const name = req.source.registryName;
+    let name = req.lockedName ?? req.source.registryName;
     if (name === undefined) return undefined;
     const all = await this.registries();
     if (all.length === 0) return undefined;
@@ -110,7 +112,18 @@ export class RegistryResolver implements PluginResolver {
       else if (req.locked && !req.locked.signed) chosen = all[0];
       else {
         const offering: typeof open = [];
-        for (const r of open) if (await r.resolver.offers(name)) offering.push(r);
+        const aliased = new Map<(typeof open)[number], string>();
+        for (const r of open) {
+          if (await r.resolver.offers(name)) offering.push(r);
+          else {
+            // The registry's signed index may serve a Packer source address under another name.
+            const target = await r.resolver.alias(req.source.address);
+            if (target !== undefined) {
+              offering.push(r);
+              aliased.set(r, target);
+            }
+          }
+        }
         if (offering.length > 1) {
           const names = offering.map((r) => r.c?.name ?? "?");
           throw new RegistryError(
@@ -120,6 +133,7 @@ export class RegistryResolver implements PluginResolver {
           );
         }
         chosen = offering[0];
+        if (chosen && aliased.has(chosen)) name = aliased.get(chosen) ?? name;
       }
     }
     if (!chosen) return undefined;

@@ -123,6 +123,8 @@ export const IndexSignedSchema = v.strictObject({
   expires: Timestamp,
   publishers: v.record(Hex64, PublisherSchema),
   plugins: v.record(PluginName, v.strictObject({ versions: v.record(SemVerString, PluginVersionSchema) })),
+  /** Packer source addresses (lowercased) this registry serves under another name: "github.com/acme/packer-motd" → "acme/motd". */
+  aliases: v.optional(v.record(v.pipe(v.string(), v.maxLength(300)), PluginName)),
 });
 export type IndexSigned = v.InferOutput<typeof IndexSignedSchema>;
 

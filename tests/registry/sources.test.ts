@@ -71,3 +71,17 @@ describe("configured registries", () => {
     await refusal(configuredRegistries({ env }), "usage", /registries\.json: registries\.0\.url: credentials do not belong in a stored URL/);
   });
 });
+
+describe("registry aliases", () => {
+  test("the signed index may serve a Packer source address under another name; the lock remembers it", async () => {
+    await a.publish("acme/motd", "1.0.0", []);
+    const { aliasPlugin } = await import("../../core/registry/publish.ts");
+    await aliasPlugin(a.dir, "github.com/acme/packer-plugin-message-of-the-day", "acme/motd", a.signers);
+    await addRegistry({ name: "acme", url: a.url, root: a.rootPath, env });
+    const req = [required("github.com/acme/packer-plugin-message-of-the-day", "~> 1.0", "motd")];
+    const opts = { upgrade: false, acceptCapabilities: true, ui: new TestUi(), registry: { env, stateDir: a.client.stateDir ?? "", cacheDir: a.client.cacheDir ?? "" } };
+    expect((await initPlugins(req, a.templateDir, opts))[0]).toMatchObject({ name: "acme/motd", action: "installed" });
+    expect((await readLock(a.templateDir))?.plugins["acme/motd"]?.source).toBe("github.com/acme/packer-plugin-message-of-the-day");
+    expect((await initPlugins(req, a.templateDir, opts))[0]).toMatchObject({ name: "acme/motd", action: "kept" });
+  });
+});
