@@ -10,6 +10,7 @@ export default defineCommand({
     template: templateArg,
     upgrade: { type: "boolean", default: false, description: "update plugins to the newest versions the constraints allow" },
     "accept-capabilities": { type: "boolean", default: false, description: "grant the capabilities shown without asking (CI)" },
+    "accept-downgrade": { type: "boolean", default: false, description: "with -upgrade, accept an older version when the locked one was yanked" },
     ...varArgs,
   },
   run: ({ args, rawArgs }) =>
@@ -19,5 +20,6 @@ export default defineCommand({
       varFiles: repeatedFlag(rawArgs, "var-file"),
       upgrade: args.upgrade === true,
       acceptCapabilities: args["accept-capabilities"] === true,
+      acceptDowngrade: args["accept-downgrade"] === true,
     }),
 });

@@ -57,16 +57,16 @@ const remove = defineCommand({
 });
 
 const verify = defineCommand({
-  meta: { name: "verify", description: "Re-checks every installed module against its recorded sha256" },
-  args: { ...templateDirArg },
+  meta: { name: "verify", description: "Re-checks every installed module against its recorded sha256 (and its signed statement)" },
+  args: { ...templateDirArg, repair: { type: "boolean", default: false, description: "download a missing or altered signed module again" } },
   run: async ({ args }) => {
-    process.exitCode = await pluginsVerifyCommand(dirOf(args));
+    process.exitCode = await pluginsVerifyCommand({ ...dirOf(args), repair: args.repair === true });
   },
 });
 
 const mirror = defineCommand({
   meta: { name: "mirror", description: "Copies a registry for offline use, verifying every file" },
-  args: { url: { type: "positional", required: true, description: "registry URL" }, dir: { type: "positional", required: true, description: "destination folder" } },
+  args: { url: { type: "positional", required: true, description: "a configured registry's name or URL, or a URL (with IMGB_REGISTRY_ROOT)" }, dir: { type: "positional", required: true, description: "destination folder" } },
   run: ({ args }) => pluginsMirrorCommand({ url: String(args.url), dir: String(args.dir) }),
 });
 

@@ -1,8 +1,15 @@
-// `imgb registry keygen|init|trust-publisher|sign|publish|yank|timestamp|rotate-root|serve`: tools for running a
-// plugin registry (static files). Each verb parses flags and calls one function in core/registry/commands.ts.
+// `imgb registry add|list|remove`: the registries plugins are installed from; `imgb registry
+// keygen|init|trust-publisher|sign|publish|push|yank|timestamp|rotate-root|serve`: tools for running a
+// plugin registry (static files, or pushed to an OCI registry). Each verb parses flags and calls one function in core/registry/commands.ts.
 import { defineCommand } from "citty";
 import {
   keygenCommand,
+  registryAddCommand,
+  registryAliasCommand,
+  registryListCommand,
+  registryPushCommand,
+  registryVetCommand,
+  registryRemoveCommand,
   registryInitCommand,
   registryPublishCommand,
   registryRotateRootCommand,
@@ -96,6 +103,9 @@ const publish = defineCommand({
     repository: { type: "string", required: true, description: "source repository that was reviewed" },
     commit: { type: "string", required: true, description: "commit that was reviewed" },
     date: { type: "string", description: "review date (ISO 8601 UTC; default now)" },
+    note: { type: "string", description: "reviewer note (the policy requires one for some capabilities, e.g. local_exec)" },
+    policy: { type: "string", description: "vetting policy file (JSON; default: local_exec needs a note)" },
+    push: { type: "string", description: "then push the registry to oci://HOST/REPOSITORY" },
     ...limitArgs,
     ...signerArgs,
   },
@@ -120,6 +130,9 @@ const publish = defineCommand({
       repository: String(args.repository),
       commit: String(args.commit),
       ...(args.date !== undefined ? { date: String(args.date) } : {}),
+      ...(args.note !== undefined ? { note: String(args.note) } : {}),
+      ...(args.policy !== undefined ? { policy: String(args.policy) } : {}),
+      ...(args.push !== undefined ? { push: String(args.push) } : {}),
       ...signerKeys(rawArgs),
     }),
 });
@@ -149,6 +162,12 @@ const yank = defineCommand({
   run: ({ args, rawArgs }) => registryYankCommand({ dir: String(args.dir), name: String(args.name), version: String(args.version), ...signerKeys(rawArgs) }),
 });
 
+const alias = defineCommand({
+  meta: { name: "alias", description: "Serves a Packer source address (HOST/NAMESPACE/TYPE) as one of this registry's plugins" },
+  args: { dir: dirArg, source: { type: "string", required: true, description: "e.g. github.com/acme/packer-plugin-motd" }, name: { type: "string", required: true, description: "namespace/name published here" }, ...signerArgs },
+  run: ({ args, rawArgs }) => registryAliasCommand({ dir: String(args.dir), source: String(args.source), name: String(args.name), ...signerKeys(rawArgs) }),
+});
+
 const timestamp = defineCommand({
   meta: { name: "timestamp", description: "Re-signs the short-lived timestamp (run on a schedule)" },
   args: { dir: dirArg, "timestamp-key": signerArgs["timestamp-key"], hours: { type: "string", description: "lifetime in hours (default 24)" } },
@@ -161,7 +180,67 @@ const serve = defineCommand({
   run: ({ args }) => registryServeCommand({ dir: String(args.dir), port: int("port", args.port) ?? 8080, host: String(args.host) }),
 });
 
+const projectArg = { project: { type: "string", description: `use DIR/imgb.registries.json (a team's file next to its templates) instead of your own configuration` } } as const;
+const projectOf = (args: Record<string, unknown>) => (args.project !== undefined ? { projectDir: String(args.project) } : {});
+
+const add = defineCommand({
+  meta: { name: "add", description: "Configures a registry to install plugins from, with its root of trust pinned" },
+  args: {
+    name: { type: "positional", required: true, description: "a name for the registry" },
+    url: { type: "positional", required: true, description: "http(s)://..., file://... or oci://HOST/REPOSITORY" },
+    root: { type: "string", description: "the registry's root.json, obtained out of band" },
+    "root-sha256": { type: "string", description: "sha256 of the registry's 1.root.json, obtained out of band" },
+    namespace: { type: "string", description: "plugin namespaces only this registry serves (repeatable, comma-separated)" },
+    ...projectArg,
+  },
+  run: ({ args, rawArgs }) =>
+    registryAddCommand({
+      name: String(args.name),
+      url: String(args.url),
+      ...(args.root !== undefined ? { root: String(args.root) } : {}),
+      ...(args["root-sha256"] !== undefined ? { rootSha256: String(args["root-sha256"]) } : {}),
+      namespaces: listFlag(rawArgs, "namespace"),
+      ...projectOf(args),
+    }),
+});
+
+const list = defineCommand({
+  meta: { name: "list", description: "Lists the configured registries, in the order they are searched" },
+  args: { ...projectArg },
+  run: ({ args }) => registryListCommand(projectOf(args)),
+});
+
+const remove = defineCommand({
+  meta: { name: "remove", description: "Removes a configured registry" },
+  args: { name: { type: "positional", required: true, description: "registry name" }, ...projectArg },
+  run: ({ args }) => registryRemoveCommand({ name: String(args.name), ...projectOf(args) }),
+});
+
+const vet = defineCommand({
+  meta: { name: "vet", description: "Checks a submitted plugin against its signed statement and the registry's policy; prints a report" },
+  args: {
+    wasm: { type: "positional", required: true, description: "plugin .wasm" },
+    statement: { type: "string", required: true, description: "statement from `imgb registry sign`" },
+    policy: { type: "string", description: "vetting policy file (JSON)" },
+    note: { type: "string", description: "reviewer note" },
+  },
+  run: async ({ args }) => {
+    process.exitCode = await registryVetCommand({
+      wasm: String(args.wasm),
+      statement: String(args.statement),
+      ...(args.policy !== undefined ? { policy: String(args.policy) } : {}),
+      ...(args.note !== undefined ? { note: String(args.note) } : {}),
+    });
+  },
+});
+
+const push = defineCommand({
+  meta: { name: "push", description: "Copies a registry folder into an OCI registry (oci://HOST/REPOSITORY), timestamp last" },
+  args: { dir: dirArg, url: { type: "positional", required: true, description: "oci://HOST/REPOSITORY" } },
+  run: ({ args }) => registryPushCommand({ dir: String(args.dir), url: String(args.url) }),
+});
+
 export default defineCommand({
-  meta: { name: "registry", description: "Run a signed plugin registry: keys, metadata, publishing, serving" },
-  subCommands: { keygen, init, "trust-publisher": trust, sign, publish, yank, timestamp, "rotate-root": rotateRoot, serve },
+  meta: { name: "registry", description: "Configure the registries plugins come from (add, list, remove); run a signed registry: keys, metadata, vetting, publishing, serving" },
+  subCommands: { add, list, remove, keygen, init, "trust-publisher": trust, sign, vet, publish, push, alias, yank, timestamp, "rotate-root": rotateRoot, serve },
 });

@@ -1,6 +1,7 @@
 // `imgb validate`: everything a build would check before touching a machine — the builder's config,
 // every provisioner's and post-processor's config through its plugin's Prepare/Configure (which
 // has no side effects), with `build.*` values as placeholders. All problems are reported together.
+import { unknownComponentDetail } from "../registry/packer-plugins.ts";
 import type { Diagnostic } from "../errors/diagnostic.ts";
 import { DiagnosticsError, errorDiag } from "../errors/diagnostic.ts";
 import type { PluginCatalog, PluginKind, PostProcessor, Provisioner } from "../plugin/types.ts";
@@ -67,7 +68,7 @@ async function validateBuild(
     return diags;
   }
   if (!factory) {
-    diags.push(errorDiag(`Unknown builder ${spec.builderType}`, spec.builder.range ?? spec.range, `in build "${spec.name}"`));
+    diags.push(errorDiag(`Unknown builder ${spec.builderType}`, spec.builder.range ?? spec.range, `in build "${spec.name}": ${unknownComponentDetail("builder", spec.builderType)}`));
   } else try {
     for (const key of factory.generatedKeys) ctx.generated[key] = `{{ .${key} }}`;
     const decoded = spec.builder.decode(ctx, factory.schema);
@@ -97,7 +98,7 @@ async function validateBuild(
   for (const c of components) {
     const range = c.bodies[0]?.range;
     if (!catalog.has(c.kind, c.type)) {
-      diags.push(errorDiag(`Unknown ${c.kind} ${c.type}`, range, `${c.what} of build "${spec.name}"`));
+      diags.push(errorDiag(`Unknown ${c.kind} ${c.type}`, range, `${c.what} of build "${spec.name}": ${unknownComponentDetail(c.kind, c.type)}`));
       continue;
     }
     try {

@@ -3,9 +3,12 @@
 // the capabilities the user granted.
 import { createPluginCatalog, type WasmPluginCatalog } from "../plugin/catalog.ts";
 import { installedPlugins, lockedPlugins, type LockedPlugin } from "../registry/init.ts";
+import { descriptionStore } from "../registry/cache.ts";
+import { defaultCacheDir } from "../registry/config.ts";
 
 export async function openCatalog(templateDir: string, allowedPaths: readonly string[] = []): Promise<WasmPluginCatalog> {
-  const catalog = createPluginCatalog({ allowedPaths });
+  // describe answers are kept on disk by sha256: a plugin used before is not described in a sandbox again.
+  const catalog = createPluginCatalog({ allowedPaths, descriptions: descriptionStore(defaultCacheDir(process.env)) });
   try {
     // Template-locked plugins are registered last, so a template's lock wins over a user-wide install.
     for (const plugin of [...(await installedPlugins()), ...(await lockedPlugins(templateDir))]) register(catalog, plugin);
@@ -18,5 +21,10 @@ export async function openCatalog(templateDir: string, allowedPaths: readonly st
 
 function register(catalog: WasmPluginCatalog, plugin: LockedPlugin): void {
   // Not loaded here: only the plugins the template uses are loaded and described, when first used.
-  catalog.registerUnloaded(plugin.name, plugin.bytes, plugin.capabilities, `${plugin.name}@${plugin.version}`);
+  // As Packer, a required plugin's component is also known by its local name in required_plugins;
+  // the lock's limits (the signed ones, or what the user set for an unsigned install) bound its sandbox.
+  catalog.registerUnloaded(plugin.name, plugin.bytes, plugin.capabilities, `${plugin.name}@${plugin.version}`, {
+    aliases: [plugin.localName],
+    limits: { memoryBytes: plugin.limits.memoryMiB * 2 ** 20, cpuMsPerCall: plugin.limits.cpuMs },
+  });
 }

@@ -13,8 +13,15 @@ import type { PluginCatalog, PluginDescription, PluginKind, PostProcessor, Provi
 import { basename } from "node:path";
 import { UserError } from "../errors/diagnostic.ts";
 
+/** Where `describe` answers are kept across runs, by the module's sha256 (the registry's cache). */
+export interface DescriptionStore {
+  get(sha256: string): Promise<string | undefined>;
+  put(sha256: string, describeOutput: string): Promise<void>;
+}
+
 export interface CatalogOptions {
   limits?: Partial<PluginLimits>;
+  descriptions?: DescriptionStore;
   /** Include the plugins built into imgb (default true). */
   embedded?: boolean;
   /** Folders the user granted for reading with -allow-path (absolute). */
@@ -29,6 +36,8 @@ interface Entry {
   grants: ReadonlySet<string> | "declared";
   bytes: () => Promise<Uint8Array>;
   description?: PluginDescription;
+  /** This plugin's own limits (a lock's signed limits); the catalog's otherwise. */
+  limits?: PluginLimits;
   /** Registered without loading (registerUnloaded): the kind is not known until first use. */
   unloaded?: { label: string };
 }
@@ -51,10 +60,12 @@ export class WasmPluginCatalog implements PluginCatalog {
   /** describe calls in flight, so concurrent callers share one sandbox start. */
   private readonly describing = new Map<string, Promise<PluginDescription>>();
   readonly limits: PluginLimits;
+  private readonly descriptions: DescriptionStore | undefined;
   readonly allowedPaths: readonly string[];
 
   constructor(opts: CatalogOptions = {}) {
     this.limits = withLimits(opts.limits);
+    this.descriptions = opts.descriptions;
     this.allowedPaths = opts.allowedPaths ?? [];
     if (opts.embedded !== false) {
       for (const p of EMBEDDED_PLUGINS) {
@@ -94,6 +105,7 @@ export class WasmPluginCatalog implements PluginCatalog {
     granted: readonly string[] | "declared",
     origin: "embedded" | "installed" = "installed",
     label = "(unnamed)",
+    limits?: Partial<PluginLimits>,
   ): Promise<PluginDescription> {
     const description = await this.describeBytes(label, bytes);
     const entry: Entry = {
@@ -103,6 +115,7 @@ export class WasmPluginCatalog implements PluginCatalog {
       grants: granted === "declared" ? "declared" : new Set(granted),
       bytes: async () => bytes,
       description,
+      ...(limits ? { limits: { ...this.limits, ...limits } } : {}),
     };
     this.entries.set(key(description.kind, description.name), entry);
     return description;
@@ -112,10 +125,26 @@ export class WasmPluginCatalog implements PluginCatalog {
    * Registers a verified module under the name its lock entry gives, without loading it: a command
    * loads (and describes) only the plugins its template uses (docs/plugin-abi.md §6). The name is
    * registered for both kinds; the first use checks the module's own description against it.
+   * `aliases` are further type names for it (Packer's: the local name in required_plugins); a
+   * built-in component keeps its name, never shadowed through an alias. `limits` are the plugin's own
+   * (a lock's signed limits), used for its sandbox instead of the catalog's.
    */
-  registerUnloaded(name: string, bytes: Uint8Array, granted: readonly string[], label = name): void {
+  registerUnloaded(name: string, bytes: Uint8Array, granted: readonly string[], label = name, opts: { aliases?: readonly string[]; limits?: Partial<PluginLimits> } = {}): void {
     for (const kind of ["provisioner", "post-processor"] as const) {
-      this.entries.set(key(kind, name), { kind, name, origin: "installed", grants: new Set(granted), bytes: async () => bytes, unloaded: { label } });
+      const entry: Entry = {
+        kind,
+        name,
+        origin: "installed",
+        grants: new Set(granted),
+        bytes: async () => bytes,
+        unloaded: { label },
+        ...(opts.limits ? { limits: { ...this.limits, ...opts.limits } } : {}),
+      };
+      this.entries.set(key(kind, name), entry);
+      for (const alias of opts.aliases ?? []) {
+        if (alias === name || this.entries.get(key(kind, alias))?.origin === "embedded") continue;
+        this.entries.set(key(kind, alias), entry);
+      }
     }
   }
 
@@ -148,13 +177,14 @@ export class WasmPluginCatalog implements PluginCatalog {
   private async describeEntry(e: Entry, kind: PluginKind, type: string): Promise<PluginDescription> {
     const bytes = await e.bytes();
     const d = await this.describeBytes(e.unloaded?.label ?? type, bytes, key(kind, type));
-    if (e.unloaded && d.name !== type) {
-      throw new UserError(`plugin ${e.unloaded.label}: the module describes itself as "${d.name}", not "${type}"; refusing to load it`);
+    // The entry's own name: an alias (a required_plugins local name) is checked against the name it stands for.
+    if (e.unloaded && d.name !== e.name) {
+      throw new UserError(`plugin ${e.unloaded.label}: the module describes itself as "${d.name}", not "${e.name}"; refusing to load it`);
     }
     if (e.unloaded && d.kind !== kind) {
       throw new UserError(`plugin ${e.unloaded.label} is a ${d.kind}, not a ${kind}`);
     }
-    if (d.kind !== kind || d.name !== type) {
+    if (d.kind !== kind || d.name !== e.name) {
       throw pluginFailure(type, `describes itself as ${d.kind} ${JSON.stringify(d.name)}, expected ${kind} ${JSON.stringify(type)}`);
     }
     e.description = d;
@@ -166,6 +196,16 @@ export class WasmPluginCatalog implements PluginCatalog {
     const hash = sha256(bytes);
     const cached = describeCache.get(hash);
     if (cached) return cached;
+    // An answer kept on disk for these exact bytes: no sandbox is started to describe them again.
+    const stored = await this.descriptions?.get(hash).catch(() => undefined);
+    if (stored !== undefined) {
+      const parsed = parseOutput(DescriptionSchema, "describe", stored);
+      if (parsed.ok) {
+        const d = toDescription(parsed.value);
+        describeCache.set(hash, d);
+        return d;
+      }
+    }
     const sandbox = await SandboxProcess.start(label, bytes, this.limits).catch((e: unknown) => {
       throw pluginFailure(label, e instanceof SandboxCallError ? e.detail : e instanceof Error ? e.message : String(e));
     });
@@ -195,6 +235,7 @@ export class WasmPluginCatalog implements PluginCatalog {
       throw pluginFailure(d.name, `declares unknown capabilities: ${unknown.join(", ")}`);
     }
     describeCache.set(hash, d);
+    await this.descriptions?.put(hash, out).catch(() => undefined);
     const k = idleKey ?? key(d.kind, d.name);
     if (sandbox.alive && !this.idle.has(k)) this.idle.set(k, sandbox);
     else await runtime.close();
@@ -210,7 +251,11 @@ export class WasmPluginCatalog implements PluginCatalog {
     const k = key(kind, type);
     const sandbox = this.idle.get(k) ?? null;
     this.idle.delete(k);
-    const runtime = new PluginRuntime(description.name, bytes, this.limits, granted, sandbox?.alive ? sandbox : null);
+    const limits = e.limits ?? this.limits;
+    // A sandbox started for describe ran under the catalog's limits: a plugin with its own starts fresh.
+    const reuse = sandbox?.alive && e.limits === undefined ? sandbox : null;
+    if (sandbox && !reuse) sandbox.kill();
+    const runtime = new PluginRuntime(description.name, bytes, limits, granted, reuse);
     runtime.allowedPaths = this.allowedPaths;
     this.runtimes.add(runtime);
     return { description, runtime };

@@ -3,6 +3,7 @@
 import type { Ui } from "../ui/types.ts";
 import { explainCapability } from "./capabilities.ts";
 import { RegistryError } from "./errors.ts";
+import type { Vetting } from "./schema.ts";
 
 export interface ApprovalRequest {
   plugin: string;
@@ -16,12 +17,21 @@ export interface ApprovalRequest {
   /** Granted before, no longer asked for (shown for information). */
   dropped: string[];
   unsigned?: boolean;
+  /** Signed plugins: the publisher's key id and the registry's vetting record, shown with the prompt. */
+  publisher?: string;
+  vetting?: Vetting;
 }
 
 export function describeRequest(r: ApprovalRequest): string[] {
   const lines: string[] = [];
   const head = r.from !== undefined ? `${r.plugin} ${r.from} -> ${r.version}` : `${r.plugin} ${r.version}`;
   if (r.unsigned) lines.push(`${head} is UNSIGNED: nobody vetted it; it runs only because you allowed unsigned plugins.`);
+  if (r.publisher !== undefined) lines.push(`${head} is signed by publisher key ${r.publisher.slice(0, 16)}…`);
+  if (r.vetting !== undefined) {
+    const v = r.vetting;
+    lines.push(`  vetted by ${v.reviewer} on ${v.date}: ${v.repository} at ${v.commit}${v.checks ? `; checks passed: ${v.checks.join(", ")}` : "; no automated checks recorded"}`);
+    if (v.note) lines.push(`  reviewer's note: ${v.note}`);
+  }
   if (r.from !== undefined) lines.push(`${head} asks for more capabilities than you granted to ${r.from}:`);
   else lines.push(`${head} asks for these capabilities:`);
   if (r.wanted.length === 0) lines.push("  (none)");

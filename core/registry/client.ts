@@ -6,13 +6,13 @@
 //   plugin:    publisher signature by a key the index trusts for the namespace, then sha256+size
 // Versions seen are persisted only after the whole chain verified.
 import { RegistryError } from "./errors.ts";
-import { CAPS, fetchCapped, registryFileUrl } from "./download.ts";
+import { CAPS } from "./download.ts";
 import { LAYOUT } from "./layout.ts";
 import { readCachedWasm, storeWasm } from "./cache.ts";
 import type { RegistryConfig } from "./config.ts";
 import type { IndexSigned, PluginVersion, RootEnvelope, RootSigned, TimestampSigned } from "./schema.ts";
-import { loadMemory, registryId, saveMemory, type RegistryMemory } from "./state.ts";
-import { checkRootFresh, parseRoot, verifyIndex, verifyNextRoot, verifyPublisher, verifyTimestamp, verifyWasmBytes } from "./verify.ts";
+import { loadIdentity, loadMemory, registryId, saveIdentity, saveMemory, type RegistryMemory } from "./state.ts";
+import { checkRootFresh, parseRoot, verifyIndex, verifyNextRoot, verifyPublisher, verifySelfSignedRoot, verifyTimestamp, verifyWasmBytes } from "./verify.ts";
 
 /** At most this many root rotations are walked in one refresh (a server could offer endless roots). */
 const MAX_ROOT_STEPS = 256;
@@ -29,7 +29,8 @@ export interface TrustedMetadata {
 }
 
 export class RegistryClient {
-  readonly id: string;
+  /** The registry's identity: the hash of its first root, known after `refresh` (see `identity`). */
+  id: string;
   private readonly where: { registry: string };
 
   constructor(readonly config: RegistryConfig) {
@@ -37,12 +38,8 @@ export class RegistryClient {
     this.where = { registry: config.url };
   }
 
-  private url(file: string): string {
-    return registryFileUrl(this.config.url, file);
-  }
-
   private fetch(file: string, cap: number, what: string, where: { registry: string; plugin?: string } = this.where): Promise<Uint8Array | undefined> {
-    return fetchCapped(this.url(file), cap, where, what, this.config.timeoutMs);
+    return this.config.transport.get(file, cap, what, where);
   }
 
   private async startingRoot(memory: RegistryMemory): Promise<RootEnvelope> {
@@ -51,8 +48,41 @@ export class RegistryClient {
     return configured;
   }
 
+  /**
+   * Rollback memory is kept per registry identity: the hash of the registry's first root. A user who
+   * trusts a later root (after a rotation) shares the memory of everyone who trusted an earlier one,
+   * so a replayed older timestamp or index is refused after a rotation too. For a trusted root of
+   * version N > 1, the chain 1..N is fetched once, verified to end at exactly the trusted root, and
+   * the identity remembered.
+   */
+  async identity(): Promise<string> {
+    const trusted = this.config.trustedRoot;
+    const own = registryId(trusted);
+    if (trusted.signed.version === 1) return own;
+    const known = await loadIdentity(this.config.stateDir, own);
+    if (known !== undefined) return known;
+    let prev: RootSigned | undefined;
+    let first: RootEnvelope | undefined;
+    for (let n = 1; n <= trusted.signed.version; n++) {
+      const bytes = await this.fetch(LAYOUT.versionedRoot(n), CAPS.root, `root version ${n}`);
+      if (bytes === undefined) {
+        throw new RegistryError("not-found", `root version ${n} is missing: the registry must keep its whole root history (needed once to know the registry's identity)`, this.where);
+      }
+      const env = parseRoot(bytes, `root version ${n}`, this.where);
+      prev = prev === undefined ? verifySelfSignedRoot(env, `root version ${n}`, this.where) : verifyNextRoot(prev, env, this.where);
+      first ??= env;
+    }
+    if (!first || !prev || registryId({ signed: prev }) !== own) {
+      throw new RegistryError("bad-signature", `the registry's root history does not lead to the trusted root (${this.config.rootSource})`, this.where);
+    }
+    const id = registryId(first);
+    await saveIdentity(this.config.stateDir, own, id);
+    return id;
+  }
+
   async refresh(): Promise<TrustedMetadata> {
     const now = this.config.now();
+    this.id = await this.identity();
     const memory = await loadMemory(this.config.stateDir, this.id);
     let rootEnvelope = await this.startingRoot(memory);
     let root = rootEnvelope.signed;
@@ -104,7 +134,7 @@ export class RegistryClient {
     const cached = await readCachedWasm(this.config.cacheDir, pv.wasm.sha256, pv.name);
     if (cached && cached.bytes.byteLength === pv.wasm.size) return cached;
     if (pv.wasm.size > CAPS.wasm) throw new RegistryError("too-large", `declared size ${pv.wasm.size} is over the limit of ${CAPS.wasm} bytes`, where);
-    const bytes = await this.fetch(LAYOUT.blob(pv.wasm.sha256), pv.wasm.size, "wasm module", where);
+    const bytes = await this.fetch(LAYOUT.blob(pv.wasm.sha256), pv.wasm.size, `wasm module (${pv.wasm.size} bytes)`, where);
     if (bytes === undefined) throw new RegistryError("unreachable", `module ${LAYOUT.blob(pv.wasm.sha256)} is missing from the registry`, where);
     verifyWasmBytes(bytes, pv.wasm, where);
     const stored = await storeWasm(this.config.cacheDir, bytes);

@@ -9,13 +9,17 @@ import type { RegistryOptions } from "./config.ts";
 import { consoleUi } from "./console-ui.ts";
 import { RegistryError } from "./errors.ts";
 import { initPlugins } from "./init.ts";
+import { defaultResolvers, type PluginResolver } from "./resolvers.ts";
 import { publicOf, readPrivateKey, readPublicKey, writeKeyPair } from "./keys.ts";
 import { installPlugin, listInstalled, removePlugin, verifyInstalled } from "./manage.ts";
 import { mirrorRegistry } from "./mirror.ts";
-import { DEFAULT_LIMITS, initRegistry, parseSignedStatement, parseVetting, publishPlugin, rotateRoot, signPlugin, trustPublisher, writeStatement, yankPlugin } from "./publish.ts";
+import { DEFAULT_LIMITS, aliasPlugin, initRegistry, parseSignedStatement, parseVetting, publishPlugin, rotateRoot, signPlugin, trustPublisher, writeStatement, yankPlugin } from "./publish.ts";
 import { refreshTimestamp, updateIndex, type Signers } from "./repository.ts";
 import type { Limits } from "./schema.ts";
 import { serveRegistry } from "./serve.ts";
+import { pushRegistry } from "./push.ts";
+import { formatReport, readPolicy, vetPlugin } from "./vet.ts";
+import { addRegistry, configuredRegistries, removeRegistry } from "./sources.ts";
 
 const HOUR_MS = 3600 * 1000;
 
@@ -50,7 +54,7 @@ export async function registryInitCommand(
     timestamp: await keys(o.timestampKeys, "timestamp"),
   });
   ui.say(`Registry created in ${o.dir} (root version ${root.signed.version}, expires ${root.signed.expires})`);
-  ui.message(`Clients trust it with IMGB_REGISTRY_ROOT=${o.dir}/1.root.json and IMGB_REGISTRY_URL=<where it is served>`);
+  ui.message(`Clients add it with: imgb registry add NAME <where it is served> --root ${o.dir}/1.root.json (give them 1.root.json, or its sha256, out of band)`);
 }
 
 export async function trustPublisherCommand(o: { dir: string; key: string; namespaces: string[]; indexKeys: string[]; timestampKeys: string[] }, ui: Ui = consoleUi()): Promise<void> {
@@ -88,6 +92,11 @@ export async function registryPublishCommand(
     repository: string;
     commit: string;
     date?: string;
+    /** Reviewer note (required by the policy for some capabilities). */
+    note?: string;
+    policy?: string;
+    /** Then copy the registry folder to this OCI registry (oci://HOST/REPOSITORY). */
+    push?: string;
     indexKeys: string[];
     timestampKeys: string[];
   },
@@ -107,9 +116,25 @@ export async function registryPublishCommand(
   } else {
     throw new RegistryError("usage", "publish needs --statement FILE (from `imgb registry sign`) or --publisher-key with --name and --version");
   }
-  const vetting = parseVetting({ reviewer: o.reviewer, repository: o.repository, commit: o.commit, date: o.date ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z") });
+  // Vetting is a pipeline: nothing is signed into the index that describes itself otherwise than the
+  // statement says, or breaks the registry's policy.
+  const report = await vetPlugin(new Uint8Array(await readFile(o.wasm)), signed.statement, { policy: await readPolicy(o.policy), ...(o.note !== undefined ? { note: o.note } : {}) });
+  for (const line of formatReport(report)) ui.message(line);
+  if (!report.ok) throw new RegistryError("usage", `vetting failed: ${report.checks.filter((c) => c.status === "fail").map((c) => `${c.name} (${c.detail})`).join("; ")}; nothing was published`, { plugin: `${signed.statement.name} ${signed.statement.version}` });
+  const vetting = parseVetting({
+    reviewer: o.reviewer,
+    repository: o.repository,
+    commit: o.commit,
+    date: o.date ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    checks: report.passed,
+    ...(o.note !== undefined && o.note.trim() !== "" ? { note: o.note } : {}),
+  });
   const index = await publishPlugin(o.dir, { wasmPath: o.wasm, signed, vetting, signers: await signers(o) });
   ui.say(`Published ${signed.statement.name} ${signed.statement.version} (index version ${index.version})`);
+  if (o.push !== undefined) {
+    const r = await pushRegistry(o.dir, o.push);
+    ui.say(`Pushed ${o.dir} to ${r.display}: ${r.files} file(s), timestamp last`);
+  }
 }
 
 /**
@@ -134,6 +159,11 @@ export async function registryRotateRootCommand(
   });
   const index = await updateIndex(o.dir, s, () => {});
   ui.say(`Root version ${env.signed.version} written; index version ${index.version} re-signed with the new keys`);
+}
+
+export async function registryAliasCommand(o: { dir: string; source: string; name: string; indexKeys: string[]; timestampKeys: string[] }, ui: Ui = consoleUi()): Promise<void> {
+  const index = await aliasPlugin(o.dir, o.source, o.name, await signers(o));
+  ui.say(`${o.source} now resolves to ${o.name} in this registry (index version ${index.version})`);
 }
 
 export async function registryYankCommand(o: { dir: string; name: string; version: string; indexKeys: string[]; timestampKeys: string[] }, ui: Ui = consoleUi()): Promise<void> {
@@ -162,26 +192,76 @@ export async function registryServeCommand(o: { dir: string; port: number; host?
   await server.stop();
 }
 
+/** `imgb registry vet`: the report; returns the exit code (1 when a check failed). */
+export async function registryVetCommand(o: { wasm: string; statement: string; policy?: string; note?: string }, ui: Ui = consoleUi()): Promise<number> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(o.statement, "utf8"));
+  } catch (e) {
+    throw new RegistryError("usage", `cannot read statement ${o.statement}: ${(e as Error).message}`);
+  }
+  const signed = parseSignedStatement(json, o.statement);
+  const report = await vetPlugin(new Uint8Array(await readFile(o.wasm)), signed.statement, { policy: await readPolicy(o.policy), ...(o.note !== undefined ? { note: o.note } : {}) });
+  ui.say(`Vetting ${signed.statement.name} ${signed.statement.version} (${o.wasm})`);
+  for (const line of formatReport(report)) ui.message(line);
+  ui.say(report.ok ? `vetted: ${report.passed.join(", ")}` : "vetting FAILED");
+  return report.ok ? 0 : 1;
+}
+
+export async function registryPushCommand(o: { dir: string; url: string }, ui: Ui = consoleUi()): Promise<void> {
+  const r = await pushRegistry(o.dir, o.url);
+  ui.say(`Pushed ${o.dir} to ${r.display}: ${r.files} file(s), ${r.bytes} bytes (timestamp last)`);
+}
+
+export async function registryAddCommand(o: { name: string; url: string; root?: string; rootSha256?: string; namespaces: string[]; projectDir?: string }, ui: Ui = consoleUi()): Promise<void> {
+  const c = await addRegistry({
+    name: o.name,
+    url: o.url,
+    ...(o.root !== undefined ? { root: o.root } : {}),
+    ...(o.rootSha256 !== undefined ? { rootSha256: o.rootSha256 } : {}),
+    namespaces: o.namespaces,
+    ...(o.projectDir !== undefined ? { projectDir: o.projectDir } : {}),
+  });
+  ui.say(`Registry ${c.name} (${c.url}) added to ${c.file}${c.namespaces ? `, serving namespaces ${c.namespaces.join(", ")}` : ""}`);
+}
+
+export async function registryListCommand(o: { projectDir?: string }, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
+  const list = await configuredRegistries(o.projectDir !== undefined ? { templateDir: o.projectDir } : {});
+  if (list.length === 0) out('No registries configured. Add one with "imgb registry add NAME URL --root FILE".\n');
+  for (const c of list) {
+    const pin = c.rootSha256 !== undefined ? `root sha256:${c.rootSha256.slice(0, 16)}` : c.root !== undefined ? `root ${c.root}` : "NOT PINNED";
+    out(`${c.name} ${c.url} ${pin} ${c.namespaces ? `namespaces:${c.namespaces.join(",")}` : "namespaces:any"} (${c.origin}${c.file ? ` ${c.file}` : ""})\n`);
+  }
+}
+
+export async function registryRemoveCommand(o: { name: string; projectDir?: string }, ui: Ui = consoleUi()): Promise<void> {
+  const file = await removeRegistry(o.name, o.projectDir !== undefined ? { projectDir: o.projectDir } : {});
+  ui.say(`Registry ${o.name} removed from ${file}`);
+}
+
 export async function initCommand(
-  o: { template: string; vars: Array<[string, string]>; varFiles: string[]; upgrade: boolean; acceptCapabilities: boolean; registry?: RegistryOptions },
+  o: { template: string; vars: Array<[string, string]>; varFiles: string[]; upgrade: boolean; acceptCapabilities: boolean; acceptDowngrade?: boolean; registry?: RegistryOptions },
   ui: Ui = consoleUi(),
 ): Promise<void> {
-  const template = await loadTemplate(o.template, { vars: o.vars, varFiles: o.varFiles, env: process.env });
+  // As Packer's init: only the packer {} blocks matter, so unset variables, unknown data sources or
+  // builders elsewhere in the template do not stop it.
+  const template = await loadTemplate(o.template, { vars: o.vars, varFiles: o.varFiles, env: process.env, syntaxOnly: true });
   if (template.requiredPlugins.length === 0) {
     ui.say("The template requires no plugins; nothing to do.");
   }
-  // Packer's own plugins (github.com/OWNER/NAME release layouts) go to Packer's plugin folder;
-  // everything else resolves through imgb's registries.
-  const native = template.requiredPlugins.filter((r) => parsePackerSource(r.source));
-  const wasm = template.requiredPlugins.filter((r) => !parsePackerSource(r.source));
-  for (const req of native) {
-    const r = await installPackerPlugin(req.source, req.versionConstraint, packerPluginDir(), { upgrade: o.upgrade });
-    ui.say(`${req.source} v${r.version}: ${r.downloaded ? "installed" : "already installed"} at ${r.binary}`);
-    ui.say(`  a native Packer plugin: its builders and data sources run unsandboxed with your rights, as under Packer`);
-  }
-  if (wasm.length === 0) return;
-  const results = await initPlugins(wasm, template.dir, { upgrade: o.upgrade, acceptCapabilities: o.acceptCapabilities, ui, ...(o.registry ? { registry: o.registry } : {}) });
-  if (results.length > 0) ui.say(`${results.length} plugin(s) locked in ${template.dir}/.imgb.lock.json`);
+  const results = await initPlugins(
+    template.requiredPlugins,
+    template.dir,
+    { upgrade: o.upgrade, acceptDowngrade: o.acceptDowngrade === true, acceptCapabilities: o.acceptCapabilities, ui, ...(o.registry ? { registry: o.registry } : {}) },
+    defaultResolvers(
+      { upgrade: o.upgrade, acceptDowngrade: o.acceptDowngrade === true, acceptCapabilities: o.acceptCapabilities, ui, templateDir: template.dir, ...(o.registry ? { registry: o.registry } : {}) },
+      [nativePackerResolver(template.requiredPlugins, o.upgrade)],
+    ),
+  );
+  const locked = results.filter((r) => r.provider === "registry").length;
+  const builtin = results.filter((r) => r.provider === "builtin").length;
+  if (builtin > 0) ui.say(`${builtin} plugin(s) built into imgb`);
+  if (locked > 0) ui.say(`${locked} plugin(s) locked in ${template.dir}/.imgb.lock.json`);
 }
 
 export async function pluginsInstallCommand(
@@ -217,15 +297,15 @@ export async function pluginsRemoveCommand(o: { name: string; templateDir?: stri
 }
 
 /** Returns the exit code: 1 when any module is missing or altered. */
-export async function pluginsVerifyCommand(o: { templateDir?: string }, ui: Ui = consoleUi()): Promise<number> {
-  const results = await verifyInstalled(o.templateDir !== undefined ? { templateDir: o.templateDir } : {});
+export async function pluginsVerifyCommand(o: { templateDir?: string; repair?: boolean }, ui: Ui = consoleUi()): Promise<number> {
+  const results = await verifyInstalled({ ...(o.templateDir !== undefined ? { templateDir: o.templateDir } : {}), repair: o.repair === true, ui });
   for (const r of results) {
     const line = `${r.name} ${r.version}${r.signed ? "" : " (UNSIGNED)"}: ${r.status}${r.detail ? ` (${r.detail})` : ""}`;
-    if (r.status === "ok") ui.message(line);
+    if (r.status === "ok" || r.status === "repaired") ui.message(line);
     else ui.error(line);
   }
   if (results.length === 0) ui.say("No plugins to verify.");
-  return results.every((r) => r.status === "ok") ? 0 : 1;
+  return results.every((r) => r.status === "ok" || r.status === "repaired") ? 0 : 1;
 }
 
 export async function pluginsMirrorCommand(o: { url: string; dir: string }, ui: Ui = consoleUi()): Promise<void> {
@@ -233,3 +313,24 @@ export async function pluginsMirrorCommand(o: { url: string; dir: string }, ui: 
   ui.say(`Mirrored ${o.url} to ${o.dir}: root version ${r.rootVersion}, index version ${r.indexVersion}, ${r.modules} module(s), ${r.bytes} bytes, all verified`);
 }
 
+
+/**
+ * Last in the chain: a `github.com/OWNER/NAME` source nothing in imgb provides is Packer's own plugin
+ * (builders, data sources), installed from its release layout into Packer's plugin folder and run
+ * natively through the plugin protocol, as under Packer.
+ */
+function nativePackerResolver(required: ReadonlyArray<{ localName: string; source: string; versionConstraint: string }>, upgrade: boolean): PluginResolver {
+  return {
+    name: "Packer plugin releases",
+    offers: "a github.com/OWNER/NAME plugin's release (SHA256SUMS checked) is installed into Packer's plugin folder and runs natively, unsandboxed, as under Packer",
+    async resolve(req) {
+      if (!parsePackerSource(req.source.address)) return undefined;
+      const text = required.find((r) => r.localName === req.localName)?.versionConstraint ?? "";
+      const r = await installPackerPlugin(req.source.address, text, packerPluginDir(), { upgrade });
+      return {
+        kind: "other",
+        summary: `v${r.version} ${r.downloaded ? "installed" : "already installed"} at ${r.binary} (a native Packer plugin: its builders and data sources run unsandboxed with your rights, as under Packer)`,
+      };
+    },
+  };
+}

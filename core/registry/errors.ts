@@ -12,6 +12,7 @@ export type RegistryErrorCode =
   | "too-large" // a download exceeded its cap
   | "bad-name" // plugin name outside the allowed charset (path traversal and friends)
   | "unreachable" // network failure or an HTTP error
+  | "redirect" // an OCI registry redirected a request to another host
   | "not-found" // no such plugin or no version satisfies the constraint
   | "capabilities" // capabilities not accepted, or more than the lock grants
   | "unsigned" // an unsigned plugin without --allow-unsigned

@@ -9,12 +9,17 @@ import { defaultCacheDir, defaultStateDir, type RegistryOptions } from "./config
 import { parseConstraint, type Constraint } from "./constraints.ts";
 import { RegistryError } from "./errors.ts";
 import { emptyLock, installedStatePath, lockPath, readLock, readLockAt, writeLock } from "./lock.ts";
-import { isValidPluginName } from "./names.ts";
-import { Resolver, type ResolveAction } from "./resolve.ts";
+import { parsePluginSource, type PluginSource } from "./packer-plugins.ts";
+import type { ResolveAction } from "./resolve.ts";
+import { defaultResolvers, type PluginResolver, type Resolution } from "./resolvers.ts";
+import { withLockFile } from "./file-lock.ts";
+import { checkGrants } from "./grants.ts";
 import type { Limits } from "./schema.ts";
 
 export interface InitPluginsOptions {
   upgrade: boolean;
+  /** -accept-downgrade: -upgrade may move to an older version (the locked one was yanked) without asking. */
+  acceptDowngrade?: boolean;
   acceptCapabilities: boolean;
   ui: Ui;
   /** Registry URL, trusted root, state and cache dirs, clock; defaults from the environment. */
@@ -25,7 +30,9 @@ export interface InitPluginResult {
   name: string;
   localName: string;
   version: string;
-  action: ResolveAction;
+  action: ResolveAction | "builtin";
+  /** Which resolver provided it. */
+  provider: "builtin" | "registry" | "other";
   capabilities: string[];
   signed: boolean;
 }
@@ -47,53 +54,75 @@ export interface LockedPlugin {
   signed: boolean;
 }
 
-function checkRequired(required: RequiredPlugin[]): Array<{ req: RequiredPlugin; constraint: Constraint }> {
+function checkRequired(required: RequiredPlugin[]): Array<{ req: RequiredPlugin; source: PluginSource; constraint: Constraint }> {
   const diags: Diagnostic[] = [];
-  const out: Array<{ req: RequiredPlugin; constraint: Constraint }> = [];
+  const out: Array<{ req: RequiredPlugin; source: PluginSource; constraint: Constraint }> = [];
   const seen = new Map<string, RequiredPlugin>();
   for (const req of required) {
-    if (!isValidPluginName(req.source)) {
-      diags.push(errorDiag(`Invalid plugin source ${JSON.stringify(req.source)}`, req.range, `required plugin "${req.localName}": expected "namespace/name" of lowercase letters, digits and hyphens`));
+    const source = parsePluginSource(req.source);
+    if (!source) {
+      diags.push(errorDiag(`Invalid plugin source ${JSON.stringify(req.source)}`, req.range, `required plugin "${req.localName}": expected HOSTNAME/NAMESPACE/TYPE, e.g. "github.com/hashicorp/${req.localName}"`));
       continue;
     }
-    if (seen.has(req.source)) {
-      diags.push(errorDiag(`Duplicate required plugin ${req.source}`, req.range, `also required as "${seen.get(req.source)?.localName}"`));
+    const key = source.registryName ?? source.address.toLowerCase();
+    if (seen.has(key)) {
+      diags.push(errorDiag(`Duplicate required plugin ${req.source}`, req.range, `also required as "${seen.get(key)?.localName}"`));
       continue;
     }
-    seen.set(req.source, req);
+    seen.set(key, req);
     const c = parseConstraint(req.versionConstraint);
     if ("error" in c) {
       diags.push(errorDiag(`Invalid version constraint for ${req.source}`, req.range, c.error));
       continue;
     }
-    out.push({ req, constraint: c });
+    out.push({ req, source, constraint: c });
   }
   if (diags.length > 0) throw new DiagnosticsError(diags);
   return out;
 }
 
-export async function initPlugins(required: RequiredPlugin[], templateDir: string, opts: InitPluginsOptions): Promise<InitPluginResult[]> {
+/**
+ * Resolves every required plugin through the resolver chain (resolvers.ts), then writes the lock
+ * (registry plugins only) once all succeeded. A plugin nothing provides is an error naming it and
+ * what each resolver could have offered.
+ */
+export async function initPlugins(required: RequiredPlugin[], templateDir: string, opts: InitPluginsOptions, resolvers?: PluginResolver[]): Promise<InitPluginResult[]> {
   const wanted = checkRequired(required);
-  const lock = (await readLock(templateDir)) ?? emptyLock();
-  const next = emptyLock();
-  const resolver = new Resolver(opts);
-  const results: InitPluginResult[] = [];
-  for (const { req, constraint } of wanted) {
-    const outcome = await resolver.resolve(req.source, req.localName, constraint, lock.plugins[req.source]);
-    next.plugins[req.source] = outcome.entry;
-    results.push({
-      name: req.source,
-      localName: req.localName,
-      version: outcome.entry.version,
-      action: outcome.action,
-      capabilities: outcome.entry.capabilities,
-      signed: outcome.entry.signed,
-    });
-    opts.ui.message(`${req.source} ${outcome.entry.version}: ${outcome.action}`);
-  }
-  // Written only after every plugin resolved: a refusal leaves the previous lock untouched.
-  if (wanted.length > 0 || Object.keys(lock.plugins).length > 0) await writeLock(templateDir, next);
-  return results;
+  const chain = resolvers ?? defaultResolvers({ upgrade: opts.upgrade, acceptDowngrade: opts.acceptDowngrade === true, acceptCapabilities: opts.acceptCapabilities, ui: opts.ui, templateDir, ...(opts.registry ? { registry: opts.registry } : {}) });
+  return withLockFile(lockPath(templateDir), async () => {
+    const lock = (await readLock(templateDir)) ?? emptyLock();
+    const next = emptyLock();
+    const results: InitPluginResult[] = [];
+    for (const { req, source, constraint } of wanted) {
+      // By the mapped name, or (a registry alias) by the local name the lock recorded.
+      const byName = source.registryName !== undefined ? lock.plugins[source.registryName] : undefined;
+      const byLocal = byName ? undefined : Object.entries(lock.plugins).find(([, e]) => e.source !== undefined && e.source.toLowerCase() === source.address.toLowerCase());
+      const locked = byName ?? byLocal?.[1];
+      let resolution: Resolution | undefined;
+      for (const r of chain) {
+        resolution = await r.resolve({ localName: req.localName, source, constraint, ...(locked ? { locked } : {}), ...(byLocal ? { lockedName: byLocal[0] } : {}) });
+        if (resolution) break;
+      }
+      if (!resolution) {
+        const can = chain.map((r) => `  - ${r.name}: ${r.offers}`).join("\n");
+        throw new RegistryError(
+          "not-found",
+          `required as "${req.localName}" (${req.versionConstraint || "any version"}), but nothing provides it. What imgb can do:\n${can}`,
+          { plugin: req.source },
+        );
+      }
+      if (resolution.kind === "locked") {
+        next.plugins[resolution.name] = resolution.name === source.registryName ? resolution.entry : { ...resolution.entry, source: source.address };
+        results.push({ name: resolution.name, localName: req.localName, version: resolution.entry.version, action: resolution.action, capabilities: resolution.entry.capabilities, signed: resolution.entry.signed, provider: "registry" });
+      } else {
+        results.push({ name: req.source, localName: req.localName, version: "", action: "builtin", capabilities: [], signed: true, provider: resolution.kind === "builtin" ? "builtin" : "other" });
+      }
+      opts.ui.message(`${req.source}: ${resolution.summary}`);
+    }
+    // Written only after every plugin resolved: a refusal leaves the previous lock untouched.
+    if (Object.keys(next.plugins).length > 0 || Object.keys(lock.plugins).length > 0) await writeLock(templateDir, next);
+    return results;
+  });
 }
 
 export interface LockedPluginsOptions {
@@ -121,6 +150,7 @@ async function verifiedEntries(path: string, remedy: string, opts: LockedPlugins
     if (!cached) {
       throw new RegistryError("lock", `recorded in ${path} but not in the plugin cache; ${remedy}`, { plugin: `${name} ${e.version}` });
     }
+    await checkGrants(cacheDir, name, e, remedy);
     out.push({ name, localName: e.localName, version: e.version, wasmPath: cached.path, bytes: cached.bytes, sha256: e.sha256, capabilities: e.capabilities, limits: e.limits, signed: e.signed });
   }
   return out;

@@ -30,6 +30,8 @@ export const LOCK_FILE_NAME = ".imgb.lock.json";
 
 const LockEntrySchema = v.strictObject({
   localName: v.string(),
+  /** The required_plugins source address it was resolved for (when it differs from the name: a registry alias). */
+  source: v.optional(v.pipe(v.string(), v.maxLength(300))),
   version: v.pipe(v.string(), v.check(isSemVer, "expected a semantic version")),
   constraints: v.string(),
   sha256: v.pipe(v.string(), v.regex(SHA256_HEX)),

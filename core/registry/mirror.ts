@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { canonicalJson } from "./canonical-json.ts";
 import { RegistryClient } from "./client.ts";
 import { resolveRegistryConfig, type RegistryOptions } from "./config.ts";
-import { CAPS, fetchCapped, registryFileUrl } from "./download.ts";
+import { CAPS } from "./download.ts";
 import { RegistryError } from "./errors.ts";
+import { configuredRegistries, openConfigured } from "./sources.ts";
 import { writeFileAtomic } from "./fsutil.ts";
 import { LAYOUT } from "./layout.ts";
 import type { RootSigned } from "./schema.ts";
@@ -24,7 +25,9 @@ export interface MirrorResult {
 }
 
 export async function mirrorRegistry(url: string, dir: string, opts: RegistryOptions = {}): Promise<MirrorResult> {
-  const config = await resolveRegistryConfig({ ...opts, url });
+  // A configured registry (by name or address) brings its pinned root; any other URL needs IMGB_REGISTRY_ROOT.
+  const configured = (await configuredRegistries({ env: opts.env ?? process.env })).find((c) => c.origin !== "environment" && (c.name === url || c.url === url.replace(/\/+$/, "")));
+  const config = configured ? await openConfigured(configured, opts) : await resolveRegistryConfig({ ...opts, url });
   const client = new RegistryClient(config);
   const where = { registry: config.url };
   const meta = await client.refresh();
@@ -35,7 +38,7 @@ export async function mirrorRegistry(url: string, dir: string, opts: RegistryOpt
   let sawTrusted = false;
   const trustedText = canonicalJson(config.trustedRoot.signed);
   for (let n = 1; n <= meta.root.version; n++) {
-    const bytes = await fetchCapped(registryFileUrl(config.url, LAYOUT.versionedRoot(n)), CAPS.root, where, `root version ${n}`, config.timeoutMs);
+    const bytes = await config.transport.get(LAYOUT.versionedRoot(n), CAPS.root, `root version ${n}`, where);
     if (bytes === undefined) throw new RegistryError("not-found", `root version ${n} is missing; a mirror needs the whole root history`, where);
     const env = parseRoot(bytes, `root version ${n}`, where);
     prev = prev === undefined ? verifySelfSignedRoot(env, `root version ${n}`, where) : verifyNextRoot(prev, env, where);

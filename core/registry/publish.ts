@@ -209,6 +209,19 @@ export async function publishPlugin(
   );
 }
 
+/** Maps a Packer source address to a plugin of this registry (signed in the index like everything else). */
+export async function aliasPlugin(dir: string, source: string, name: string, signers: Signers, opts: WriteOptions = {}): Promise<IndexSigned> {
+  return updateIndex(
+    dir,
+    signers,
+    (index) => {
+      if (!index.plugins[name]) throw new RegistryError("not-found", `not published in this registry`, { plugin: name });
+      index.aliases = { ...(index.aliases ?? {}), [source.toLowerCase()]: name };
+    },
+    opts,
+  );
+}
+
 export async function yankPlugin(dir: string, name: string, version: string, signers: Signers, opts: WriteOptions = {}): Promise<IndexSigned> {
   return updateIndex(
     dir,

@@ -6,11 +6,12 @@ import { approveCapabilities } from "./approve.ts";
 import { readCachedWasm } from "./cache.ts";
 import { capabilityEscalation, sortedUnique } from "./capabilities.ts";
 import { RegistryClient, type TrustedMetadata } from "./client.ts";
-import { defaultCacheDir, resolveRegistryConfig, type RegistryOptions } from "./config.ts";
+import { defaultCacheDir, resolveRegistryConfig, type RegistryConfig, type RegistryOptions } from "./config.ts";
 import { highestSatisfying, satisfies, type Constraint } from "./constraints.ts";
 import { RegistryError } from "./errors.ts";
 import type { LockEntry } from "./lock.ts";
-import { parseSemVer } from "./semver.ts";
+import { compareSemVer, parseSemVer } from "./semver.ts";
+import { checkGrants, hasStatement, storeStatement } from "./grants.ts";
 
 export type ResolveAction = "kept" | "installed" | "upgraded";
 
@@ -23,6 +24,8 @@ export interface ResolveOutcome {
 
 export interface ResolverOptions {
   upgrade: boolean;
+  /** Allow -upgrade to move to an older version without asking (-accept-downgrade). */
+  acceptDowngrade?: boolean;
   acceptCapabilities: boolean;
   ui: Ui;
   registry?: RegistryOptions;
@@ -32,18 +35,37 @@ export class Resolver {
   private session: Promise<{ client: RegistryClient; meta: TrustedMetadata }> | undefined;
   readonly cacheDir: string;
 
-  constructor(private readonly opts: ResolverOptions) {
+  /**
+   * `open` names the registry (a configured one, core/registry/sources.ts); without it, the one
+   * given by `opts.registry` or IMGB_REGISTRY_URL.
+   */
+  constructor(
+    private readonly opts: ResolverOptions,
+    private readonly open: (cacheDir: string) => Promise<RegistryConfig> = (cacheDir) => resolveRegistryConfig({ ...opts.registry, cacheDir }),
+  ) {
     this.cacheDir = opts.registry?.cacheDir ?? defaultCacheDir(opts.registry?.env ?? process.env);
   }
 
   /** Contacts the registry once per resolver, and only when some plugin needs it. */
-  private registry(): Promise<{ client: RegistryClient; meta: TrustedMetadata }> {
+  registry(): Promise<{ client: RegistryClient; meta: TrustedMetadata }> {
     this.session ??= (async () => {
-      const config = await resolveRegistryConfig({ ...this.opts.registry, cacheDir: this.cacheDir });
+      const config = await this.open(this.cacheDir);
       const client = new RegistryClient(config);
       return { client, meta: await client.refresh() };
     })();
     return this.session;
+  }
+
+  /** Whether the registry's verified index lists the plugin. */
+  async offers(name: string): Promise<boolean> {
+    const { meta } = await this.registry();
+    return meta.index.plugins[name] !== undefined;
+  }
+
+  /** The plugin the registry's signed index names for a Packer source address, if any. */
+  async alias(sourceAddress: string): Promise<string | undefined> {
+    const { meta } = await this.registry();
+    return meta.index.aliases?.[sourceAddress.toLowerCase()];
   }
 
   async resolve(name: string, localName: string, constraint: Constraint, locked: LockEntry | undefined): Promise<ResolveOutcome> {
@@ -52,7 +74,12 @@ export class Resolver {
     const keep = locked !== undefined && lockedVersion !== undefined && (!this.opts.upgrade || !locked.signed) && satisfies(constraint, lockedVersion);
     if (keep && locked) {
       const cached = await readCachedWasm(this.cacheDir, locked.sha256, name);
-      if (cached) return { name, entry: { ...locked, localName, constraints: constraint.text }, action: "kept", wasmPath: cached.path };
+      // A signed module cached before its statement was kept (an older imgb) is fetched again below.
+      if (cached && (!locked.signed || (await hasStatement(this.cacheDir, locked.sha256)))) {
+        // A kept entry keeps only what was signed: an edited lock is refused here too, not carried on.
+        await checkGrants(this.cacheDir, name, locked, 'run "imgb init -upgrade" to install it again from the registry');
+        return { name, entry: { ...locked, localName, constraints: constraint.text }, action: "kept", wasmPath: cached.path };
+      }
       if (!locked.signed) {
         throw new RegistryError("unsigned", `unsigned module ${locked.sha256.slice(0, 16)}… is no longer in the cache; install it again with "imgb plugins install --allow-unsigned"`, { plugin: name });
       }
@@ -83,11 +110,21 @@ export class Resolver {
     const added = capabilityEscalation(granted, pv.capabilities);
     const from = locked && locked.version !== version ? locked.version : undefined;
     if (from !== undefined) this.opts.ui.say(`${name}: ${from} -> ${version}`);
+    const fromVersion = from !== undefined ? parseSemVer(from) : undefined;
+    const toVersion = parseSemVer(version);
+    if (fromVersion && toVersion && compareSemVer(toVersion, fromVersion) < 0) {
+      // -upgrade never moves down silently: the locked version was yanked (or the constraint now excludes it).
+      const why = available.versions[from ?? ""]?.yanked ? `the locked version ${from} was yanked by the registry` : `the locked version ${from} no longer satisfies "${constraint.text}"`;
+      this.opts.ui.error(`${name}: ${why}; the newest allowed version, ${version}, is OLDER (a downgrade)`);
+      await confirmDowngrade(name, from ?? "", version, this.opts.ui, this.opts.acceptDowngrade === true);
+    }
     if (added.length > 0 || locked === undefined) {
       const dropped = granted.filter((c) => !pv.capabilities.includes(c));
-      await approveCapabilities({ plugin: name, version, ...(from !== undefined ? { from } : {}), wanted: sortedUnique(pv.capabilities), added, dropped }, this.opts.ui, this.opts.acceptCapabilities);
+      await approveCapabilities({ plugin: name, version, ...(from !== undefined ? { from } : {}), wanted: sortedUnique(pv.capabilities), added, dropped, publisher: pv.publisher.keyid, vetting: pv.vetting }, this.opts.ui, this.opts.acceptCapabilities);
     }
     const fetched = await client.fetchWasm(pv);
+    const publisherKey = meta.index.publishers[pv.publisher.keyid];
+    if (publisherKey) await storeStatement(this.cacheDir, pv, publisherKey);
     const entry: LockEntry = {
       localName,
       version,
@@ -104,4 +141,15 @@ export class Resolver {
     const action: ResolveAction = locked === undefined ? "installed" : locked.version === version ? "kept" : "upgraded";
     return { name, entry, action, wasmPath: fetched.path };
   }
+}
+
+async function confirmDowngrade(name: string, from: string, to: string, ui: Ui, accepted: boolean): Promise<void> {
+  if (accepted) return;
+  let answer: string;
+  try {
+    answer = await ui.ask(`Downgrade ${name} from ${from} to ${to}? [y/N]`);
+  } catch {
+    throw new RegistryError("not-found", `would downgrade ${from} -> ${to}, and there is no terminal to confirm it; re-run with -accept-downgrade if that is what you want`, { plugin: name });
+  }
+  if (!/^\s*y(es)?\s*$/i.test(answer)) throw new RegistryError("not-found", `downgrade ${from} -> ${to} not confirmed; nothing was changed`, { plugin: name });
 }

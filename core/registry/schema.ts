@@ -70,6 +70,10 @@ export const VettingSchema = v.strictObject({
   repository: v.pipe(v.string(), v.minLength(1), v.maxLength(500)),
   commit: v.pipe(v.string(), v.regex(/^[0-9a-f]{7,64}$/, "expected a commit hash")),
   date: Timestamp,
+  /** Which checks of `imgb registry vet` ran and passed (absent in records made before vetting was automated). */
+  checks: v.optional(v.array(v.pipe(v.string(), v.regex(/^[a-z0-9-]{1,40}$/)))),
+  /** The reviewer's note, required by the registry's policy for some capabilities (e.g. local_exec). */
+  note: v.optional(v.pipe(v.string(), v.maxLength(2000))),
 });
 export type Vetting = v.InferOutput<typeof VettingSchema>;
 
@@ -119,6 +123,8 @@ export const IndexSignedSchema = v.strictObject({
   expires: Timestamp,
   publishers: v.record(Hex64, PublisherSchema),
   plugins: v.record(PluginName, v.strictObject({ versions: v.record(SemVerString, PluginVersionSchema) })),
+  /** Packer source addresses (lowercased) this registry serves under another name: "github.com/acme/packer-motd" → "acme/motd". */
+  aliases: v.optional(v.record(v.pipe(v.string(), v.maxLength(300)), PluginName)),
 });
 export type IndexSigned = v.InferOutput<typeof IndexSignedSchema>;
 

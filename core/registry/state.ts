@@ -1,7 +1,8 @@
 // What the client remembers per registry, to refuse rollbacks: the highest root, timestamp and index
 // versions it has verified, and the newest verified root itself (so key rotation survives restarts).
 // A registry is identified by the root the user trusts (not by URL), so a mirror of the same
-// registry shares the same memory and cannot be used to roll a client back either.
+// registry shares the same memory and cannot be used to roll a client back either. The root that
+// identifies a registry is its first one (version 1), so memory survives root rotations (client.ts).
 import { join } from "node:path";
 import * as v from "valibot";
 import { canonicalBytes } from "./canonical-json.ts";
@@ -17,8 +18,20 @@ const StateSchema = v.strictObject({
 });
 export type SeenVersions = v.InferOutput<typeof StateSchema>;
 
-export function registryId(trustedRoot: RootEnvelope): string {
+export function registryId(trustedRoot: Pick<RootEnvelope, "signed">): string {
   return sha256Hex(canonicalBytes(trustedRoot.signed)).slice(0, 16);
+}
+
+const IdentitySchema = v.strictObject({ identity: v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/)) });
+
+/** The identity (first root's id) found earlier for a trusted root of a later version. */
+export async function loadIdentity(stateDir: string, trustedId: string): Promise<string | undefined> {
+  const path = join(stateDir, "identities", `${trustedId}.json`);
+  return parseStored(IdentitySchema, await readIfExists(path), path)?.identity;
+}
+
+export async function saveIdentity(stateDir: string, trustedId: string, identity: string): Promise<void> {
+  await writeFileAtomic(join(stateDir, "identities", `${trustedId}.json`), jsonText({ identity }));
 }
 
 function dirFor(stateDir: string, id: string): string {

@@ -188,7 +188,7 @@ describe("plugin names", () => {
       "DiagnosticsError",
       /t\.pkr\.hcl:3:5: Invalid plugin source "\.\.\/\.\.\/etc\/passwd"/,
     );
-    expect(err).toContain("namespace/name");
+    expect(err).toContain("HOSTNAME/NAMESPACE/TYPE");
   });
 
   test("an index listing a plugin named with path traversal is refused as a whole", async () => {

@@ -8,6 +8,11 @@ import { serveRegistry, type RegistryServer } from "../../core/registry/serve.ts
 import { LAYOUT } from "../../core/registry/layout.ts";
 import { sha256Hex } from "../../core/registry/hashing.ts";
 import { tinyWasm } from "./harness.ts";
+import { compilePlugin } from "../../plugins-wasm/build.ts";
+
+// A real plugin (publish vets it: it must describe itself as its statement says).
+const HELLO_WASM = join(import.meta.dir, "..", ".tmp", "plugins", "registry-acme-hello.wasm");
+let hello: Uint8Array;
 
 const BUN = process.execPath;
 const RUN = join(import.meta.dir, "fixtures", "run-verb.ts");
@@ -32,17 +37,19 @@ beforeAll(async () => {
   const signers = ["--index-key", join(base, "index.key"), "--timestamp-key", join(base, "timestamp.key")];
   expect((await imgb(["registry", "init", reg, "--root-key", join(base, "root.key"), ...signers])).code).toBe(0);
   expect((await imgb(["registry", "trust-publisher", reg, "--key", join(base, "acme.pub"), "--namespace", "acme", ...signers])).code).toBe(0);
-  await writeFile(join(base, "hello.wasm"), tinyWasm("hello 1.0.0"));
-  const signed = await imgb(["registry", "sign", join(base, "hello.wasm"), "--name", "acme/hello", "--version", "1.0.0", "--capabilities", "communicator,temp_file", "--key", join(base, "acme.key")]);
+  await compilePlugin(join(import.meta.dir, "fixtures", "hello", "assembly", "plugin.ts"), HELLO_WASM);
+  hello = new Uint8Array(await readFile(HELLO_WASM));
+  await writeFile(join(base, "hello.wasm"), hello);
+  const signed = await imgb(["registry", "sign", join(base, "hello.wasm"), "--name", "acme/hello", "--version", "1.0.0", "--capabilities", "local_exec", "--key", join(base, "acme.key")]);
   expect(signed.code).toBe(0);
-  const vet = ["--reviewer", "r@example.org", "--repository", "https://example.org/acme/hello", "--commit", "abcdef1"];
+  const vet = ["--reviewer", "r@example.org", "--repository", "https://example.org/acme/hello", "--commit", "abcdef1", "--note", "writes one marker file the test reads"];
   const pub = await imgb(["registry", "publish", reg, "--wasm", join(base, "hello.wasm"), "--statement", join(base, "hello.statement.json"), ...vet, ...signers]);
   expect(pub.stderr).toBe("");
   expect(pub.code).toBe(0);
   server = await serveRegistry(reg);
   env.IMGB_REGISTRY_URL = server.url;
   env.IMGB_REGISTRY_ROOT = join(reg, "1.root.json");
-});
+}, 120_000);
 
 afterAll(async () => {
   await server?.stop();
@@ -53,18 +60,18 @@ describe("imgb registry / imgb plugins", () => {
   test("install without a terminal or -accept-capabilities is refused with the reason", async () => {
     const r = await imgb(["plugins", "install", "acme/hello"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("plugin acme/hello 1.0.0: needs your approval for capabilities communicator, temp_file, but there is no terminal to ask on; re-run with -accept-capabilities");
+    expect(r.stderr).toContain("plugin acme/hello 1.0.0: needs your approval for capabilities local_exec, but there is no terminal to ask on; re-run with -accept-capabilities");
     expect(r.stderr).not.toContain("    at ");
   });
 
   test("install, installed, verify, remove", async () => {
     const i = await imgb(["plugins", "install", "acme/hello@>= 1.0", "--accept-capabilities"]);
     expect(i.code).toBe(0);
-    expect(i.stdout).toContain("+ communicator");
+    expect(i.stdout).toContain("+ local_exec");
     const list = await imgb(["plugins", "installed"]);
-    expect(list.stdout).toContain(`acme/hello 1.0.0 signed sha256:${sha256Hex(tinyWasm("hello 1.0.0")).slice(0, 16)} capabilities:communicator,temp_file`);
+    expect(list.stdout).toContain(`acme/hello 1.0.0 signed sha256:${sha256Hex(hello).slice(0, 16)} capabilities:local_exec`);
     expect((await imgb(["plugins", "verify"])).stdout).toContain("acme/hello 1.0.0: ok");
-    const cached = join(base, "cache", "imgb", "plugins", "sha256", `${sha256Hex(tinyWasm("hello 1.0.0"))}.wasm`);
+    const cached = join(base, "cache", "imgb", "plugins", "sha256", `${sha256Hex(hello)}.wasm`);
     expect((await readFile(cached)).byteLength).toBeGreaterThan(8);
     expect((await imgb(["plugins", "remove", "acme/hello"])).code).toBe(0);
     expect((await imgb(["plugins", "installed"])).stdout).toBe("No plugins installed.\n");
@@ -99,9 +106,9 @@ describe("imgb registry / imgb plugins", () => {
     } finally {
       await mirrorServer.stop();
     }
-    const blob = join(base, "reg", LAYOUT.blob(sha256Hex(tinyWasm("hello 1.0.0"))));
+    const blob = join(base, "reg", LAYOUT.blob(sha256Hex(hello)));
     const good = await readFile(blob);
-    await writeFile(blob, tinyWasm("hello 1.0.X"));
+    await writeFile(blob, new Uint8Array([...good.subarray(0, good.length - 1), (good[good.length - 1] ?? 0) ^ 1]));
     try {
       const bad = await imgb(["plugins", "mirror", server.url, join(base, "mirror2")], { XDG_CACHE_HOME: join(base, "cache-empty") });
       expect(bad.code).toBe(1);

@@ -21,8 +21,10 @@ describe("imgb init against a real registry over HTTP", () => {
     await reg.publish("acme/hello", "1.2.0-beta.1", ["communicator"]);
     const ui = new TestUi();
     const res = await initPlugins([required("acme/hello", "~> 1.0")], reg.templateDir, { upgrade: false, acceptCapabilities: true, ui, registry: reg.client });
-    expect(res).toEqual([{ name: "acme/hello", localName: "hello", version: "1.1.0", action: "installed", capabilities: ["communicator"], signed: true }]);
+    expect(res).toEqual([{ name: "acme/hello", localName: "hello", version: "1.1.0", action: "installed", capabilities: ["communicator"], signed: true, provider: "registry" }]);
     expect(ui.text).toContain("communicator: run commands and copy files on the machine being built");
+    expect(ui.text).toMatch(/acme\/hello 1\.1\.0 is signed by publisher key [0-9a-f]{16}…/);
+    expect(ui.text).toContain("vetted by reviewer@example.org on 2026-11-01T00:00:00Z: https://example.org/acme/hello at 0123456789abcdef0123456789abcdef01234567; no automated checks recorded");
     const lock = await readLock(reg.templateDir);
     expect(lock?.plugins["acme/hello"]?.sha256).toBe(sha256Hex(wasm11));
     const locked = await lockedPlugins(reg.templateDir, { cacheDir: reg.client.cacheDir });

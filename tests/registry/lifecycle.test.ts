@@ -105,7 +105,7 @@ describe("unsigned local plugins", () => {
     const locked = await lockedPlugins(reg.templateDir, { cacheDir: reg.client.cacheDir });
     expect(locked.map((p) => [p.name, p.signed, p.capabilities])).toEqual([["me/tool", false, ["temp_file"]]]);
     // Outside a template: the user's installed list, read back the same way.
-    await installPlugin(file, { ui, acceptCapabilities: true, allowUnsigned: true, name: "me/tool", version: "0.1.0", registry: reg.client });
+    await installPlugin(file, { ui, acceptCapabilities: true, allowUnsigned: true, name: "me/tool", version: "0.1.0", capabilities: [], registry: reg.client });
     expect((await installedPlugins({ stateDir: reg.client.stateDir, cacheDir: reg.client.cacheDir })).map((p) => p.name)).toEqual(["me/tool"]);
   });
 });
