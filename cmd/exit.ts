@@ -2,14 +2,15 @@
 // except with IMGB_DEBUG=1.
 import { DiagnosticsError, UserError } from "../core/errors/diagnostic.ts";
 import { renderDiagnostic } from "../core/ui/diagnostics.ts";
+import { maskSecrets } from "../core/ui/secrets.ts";
 
 export function reportError(err: unknown): number {
   if (err instanceof DiagnosticsError) {
-    for (const d of err.diagnostics) process.stderr.write(renderDiagnostic(d) + "\n");
+    for (const d of err.diagnostics) process.stderr.write(renderDiagnostic(d, maskSecrets) + "\n");
     return 1;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`Error: ${message}\n`);
+  process.stderr.write(maskSecrets(`Error: ${message}\n`));
   if (process.env["IMGB_DEBUG"] && err instanceof Error && !(err instanceof UserError) && err.stack) {
     process.stderr.write(`${err.stack}\n`);
   }

@@ -3,6 +3,7 @@ import { DiagnosticsError, hasErrors } from "../errors/diagnostic.ts";
 import { loadTemplate } from "../template/load.ts";
 import { validateTemplate } from "../build/validate.ts";
 import { renderDiagnostic } from "../ui/diagnostics.ts";
+import { maskSecrets } from "../ui/secrets.ts";
 import { openCatalog } from "./catalog.ts";
 
 export interface ValidateOptions {
@@ -23,7 +24,7 @@ export async function validateCommand(opts: ValidateOptions): Promise<number> {
   const catalog = await openCatalog(template.dir);
   try {
     const { diagnostics: diags } = await validateTemplate(template, catalog, opts);
-    for (const d of diags.filter((d) => d.severity === "warning")) process.stderr.write(renderDiagnostic(d) + "\n");
+    for (const d of diags.filter((d) => d.severity === "warning")) process.stderr.write(renderDiagnostic(d, maskSecrets) + "\n");
     if (hasErrors(diags)) throw new DiagnosticsError(diags.filter((d) => d.severity === "error"));
     process.stdout.write("The configuration is valid.\n");
     return 0;

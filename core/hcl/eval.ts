@@ -6,6 +6,7 @@ import type { Node, Traversal, TraverseStep } from "./ast.ts";
 import { EvalContext, FunctionError, nameSuggestion, type HclFunction } from "./context.ts";
 import { ConversionError, conversionMessage, convert, unify } from "./convert.ts";
 import { NumError } from "./num.ts";
+import { chargeWork, checkCollectionLength, checkStringLength, LimitError } from "../values/limits.ts";
 import { T, type Type, friendlyName, typeString } from "./types.ts";
 import { UNKNOWN, V, Value, containsUnknown, deepMarks, unmarkDeep, valueEquals } from "./value.ts";
 
@@ -28,6 +29,22 @@ class Evaluator {
 
   private err(summary: string, range: SourceRange | undefined, detail?: string): void {
     this.diags.push(errorDiag(summary, range, detail));
+  }
+
+  /**
+   * Charges `added` units of work and checks a value being built against the limits
+   * (core/values/limits.ts); false (with a diagnostic at `range`) when it crossed one.
+   */
+  private withinLimits(range: SourceRange, added: number, check: () => void): boolean {
+    try {
+      check();
+      chargeWork(added, "this expression");
+      return true;
+    } catch (e) {
+      if (!(e instanceof LimitError)) throw e;
+      this.err("Value too large", range, `${e.message}.`);
+      return false;
+    }
   }
 
   eval(n: Node, ctx: EvalContext | undefined, anon: Anon): Value {
@@ -524,6 +541,8 @@ class Evaluator {
         if (!cb.bool) continue;
       }
       const v = this.eval(n.valExpr, child, anon);
+      const count = tupleOut.length + objOut.size + groups.size + 1;
+      if (!this.withinLimits(n.range, 1, () => checkCollectionLength(count, "the 'for' expression's result"))) return V.unknown();
       if (!isObject) {
         tupleOut.push(v);
         continue;
@@ -606,6 +625,8 @@ class Evaluator {
         continue;
       }
       out += s.str;
+      const length = out.length;
+      if (!this.withinLimits(p.range, s.str.length, () => checkStringLength(length, "the string template's result"))) return V.unknown(T.string);
     }
     const res = unknown ? V.unknown(T.string) : V.string(out);
     return marks.size ? res.withMarks(marks) : res;
@@ -626,9 +647,29 @@ class Evaluator {
       const v = this.eval(n.body, base.child(vars), anon);
       if (v.marks) for (const m of v.marks) marks.add(m);
       if (!v.isKnown) unknown = true;
-      else if (!v.isNull) out += v.str;
+      else if (!v.isNull) {
+        out += v.str;
+        const length = out.length;
+        if (!this.withinLimits(n.range, v.str.length, () => checkStringLength(length, "the template 'for' directive's result"))) return V.unknown(T.string);
+      }
     }
     return (unknown ? V.unknown(T.string) : V.string(out)).withMarks(marks);
+  }
+}
+
+/** A function's result against the limits, charged to the work budget; throws LimitError. */
+function boundResult(name: string, r: Value): void {
+  if (!r.isKnown || r.isNull) return;
+  const k = r.type.kind;
+  if (k === "string") {
+    checkStringLength(r.str.length, `the result of ${name}()`);
+    chargeWork(r.str.length, `the result of ${name}()`);
+  } else if (k === "list" || k === "set" || k === "tuple") {
+    checkCollectionLength(r.elems.length, `the result of ${name}()`);
+    chargeWork(r.elems.length, `the result of ${name}()`);
+  } else if (k === "map" || k === "object") {
+    checkCollectionLength(r.attrs.size, `the result of ${name}()`);
+    chargeWork(r.attrs.size, `the result of ${name}()`);
   }
 }
 
@@ -708,8 +749,13 @@ export function callFunction(
   }
   try {
     const r = f.impl(args);
+    boundResult(name, r);
     return resultMarks.size ? r.withMarks(resultMarks) : r;
   } catch (e) {
+    if (e instanceof LimitError) {
+      diags.push(errorDiag("Value too large", startRange, `Call to function ${JSON.stringify(name)} failed: ${e.message}.`));
+      return V.unknown();
+    }
     if (e instanceof FunctionError || e instanceof ConversionError || e instanceof NumError) {
       const idx = e instanceof FunctionError ? e.argIndex : undefined;
       if (idx !== undefined && argRanges[idx]) {

@@ -3,6 +3,7 @@
 // (the spec suite compares them exactly).
 import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
+import { LIMITS } from "../values/limits.ts";
 import type { AnonSymbol, AttributeNode, BinaryOp, BlockNode, BodyNode, Node, TraverseStep } from "./ast.ts";
 import { lexConfig, lexTemplate, type Token, type TokenType } from "./lexer.ts";
 import { Num, NumError } from "./num.ts";
@@ -80,7 +81,8 @@ const OPENERS: Partial<Record<TokenType, TokenType>> = {
 
 let anonCounter = 0;
 
-const MAX_NESTING = 200;
+/** Blocks and expressions (LIMITS.maxNesting; HCL itself says "Nesting too deep" past this). */
+const MAX_NESTING = LIMITS.maxNesting;
 const MAX_CHAIN = 1000;
 
 type TemplatePiece =

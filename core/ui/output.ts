@@ -1,6 +1,8 @@
 // The one place that decides how a line looks: Packer's coloured text, -machine-readable CSV, or
 // -json-events. Builds and plugins only say what happened; they never format.
 
+import { maskSecrets, SecretMasker } from "./secrets.ts";
+
 export type LineKind = "say" | "message" | "error";
 export type OutputMode = "human" | "machine" | "json";
 
@@ -19,21 +21,19 @@ const BUILD_COLORS = [32, 36, 35, 33, 34];
 
 export class Output {
   private readonly opts: OutputOptions;
-  private readonly sensitive: string[];
+  private readonly sensitive: SecretMasker;
   constructor(opts: OutputOptions) {
     this.opts = opts;
-    // Longest first, so a value containing another is masked whole.
-    this.sensitive = opts.sensitive.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+    this.sensitive = new SecretMasker(opts.sensitive);
   }
 
   get mode(): OutputMode {
     return this.opts.mode;
   }
 
+  /** This output's own sensitive values, then the process's (core/ui/secrets.ts). */
   mask(text: string): string {
-    let out = text;
-    for (const s of this.sensitive) out = out.split(s).join("<sensitive>");
-    return out;
+    return maskSecrets(this.sensitive.mask(text));
   }
 
   private now(): Date {

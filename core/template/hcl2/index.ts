@@ -2,6 +2,7 @@
 // (variables, locals, data sources, build names, source lists, only/except, per-provisioner keys)
 // and keeps component bodies as ConfigBody, decoded per build. Every problem is a positioned
 // Diagnostic; all errors are reported together in one DiagnosticsError.
+import { registerSecrets } from "../../ui/secrets.ts";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DiagnosticsError, errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
@@ -112,6 +113,10 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
 
   // 4. Values: defaults < env < auto var files < -var-file < -var.
   const values = resolveVariableValues(decls, { env: opts.env, varFiles: [...files.autoVarFiles, ...opts.varFiles], vars: opts.vars }, functions, diags);
+  // Known sensitive values are masked from here on, in every message of every verb (core/ui/secrets.ts).
+  const sensitiveValues: string[] = [];
+  for (const [name, d] of decls) if (d.sensitive && values[name]) sensitiveValues.push(...sensitiveStrings(values[name]!));
+  registerSecrets(sensitiveValues);
   checkValidations(decls, values, functions, diags);
 
   // 5. Locals and data sources, in dependency order.
@@ -127,6 +132,8 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
     else if (b.type === "data") locals.addDataBlock(b);
   }
   const evaluated = locals.evaluate(base, { ...BUILTIN_DATA_SOURCES, ...(extras.dataSources ?? {}) });
+  for (const name of evaluated.sensitiveLocals) sensitiveValues.push(...sensitiveStrings(evaluated.locals[name]!));
+  registerSecrets(sensitiveValues);
   const scopeBase = base.child({ local: V.object(evaluated.locals), data: dataObject(evaluated.data) });
 
   // 6. Sources and builds.
@@ -151,9 +158,6 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
 
   throwOnErrors(diags);
 
-  const sensitiveValues: string[] = [];
-  for (const [name, d] of decls) if (d.sensitive && values[name]) sensitiveValues.push(...sensitiveStrings(values[name]!));
-  for (const name of evaluated.sensitiveLocals) sensitiveValues.push(...sensitiveStrings(evaluated.locals[name]!));
 
   const variables: Record<string, JsonValue> = {};
   for (const [k, v] of Object.entries(values)) variables[k] = toJsonLoose(v);

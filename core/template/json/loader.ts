@@ -1,6 +1,7 @@
 // Loads a legacy JSON template into the template model: parse (positioned), decode the structure,
 // validate, resolve user variables, then lay out one BuildSpec per builder with its provisioners and
 // post-processor chains already filtered by only/except. Every problem found is reported at once.
+import { registerSecrets } from "../../ui/secrets.ts";
 import { dirname, resolve } from "node:path";
 import { DiagnosticsError, errorDiag, hasErrors, type Diagnostic } from "../../errors/diagnostic.ts";
 import { PACKER_COMPAT_VERSION } from "../../version.ts";
@@ -100,6 +101,8 @@ export function loadJsonTemplateText(
   const sensitiveValues = [
     ...new Set(raw.sensitiveVariables.map((n) => variables[n]).filter((v): v is string => v !== undefined && v !== "")),
   ];
+  // Masked from here on, in every message of every verb (core/ui/secrets.ts).
+  registerSecrets(sensitiveValues);
 
   const env = new TemplateEnv(src, variables, path, optionsOf(overrides, packerVersion));
   const names = buildNames(raw.builders, env, diags);
