@@ -312,14 +312,23 @@ export function toJsonValue(node: JsonNode): JsonValue {
   }
 }
 
-/** Every duplicated key anywhere under node, in source order. */
+/** Duplicated keys reported one by one; past this many, the rest are counted in one diagnostic. */
+export const MAX_DUPLICATES_REPORTED = 100;
+
+/** Every duplicated key anywhere under node (objects first to last, outer before inner). */
 export function collectDuplicates(node: JsonNode, into: JsonMember[] = []): JsonMember[] {
   if (node.kind === "array") for (const it of node.items) collectDuplicates(it, into);
   else if (node.kind === "object") {
-    into.push(...node.duplicates);
+    for (const d of node.duplicates) into.push(d);
     for (const m of node.members.values()) collectDuplicates(m.value, into);
   }
   return into;
+}
+
+/** The first MAX_DUPLICATES_REPORTED duplicated keys, and how many more there are. */
+export function reportedDuplicates(node: JsonNode): { shown: JsonMember[]; more: number } {
+  const all = collectDuplicates(node);
+  return { shown: all.slice(0, MAX_DUPLICATES_REPORTED), more: Math.max(0, all.length - MAX_DUPLICATES_REPORTED) };
 }
 
 /**

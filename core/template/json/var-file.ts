@@ -2,7 +2,7 @@
 // map[string]string, so any other value type is an error).
 import { errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
 import { goJsonType } from "./decode-helpers.ts";
-import { collectDuplicates, parseJson, type JsonStringNode } from "./positioned-json.ts";
+import { parseJson, reportedDuplicates, type JsonStringNode } from "./positioned-json.ts";
 import { SourceFile } from "./source.ts";
 import { jsonSyntaxDiagnostic } from "./syntax-error.ts";
 
@@ -39,9 +39,11 @@ export function parseVarFile(src: SourceFile): { entries: VarFileEntry[]; diagno
   }
   const diags: Diagnostic[] = [];
   const entries: VarFileEntry[] = [];
-  for (const dup of collectDuplicates(root)) {
+  const dups = reportedDuplicates(root);
+  for (const dup of dups.shown) {
     diags.push({ severity: "warning", summary: `duplicate variable '${dup.key.value}' in ${src.filename}: the last value wins`, range: src.range(dup.key.start, dup.key.end) });
   }
+  if (dups.more > 0) diags.push({ severity: "warning", summary: `${dups.more} more duplicate variables in ${src.filename}` });
   for (const [name, m] of root.members) {
     if (m.value.kind !== "string") {
       diags.push(errorDiag(`${prefix}json: cannot unmarshal ${goJsonType(m.value)} into Go value of type string`, src.range(m.value.start, m.value.end)));
