@@ -2,8 +2,8 @@
 // (variables, locals, data sources, build names, source lists, only/except, per-provisioner keys)
 // and keeps component bodies as ConfigBody, decoded per build. Every problem is a positioned
 // Diagnostic; all errors are reported together in one DiagnosticsError.
+import { readSourceText } from "../source-text.ts";
 import { registerSecrets } from "../../ui/secrets.ts";
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DiagnosticsError, errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
 import { toJsonLoose, V, type Value } from "../../hcl/value.ts";
@@ -63,7 +63,10 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
   for (const file of files.configFiles) {
     let text: string;
     try {
-      text = readFileSync(file, "utf8");
+      const read = readSourceText(file, "strip");
+      // Nothing else in a file that is not text is worth reporting.
+      if (!read.ok) throw new DiagnosticsError([...diags, read.diagnostic]);
+      text = read.text;
     } catch {
       diags.push(errorDiag(`Failed to read file ${file}`));
       continue;

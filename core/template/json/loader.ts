@@ -1,6 +1,7 @@
 // Loads a legacy JSON template into the template model: parse (positioned), decode the structure,
 // validate, resolve user variables, then lay out one BuildSpec per builder with its provisioners and
 // post-processor chains already filtered by only/except. Every problem found is reported at once.
+import { decodeSourceText } from "../source-text.ts";
 import { registerSecrets } from "../../ui/secrets.ts";
 import { dirname, resolve } from "node:path";
 import { DiagnosticsError, errorDiag, hasErrors, type Diagnostic } from "../../errors/diagnostic.ts";
@@ -29,8 +30,11 @@ export interface JsonLoaderOverrides {
 export async function loadJsonTemplate(path: string, opts: LoadOptions, overrides: JsonLoaderOverrides = {}): Promise<Template> {
   let text: string;
   try {
-    text = await Bun.file(path).text();
+    const read = decodeSourceText(path, await Bun.file(path).bytes(), "keep");
+    if (!read.ok) throw new DiagnosticsError([read.diagnostic]);
+    text = read.text;
   } catch (e) {
+    if (e instanceof DiagnosticsError) throw e;
     const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message;
     throw new DiagnosticsError([errorDiag(`Failed to parse template: open ${path}: ${reason}`)]);
   }

@@ -1,5 +1,6 @@
 // -var-file for legacy JSON templates: one JSON object of string values (Packer decodes it into a
 // map[string]string, so any other value type is an error).
+import { decodeSourceText } from "../source-text.ts";
 import { errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
 import { goJsonType } from "./decode-helpers.ts";
 import { parseJson, reportedDuplicates, type JsonStringNode } from "./positioned-json.ts";
@@ -15,7 +16,9 @@ export interface VarFileEntry {
 export async function readVarFile(path: string): Promise<{ entries: VarFileEntry[]; diagnostics: Diagnostic[] }> {
   let text: string;
   try {
-    text = await Bun.file(path).text();
+    const read = decodeSourceText(path, await Bun.file(path).bytes(), "keep");
+    if (!read.ok) return { entries: [], diagnostics: [read.diagnostic] };
+    text = read.text;
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : String((e as Error).message);
     return { entries: [], diagnostics: [errorDiag(`Error reading variables in '${path}': open ${path}: ${reason}`)] };
