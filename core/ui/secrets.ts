@@ -67,6 +67,11 @@ export class SecretMasker {
     this.forms = [...new Set([...this.secrets].flatMap(secretForms))].sort((a, b) => b.length - a.length);
   }
 
+  contains(text: string): boolean {
+    for (const s of this.secrets) if (text.includes(s)) return true;
+    return false;
+  }
+
   mask(text: string): string {
     let out = text;
     for (const f of this.forms) if (out.includes(f)) out = out.split(f).join(MASK);
@@ -83,4 +88,9 @@ export function registerSecrets(values: Iterable<string>): void {
 
 export function maskSecrets(text: string): string {
   return processSecrets.mask(text);
+}
+
+/** Does the text contain a registered sensitive value? */
+export function containsSecret(text: string): boolean {
+  return processSecrets.contains(text);
 }
