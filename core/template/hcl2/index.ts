@@ -2,7 +2,7 @@
 // (variables, locals, data sources, build names, source lists, only/except, per-provisioner keys)
 // and keeps component bodies as ConfigBody, decoded per build. Every problem is a positioned
 // Diagnostic; all errors are reported together in one DiagnosticsError.
-import { readSourceText } from "../source-text.ts";
+import { readSourceText, type SourceText } from "../source-text.ts";
 import { registerSecrets } from "../../ui/secrets.ts";
 import { resolve } from "node:path";
 import { DiagnosticsError, errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
@@ -61,16 +61,16 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
   // 1. Parse every file and sort its top-level blocks by kind.
   const blocks: Block[] = [];
   for (const file of files.configFiles) {
-    let text: string;
+    let read: SourceText;
     try {
-      const read = readSourceText(file, "strip");
-      // Nothing else in a file that is not text is worth reporting.
-      if (!read.ok) throw new DiagnosticsError([...diags, read.diagnostic]);
-      text = read.text;
+      read = readSourceText(file, "strip");
     } catch {
       diags.push(errorDiag(`Failed to read file ${file}`));
       continue;
     }
+    // Nothing else in a file that is not text is worth reporting.
+    if (!read.ok) throw new DiagnosticsError([...diags, read.diagnostic]);
+    const text = read.text;
     const parsed = parseHclFile(file, text);
     diags.push(...parsed.diagnostics);
     const { content, diagnostics } = parsed.body.content(TOP_LEVEL_SCHEMA);
