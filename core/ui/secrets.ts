@@ -31,13 +31,22 @@ function base64Forms(secret: string): string[] {
   return out;
 }
 
+/** encodeURIComponent, which refuses text with a lone surrogate (then there is no URL form). */
+function urlEncoded(secret: string): string {
+  try {
+    return encodeURIComponent(secret);
+  } catch {
+    return secret;
+  }
+}
+
 /** The secret as a shell, JSON or URL encoder would print it, where that differs from the secret. */
 function quotedForms(secret: string): string[] {
   return [
     secret.replaceAll("'", `'"'"'`),
     secret.replaceAll("'", `'\\''`),
     JSON.stringify(secret).slice(1, -1),
-    encodeURIComponent(secret),
+    urlEncoded(secret),
   ].filter((f) => f !== secret && f.length >= MIN_ENCODED_LENGTH);
 }
 
