@@ -7,6 +7,8 @@ import type { Diagnostic } from "../errors/diagnostic.ts";
 
 /** Characters of a source line shown around the column. */
 export const EXCERPT_WIDTH = 100;
+/** Characters of one line of a summary or detail (which may quote a whole template value). */
+export const MAX_LINE = 400;
 /** Diagnostics printed in full; the rest are counted. */
 export const MAX_PRINTED = 30;
 
@@ -47,9 +49,18 @@ export function excerptWindow(line: string, column: number): { text: string; car
   return { text: head + line.slice(from, to) + tail, caret: head.length + Array.from(line.slice(from, at)).length };
 }
 
+/** Each line of `text` cut to MAX_LINE characters, saying how many were left out. */
+function capLines(text: string): string {
+  if (text.length <= MAX_LINE) return text;
+  return text
+    .split("\n")
+    .map((l) => (l.length <= MAX_LINE ? l : `${l.slice(0, MAX_LINE)}… (${l.length - MAX_LINE} more characters)`))
+    .join("\n");
+}
+
 export function renderDiagnostic(d: Diagnostic, mask: (s: string) => string = (s) => s): string {
   const head = d.severity === "error" ? "Error" : "Warning";
-  const lines = [`${head}: ${d.summary}`];
+  const lines = [`${head}: ${capLines(d.summary)}`];
   if (d.range) {
     const { filename, start, end } = d.range;
     lines.push("", `  on ${filename}:${start.line}:${start.column}:`);
@@ -62,7 +73,7 @@ export function renderDiagnostic(d: Diagnostic, mask: (s: string) => string = (s
       lines.push(`${" ".repeat(gutter.length + caret)}${"^".repeat(Math.max(1, Math.min(width, text.length - caret, 80)))}`);
     }
   }
-  if (d.detail) lines.push("", d.detail);
+  if (d.detail) lines.push("", capLines(d.detail));
   return mask(lines.join("\n")) + "\n";
 }
 

@@ -1,7 +1,7 @@
 // Structure-aware fuzzing of HCL2 templates: generated variables, locals and builds whose
 // expressions call the function library with arbitrary arguments, nest, iterate, refer to each
 // other (cycles included) and amplify. Every template loads or fails with a DiagnosticsError whose
-// errors are positioned within the file, and no single template takes a second.
+// errors are positioned within the file, and no single template takes 3 s (5 s is the bound, bench/hostile).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -122,5 +122,5 @@ test("structure-aware: generated HCL2 templates load or fail with positioned dia
   console.log(`hcl structure fuzz: ${runs} inputs, ${loaded} loaded, slowest ${Math.round(slowest)} ms`);
   expect(runs).toBeGreaterThan(30);
   expect(loaded).toBeGreaterThan(0);
-  expect(slowest).toBeLessThan(1000);
+  expect(slowest).toBeLessThan(3000);
 }, 600_000);

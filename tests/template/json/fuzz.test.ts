@@ -1,7 +1,7 @@
 // Fuzzing the legacy JSON template path (parser, variables, Go templates, decoding) two ways:
 // byte-level mutations of Packer's fixture templates, and structure-aware generation of templates
 // with Go template actions, nesting and repetition. Every input loads or fails with a
-// DiagnosticsError — never another exception — and no single input takes a second.
+// DiagnosticsError — never another exception — and no single input takes 3 s (5 s is the bound, bench/hostile).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -73,7 +73,7 @@ test("byte-level: mutated fixture templates load or fail with diagnostics", asyn
   }
   console.log(`json byte fuzz: ${runs} inputs, ${loaded} loaded, slowest ${Math.round(slowest)} ms`);
   expect(runs).toBeGreaterThan(50);
-  expect(slowest).toBeLessThan(1000);
+  expect(slowest).toBeLessThan(3000);
 }, 600_000);
 
 /** Go template text: real actions, broken ones, nesting and amplification. */
@@ -153,5 +153,5 @@ test("structure-aware: generated templates with actions, nesting and amplificati
   console.log(`json structure fuzz: ${runs} inputs, ${loaded} loaded, slowest ${Math.round(slowest)} ms`);
   expect(runs).toBeGreaterThan(30);
   expect(loaded).toBeGreaterThan(0);
-  expect(slowest).toBeLessThan(1000);
+  expect(slowest).toBeLessThan(3000);
 }, 600_000);
