@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors/diagnostic.ts";
-import { resetWorkBudget } from "../values/limits.ts";
 import type { LoadOptions, Template } from "./model.ts";
 
 export function templateFormatOf(path: string): "json" | "hcl2" {
@@ -36,8 +35,6 @@ async function loadFromStdin(opts: LoadOptions): Promise<Template> {
 
 export async function loadTemplate(path: string, opts: LoadOptions): Promise<Template> {
   if (path === "-") return loadFromStdin(opts);
-  // Each template gets the whole work budget (LIMITS.maxWork) for its evaluation.
-  resetWorkBudget();
   if (templateFormatOf(path) === "json") {
     const { loadJsonTemplate } = await import("./json/index.ts");
     return loadJsonTemplate(path, opts);

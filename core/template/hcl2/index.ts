@@ -2,6 +2,7 @@
 // (variables, locals, data sources, build names, source lists, only/except, per-provisioner keys)
 // and keeps component bodies as ConfigBody, decoded per build. Every problem is a positioned
 // Diagnostic; all errors are reported together in one DiagnosticsError.
+import { resetWorkBudget } from "../../values/limits.ts";
 import { readSourceText, type SourceText } from "../source-text.ts";
 import { registerSecrets } from "../../ui/secrets.ts";
 import { resolve } from "node:path";
@@ -52,6 +53,8 @@ export async function loadHcl2Template(path: string, opts: LoadOptions, extras: 
 }
 
 export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hcl2LoadExtras = {}): Template {
+  // Each template gets the whole work budget (LIMITS.maxWork) for its evaluation.
+  resetWorkBudget();
   const diags: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
   const packerVersion = extras.packerVersion ?? PACKER_COMPAT_VERSION;

@@ -1,6 +1,7 @@
 // Loads a legacy JSON template into the template model: parse (positioned), decode the structure,
 // validate, resolve user variables, then lay out one BuildSpec per builder with its provisioners and
 // post-processor chains already filtered by only/except. Every problem found is reported at once.
+import { resetWorkBudget } from "../../values/limits.ts";
 import { decodeSourceText } from "../source-text.ts";
 import { registerSecrets } from "../../ui/secrets.ts";
 import { dirname, resolve } from "node:path";
@@ -28,6 +29,8 @@ export interface JsonLoaderOverrides {
 }
 
 export async function loadJsonTemplate(path: string, opts: LoadOptions, overrides: JsonLoaderOverrides = {}): Promise<Template> {
+  // Each template gets the whole work budget (LIMITS.maxWork) for its evaluation.
+  resetWorkBudget();
   let text: string;
   try {
     const read = decodeSourceText(path, await Bun.file(path).bytes(), "keep");
