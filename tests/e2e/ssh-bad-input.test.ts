@@ -1,5 +1,6 @@
-// Ctrl-C during an upload, through the compiled binary over a real sshd (sftp and scp): imgb stops,
-// and neither a truncated destination nor the temporary it was writing is left on the machine.
+// Through the compiled binary over a real sshd: Ctrl-C during an upload (sftp and scp) leaves neither
+// a truncated destination nor the temporary it was writing; a sensitive environment variable of the
+// shell provisioner never appears in the machine's process table and its 0600 file is removed.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,3 +65,48 @@ for (const method of ["sftp", "scp"] as const) {
     expect(readdirSync(remoteDir)).toEqual([]);
   }, 40_000);
 }
+
+test("a sensitive environment_vars value goes through a removed 0600 file on the machine", async () => {
+  const remoteDir = join(sshd.remoteDir, "envfile");
+  const template = join(dir, "env.pkr.hcl");
+  writeFileSync(
+    template,
+    `variable "secret" {
+  type      = string
+  default   = "Zq7RemoteSecret"
+  sensitive = true
+}
+source "null" "ssh" {
+  communicator         = "ssh"
+  ssh_host             = "127.0.0.1"
+  ssh_port             = ${sshd.port}
+  ssh_username         = "${sshd.user}"
+  ssh_private_key_file = "${sshd.clientKeyPath}"
+  ssh_host_key         = "${sshd.hostPublicKey}"
+}
+build {
+  sources = ["source.null.ssh"]
+  provisioner "shell" {
+    inline = ["mkdir -p ${remoteDir}"]
+  }
+  provisioner "shell" {
+    remote_folder    = "${remoteDir}"
+    environment_vars = ["TOKEN=\${var.secret}"]
+    inline = [
+      "echo in-process-table=$(ps -eo args | grep -c Zq7RemoteSecre[t])",
+      "echo env-file=$(ls -l ${remoteDir}/varfile_* | cut -c1-10)",
+      "test \\"$TOKEN\\" = Zq7RemoteSecret && echo token-ok",
+    ]
+  }
+}
+`,
+  );
+  const proc = Bun.spawn([requireBinary(), "build", "-color=false", template], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  expect(await proc.exited, out + err).toBe(0);
+  expect(out).toContain("in-process-table=0");
+  expect(out).toContain("env-file=-rw-------");
+  expect(out).toContain("token-ok");
+  expect(out).not.toContain("Zq7RemoteSecret");
+  expect(readdirSync(remoteDir).filter((n) => n.startsWith("varfile_"))).toEqual([]);
+}, 40_000);
