@@ -102,7 +102,10 @@ async function measure(argv: string[], cwd: string): Promise<Measured> {
   return { exit, seconds: Number(secs), rssMiB: Number(kb) / 1024, stderrBytes: stderr.byteLength + stdout.byteLength, firstLine: text.split("\n").find((l) => l.trim() !== "")?.slice(0, 90) ?? "" };
 }
 
-const fmt = (m: Measured) => `${m.seconds.toFixed(2)} s, ${Math.round(m.rssMiB)} MiB, ${m.stderrBytes < 10_000 ? `${m.stderrBytes} B` : `${(m.stderrBytes / 1e6).toFixed(2)} MB`} out, exit ${m.exit === 137 ? "killed" : m.exit}`;
+const fmt = (m: Measured) =>
+  m.exit === 137
+    ? `killed after ${m.seconds.toFixed(0)} s (still running; memory not measured)`
+    : `${m.seconds.toFixed(2)} s, ${Math.round(m.rssMiB)} MiB, ${m.stderrBytes < 10_000 ? `${m.stderrBytes} B` : `${(m.stderrBytes / 1e6).toFixed(2)} MB`} out, exit ${m.exit}`;
 
 let failed = false;
 const rows: string[] = [];

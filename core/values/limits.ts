@@ -9,7 +9,7 @@ export const LIMITS = {
   /** Characters in one string an evaluator produces (16 Mi). */
   maxStringLength: 16 * 2 ** 20,
   /** Elements in one list, set, tuple, map or object an evaluator produces. */
-  maxCollectionLength: 1_000_000,
+  maxCollectionLength: 100_000,
   /**
    * Work per template: characters of every string and elements of every collection the evaluators
    * produce, summed over the whole load (256 Mi). Bounds the sum where each value alone is allowed.

@@ -85,7 +85,7 @@ describe("expansion bounds", () => {
     const lists = ['c0 = ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i <= 11; i++) lists.push(`c${i} = concat(${Array(10).fill(`local.c${i - 1}`).join(", ")})`);
     const concat = await validate(file("concat.pkr.hcl", `locals {\n${lists.join("\n")}\n}\n${NULL_SOURCE}`));
-    expectPositioned(concat, /concatenated list would have 10000000 elements/, /on concat\.pkr\.hcl:8:\d+:/);
+    expectPositioned(concat, /concatenated list would have 1000000 elements, over the limit of 100000/, /on concat\.pkr\.hcl:7:\d+:/);
     const format = await validate(file("format.pkr.hcl", `locals { f = format("%0999999999d", 1) }\n${NULL_SOURCE}`));
     expectPositioned(format, /width of "%999999999d"/, /on format\.pkr\.hcl:1:14:/);
     const s = "x".repeat(100);
