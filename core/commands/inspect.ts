@@ -1,11 +1,13 @@
 // `imgb inspect`: what a template contains — variables, builds, provisioners, post-processors —
 // without running or validating anything.
+import { maskSecrets } from "../ui/secrets.ts";
 import { loadTemplate } from "../template/load.ts";
 import type { Template } from "../template/model.ts";
 
 export async function inspectCommand(path: string, vars: Array<[string, string]>, varFiles: string[]): Promise<number> {
   const template = await loadTemplate(path, { vars, varFiles, env: process.env });
-  process.stdout.write(renderInspect(template));
+  // The same masking as every other verb (core/ui/secrets.ts), over the whole listing.
+  process.stdout.write(maskSecrets(renderInspect(template)));
   return 0;
 }
 
