@@ -6,7 +6,7 @@ import type { Node, Traversal, TraverseStep } from "./ast.ts";
 import { EvalContext, FunctionError, nameSuggestion, type HclFunction } from "./context.ts";
 import { ConversionError, conversionMessage, convert, unify } from "./convert.ts";
 import { NumError } from "./num.ts";
-import { chargeWork, checkCollectionLength, checkStringLength, LimitError } from "../values/limits.ts";
+import { chargeWork, checkCollectionLength, checkStringLength, LimitError, LIMITS, nestingMessage } from "../values/limits.ts";
 import { T, type Type, friendlyName, typeString } from "./types.ts";
 import { UNKNOWN, V, Value, containsUnknown, deepMarks, unmarkDeep, valueEquals } from "./value.ts";
 
@@ -29,6 +29,16 @@ class Evaluator {
 
   private err(summary: string, range: SourceRange | undefined, detail?: string): void {
     this.diags.push(errorDiag(summary, range, detail));
+  }
+
+  /**
+   * Values nest through references too (`a1 = [local.a0]`, `a2 = [local.a1]`, …), past what the
+   * parser's nesting limit sees: refuse a value nested deeper than LIMITS.maxNesting where it is built.
+   */
+  private shallowEnough(v: Value, range: SourceRange): Value {
+    if (v.depth <= LIMITS.maxNesting) return v;
+    this.err("Value too deep", range, `${nestingMessage("This value")}.`);
+    return V.unknown();
   }
 
   /**
@@ -80,9 +90,9 @@ class Evaluator {
       case "unary":
         return this.unary(n, ctx, anon);
       case "tuple":
-        return V.tuple(n.items.map((i) => this.eval(i, ctx, anon)));
+        return this.shallowEnough(V.tuple(n.items.map((i) => this.eval(i, ctx, anon))), n.range);
       case "object":
-        return this.object(n, ctx, anon);
+        return this.shallowEnough(this.object(n, ctx, anon), n.range);
       case "objectKey": {
         const w = n.wrapped;
         if (!n.forceNonLiteral && w.kind === "scopeTraversal" && w.traversal.steps.length === 0) {
@@ -91,7 +101,7 @@ class Evaluator {
         return this.eval(w, ctx, anon);
       }
       case "for":
-        return this.forExpr(n, ctx, anon);
+        return this.shallowEnough(this.forExpr(n, ctx, anon), n.range);
       case "template":
         return this.template(n.parts, ctx, anon);
       case "templateWrap":
@@ -660,6 +670,7 @@ class Evaluator {
 /** A function's result against the limits, charged to the work budget; throws LimitError. */
 function boundResult(name: string, r: Value): void {
   if (!r.isKnown || r.isNull) return;
+  if (r.depth > LIMITS.maxNesting) throw new LimitError(nestingMessage(`the result of ${name}()`));
   const k = r.type.kind;
   if (k === "string") {
     checkStringLength(r.str.length, `the result of ${name}()`);

@@ -70,6 +70,16 @@ describe("nesting depth", () => {
   });
 });
 
+test("a chain of 3,000 locals nesting a value through references is refused where it gets too deep", async () => {
+  const locals = ["a0 = 1"];
+  for (let i = 1; i <= 3000; i++) locals.push(`a${i} = [local.a${i - 1}]`);
+  const t = file("chain.pkr.hcl", `locals {\n${locals.join("\n")}\n}\nsource "null" "a" { communicator = "none" }\nbuild {\n  sources = ["source.null.a"]\n  provisioner "shell-local" {\n    inline = ["echo"]\n    env = { X = jsonencode(local.a3000) }\n  }\n}\n`);
+  const started = performance.now();
+  const r = await validate(t);
+  expect(performance.now() - started).toBeLessThan(5000);
+  expectPositioned(r, "Value too deep", /on chain\.pkr\.hcl:203:\d+:/);
+});
+
 describe("expansion bounds", () => {
   test("a {{user}} billion laughs stops at the variable that crosses the string limit", async () => {
     const v: Record<string, string> = { a0: "xxxxxxxxxx" };
