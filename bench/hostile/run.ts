@@ -74,6 +74,14 @@ const cases: Case[] = [
     args: ["validate", "t.pkr.hcl"],
     packer: true,
   },
+  {
+    name: "HCL chain of 30,000 locals nesting a value",
+    files: {
+      "t.pkr.hcl": `locals {\n${["a0 = 1", ...Array.from({ length: 30_000 }, (_, i) => `a${i + 1} = [local.a${i}]`)].join("\n")}\n}\n${NULL_HCL}`,
+    },
+    args: ["validate", "t.pkr.hcl"],
+    packer: false,
+  },
   { name: "13 KB minified template, 200 unknown keys", files: { "t.json": unknownKeys() }, args: ["validate", "t.json"], packer: true },
   {
     name: "5.4 MB template, 600k duplicate keys (non-ASCII)",
