@@ -242,6 +242,7 @@ class Parser {
 
   parseBody(end: "EOF" | "CBrace", openRange: SourceRange | undefined): BodyNode {
     const attributes: AttributeNode[] = [];
+    const seen = new Map<string, AttributeNode>();
     const blocks: BlockNode[] = [];
     const startRange = openRange ?? this.file.range(0, 0);
     let endRange: SourceRange;
@@ -259,14 +260,18 @@ class Parser {
       if (next.type === "Ident") {
         const item = this.parseBodyItem();
         if (item?.kind === "attribute") {
-          const dup = attributes.find((a) => a.name === item.name);
+          // A map, not a search of the list: a body of 30,000 attributes was quadratic.
+          const dup = seen.get(item.name);
           if (dup) {
             this.err(
               "Attribute redefined",
               item.nameRange,
               `The argument "${item.name}" was already set at ${dup.nameRange.filename}:${dup.nameRange.start.line},${dup.nameRange.start.column}-${dup.nameRange.end.column}. Each argument may be set only once.`,
             );
-          } else attributes.push(item);
+          } else {
+            attributes.push(item);
+            seen.set(item.name, item);
+          }
         } else if (item) blocks.push(item);
         continue;
       }
