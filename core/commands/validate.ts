@@ -5,6 +5,7 @@ import { validateTemplate } from "../build/validate.ts";
 import { renderDiagnostics } from "../ui/diagnostics.ts";
 import { maskSecrets } from "../ui/secrets.ts";
 import { openCatalog } from "./catalog.ts";
+import { allowedPathsLine, resolveAllowedPaths } from "./allow-paths.ts";
 
 export interface ValidateOptions {
   template: string;
@@ -13,6 +14,8 @@ export interface ValidateOptions {
   only: string[];
   except: string[];
   syntaxOnly: boolean;
+  /** -allow-path folders, as typed. */
+  allowPaths: string[];
 }
 
 export async function validateCommand(opts: ValidateOptions): Promise<number> {
@@ -21,7 +24,9 @@ export async function validateCommand(opts: ValidateOptions): Promise<number> {
     process.stdout.write("Syntax-only check passed. Everything looks okay.\n");
     return 0;
   }
-  const catalog = await openCatalog(template.dir);
+  const allowed = resolveAllowedPaths(opts.allowPaths);
+  if (allowed.length) process.stderr.write(`${allowedPathsLine(allowed)}\n`);
+  const catalog = await openCatalog(template.dir, allowed);
   try {
     const { diagnostics: diags } = await validateTemplate(template, catalog, opts);
     process.stderr.write(renderDiagnostics(diags.filter((d) => d.severity === "warning"), maskSecrets));

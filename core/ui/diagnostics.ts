@@ -4,6 +4,7 @@
 // HCL's printer does), and only the first MAX_PRINTED diagnostics are printed, then a count of the rest.
 import { readFileSync } from "node:fs";
 import type { Diagnostic } from "../errors/diagnostic.ts";
+import { terminalSafe } from "./sanitize.ts";
 
 /** Characters of a source line shown around the column. */
 export const EXCERPT_WIDTH = 100;
@@ -74,7 +75,7 @@ export function renderDiagnostic(d: Diagnostic, mask: (s: string) => string = (s
     }
   }
   if (d.detail) lines.push("", capLines(d.detail));
-  return mask(lines.join("\n")) + "\n";
+  return mask(terminalSafe(lines.join("\n"))) + "\n";
 }
 
 /** Every diagnostic up to MAX_PRINTED, each followed by a blank line, then how many were not shown. */
