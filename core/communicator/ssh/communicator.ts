@@ -168,7 +168,7 @@ export class SshCommunicator implements Communicator {
           const conn = await this.live(signal);
           await viaPartial(
             besideName(dir, temp),
-            () => untilClosed(conn, scpPut(conn, dir, temp, source, mode, mtimeMs, opts.onProgress, signal)),
+            (t) => untilClosed(conn, scpPut(conn, dir, temp, source, mode, mtimeMs, opts.onProgress, signal, t)),
             (t) => this.runQuiet(conn, moveIntoPlaceScript(remoteShellPath(t), remoteShellPath(dest))),
             (t) => this.runQuiet(conn, `rm -f -- ${remoteShellPath(t)}`),
           );
