@@ -6,7 +6,7 @@ import { UNDECLARED_VARIABLE_SUMMARY } from "../template/hcl2/index.ts";
 import { loadTemplate } from "../template/load.ts";
 import { validateTemplate } from "../build/validate.ts";
 import { runBuilds } from "../build/run.ts";
-import { renderDiagnostic } from "../ui/diagnostics.ts";
+import { renderDiagnostics } from "../ui/diagnostics.ts";
 import { openCatalog } from "./catalog.ts";
 import { allowedPathsLine, resolveAllowedPaths } from "./allow-paths.ts";
 import { makeOutput, type UiFlags } from "./output-options.ts";
@@ -43,8 +43,8 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
     // As Packer: builds that fail validation are reported and skipped; the valid ones still run.
     const { diagnostics, invalidBuilds } = await validateTemplate(template, catalog, opts);
     // As Packer, values set for undeclared variables are only worth a warning in `validate`.
-    for (const d of diagnostics.filter((d) => !(d.severity === "warning" && d.summary === UNDECLARED_VARIABLE_SUMMARY)))
-      process.stderr.write(renderDiagnostic(d, (s) => out.mask(s)) + "\n");
+    const shown = diagnostics.filter((d) => !(d.severity === "warning" && d.summary === UNDECLARED_VARIABLE_SUMMARY));
+    process.stderr.write(renderDiagnostics(shown, (s) => out.mask(s)));
     const runnable = selectBuilds(template, opts).filter((b) => !invalidBuilds.has(b.name));
     if (hasErrors(diagnostics) && runnable.length === 0) return 1;
 

@@ -1,5 +1,6 @@
 // `imgb inspect`: what a template contains — variables, builds, provisioners, post-processors —
 // without running or validating anything.
+import { maskSecrets } from "../ui/secrets.ts";
 import { loadTemplate } from "../template/load.ts";
 import type { Template } from "../template/model.ts";
 import { builderFactory } from "../builders/registry.ts";
@@ -15,7 +16,8 @@ export async function inspectCommand(path: string, vars: Array<[string, string]>
     const binary = await findComponent("builder", b.builderType, undefined, false);
     notes.set(b.builderType, binary ? nativePluginNote(binary) : "unknown builder: no imgb builder and no Packer plugin serves it");
   }
-  process.stdout.write(renderInspect(template, notes));
+  // The same masking as every other verb (core/ui/secrets.ts), over the whole listing.
+  process.stdout.write(maskSecrets(renderInspect(template, notes)));
   return 0;
 }
 

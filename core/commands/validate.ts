@@ -2,7 +2,8 @@
 import { DiagnosticsError, hasErrors } from "../errors/diagnostic.ts";
 import { loadTemplate } from "../template/load.ts";
 import { validateTemplate } from "../build/validate.ts";
-import { renderDiagnostic } from "../ui/diagnostics.ts";
+import { renderDiagnostics } from "../ui/diagnostics.ts";
+import { maskSecrets } from "../ui/secrets.ts";
 import { openCatalog } from "./catalog.ts";
 import { allowedPathsLine, resolveAllowedPaths } from "./allow-paths.ts";
 
@@ -28,7 +29,7 @@ export async function validateCommand(opts: ValidateOptions): Promise<number> {
   const catalog = await openCatalog(template.dir, allowed);
   try {
     const { diagnostics: diags } = await validateTemplate(template, catalog, opts);
-    for (const d of diags.filter((d) => d.severity === "warning")) process.stderr.write(renderDiagnostic(d) + "\n");
+    process.stderr.write(renderDiagnostics(diags.filter((d) => d.severity === "warning"), maskSecrets));
     if (hasErrors(diags)) throw new DiagnosticsError(diags.filter((d) => d.severity === "error"));
     process.stdout.write("The configuration is valid.\n");
     return 0;

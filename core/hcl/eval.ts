@@ -6,6 +6,7 @@ import type { Node, Traversal, TraverseStep } from "./ast.ts";
 import { EvalContext, FunctionError, nameSuggestion, type HclFunction } from "./context.ts";
 import { ConversionError, conversionMessage, convert, unify } from "./convert.ts";
 import { NumError } from "./num.ts";
+import { chargeWork, checkCollectionLength, checkStringLength, LimitError, LIMITS, nestingMessage } from "../values/limits.ts";
 import { T, type Type, friendlyName, typeString } from "./types.ts";
 import { UNKNOWN, V, Value, containsUnknown, deepMarks, unmarkDeep, valueEquals } from "./value.ts";
 
@@ -28,6 +29,32 @@ class Evaluator {
 
   private err(summary: string, range: SourceRange | undefined, detail?: string): void {
     this.diags.push(errorDiag(summary, range, detail));
+  }
+
+  /**
+   * Values nest through references too (`a1 = [local.a0]`, `a2 = [local.a1]`, …), past what the
+   * parser's nesting limit sees: refuse a value nested deeper than LIMITS.maxNesting where it is built.
+   */
+  private shallowEnough(v: Value, range: SourceRange): Value {
+    if (v.depth <= LIMITS.maxNesting) return v;
+    this.err("Value too deep", range, `${nestingMessage("This value")}.`);
+    return V.unknown();
+  }
+
+  /**
+   * Charges `added` units of work and checks a value being built against the limits
+   * (core/values/limits.ts); false (with a diagnostic at `range`) when it crossed one.
+   */
+  private withinLimits(range: SourceRange, added: number, check: () => void): boolean {
+    try {
+      check();
+      chargeWork(added, "this expression");
+      return true;
+    } catch (e) {
+      if (!(e instanceof LimitError)) throw e;
+      this.err("Value too large", range, `${e.message}.`);
+      return false;
+    }
   }
 
   eval(n: Node, ctx: EvalContext | undefined, anon: Anon): Value {
@@ -63,9 +90,9 @@ class Evaluator {
       case "unary":
         return this.unary(n, ctx, anon);
       case "tuple":
-        return V.tuple(n.items.map((i) => this.eval(i, ctx, anon)));
+        return this.shallowEnough(V.tuple(n.items.map((i) => this.eval(i, ctx, anon))), n.range);
       case "object":
-        return this.object(n, ctx, anon);
+        return this.shallowEnough(this.object(n, ctx, anon), n.range);
       case "objectKey": {
         const w = n.wrapped;
         if (!n.forceNonLiteral && w.kind === "scopeTraversal" && w.traversal.steps.length === 0) {
@@ -74,7 +101,7 @@ class Evaluator {
         return this.eval(w, ctx, anon);
       }
       case "for":
-        return this.forExpr(n, ctx, anon);
+        return this.shallowEnough(this.forExpr(n, ctx, anon), n.range);
       case "template":
         return this.template(n.parts, ctx, anon);
       case "templateWrap":
@@ -536,6 +563,8 @@ class Evaluator {
         if (!cb.bool) continue;
       }
       const v = this.eval(n.valExpr, child, anon);
+      const count = tupleOut.length + objOut.size + groups.size + 1;
+      if (!this.withinLimits(n.range, 1, () => checkCollectionLength(count, "the 'for' expression's result"))) return V.unknown();
       if (!isObject) {
         tupleOut.push(v);
         continue;
@@ -618,6 +647,8 @@ class Evaluator {
         continue;
       }
       out += s.str;
+      const length = out.length;
+      if (!this.withinLimits(p.range, s.str.length, () => checkStringLength(length, "the string template's result"))) return V.unknown(T.string);
     }
     const res = unknown ? V.unknown(T.string) : V.string(out);
     return marks.size ? res.withMarks(marks) : res;
@@ -638,9 +669,30 @@ class Evaluator {
       const v = this.eval(n.body, base.child(vars), anon);
       if (v.marks) for (const m of v.marks) marks.add(m);
       if (!v.isKnown) unknown = true;
-      else if (!v.isNull) out += v.str;
+      else if (!v.isNull) {
+        out += v.str;
+        const length = out.length;
+        if (!this.withinLimits(n.range, v.str.length, () => checkStringLength(length, "the template 'for' directive's result"))) return V.unknown(T.string);
+      }
     }
     return (unknown ? V.unknown(T.string) : V.string(out)).withMarks(marks);
+  }
+}
+
+/** A function's result against the limits, charged to the work budget; throws LimitError. */
+function boundResult(name: string, r: Value): void {
+  if (!r.isKnown || r.isNull) return;
+  if (r.depth > LIMITS.maxNesting) throw new LimitError(nestingMessage(`the result of ${name}()`));
+  const k = r.type.kind;
+  if (k === "string") {
+    checkStringLength(r.str.length, `the result of ${name}()`);
+    chargeWork(r.str.length, `the result of ${name}()`);
+  } else if (k === "list" || k === "set" || k === "tuple") {
+    checkCollectionLength(r.elems.length, `the result of ${name}()`);
+    chargeWork(r.elems.length, `the result of ${name}()`);
+  } else if (k === "map" || k === "object") {
+    checkCollectionLength(r.attrs.size, `the result of ${name}()`);
+    chargeWork(r.attrs.size, `the result of ${name}()`);
   }
 }
 
@@ -720,8 +772,13 @@ export function callFunction(
   }
   try {
     const r = f.impl(args);
+    boundResult(name, r);
     return resultMarks.size ? r.withMarks(resultMarks) : r;
   } catch (e) {
+    if (e instanceof LimitError) {
+      diags.push(errorDiag("Value too large", startRange, `Call to function ${JSON.stringify(name)} failed: ${e.message}.`));
+      return V.unknown();
+    }
     if (e instanceof FunctionError || e instanceof ConversionError || e instanceof NumError) {
       const idx = e instanceof FunctionError ? e.argIndex : undefined;
       if (idx !== undefined && argRanges[idx]) {

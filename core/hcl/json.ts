@@ -3,6 +3,7 @@
 // map to attributes or blocks depending on the schema the caller asks with.
 import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
+import { LIMITS } from "../values/limits.ts";
 import type { Node, Traversal } from "./ast.ts";
 import {
   checkBlockLabels,
@@ -89,7 +90,7 @@ function emptyObject(file: SourceFile): Extract<JNode, { kind: "object" }> {
   return { kind: "object", props: [], range: r, openRange: r, closeRange: r };
 }
 
-const MAX_DEPTH = 500;
+const MAX_DEPTH = LIMITS.maxNesting;
 
 class JsonParser {
   i = 0;

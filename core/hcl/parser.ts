@@ -3,6 +3,7 @@
 // (the spec suite compares them exactly).
 import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
+import { LIMITS } from "../values/limits.ts";
 import type { AnonSymbol, AttributeNode, BinaryOp, BlockNode, BodyNode, Node, TraverseStep } from "./ast.ts";
 import { lexConfig, lexTemplate, type Token, type TokenType } from "./lexer.ts";
 import { Num, NumError } from "./num.ts";
@@ -80,7 +81,8 @@ const OPENERS: Partial<Record<TokenType, TokenType>> = {
 
 let anonCounter = 0;
 
-const MAX_NESTING = 200;
+/** Blocks and expressions (LIMITS.maxNesting; HCL itself says "Nesting too deep" past this). */
+const MAX_NESTING = LIMITS.maxNesting;
 const MAX_CHAIN = 1000;
 
 type TemplatePiece =
@@ -240,6 +242,7 @@ class Parser {
 
   parseBody(end: "EOF" | "CBrace", openRange: SourceRange | undefined): BodyNode {
     const attributes: AttributeNode[] = [];
+    const seen = new Map<string, AttributeNode>();
     const blocks: BlockNode[] = [];
     const startRange = openRange ?? this.file.range(0, 0);
     let endRange: SourceRange;
@@ -257,14 +260,18 @@ class Parser {
       if (next.type === "Ident") {
         const item = this.parseBodyItem();
         if (item?.kind === "attribute") {
-          const dup = attributes.find((a) => a.name === item.name);
+          // A map, not a search of the list: a body of 30,000 attributes was quadratic.
+          const dup = seen.get(item.name);
           if (dup) {
             this.err(
               "Attribute redefined",
               item.nameRange,
               `The argument "${item.name}" was already set at ${dup.nameRange.filename}:${dup.nameRange.start.line},${dup.nameRange.start.column}-${dup.nameRange.end.column}. Each argument may be set only once.`,
             );
-          } else attributes.push(item);
+          } else {
+            attributes.push(item);
+            seen.set(item.name, item);
+          }
         } else if (item) blocks.push(item);
         continue;
       }

@@ -9,12 +9,31 @@ export const UNKNOWN: unique symbol = Symbol("unknown");
 
 export type Payload = null | typeof UNKNOWN | string | Num | boolean | readonly Value[] | ReadonlyMap<string, Value>;
 
+const depths = new WeakMap<Value, number>();
+
 export class Value {
   constructor(
     readonly type: Type,
     readonly raw: Payload,
     readonly marks?: ReadonlySet<string>,
   ) {}
+
+  /**
+   * Levels of collections in this value (1 for a flat list, 0 for a primitive), cached outside the
+   * value (so values still compare structurally): values are built bottom-up, so each costs a look
+   * at its direct children only.
+   */
+  get depth(): number {
+    let d = depths.get(this);
+    if (d === undefined) {
+      d = 0;
+      const r = this.raw;
+      if (Array.isArray(r)) for (const e of r as readonly Value[]) d = Math.max(d, e.depth + 1);
+      else if (r instanceof Map) for (const e of (r as ReadonlyMap<string, Value>).values()) d = Math.max(d, e.depth + 1);
+      depths.set(this, d);
+    }
+    return d;
+  }
 
   get isNull(): boolean {
     return this.raw === null;

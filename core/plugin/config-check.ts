@@ -5,6 +5,7 @@
 // ("environment_vars": "A=b"). Everything else is a diagnostic naming the key.
 import { errorDiag, type Diagnostic } from "../errors/diagnostic.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../values/json.ts";
+import { LIMITS, nestingDepth, nestingMessage } from "../values/limits.ts";
 import type { ConfigSchema, FieldType } from "./schema.ts";
 
 type Coerced = { ok: true; value: JsonValue } | { ok: false };
@@ -98,6 +99,12 @@ export function checkConfigs(plugin: string, schema: ConfigSchema, configs: Json
   for (const config of configs) {
     const converted: JsonObject = {};
     for (const [key, value] of Object.entries(config)) {
+      // Templates' parsers bound nesting already; decoded values (jsondecode, yamldecode) are bounded
+      // too, so this is the last guard before a deep value is serialized for the sandbox.
+      if (nestingDepth(value) > LIMITS.maxNesting) {
+        diagnostics.push(errorDiag(nestingMessage(`the value of ${key}`), undefined, where));
+        continue;
+      }
       const field = fields.get(key);
       if (!field) {
         if (schema.allowUnknown) converted[key] = value;

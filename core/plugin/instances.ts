@@ -7,6 +7,7 @@ import type { JsonObject, JsonValue } from "../values/json.ts";
 import type { Artifact } from "../build/artifact.ts";
 import type { BuildContextValues } from "../template/model.ts";
 import { PostProcessOutputSchema, PrepareOutputSchema, ProvisionOutputSchema, parseOutput, type ArtifactJson } from "./abi.ts";
+import { containsSecret } from "../ui/secrets.ts";
 import { checkConfigs } from "./config-check.ts";
 import { removeImage } from "./host/container-images.ts";
 import { pluginFailure, type PluginRuntime } from "./runtime.ts";
@@ -49,6 +50,23 @@ function artifactJson(a: Artifact): ArtifactJson {
 const NEVER = new AbortController().signal;
 
 /**
+ * Packer's use_env_var_file, turned on when the user left it unset and a variable's value holds a
+ * sensitive value: the values then go through a file only the build's user can read, never through
+ * a command line every user of the machine can see (docs/SECRETS.md).
+ */
+export function envFileDefault(description: PluginDescription, configs: JsonObject[]): JsonObject[] {
+  if (!description.schema.fields.some((f) => f.name === "use_env_var_file")) return configs;
+  if (configs.some((c) => c["use_env_var_file"] !== undefined && c["use_env_var_file"] !== null)) return configs;
+  const sensitive = configs.some((c) => {
+    const vars = c["environment_vars"];
+    const env = c["env"];
+    const texts = [...(Array.isArray(vars) ? vars : [vars]), ...(env && typeof env === "object" && !Array.isArray(env) ? Object.values(env) : [])];
+    return texts.some((t) => typeof t === "string" && containsSecret(t));
+  });
+  return sensitive ? [...configs, { use_env_var_file: true }] : configs;
+}
+
+/**
  * The first file of a post-processor's answer it could not have written, as the refusal to report,
  * or null. Allowed: the input artifact's files; files this call wrote through host functions; and,
  * for a plugin granted artifact_read or artifact_write, files inside its output directory (artifice
@@ -76,7 +94,7 @@ async function forgedFile(
 /** Shared prepare/configure: schema check, then the plugin's own validation. */
 async function prepareWith(runtime: PluginRuntime, description: PluginDescription, fn: string, configs: JsonObject[]): Promise<PrepareResult> {
   const plugin = description.name;
-  const checked = checkConfigs(plugin, description.schema, configs);
+  const checked = checkConfigs(plugin, description.schema, envFileDefault(description, configs));
   if (checked.diagnostics.some((d) => d.severity === "error")) return { config: {}, diagnostics: checked.diagnostics };
   const out = await runtime.call(fn, { configs: checked.configs }, "prepare", {}, NEVER);
   const parsed = parseOutput(PrepareOutputSchema, fn, out);

@@ -3,6 +3,7 @@
 
 import { EventProgress, LineProgress, TerminalBars, type ProgressSink } from "./progress.ts";
 import { noForgedHeadlines, terminalSafe } from "./sanitize.ts";
+import { maskSecrets, SecretMasker } from "./secrets.ts";
 import type { ProgressTracker } from "./types.ts";
 
 export type LineKind = "say" | "message" | "error";
@@ -25,7 +26,7 @@ const BUILD_COLORS = [32, 36, 35, 33, 34];
 
 export class Output {
   private readonly opts: OutputOptions;
-  private readonly sensitive: string[];
+  private readonly sensitive: SecretMasker;
   private readonly bars: TerminalBars | undefined;
   constructor(opts: OutputOptions) {
     if (opts.terminal && opts.mode === "human") {
@@ -34,18 +35,16 @@ export class Output {
       opts = { ...opts, write: (s) => bars.write(s) };
     }
     this.opts = opts;
-    // Longest first, so a value containing another is masked whole.
-    this.sensitive = opts.sensitive.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+    this.sensitive = new SecretMasker(opts.sensitive);
   }
 
   get mode(): OutputMode {
     return this.opts.mode;
   }
 
+  /** This output's own sensitive values, then the process's (core/ui/secrets.ts). */
   mask(text: string): string {
-    let out = text;
-    for (const s of this.sensitive) out = out.split(s).join("<sensitive>");
-    return out;
+    return maskSecrets(this.sensitive.mask(text));
   }
 
   private now(): Date {

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { checkConfigs, coerce } from "../../core/plugin/config-check.ts";
 import type { ConfigSchema } from "../../core/plugin/schema.ts";
+import type { JsonValue } from "../../core/values/json.ts";
 
 describe("coerce (weak typing)", () => {
   test("scalars convert as mapstructure's WeaklyTypedInput does", () => {
@@ -52,4 +53,15 @@ describe("checkConfigs", () => {
     expect(r.diagnostics).toEqual([]);
     expect(r.configs[1]).toEqual({ name: "x", extra: [1] });
   });
+});
+
+test("a value nested deeper than the limit is refused, naming the key and the plugin", () => {
+  let deep: JsonValue = "x";
+  for (let i = 0; i < 30_000; i++) deep = i % 2 ? [deep] : { a: deep };
+  const schema: ConfigSchema = { fields: [{ name: "data", type: "any" }] };
+  const r = checkConfigs("deep-plugin", schema, [{ data: deep }]);
+  expect(r.diagnostics.map((d) => `${d.summary} (${d.detail})`)).toEqual(["the value of data is nested more than 200 levels deep (plugin deep-plugin)"]);
+  let ok: JsonValue = "x";
+  for (let i = 0; i < 150; i++) ok = [ok];
+  expect(checkConfigs("deep-plugin", schema, [{ data: ok }]).diagnostics).toEqual([]);
 });

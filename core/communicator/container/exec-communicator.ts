@@ -16,6 +16,7 @@ import type {
 import { CommunicatorError } from "../types.ts";
 import { spawnChild, type ChildOptions, type ChildResult } from "../../process/child.ts";
 import { shellQuote } from "../../process/shell-quote.ts";
+import { besideName, moveIntoPlaceScript, partialName, viaPartial } from "../partial-upload.ts";
 
 export interface ExecTransport {
   /** Communicator type: "docker", "chroot". */
@@ -95,15 +96,23 @@ export function execCommunicator(t: ExecTransport): Communicator {
         total = src.data.length;
       }
       mode ??= 0o644;
+      // Written beside the destination and renamed into place in the same shell; removed on failure.
       const q = shellQuote(dest);
-      const script = `cat > ${q} && chmod ${mode.toString(8)} ${q}`;
+      const temp = besideName(dirname(dest), partialName(basename(dest)));
+      const tq = shellQuote(temp);
+      const script = `cat > ${tq} && chmod ${mode.toString(8)} ${tq} && { ${moveIntoPlaceScript(tq, q)}; }`;
       const stdin =
         src.kind === "bytes"
           ? src.data
           : opts.onProgress
             ? countingStream(Bun.file(src.path).stream(), (n) => opts.onProgress?.(n, total))
             : { file: src.path };
-      await runIn(script, `upload to ${dest}`, { stdin }, signal);
+      await viaPartial(
+        temp,
+        () => runIn(script, `upload to ${dest}`, { stdin }, signal).then(() => {}),
+        async () => {},
+        () => runIn(`rm -f -- ${tq}`, `removing ${temp}`, {}, AbortSignal.timeout(10_000)).then(() => {}),
+      );
       opts.onProgress?.(total, total);
     },
 

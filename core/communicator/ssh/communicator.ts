@@ -17,7 +17,8 @@ import type { SshConfig } from "./config.ts";
 import { establish, targetName, type SshConnection } from "./connection.ts";
 import { execCommand } from "./exec.ts";
 import { HostKeyPolicy } from "./host-key-policy.ts";
-import { remoteBasename, remoteDirname, remoteJoin, sftpPath } from "./paths.ts";
+import { besideName, moveIntoPlaceScript, partialName, viaPartial } from "../partial-upload.ts";
+import { remoteBasename, remoteDirname, remoteJoin, remoteShellPath, sftpPath } from "./paths.ts";
 import { scpGet, scpGetTree, scpPut, scpPutTree } from "./scp.ts";
 import {
   bytesSource,
@@ -28,6 +29,8 @@ import {
   sftpMkdir,
   sftpMkdirAll,
   sftpPut,
+  sftpRemove,
+  sftpReplace,
   sftpReason,
   sftpStat,
   walkRemote,
@@ -158,17 +161,42 @@ export class SshCommunicator implements Communicator {
         source = bytesSource(src.data);
       }
       try {
+        // Written beside the destination and renamed into place (core/communicator/partial-upload.ts).
+        const dir = remoteDirname(dest);
+        const temp = partialName(remoteBasename(dest));
         if (this.config.fileTransferMethod === "scp") {
           const conn = await this.live(signal);
-          await untilClosed(conn, scpPut(conn, remoteDirname(dest), remoteBasename(dest), source, mode, mtimeMs, opts.onProgress, signal));
+          await viaPartial(
+            besideName(dir, temp),
+            (t) => untilClosed(conn, scpPut(conn, dir, temp, source, mode, mtimeMs, opts.onProgress, signal, t)),
+            (t) => this.runQuiet(conn, moveIntoPlaceScript(remoteShellPath(t), remoteShellPath(dest))),
+            (t) => this.runQuiet(conn, `rm -f -- ${remoteShellPath(t)}`),
+          );
         } else {
           const { conn, sftp } = await this.sftp(signal);
-          await untilClosed(conn, sftpPut(sftp, sftpPath(dest), source, mode, opts.onProgress, signal));
+          await viaPartial(
+            sftpPath(besideName(dir, temp)),
+            (t) => untilClosed(conn, sftpPut(sftp, t, source, mode, opts.onProgress, signal)),
+            (t) => untilClosed(conn, sftpReplace(sftp, t, sftpPath(dest))),
+            (t) => untilClosed(conn, sftpRemove(sftp, t)),
+          );
         }
       } finally {
         await close();
       }
     }, dest);
+  }
+
+  /**
+   * Runs a short housekeeping command (rename or remove a partial upload) even after the transfer
+   * was cancelled, for at most 10 s; a non-zero exit is an error naming the command.
+   */
+  private async runQuiet(conn: SshConnection, command: string): Promise<void> {
+    const stderr: Uint8Array[] = [];
+    const timeout = AbortSignal.timeout(10_000);
+    const r = await execCommand(conn, { command, onStderr: (c) => stderr.push(c) }, { pty: false }, timeout);
+    if (r.kind === "disconnected") throw new Error(`connection lost: ${r.reason}`);
+    if (r.exitStatus !== 0) throw new Error(`${command}: ${Buffer.concat(stderr).toString("utf8").trim() || `exit status ${r.exitStatus}`}`);
   }
 
   async uploadDir(dest: string, srcDir: string, exclude: string[], signal: AbortSignal): Promise<void> {

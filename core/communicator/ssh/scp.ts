@@ -147,8 +147,16 @@ export async function scpPut(
   mtimeMs: number,
   onProgress: ((done: number, total: number) => void) | undefined,
   signal: AbortSignal,
+  /** A path the remote side removes itself if the transfer fails or is stopped (a partial upload). */
+  removeOnFailure?: string,
 ): Promise<void> {
-  const s = await openScp(conn, `scp -pt -- ${remoteShellPath(destDir)}`, signal);
+  const scp = `scp -pt -- ${remoteShellPath(destDir)}`;
+  // When the connection drops or the session is signalled, imgb may not get to clean up: the remote
+  // shell removes the partial file itself.
+  const command = removeOnFailure
+    ? `t=${remoteShellPath(removeOnFailure)}; trap 'rm -f -- "$t"; exit 1' HUP INT TERM PIPE; ${scp} || { rm -f -- "$t"; exit 1; }`
+    : scp;
+  const s = await openScp(conn, command, signal);
   await s.run(async () => {
     await s.ack();
     await sendFileRecord(s, name, mode, mtimeMs, src, onProgress, signal);

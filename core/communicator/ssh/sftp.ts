@@ -57,6 +57,10 @@ const p = {
   stat: (s: SFTPWrapper, path: string) => new Promise<Stats>((res, rej) => s.stat(path, (e, st) => (e ? rej(e) : res(st)))),
   mkdir: (s: SFTPWrapper, path: string, mode: number) =>
     new Promise<void>((res, rej) => s.mkdir(path, { mode }, (e) => (e ? rej(e) : res()))),
+  unlink: (s: SFTPWrapper, path: string) => new Promise<void>((res, rej) => s.unlink(path, (e) => (e ? rej(e) : res()))),
+  rename: (s: SFTPWrapper, from: string, to: string) => new Promise<void>((res, rej) => s.rename(from, to, (e) => (e ? rej(e) : res()))),
+  posixRename: (s: SFTPWrapper, from: string, to: string) =>
+    new Promise<void>((res, rej) => s.ext_openssh_rename(from, to, (e) => (e ? rej(e) : res()))),
   readdir: (s: SFTPWrapper, path: string) =>
     new Promise<Array<{ filename: string; attrs: Stats }>>((res, rej) => s.readdir(path, (e, list) => (e ? rej(e) : res(list)))),
 };
@@ -125,6 +129,26 @@ export async function sftpPut(
     await p.close(sftp, handle).catch(() => {});
   }
   if (src.size === 0) onProgress?.(0, 0);
+}
+
+/**
+ * Moves a finished upload over its destination: atomically with OpenSSH's posix-rename extension,
+ * else (plain SFTPv3 rename refuses to replace a file) by removing the destination first.
+ */
+export async function sftpReplace(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
+  try {
+    await p.posixRename(sftp, from, to);
+    return;
+  } catch (e) {
+    // ssh2 refuses the call when the server did not announce the extension.
+    if (!/does not support/i.test((e as Error).message ?? "")) throw e;
+  }
+  await p.unlink(sftp, to).catch(() => {});
+  await p.rename(sftp, from, to);
+}
+
+export async function sftpRemove(sftp: SFTPWrapper, path: string): Promise<void> {
+  await p.unlink(sftp, path);
 }
 
 /** Where downloaded bytes go. */

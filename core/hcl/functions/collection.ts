@@ -1,6 +1,7 @@
 // Collection functions (cty stdlib / Packer semantics).
 import type { HclFunction } from "../context.ts";
 import { convert, unify } from "../convert.ts";
+import { checkCollectionLength } from "../../values/limits.ts";
 import { T, type Type } from "../types.ts";
 import { V, Value, rawEquals, valueEquals, compareKeys } from "../value.ts";
 import { FunctionError, fn, graphemes, int, isMapLike, isSeq, listOf, p, sameSeq, setOf } from "./helpers.ts";
@@ -74,7 +75,9 @@ export const collectionFunctions: Record<string, HclFunction> = {
     [],
     (args) => {
       const all: Value[] = [];
-      args.forEach((a, i) => all.push(...needSeq(a, i, "a list or tuple")));
+      const seqs = args.map((a, i) => needSeq(a, i, "a list or tuple"));
+      checkCollectionLength(seqs.reduce((n, e) => n + e.length, 0), "the concatenated list");
+      for (const e of seqs) for (const x of e) all.push(x);
       const lists = args.every((a) => a.type.kind === "list");
       if (lists) {
         const u = unify(args.map((a) => (a.type as { elem: Type }).elem));
@@ -105,7 +108,10 @@ export const collectionFunctions: Record<string, HclFunction> = {
     const walk = (v: Value) => {
       for (const e of v.elems) {
         if (!e.isNull && isSeq(e)) walk(e);
-        else out.push(e);
+        else {
+          out.push(e);
+          checkCollectionLength(out.length, "the flattened list");
+        }
       }
     };
     needSeq(l!, 0);
@@ -204,6 +210,7 @@ export const collectionFunctions: Record<string, HclFunction> = {
     [],
     (sets) => {
       if (sets.length < 2) throw new FunctionError("at least two arguments are required");
+      checkCollectionLength(sets.reduce((n, s) => n * s.elems.length, 1), "the set product");
       let acc: Value[][] = [[]];
       sets.forEach((s, i) => {
         const e = needSeq(s, i);

@@ -3,7 +3,8 @@ import { createHash, createPrivateKey, randomUUID } from "node:crypto";
 import type { HclFunction } from "../context.ts";
 import { T } from "../types.ts";
 import { V, Value } from "../value.ts";
-import { FunctionError, fn, int, p } from "./helpers.ts";
+import { checkStringLength, LIMITS } from "../../values/limits.ts";
+import { builtSize, FunctionError, fn, int, p } from "./helpers.ts";
 import { jsonDecode, jsonEncode, yamlDecode, yamlEncode } from "./json-codec.ts";
 
 const hash = (alg: string) =>
@@ -161,9 +162,9 @@ export const encodingFunctions: Record<string, HclFunction> = {
   base64decode: fn([p("str", T.string)], ([s]) => V.string(base64Decode(s!.str))),
   urlencode: fn([p("str", T.string)], ([s]) => V.string(queryEscape(s!.str))),
   csvdecode: fn([p("str", T.string)], ([s]) => csvDecode(s!.str)),
-  jsonencode: fn([p("val", T.dynamic, { allowNull: true })], ([v]) => V.string(jsonEncode(v!)), { returnType: () => T.string }),
+  jsonencode: fn([p("val", T.dynamic, { allowNull: true })], ([v]) => V.string(jsonEncode(bounded(v!, "jsonencode"))), { returnType: () => T.string }),
   jsondecode: fn([p("str", T.string)], ([s]) => jsonDecode(s!.str)),
-  yamlencode: fn([p("value", T.dynamic, { allowNull: true })], ([v]) => V.string(yamlEncode(v!)), { returnType: () => T.string }),
+  yamlencode: fn([p("value", T.dynamic, { allowNull: true })], ([v]) => V.string(yamlEncode(bounded(v!, "yamlencode"))), { returnType: () => T.string }),
   yamldecode: fn([p("src", T.string)], ([s]) => yamlDecode(s!.str)),
   md5: hash("md5"),
   sha1: hash("sha1"),
@@ -194,3 +195,9 @@ export const encodingFunctions: Record<string, HclFunction> = {
   uuidv4: fn([], () => V.string(randomUUID())),
   uuidv5: fn([p("namespace", T.string), p("name", T.string)], ([ns, n]) => V.string(uuidV5(ns!.str, n!.str))),
 };
+
+/** Refuses a value whose encoding would be over the string limit before encoding it (shared parts count each time). */
+function bounded(v: Value, what: string): Value {
+  checkStringLength(builtSize(v, LIMITS.maxStringLength), `the result of ${what}()`);
+  return v;
+}

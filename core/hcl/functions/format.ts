@@ -4,6 +4,7 @@ import { FunctionError } from "../context.ts";
 import { ConversionError, convert } from "../convert.ts";
 import { T } from "../types.ts";
 import { Value } from "../value.ts";
+import { checkStringLength } from "../../values/limits.ts";
 import { jsonEncode } from "./json-codec.ts";
 
 export function formatString(fmt: string, args: Value[]): string {
@@ -56,12 +57,14 @@ export function formatString(fmt: string, args: Value[]): string {
     argi++;
     used = Math.max(used, argi);
     out += pad(formatOne(verb, flags, prec, arg), width, flags, verb);
+    checkStringLength(out.length, "the formatted string");
   }
   if (used < args.length) throw new FunctionError(`too many arguments; only ${used} used by format string`);
   return out;
 }
 
 function pad(s: string, width: number | undefined, flags: string, verb: string): string {
+  if (width !== undefined) checkStringLength(width, `the width of "%${width}${verb}"`);
   if (width === undefined || [...s].length >= width) return s;
   const n = width - [...s].length;
   if (flags.includes("-")) return s + " ".repeat(n);

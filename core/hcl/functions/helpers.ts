@@ -72,3 +72,29 @@ export function graphemes(s: string): string[] {
 }
 
 export const listOfString = T.list(T.string);
+
+/**
+ * Characters and elements in a value counted as a whole (shared parts counted every time they
+ * appear), stopping as soon as the count passes `stopAt`: what encoding or flattening it would build.
+ */
+export function builtSize(v: Value, stopAt: number): number {
+  let total = 0;
+  const stack: Value[] = [v];
+  while (stack.length > 0 && total <= stopAt) {
+    const x = stack.pop()!;
+    if (!x.isKnown || x.isNull) continue;
+    const k = x.type.kind;
+    if (k === "string") total += x.str.length;
+    else if (k === "list" || k === "set" || k === "tuple") {
+      total += x.elems.length;
+      stack.push(...x.elems);
+    } else if (k === "map" || k === "object") {
+      total += x.attrs.size;
+      for (const [key, e] of x.attrs) {
+        total += key.length;
+        stack.push(e);
+      }
+    } else total += 1;
+  }
+  return total;
+}

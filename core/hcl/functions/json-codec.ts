@@ -1,5 +1,6 @@
 // JSON and YAML encoding of values, in cty's style: object keys sorted, numbers in shortest
 // exact decimal form, and Go's HTML-safe escaping of <, >, & in JSON strings.
+import { LIMITS, nestingDepth, nestingMessage } from "../../values/limits.ts";
 import { FunctionError } from "../context.ts";
 import { parseJsonNode, type JNode } from "../json.ts";
 import { Num } from "../num.ts";
@@ -150,10 +151,14 @@ export function yamlDecode(src: string): Value {
     }
     throw new FunctionError((e as Error).message);
   }
-  return fromUnknown(parsed);
+  if (nestingDepth(parsed) > LIMITS.maxNesting) throw new FunctionError(nestingMessage("the YAML document"));
+  // Aliases let a small document stand for a huge one (YAML's billion laughs): count what is built.
+  const budget = { left: LIMITS.maxCollectionLength };
+  return fromUnknown(parsed, budget);
 }
 
-function fromUnknown(x: unknown): Value {
+function fromUnknown(x: unknown, budget: { left: number }): Value {
+  if (--budget.left < 0) throw new FunctionError(`the YAML document expands to more than ${LIMITS.maxCollectionLength} values`);
   if (x === null || x === undefined) return V.null();
   if (typeof x === "string") return V.string(x);
   if (typeof x === "number") {
@@ -163,10 +168,10 @@ function fromUnknown(x: unknown): Value {
   if (typeof x === "bigint") return V.number(x);
   if (typeof x === "boolean") return V.bool(x);
   if (x instanceof Date) return V.string(x.toISOString());
-  if (Array.isArray(x)) return V.tuple(x.map(fromUnknown));
+  if (Array.isArray(x)) return V.tuple(x.map((e) => fromUnknown(e, budget)));
   if (typeof x === "object") {
     const m = new Map<string, Value>();
-    for (const [k, e] of Object.entries(x as Record<string, unknown>)) m.set(k, fromUnknown(e));
+    for (const [k, e] of Object.entries(x as Record<string, unknown>)) m.set(k, fromUnknown(e, budget));
     return V.object(m);
   }
   throw new FunctionError("unsupported YAML value");

@@ -2,6 +2,7 @@
 import type { HclFunction } from "../context.ts";
 import { T } from "../types.ts";
 import { V, Value } from "../value.ts";
+import { checkStringLength } from "../../values/limits.ts";
 import { formatString } from "./format.ts";
 import { FunctionError, fn, graphemes, int, isSeq, listOf, listOfString, p } from "./helpers.ts";
 
@@ -81,7 +82,10 @@ export const stringFunctions: Record<string, HclFunction> = {
     V.string(b!.str !== "" && a!.str.endsWith(b!.str) ? a!.str.slice(0, a!.str.length - b!.str.length) : a!.str),
   ),
   indent: fn([p("spaces", T.number), p("str", T.string)], ([n, s]) => {
-    const pad = " ".repeat(Math.max(0, int(n!, 0)));
+    const spaces = Math.max(0, int(n!, 0));
+    const lines = s!.str.split("\n").length - 1;
+    checkStringLength(s!.str.length + lines * spaces, "the indented string");
+    const pad = " ".repeat(spaces);
     return V.string(s!.str.replace(/\n/g, "\n" + pad));
   }),
   join: fn(
@@ -95,6 +99,9 @@ export const stringFunctions: Record<string, HclFunction> = {
           items.push(e.str);
         }
       });
+      let length = sep!.str.length * Math.max(0, items.length - 1);
+      for (const it of items) length += it.length;
+      checkStringLength(length, "the joined string");
       return V.string(items.join(sep!.str));
     },
     { varParam: p("lists", T.list(T.string)), returnType: () => T.string },
@@ -106,7 +113,9 @@ export const stringFunctions: Record<string, HclFunction> = {
   replace: fn([p("str", T.string), p("substr", T.string), p("replace", T.string)], ([s, sub, r]) => {
     const pat = sub!.str;
     if (pat.length > 1 && pat.startsWith("/") && pat.endsWith("/")) return V.string(regexReplace(s!.str, pat.slice(1, -1), r!.str));
-    return V.string(s!.str.split(pat).join(r!.str));
+    const parts = s!.str.split(pat);
+    checkStringLength(s!.str.length + (parts.length - 1) * (r!.str.length - pat.length), "the replaced string");
+    return V.string(parts.join(r!.str));
   }),
   regex_replace: fn([p("str", T.string), p("substr", T.string), p("replace", T.string)], ([s, pat, r]) =>
     V.string(regexReplace(s!.str, pat!.str, r!.str)),

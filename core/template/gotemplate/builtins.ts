@@ -1,6 +1,7 @@
 // text/template's predefined functions that Packer templates can reach (Go adds them to every
 // template): not, len, index, print, printf, println, eq, ne, lt, le, gt, ge, html, urlquery.
 // `and`/`or` are evaluated lazily in exec.ts.
+import { checkStringLength } from "../../values/limits.ts";
 import { FuncError } from "./errors.ts";
 import type { TemplateFunc } from "./exec.ts";
 import { goNumber, goPrint, goTruth, goTypeName, type GoValue } from "./values.ts";
@@ -56,6 +57,7 @@ function sprintf(format: string, args: GoValue[]): string {
         s = typeof a === "number" ? String(Math.trunc(a)) : `%!d(${goTypeName(a)}=${goPrint(a)})`;
         break;
       case "f":
+        if (prec !== undefined && Number(prec) > 100) throw new FuncError(`precision ${prec} of %f is over 100`);
         s = typeof a === "number" ? a.toFixed(prec === undefined ? 6 : Number(prec)) : `%!f(${goTypeName(a)}=${goPrint(a)})`;
         break;
       case "q":
@@ -77,6 +79,7 @@ function sprintf(format: string, args: GoValue[]): string {
         s = typeof a === "number" ? goNumber(a) : a === undefined || a === null ? "<nil>" : goPrint(a);
     }
     const w = Number(width || 0);
+    checkStringLength(w, `the width of %${width}${verb}`);
     if (s.length < w) s = flags.includes("-") ? s.padEnd(w) : s.padStart(w, flags.includes("0") && verb !== "s" ? "0" : " ");
     return s;
   });

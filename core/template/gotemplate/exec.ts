@@ -1,6 +1,7 @@
 // Evaluates a parsed template against dot data and a function map, the way Go's text/template
 // executes: pipelines pass their value as the last argument of the next command, missing map keys
 // print "<no value>", function errors stop execution with "error calling NAME: ...".
+import { chargeWork, checkStringLength, LimitError } from "../../values/limits.ts";
 import { FuncError, TemplateError } from "./errors.ts";
 import type { ArgNode, CommandNode, ParsedTemplate, PipeNode, TemplateNode } from "./parser.ts";
 import { goNumber, goPrint, goTruth, goTypeName, type GoValue } from "./values.ts";
@@ -27,25 +28,45 @@ interface Scope {
 
 const MAX_RANGE_ITERATIONS = 1_000_000;
 
-export function execute(tpl: ParsedTemplate, dot: GoValue, funcs: FuncMap): string {
-  const scope: Scope = { vars: [["$", dot]] };
-  const out: string[] = [];
-  walkList(tpl.nodes, dot, funcs, scope, out);
-  return out.join("");
+/** The text a template writes, refused at the action that takes it past LIMITS.maxStringLength. */
+class Output {
+  private readonly parts: string[] = [];
+  private length = 0;
+  push(text: string, pos: number): void {
+    this.length += text.length;
+    try {
+      checkStringLength(this.length, "the template's output");
+      chargeWork(text.length, "the template's output");
+    } catch (e) {
+      if (e instanceof LimitError) throw new TemplateError(e.message, pos, 2);
+      throw e;
+    }
+    this.parts.push(text);
+  }
+  text(): string {
+    return this.parts.join("");
+  }
 }
 
-function walkList(nodes: TemplateNode[], dot: GoValue, funcs: FuncMap, scope: Scope, out: string[]): void {
+export function execute(tpl: ParsedTemplate, dot: GoValue, funcs: FuncMap): string {
+  const scope: Scope = { vars: [["$", dot]] };
+  const out = new Output();
+  walkList(tpl.nodes, dot, funcs, scope, out);
+  return out.text();
+}
+
+function walkList(nodes: TemplateNode[], dot: GoValue, funcs: FuncMap, scope: Scope, out: Output): void {
   for (const node of nodes) walk(node, dot, funcs, scope, out);
 }
 
-function walk(node: TemplateNode, dot: GoValue, funcs: FuncMap, scope: Scope, out: string[]): void {
+function walk(node: TemplateNode, dot: GoValue, funcs: FuncMap, scope: Scope, out: Output): void {
   switch (node.kind) {
     case "text":
-      out.push(node.text);
+      out.push(node.text, node.pos);
       return;
     case "action": {
       const v = evalPipe(node.pipe, dot, funcs, scope);
-      if (node.pipe.decl.length === 0) out.push(goPrint(v));
+      if (node.pipe.decl.length === 0) out.push(goPrint(v), node.pos);
       return;
     }
     case "if":
@@ -232,7 +253,10 @@ function evalFunction(
   try {
     return fn.call(args);
   } catch (e) {
-    if (e instanceof FuncError) throw new TemplateError(`error calling ${name}: ${e.message}`, pos, name.length);
+    if (e instanceof FuncError || e instanceof LimitError) throw new TemplateError(`error calling ${name}: ${e.message}`, pos, name.length);
+    // A JavaScript range failure (a precision past 100, a string past the engine's maximum) is the
+    // input's fault: report it at the call like a Go error, never as a crash.
+    if (e instanceof RangeError) throw new TemplateError(`error calling ${name}: ${e.message}`, pos, name.length);
     throw e;
   }
 }

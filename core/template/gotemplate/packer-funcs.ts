@@ -3,6 +3,7 @@
 import { dirname, resolve } from "node:path";
 import { PACKER_COMPAT_VERSION } from "../../version.ts";
 import type { JsonValue } from "../../values/json.ts";
+import { checkStringLength } from "../../values/limits.ts";
 import { FuncError } from "./errors.ts";
 import type { TemplateFunc } from "./exec.ts";
 import { goFormatTime, RFC3339 } from "./go-time.ts";
@@ -44,6 +45,10 @@ export function timeOrderedUuid(now: Date = new Date()): string {
 /** Go's strings.Replace(s, old, new, n): n < 0 replaces all; an empty `old` matches at every rune boundary. */
 export function goReplace(s: string, old: string, replacement: string, n: number): string {
   if (n === 0 || old === replacement) return s;
+  // Bound the result before building it: an empty `old` inserts `replacement` at every rune.
+  const matches = old === "" ? s.length + 1 : s.split(old).length - 1;
+  const count = n < 0 ? matches : Math.min(n, matches);
+  checkStringLength(s.length + count * (replacement.length - old.length), "the replaced string");
   if (old === "") {
     const runes = Array.from(s);
     let out = "";

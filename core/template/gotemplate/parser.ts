@@ -1,6 +1,7 @@
 // The parser of Go's text/template: text and actions, pipelines (`a | b c`), commands, operands,
 // `if`/`else if`/`else`/`end`, `range`, `with`, `break`/`continue` and `$variables`. Like Go, an
 // unknown function is a parse error, so a template is checked before anything is evaluated.
+import { LIMITS } from "../../values/limits.ts";
 import { TemplateError } from "./errors.ts";
 import { lex, type Token } from "./lexer.ts";
 
@@ -56,6 +57,8 @@ class TemplateParser {
   private i = 0;
   private vars: string[] = ["$"];
   private rangeDepth = 0;
+  /** Open control structures and parentheses (LIMITS.maxNesting bounds them, as Go's parser bounds its own). */
+  private nesting = 0;
 
   constructor(
     private readonly toks: Token[],
@@ -132,7 +135,24 @@ class TemplateParser {
     }
   }
 
+  /** Runs `parse` one nesting level deeper, refusing past the limit at `pos`. */
+  private nested<R>(pos: number, length: number, parse: () => R): R {
+    if (this.nesting >= LIMITS.maxNesting) {
+      throw new TemplateError(`max depth exceeded: actions nested more than ${LIMITS.maxNesting} levels deep`, pos, length);
+    }
+    this.nesting++;
+    try {
+      return parse();
+    } finally {
+      this.nesting--;
+    }
+  }
+
   private control(kind: "if" | "with" | "range", pos: number, depth: number): TemplateNode {
+    return this.nested(pos, kind.length, () => this.controlBody(kind, pos, depth));
+  }
+
+  private controlBody(kind: "if" | "with" | "range", pos: number, depth: number): TemplateNode {
     const mark = this.vars.length;
     const pipe = this.pipeline(kind, true, kind === "range");
     if (kind === "range") this.rangeDepth++;
@@ -264,7 +284,7 @@ class TemplateParser {
       case "rawString":
         return { kind: "string", pos: t.pos, value: t.val.slice(1, -1).replaceAll("\r", "") };
       case "leftParen": {
-        const pipe = this.pipeline("parenthesized pipeline", false);
+        const pipe = this.nested(t.pos, 1, () => this.pipeline("parenthesized pipeline", false));
         const close = this.next();
         if (close.type !== "rightParen") throw new TemplateError("unclosed left paren", t.pos);
         return { kind: "pipe", pos: t.pos, pipe };

@@ -2,7 +2,9 @@
 // (variables, locals, data sources, build names, source lists, only/except, per-provisioner keys)
 // and keeps component bodies as ConfigBody, decoded per build. Every problem is a positioned
 // Diagnostic; all errors are reported together in one DiagnosticsError.
-import { readFileSync } from "node:fs";
+import { resetWorkBudget } from "../../values/limits.ts";
+import { readSourceText, type SourceText } from "../source-text.ts";
+import { registerSecrets } from "../../ui/secrets.ts";
 import { resolve } from "node:path";
 import { DiagnosticsError, errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
 import { toJsonLoose, V, type Value } from "../../hcl/value.ts";
@@ -51,6 +53,8 @@ export async function loadHcl2Template(path: string, opts: LoadOptions, extras: 
 }
 
 export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hcl2LoadExtras = {}): Template {
+  // Each template gets the whole work budget (LIMITS.maxWork) for its evaluation.
+  resetWorkBudget();
   const diags: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
   const packerVersion = extras.packerVersion ?? PACKER_COMPAT_VERSION;
@@ -60,13 +64,16 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
   // 1. Parse every file and sort its top-level blocks by kind.
   const blocks: Block[] = [];
   for (const file of files.configFiles) {
-    let text: string;
+    let read: SourceText;
     try {
-      text = readFileSync(file, "utf8");
+      read = readSourceText(file, "strip");
     } catch {
       diags.push(errorDiag(`Failed to read file ${file}`));
       continue;
     }
+    // Nothing else in a file that is not text is worth reporting.
+    if (!read.ok) throw new DiagnosticsError([...diags, read.diagnostic]);
+    const text = read.text;
     const parsed = parseHclFile(file, text);
     diags.push(...parsed.diagnostics);
     const { content, diagnostics } = parsed.body.content(TOP_LEVEL_SCHEMA);
@@ -112,6 +119,10 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
 
   // 4. Values: defaults < env < auto var files < -var-file < -var.
   const values = resolveVariableValues(decls, { env: opts.env, varFiles: [...files.autoVarFiles, ...opts.varFiles], vars: opts.vars }, functions, diags);
+  // Known sensitive values are masked from here on, in every message of every verb (core/ui/secrets.ts).
+  const sensitiveValues: string[] = [];
+  for (const [name, d] of decls) if (d.sensitive && values[name]) sensitiveValues.push(...sensitiveStrings(values[name]!));
+  registerSecrets(sensitiveValues);
   checkValidations(decls, values, functions, diags);
 
   // 5. Locals and data sources, in dependency order.
@@ -127,6 +138,8 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
     else if (b.type === "data") locals.addDataBlock(b);
   }
   const evaluated = locals.evaluate(base, { ...BUILTIN_DATA_SOURCES, ...(extras.dataSources ?? {}) });
+  for (const name of evaluated.sensitiveLocals) sensitiveValues.push(...sensitiveStrings(evaluated.locals[name]!));
+  registerSecrets(sensitiveValues);
   const scopeBase = base.child({ local: V.object(evaluated.locals), data: dataObject(evaluated.data) });
 
   // 6. Sources and builds.
@@ -151,9 +164,6 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
 
   throwOnErrors(diags);
 
-  const sensitiveValues: string[] = [];
-  for (const [name, d] of decls) if (d.sensitive && values[name]) sensitiveValues.push(...sensitiveStrings(values[name]!));
-  for (const name of evaluated.sensitiveLocals) sensitiveValues.push(...sensitiveStrings(evaluated.locals[name]!));
 
   const variables: Record<string, JsonValue> = {};
   for (const [k, v] of Object.entries(values)) variables[k] = toJsonLoose(v);

@@ -1,7 +1,7 @@
 // Input variables: `variable "x" {}` and the older `variables { x = ... }` declarations, their values
 // from defaults, PKR_VAR_x / IMGB_VAR_x, auto var files, -var-file and -var (later wins, as Packer),
 // typed conversion of string inputs, and `validation` rules checked on the final value.
-import { readFileSync } from "node:fs";
+import { readSourceText } from "../source-text.ts";
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
 import { ConversionError, conversionMessage, convert } from "../../hcl/convert.ts";
 import { T, typeString } from "../../hcl/types.ts";
@@ -270,7 +270,12 @@ function valueFromString(d: VariableDecl, raw: string, fakeFilename: string, dia
 function readVarFile(path: string, diags: Diagnostic[]): HclAttribute[] {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    const read = readSourceText(path, "strip");
+    if (!read.ok) {
+      diags.push(read.diagnostic);
+      return [];
+    }
+    text = read.text;
   } catch {
     diags.push(errorDiag("Failed to read file", undefined, `The file ${JSON.stringify(path)} could not be read.`));
     return [];

@@ -1,6 +1,9 @@
 // Loads a legacy JSON template into the template model: parse (positioned), decode the structure,
 // validate, resolve user variables, then lay out one BuildSpec per builder with its provisioners and
 // post-processor chains already filtered by only/except. Every problem found is reported at once.
+import { resetWorkBudget } from "../../values/limits.ts";
+import { decodeSourceText } from "../source-text.ts";
+import { registerSecrets } from "../../ui/secrets.ts";
 import { dirname, resolve } from "node:path";
 import { DiagnosticsError, errorDiag, hasErrors, type Diagnostic } from "../../errors/diagnostic.ts";
 import { PACKER_COMPAT_VERSION } from "../../version.ts";
@@ -26,10 +29,15 @@ export interface JsonLoaderOverrides {
 }
 
 export async function loadJsonTemplate(path: string, opts: LoadOptions, overrides: JsonLoaderOverrides = {}): Promise<Template> {
+  // Each template gets the whole work budget (LIMITS.maxWork) for its evaluation.
+  resetWorkBudget();
   let text: string;
   try {
-    text = await Bun.file(path).text();
+    const read = decodeSourceText(path, await Bun.file(path).bytes(), "keep");
+    if (!read.ok) throw new DiagnosticsError([read.diagnostic]);
+    text = read.text;
   } catch (e) {
+    if (e instanceof DiagnosticsError) throw e;
     const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message;
     throw new DiagnosticsError([errorDiag(`Failed to parse template: open ${path}: ${reason}`)]);
   }
@@ -100,6 +108,8 @@ export function loadJsonTemplateText(
   const sensitiveValues = [
     ...new Set(raw.sensitiveVariables.map((n) => variables[n]).filter((v): v is string => v !== undefined && v !== "")),
   ];
+  // Masked from here on, in every message of every verb (core/ui/secrets.ts).
+  registerSecrets(sensitiveValues);
 
   const env = new TemplateEnv(src, variables, path, optionsOf(overrides, packerVersion));
   const names = buildNames(raw.builders, env, diags);

@@ -2,6 +2,7 @@
 // template error has to point at a line and column. Syntax errors use the wording and byte offsets of
 // Go's encoding/json, because Packer prints those (with a caret excerpt, see syntax-error.ts).
 import type { JsonValue } from "../../values/json.ts";
+import { LIMITS } from "../../values/limits.ts";
 import type { SourceFile } from "./source.ts";
 
 interface NodeBase {
@@ -82,6 +83,8 @@ export function parseJson(src: SourceFile): JsonParseResult {
 
 class Parser {
   i = 0;
+  /** Arrays and objects open around the current position (LIMITS.maxNesting bounds it; Go stops at 10000). */
+  private depth = 0;
   constructor(readonly s: string) {}
 
   skipWs(): void {
@@ -214,13 +217,22 @@ class Parser {
     return { kind: "string", value: out, escaped, start, end: this.i };
   }
 
+  /** Entering an array or object: refuse one level past the limit, at its opening bracket. */
+  private enter(): void {
+    if (++this.depth > LIMITS.maxNesting) {
+      throw new SyntaxFailure({ message: `exceeded max depth: nested more than ${LIMITS.maxNesting} levels deep`, offset: this.i });
+    }
+  }
+
   array(): JsonArrayNode {
     const start = this.i;
+    this.enter();
     this.i++;
     const items: JsonNode[] = [];
     this.skipWs();
     if (this.s[this.i] === "]") {
       this.i++;
+      this.depth--;
       return { kind: "array", items, start, end: this.i };
     }
     for (;;) {
@@ -234,6 +246,7 @@ class Parser {
       }
       if (c === "]") {
         this.i++;
+        this.depth--;
         return { kind: "array", items, start, end: this.i };
       }
       this.fail("after array element");
@@ -242,12 +255,14 @@ class Parser {
 
   object(): JsonObjectNode {
     const start = this.i;
+    this.enter();
     this.i++;
     const members = new Map<string, JsonMember>();
     const duplicates: JsonMember[] = [];
     this.skipWs();
     if (this.s[this.i] === "}") {
       this.i++;
+      this.depth--;
       return { kind: "object", members, duplicates, start, end: this.i };
     }
     for (;;) {
@@ -270,6 +285,7 @@ class Parser {
       }
       if (c === "}") {
         this.i++;
+        this.depth--;
         return { kind: "object", members, duplicates, start, end: this.i };
       }
       this.fail("after object key:value pair");
@@ -296,14 +312,23 @@ export function toJsonValue(node: JsonNode): JsonValue {
   }
 }
 
-/** Every duplicated key anywhere under node, in source order. */
+/** Duplicated keys reported one by one; past this many, the rest are counted in one diagnostic. */
+export const MAX_DUPLICATES_REPORTED = 100;
+
+/** Every duplicated key anywhere under node (objects first to last, outer before inner). */
 export function collectDuplicates(node: JsonNode, into: JsonMember[] = []): JsonMember[] {
   if (node.kind === "array") for (const it of node.items) collectDuplicates(it, into);
   else if (node.kind === "object") {
-    into.push(...node.duplicates);
+    for (const d of node.duplicates) into.push(d);
     for (const m of node.members.values()) collectDuplicates(m.value, into);
   }
   return into;
+}
+
+/** The first MAX_DUPLICATES_REPORTED duplicated keys, and how many more there are. */
+export function reportedDuplicates(node: JsonNode): { shown: JsonMember[]; more: number } {
+  const all = collectDuplicates(node);
+  return { shown: all.slice(0, MAX_DUPLICATES_REPORTED), more: Math.max(0, all.length - MAX_DUPLICATES_REPORTED) };
 }
 
 /**

@@ -5,7 +5,7 @@ import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagn
 import { decodeBool, decodeString, decodeStringList, goJsonType, type Decoded } from "./decode-helpers.ts";
 import { parseGoDuration } from "../../values/go-duration.ts";
 import {
-  collectDuplicates,
+  reportedDuplicates,
   type JsonMember,
   type JsonNode,
   type JsonObjectNode,
@@ -108,7 +108,9 @@ export function decodeRawTemplate(src: SourceFile, root: JsonNode): { raw?: RawT
     return undefined;
   };
 
-  for (const dup of collectDuplicates(root)) fail(`template has duplicate field: ${dup.key.value}`, dup.key);
+  const dups = reportedDuplicates(root);
+  for (const dup of dups.shown) fail(`template has duplicate field: ${dup.key.value}`, dup.key);
+  if (dups.more > 0) diags.push(errorDiag(`template has ${dups.more} more duplicate fields`));
 
   if (root.kind !== "object") {
     fail(`template must be a JSON object, got '${goJsonType(root)}'`, root);

@@ -36,7 +36,31 @@ export class SourceFile {
     }
     const lineStart = this.lineStarts[lo] ?? 0;
     if (this.ascii) return { line: lo + 1, column: off - lineStart + 1, byte: off };
-    return { line: lo + 1, column: codePoints(this.text, lineStart, off) + 1, byte: utf8Length(this.text, 0, off) };
+    // Counting from the previous position when it is earlier on the same line (diagnostics come in
+    // source order), and from the line's start otherwise, keeps thousands of positions linear.
+    const c = this.cursor;
+    let base: { off: number; column: number; byte: number };
+    if (c && c.line === lo && c.off <= off) base = c;
+    else base = { off: lineStart, column: 1, byte: this.lineByte(lo) };
+    const column = base.column + codePoints(this.text, base.off, off);
+    const byte = base.byte + utf8Length(this.text, base.off, off);
+    this.cursor = { line: lo, off, column, byte };
+    return { line: lo + 1, column, byte };
+  }
+
+  private cursor: { line: number; off: number; column: number; byte: number } | undefined;
+  private lineBytes: number[] | undefined;
+
+  /** UTF-8 byte offset of the start of 0-based line `line` (all lines computed once, when first needed). */
+  private lineByte(line: number): number {
+    if (!this.lineBytes) {
+      const out = [0];
+      for (let k = 1; k < this.lineStarts.length; k++) {
+        out.push((out[k - 1] ?? 0) + utf8Length(this.text, this.lineStarts[k - 1] ?? 0, this.lineStarts[k] ?? 0));
+      }
+      this.lineBytes = out;
+    }
+    return this.lineBytes[line] ?? 0;
   }
 
   range(start: number, end: number): SourceRange {

@@ -4,6 +4,7 @@
 // lands under the character there, and one to the left of it on line 1).
 import { errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
 import type { JsonSyntaxError } from "./positioned-json.ts";
+import { EXCERPT_WIDTH } from "../../ui/diagnostics.ts";
 import { utf8Length, type SourceFile } from "./source.ts";
 
 export interface PackerErrorLocation {
@@ -31,11 +32,18 @@ export function packerErrorLocation(text: string, goOffset: number): PackerError
       col = 1;
     } else col++;
   }
-  const thisLine = decoder.decode(bytes.subarray(lineStart, n));
+  let thisLine = decoder.decode(bytes.subarray(lineStart, n));
+  // Packer prints both lines whole; a minified multi-megabyte line is cut to the text before the caret.
+  let caret = col + 5;
+  if (thisLine.length > EXCERPT_WIDTH) {
+    thisLine = "…" + thisLine.slice(-EXCERPT_WIDTH);
+    caret = 5 + 2 + EXCERPT_WIDTH;
+  }
+  if (lastLine.length > EXCERPT_WIDTH) lastLine = lastLine.slice(0, EXCERPT_WIDTH) + "…";
   let excerpt = "";
   if (line > 1) excerpt += `${String(line - 1).padStart(5)}: ${lastLine}\n`;
   excerpt += `${String(line).padStart(5)}: ${thisLine}\n`;
-  excerpt += `${" ".repeat(col + 5)}^\n`;
+  excerpt += `${" ".repeat(caret)}^\n`;
   return { line, column: col, offset: goOffset, excerpt };
 }
 

@@ -1,8 +1,9 @@
 // -var-file for legacy JSON templates: one JSON object of string values (Packer decodes it into a
 // map[string]string, so any other value type is an error).
+import { decodeSourceText } from "../source-text.ts";
 import { errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
 import { goJsonType } from "./decode-helpers.ts";
-import { collectDuplicates, parseJson, type JsonStringNode } from "./positioned-json.ts";
+import { parseJson, reportedDuplicates, type JsonStringNode } from "./positioned-json.ts";
 import { SourceFile } from "./source.ts";
 import { jsonSyntaxDiagnostic } from "./syntax-error.ts";
 
@@ -15,7 +16,9 @@ export interface VarFileEntry {
 export async function readVarFile(path: string): Promise<{ entries: VarFileEntry[]; diagnostics: Diagnostic[] }> {
   let text: string;
   try {
-    text = await Bun.file(path).text();
+    const read = decodeSourceText(path, await Bun.file(path).bytes(), "keep");
+    if (!read.ok) return { entries: [], diagnostics: [read.diagnostic] };
+    text = read.text;
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : String((e as Error).message);
     return { entries: [], diagnostics: [errorDiag(`Error reading variables in '${path}': open ${path}: ${reason}`)] };
@@ -39,9 +42,11 @@ export function parseVarFile(src: SourceFile): { entries: VarFileEntry[]; diagno
   }
   const diags: Diagnostic[] = [];
   const entries: VarFileEntry[] = [];
-  for (const dup of collectDuplicates(root)) {
+  const dups = reportedDuplicates(root);
+  for (const dup of dups.shown) {
     diags.push({ severity: "warning", summary: `duplicate variable '${dup.key.value}' in ${src.filename}: the last value wins`, range: src.range(dup.key.start, dup.key.end) });
   }
+  if (dups.more > 0) diags.push({ severity: "warning", summary: `${dups.more} more duplicate variables in ${src.filename}` });
   for (const [name, m] of root.members) {
     if (m.value.kind !== "string") {
       diags.push(errorDiag(`${prefix}json: cannot unmarshal ${goJsonType(m.value)} into Go value of type string`, src.range(m.value.start, m.value.end)));

@@ -16,6 +16,7 @@ export function shellLocalFields(d: Description): Description {
     .field("env", "map(string)")
     .field("execute_command", "list(string)", false, true)
     .field("env_var_format", "string")
+    .field("use_env_var_file", "bool", false, false, "Write the variables to a file only you can read and source it (the default when a value is sensitive).")
     .field("inline_shebang", "string")
     .field("only_on", "list(string)")
     .field("use_linux_pathing", "bool")
@@ -33,11 +34,15 @@ function isEmptyList(v: Json | null): bool {
  */
 export function prepareShellLocal(c: Json, p: Prepared): Json {
   if (c.getString("inline_shebang").length == 0) c.setStr("inline_shebang", "/bin/sh -e");
-  if (isEmptyList(c.get("execute_command"))) c.set("execute_command", Json.strings(["/bin/sh", "-c", "{{.Vars}} {{.Script}}"]));
-  if (c.getString("env_var_format").length == 0) c.setStr("env_var_format", "%s='%s' ");
+  // With use_env_var_file the values never reach a command line (visible to every user in the
+  // process table): they are written to a 0600 file, sourced, and removed when the call ends.
+  const useEnvFile = c.getBool("use_env_var_file");
+  const command = useEnvFile ? ". {{.EnvVarFile}} && {{.Script}}" : "{{.Vars}} {{.Script}}";
+  if (isEmptyList(c.get("execute_command"))) c.set("execute_command", Json.strings(["/bin/sh", "-c", command]));
+  if (c.getString("env_var_format").length == 0) c.setStr("env_var_format", useEnvFile ? "export %s='%s'\n" : "%s='%s' ");
   if (isEmptyList(c.get("valid_exit_codes"))) c.set("valid_exit_codes", Json.arr().push(Json.num(0)));
 
-  const command = c.getString("command");
+  const commandKey = c.getString("command");
   const script = c.getString("script");
   const inline = c.get("inline");
   const hasInline = inline !== null && inline.kind == JsonKind.Array;
@@ -45,16 +50,16 @@ export function prepareShellLocal(c: Json, p: Prepared): Json {
   const scripts = c.getStringList("scripts");
   const scriptCount = scripts === null ? 0 : scripts.length;
 
-  if (command.length == 0 && inlineCount == 0 && scriptCount == 0 && script.length == 0) {
+  if (commandKey.length == 0 && inlineCount == 0 && scriptCount == 0 && script.length == 0) {
     p.error("Command, Inline, Script and Scripts options cannot all be empty.");
   }
   const tooMany =
     "You may only specify one of the following options: Command, Inline, Script or Scripts. Please consolidate these options in your config.";
   let inlineSet = hasInline;
-  if (command.length > 0) {
+  if (commandKey.length > 0) {
     if (inlineCount != 0 || scriptCount != 0 || script.length > 0) p.error(tooMany);
     else {
-      c.set("inline", Json.strings([command]));
+      c.set("inline", Json.strings([commandKey]));
       inlineSet = true;
     }
   }
@@ -66,7 +71,7 @@ export function prepareShellLocal(c: Json, p: Prepared): Json {
       finalScripts = 1;
     }
   }
-  if (finalScripts > 0 && inlineSet && command.length == 0 && script.length == 0) p.error(tooMany);
+  if (finalScripts > 0 && inlineSet && commandKey.length == 0 && script.length == 0) p.error(tooMany);
 
   const onlyOn = c.getStringList("only_on");
   if (onlyOn !== null) {
@@ -152,11 +157,13 @@ export function runShellLocal(build: Build): string {
   }
 
   const vars = flattenedEnvVars(c, build);
+  // The host removes its temp files when this call ends, whatever happens to the scripts.
+  const envVarFile = c.getBool("use_env_var_file") ? Temp.file("packer-shell-vars", vars, 0o600, ".sh") : "";
   const execute = c.getStringList("execute_command");
   const valid = c.getNumberList("valid_exit_codes");
   for (let s = 0; s < scripts.length; s++) {
     const script = scripts[s];
-    const data = Json.obj().setStr("Vars", vars).setStr("Script", script).setStr("Command", script).setStr("WinRMPassword", "");
+    const data = Json.obj().setStr("Vars", envVarFile.length > 0 ? "" : vars).setStr("EnvVarFile", envVarFile).setStr("Script", script).setStr("Command", script).setStr("WinRMPassword", "");
     const argv = new Array<string>();
     for (let i = 0; i < execute!.length; i++) argv.push(Template.render(execute![i], data));
     Ui.say("Running local shell script: " + script);

@@ -226,7 +226,11 @@ export function runShell(build: Build): string {
 
   for (let i = 0; i < scripts.length; i++) {
     const err = runScript(c, build, scripts[i], vars, envVarFile);
-    if (err.length > 0) return err;
+    if (err.length > 0) {
+      // The variables file may hold secrets: it does not outlive a failed script either.
+      if (useEnvFile && !c.getBool("skip_clean")) removeRemote(envVarFile);
+      return err;
+    }
   }
   if (useEnvFile && !c.getBool("skip_clean")) {
     const err = removeRemote(envVarFile);

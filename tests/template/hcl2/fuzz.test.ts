@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiagnosticsError } from "../../../core/errors/diagnostic.ts";
 import { loadHcl2Template } from "../../../core/template/hcl2/index.ts";
+import { rng } from "../../support/fuzz.ts";
 import { FIXTURES, PERMISSIVE } from "./corpus.ts";
 
 function corpusFiles(dir: string, out: string[] = []): string[] {
@@ -18,17 +19,6 @@ function corpusFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKENS = ["{", "}", "[", "]", "(", ")", "=", '"', "${", "%{", "\n", ".", ",", "*", "...", "<<EOF\n", "#", "local.", "var.", "source", "build {", "dynamic", "\\", "\u00e9", "\t"];
 
