@@ -315,8 +315,13 @@ class Evaluator {
 
   private conditional(n: Extract<Node, { kind: "conditional" }>, ctx: EvalContext | undefined, anon: Anon): Value {
     const c = this.eval(n.cond, ctx, anon);
+    // As hclsyntax does: both branches are evaluated (for the result type), but only the taken
+    // branch's diagnostics are reported, so `x != null ? f(x) : d` is not an error when x is null.
+    const mark = this.diags.length;
     const tv = this.eval(n.trueExpr, ctx, anon);
+    const trueDiags = this.diags.splice(mark);
     const fv = this.eval(n.falseExpr, ctx, anon);
+    const falseDiags = this.diags.splice(mark);
     let resultType: Type | undefined;
     const dynNull = (v: Value) => v.isNull && v.type.kind === "dynamic";
     if (dynNull(tv)) resultType = fv.type;
@@ -334,6 +339,7 @@ class Evaluator {
     const b = this.condBool(c, n.cond.range, "Incorrect condition type");
     if (b === null) return V.unknown(resultType);
     if (b === undefined) return V.unknown(resultType).withMarks(c.marks);
+    this.diags.push(...(b ? trueDiags : falseDiags));
     const chosen = b ? tv : fv;
     try {
       return convert(chosen, resultType).withMarks(c.marks);

@@ -36,8 +36,8 @@ interface ProvisionerDecl {
   name?: string;
   filter: OnlyExcept;
   body: Body;
-  override?: Value;
-  overrideRange?: SourceRange;
+  /** Evaluated per build, where `source.name` and `source.type` are known. */
+  override?: Expression;
   pauseBeforeMs?: number;
   maxRetries: number;
   timeoutMs?: number;
@@ -184,14 +184,14 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
       sourceName,
       builderType: u.ref.type,
       builder: new HclConfigBody(scope, layers, decl.range),
-      provisioners: provisioners.filter((p) => lets(p.filter)).map((p) => provisionerSpec(p, scope, u, sourceName)),
+      provisioners: provisioners.filter((p) => lets(p.filter)).map((p) => provisionerSpec(p, scope, u, sourceName, metaCtx, diags)),
       postProcessors: chains
         .map((chain) => chain.filter((pp) => lets(pp.filter)).map((pp) => postProcessorSpec(pp, scope)))
         .filter((chain) => chain.length > 0),
       range: u.range,
     };
     const cleanup = errorCleanups[0];
-    if (cleanup && lets(cleanup.filter)) spec.errorCleanupProvisioner = provisionerSpec(cleanup, scope, u, sourceName);
+    if (cleanup && lets(cleanup.filter)) spec.errorCleanupProvisioner = provisionerSpec(cleanup, scope, u, sourceName, metaCtx, diags);
     specs.push(spec);
   }
 
@@ -202,16 +202,31 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
   return specs;
 }
 
-function provisionerSpec(p: ProvisionerDecl, scope: ComponentScope, u: SourceUsage, sourceName: string): ProvisionerSpec {
+function provisionerSpec(p: ProvisionerDecl, scope: ComponentScope, u: SourceUsage, sourceName: string, ctx: EvalContext, diags: Diagnostic[]): ProvisionerSpec {
   const spec: ProvisionerSpec = { type: p.type, config: new HclConfigBody(scope, [{ kind: "body", body: p.body }], p.range), maxRetries: p.maxRetries, range: p.range };
   if (p.name !== undefined) spec.name = p.name;
   if (p.pauseBeforeMs !== undefined) spec.pauseBeforeMs = p.pauseBeforeMs;
   if (p.timeoutMs !== undefined) spec.timeoutMs = p.timeoutMs;
-  if (p.override && !p.override.isNull && p.override.isKnown) {
-    const o = p.override.attrs.get(sourceName) ?? p.override.attrs.get(u.ref.name);
-    if (o) spec.override = new HclConfigBody(scope, [{ kind: "value", value: o, range: p.overrideRange ?? p.range }], p.overrideRange ?? p.range, true);
+  // Packer decodes `override` once with source.* unknown; evaluating it per build with the real
+  // source lets `override = { (source.name) = {...} }` and values built from source.type work.
+  const overrideValue = p.override ? evalOverride(p.override, ctx.child({ source: V.object({ name: V.string(sourceName), type: V.string(u.ref.type) }) }), diags) : undefined;
+  if (p.override && overrideValue && !overrideValue.isNull && overrideValue.isKnown) {
+    const range = p.override.range;
+    const o = overrideValue.attrs.get(sourceName) ?? overrideValue.attrs.get(u.ref.name);
+    if (o) spec.override = new HclConfigBody(scope, [{ kind: "value", value: o, range }], range, true);
   }
   return spec;
+}
+
+/** One diagnostic per distinct problem, though the expression is evaluated once per build. */
+function evalOverride(expr: Expression, ctx: EvalContext, diags: Diagnostic[]): Value | undefined {
+  const own: Diagnostic[] = [];
+  const v = evalAs(expr, ctx, T.map(T.dynamic), own, "override");
+  for (const d of own) {
+    const same = (x: Diagnostic) => x.summary === d.summary && x.detail === d.detail && JSON.stringify(x.range) === JSON.stringify(d.range);
+    if (!diags.some(same)) diags.push(d);
+  }
+  return v;
 }
 
 function postProcessorSpec(p: PostProcessorDecl, scope: ComponentScope): PostProcessorSpec {
@@ -247,13 +262,7 @@ function decodeProvisioner(b: Block, ctx: EvalContext, diags: Diagnostic[]): Pro
       else decl.maxRetries = n;
     }
   }
-  if (a.override) {
-    const v = evalAs(a.override.expr, ctx, T.map(T.dynamic), diags, "override");
-    if (v) {
-      decl.override = v;
-      decl.overrideRange = a.override.expr.range;
-    }
-  }
+  if (a.override) decl.override = a.override.expr;
   return diags.length > before ? undefined : decl;
 }
 
