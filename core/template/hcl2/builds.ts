@@ -75,6 +75,17 @@ export interface BuildBlockEnv {
   packerVersion: string;
   diags: Diagnostic[];
   warnings: Diagnostic[];
+  /** Filled with what `inspect` shows of each build block. */
+  views?: BuildView[];
+}
+
+/** One build block as Packer's inspect lists it. */
+export interface BuildView {
+  name?: string;
+  description?: string;
+  sources: string[];
+  provisioners: string[];
+  postProcessors: string[][];
 }
 
 export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] {
@@ -85,7 +96,7 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
   const a = content.attributes;
 
   const buildName = a.name ? stringAttr(a.name.expr, base, diags, "name") : undefined;
-  if (a.description) stringAttr(a.description.expr, base, diags, "description");
+  const description = a.description ? stringAttr(a.description.expr, base, diags, "description") : undefined;
   const scope: ComponentScope = { base, buildBlockName: buildName ?? "", templatePath: env.templatePath, packerVersion: env.packerVersion };
   const metaCtx = base.child({ build: V.object({ name: V.string(buildName ?? "") }) });
 
@@ -152,6 +163,15 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
         break;
     }
   }
+
+  const label = (c: { type: string; name?: string }) => (c.name ? `${c.type}.${c.name}` : c.type);
+  env.views?.push({
+    ...(buildName !== undefined ? { name: buildName } : {}),
+    ...(description ? { description } : {}),
+    sources: usages.map((u) => `${u.ref.type}.${u.localName ?? u.ref.name}`),
+    provisioners: provisioners.map(label),
+    postProcessors: chains.map((chain) => chain.map(label)),
+  });
 
   if (usages.length === 0) {
     // A `sources` list that could not be read was already reported.
