@@ -172,3 +172,40 @@ describe("required_version", () => {
     expect(r.stderr).toContain('min_packer_version "1.10.0" is not met by Packer 1.9.5');
   });
 });
+
+describe("templates only a full run can resolve", () => {
+  test("sources chosen by unset variables (gusztavvargadr/packer), undeclared sources (Packer's inspect fixture), a packer-block-only file (image-builder's config.pkr.hcl)", async () => {
+    const d = join(dir, "chosen");
+    mkdirSync(d);
+    writeFileSync(
+      join(d, "t.pkr.hcl"),
+      `variable "provider" { type = string }
+locals { sources = { qemu = "source.qemu.core" } }
+source "null" "core" { communicator = "none" }
+build {
+  name    = "native"
+  sources = compact([lookup(local.sources, var.provider, "")])
+}
+build {
+  name    = "elsewhere"
+  sources = ["source.amazon-ebs.declared-in-another-folder"]
+}
+`,
+    );
+    const r = await runImgb(["inspect", "."], { cwd: d });
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("  > native:\n\n    sources:\n\n      <unknown>\n");
+    expect(r.stdout).toContain("  > elsewhere:\n\n    sources:\n\n      amazon-ebs.declared-in-another-folder\n");
+    const v = await runImgb(["validate", "-var", "provider=qemu", "."], { cwd: d });
+    expect(v.exitCode).toBe(1);
+    expect(v.stderr).toContain("Unknown source");
+
+    const p = join(dir, "plugins-only");
+    mkdirSync(p);
+    writeFileSync(join(p, "config.pkr.hcl"), 'packer {\n  required_plugins {\n    qemu = {\n      version = ">= 1.0.0"\n      source  = "github.com/hashicorp/qemu"\n    }\n  }\n}\n');
+    const only = await runImgb(["inspect", "config.pkr.hcl"], { cwd: p });
+    expect(only.exitCode).toBe(0);
+    expect(only.stdout).toContain("> builds:\n");
+  });
+});

@@ -77,6 +77,8 @@ export interface BuildBlockEnv {
   warnings: Diagnostic[];
   /** Filled with what `inspect` shows of each build block. */
   views?: BuildView[];
+  /** inspect: sources that are unknown (unset variables) or not declared are shown, not errors. */
+  inspect?: boolean;
 }
 
 /** One build block as Packer's inspect lists it. */
@@ -102,8 +104,12 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
 
   const usages: SourceUsage[] = [];
   let sourcesFailed = false;
+  let sourcesUnknown = false;
   if (a.sources) {
-    const list = evalAs(a.sources.expr, base, T.list(T.string), diags, "sources");
+    const sourceDiags: Diagnostic[] = [];
+    const list = evalAs(a.sources.expr, base, T.list(T.string), sourceDiags, "sources");
+    if (env.inspect && !list) sourcesUnknown = true;
+    else diags.push(...sourceDiags);
     if (!list) sourcesFailed = true;
     const items = a.sources.expr.asList();
     list?.elems.forEach((e, i) => {
@@ -168,7 +174,7 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
   env.views?.push({
     ...(buildName !== undefined ? { name: buildName } : {}),
     ...(description ? { description } : {}),
-    sources: usages.map((u) => `${u.ref.type}.${u.localName ?? u.ref.name}`),
+    sources: [...usages.map((u) => `${u.ref.type}.${u.localName ?? u.ref.name}`), ...(sourcesUnknown ? ["<unknown>"] : [])],
     provisioners: provisioners.map(label),
     postProcessors: chains.map((chain) => chain.map(label)),
   });
@@ -185,6 +191,7 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
   for (const u of usages) {
     const decl = env.sources.get(sourceKey(u.ref));
     if (!decl) {
+      if (env.inspect) continue;
       const known = [...env.sources.keys()].sort();
       diags.push(errorDiag(`Unknown source ${sourceKey(u.ref)}`, block.defRange, `Known: [${known.join(" ")}]`));
       continue;

@@ -155,9 +155,9 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
   const builds: BuildSpec[] = [];
   const buildBlocks = ofType("build");
   const buildViews: BuildView[] = [];
-  const env = { sources, base: scopeBase, templatePath: files.configFiles[0] ?? path, packerVersion, diags, warnings, views: buildViews };
+  const env = { sources, base: scopeBase, templatePath: files.configFiles[0] ?? path, packerVersion, diags, warnings, views: buildViews, inspect: opts.inspect === true };
   for (const b of buildBlocks) builds.push(...decodeBuildBlock(b, env));
-  if (buildBlocks.length === 0) {
+  if (buildBlocks.length === 0 && !opts.inspect) {
     diags.push(errorDiag("Missing build block", undefined, "A build block with one or more sources is required for executing a build."));
   }
 
