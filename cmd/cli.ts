@@ -29,6 +29,9 @@ const main = defineCommand({
 });
 
 export async function runCli(argv: string[]): Promise<void> {
+  // One id per run, as Packer's main does: the manifest records it, and every child process
+  // (shell-local, plugins) sees the same value. A value set by the caller is kept.
+  if (!process.env["PACKER_RUN_UUID"]) process.env["PACKER_RUN_UUID"] = crypto.randomUUID();
   const args = normalizeGoFlags(argv);
   const verb = args[0];
   if (verb === "--version" || verb === "-v") {

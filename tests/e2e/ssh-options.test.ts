@@ -1,0 +1,110 @@
+// SSH and run-identity options public templates use, through the compiled binary against a real
+// sshd: ssh_wait_timeout, keep-alives and read/write timeout, both file transfer methods, the file
+// provisioner's empty `sources`, and one PACKER_RUN_UUID per run.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runImgb } from "../support/binary.ts";
+import { freePort, startSshd, type Sshd } from "../support/sshd.ts";
+
+let sshd: Sshd;
+let dir: string;
+beforeAll(async () => {
+  sshd = await startSshd();
+  dir = mkdtempSync(join(tmpdir(), "imgb-e2e-sshopt-"));
+});
+afterAll(async () => {
+  await sshd?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sshSource = (extra: string) => `
+source "null" "n" {
+  communicator         = "ssh"
+  ssh_host             = "127.0.0.1"
+  ssh_port             = ${sshd.port}
+  ssh_username         = "${sshd.user}"
+  ssh_private_key_file = "${sshd.clientKeyPath}"
+  ssh_host_key         = "${sshd.hostPublicKey}"
+${extra}
+}
+`;
+
+describe("SSH options", () => {
+  // rgl/ubuntu-vagrant and older bento templates still say ssh_wait_timeout.
+  test("ssh_wait_timeout is ssh_timeout's old name", async () => {
+    const port = await freePort();
+    writeFileSync(
+      join(dir, "wait.pkr.hcl"),
+      `source "null" "n" {\n  communicator = "ssh"\n  ssh_host = "127.0.0.1"\n  ssh_port = ${port}\n  ssh_username = "x"\n  ssh_password = "x"\n  ssh_wait_timeout = "1s"\n}\nbuild { sources = ["source.null.n"] }\n`,
+    );
+    const started = Date.now();
+    const r = await runImgb(["build", "-color=false", "wait.pkr.hcl"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain("timeout after 1s waiting for SSH");
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  // Packer's default is scp; imgb's is sftp (docs/PACKER-DIFFERENCES.md). Both must work, and
+  // keep-alive / read-write timeout settings from public templates are honoured, not refused.
+  for (const method of ["scp", "sftp"]) {
+    test(`file upload with ssh_file_transfer_method = "${method}", keep-alives and a read/write timeout set`, async () => {
+      const sub = mkdtempSync(join(dir, `${method}-`));
+      writeFileSync(join(sub, `attributes.${method}.json`), `{"via":"${method}"}`);
+      writeFileSync(
+        join(sub, "t.pkr.hcl"),
+        sshSource(`  ssh_file_transfer_method = "${method}"\n  ssh_keep_alive_interval = "1s"\n  ssh_read_write_timeout = "30s"`) +
+          `build {\n  sources = ["source.null.n"]\n  provisioner "file" {\n    sources     = fileset(path.root, "attributes.*.json")\n    destination = "${sshd.remoteDir}/"\n  }\n  provisioner "shell" { inline = ["cat ${sshd.remoteDir}/attributes.${method}.json"] }\n}\n`,
+      );
+      const r = await runImgb(["build", "-color=false", "."], { cwd: sub });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain(`{"via":"${method}"}`);
+    });
+  }
+
+  // chef/bento: `sources = fileset(path.root, "attributes.*.json")` may match nothing.
+  test("a file provisioner whose sources list is empty copies nothing and succeeds (Packer >= 1.7.10)", async () => {
+    const sub = mkdtempSync(join(dir, "empty-"));
+    writeFileSync(
+      join(sub, "t.pkr.hcl"),
+      sshSource("") +
+        `build {\n  sources = ["source.null.n"]\n  provisioner "file" {\n    sources     = fileset(path.root, "attributes.*.json")\n    destination = "/tmp/"\n  }\n  provisioner "shell" { inline = ["echo after-file"] }\n}\n`,
+    );
+    const r = await runImgb(["build", "-color=false", "."], { cwd: sub });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("after-file");
+    writeFileSync(join(sub, "t.pkr.hcl"), sshSource("") + `build {\n  sources = ["source.null.n"]\n  provisioner "file" { destination = "/tmp/" }\n}\n`);
+    const none = await runImgb(["validate", "."], { cwd: sub });
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toContain("Source must be specified");
+  });
+});
+
+describe("PACKER_RUN_UUID", () => {
+  test("generated once per run: the manifest and every shell-local see the same id; a caller's value is kept", async () => {
+    const sub = mkdtempSync(join(dir, "uuid-"));
+    writeFileSync(
+      join(sub, "t.json"),
+      JSON.stringify({
+        builders: [{ type: "null", name: "a", communicator: "none" }, { type: "null", name: "b", communicator: "none" }],
+        provisioners: [{ type: "shell-local", inline: ["echo run=$PACKER_RUN_UUID"] }],
+        "post-processors": [{ type: "manifest", output: "manifest.json" }],
+      }),
+    );
+    const r = await runImgb(["build", "-color=false", "t.json"], { cwd: sub });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const ids = [...r.stdout.matchAll(/run=(\S+)/g)].map((m) => m[1]);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(ids[1]).toBe(ids[0]);
+    const manifest = JSON.parse(readFileSync(join(sub, "manifest.json"), "utf8"));
+    expect(manifest.last_run_uuid).toBe(ids[0]);
+    expect(manifest.builds.every((b: { packer_run_uuid: string }) => b.packer_run_uuid === ids[0])).toBe(true);
+
+    const again = await runImgb(["build", "-color=false", "-force", "t.json"], { cwd: sub });
+    expect([...again.stdout.matchAll(/run=(\S+)/g)][0]![1]).not.toBe(ids[0]);
+    const given = await runImgb(["build", "-color=false", "-force", "t.json"], { cwd: sub, env: { PACKER_RUN_UUID: "given-id" } });
+    expect(given.stdout).toContain("run=given-id");
+  });
+});
