@@ -108,3 +108,45 @@ describe("PACKER_RUN_UUID", () => {
     expect(given.stdout).toContain("run=given-id");
   });
 });
+
+describe("SOCKS proxy", () => {
+  // ssh_proxy_host/port/username/password: a SOCKS5 proxy opens the connection (here OpenSSH's own
+  // `ssh -D` dynamic forwarding on loopback, through the same test sshd).
+  test("the connection goes through the proxy; a dead proxy is named in the error", async () => {
+    const proxyPort = await freePort();
+    const proxy = Bun.spawn(
+      ["ssh", "-N", "-D", `127.0.0.1:${proxyPort}`, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-i", sshd.clientKeyPath, "-p", String(sshd.port), `${sshd.user}@127.0.0.1`],
+      { stdout: "ignore", stderr: "pipe" },
+    );
+    try {
+      for (let i = 0; i < 100; i++) {
+        const up = await Bun.connect({ hostname: "127.0.0.1", port: proxyPort, socket: { data() {} } }).then((s) => (s.end(), true)).catch(() => false);
+        if (up) break;
+        await Bun.sleep(100);
+      }
+      const sub = mkdtempSync(join(dir, "socks-"));
+      writeFileSync(
+        join(sub, "t.pkr.hcl"),
+        sshSource(`  ssh_proxy_host = "127.0.0.1"\n  ssh_proxy_port = ${proxyPort}`) + `build {\n  sources = ["source.null.n"]\n  provisioner "shell" { inline = ["echo through-the-proxy"] }\n}\n`,
+      );
+      const before = sshd.log().split("direct-tcpip").length;
+      const r = await runImgb(["build", "-color=false", "."], { cwd: sub });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain("through-the-proxy");
+      // The proxy asked sshd for a direct-tcpip channel to sshd itself: the build's connection.
+      expect(sshd.log().split("direct-tcpip").length).toBeGreaterThan(before);
+
+      const deadPort = await freePort();
+      writeFileSync(
+        join(sub, "t.pkr.hcl"),
+        sshSource(`  ssh_proxy_host = "127.0.0.1"\n  ssh_proxy_port = ${deadPort}\n  ssh_timeout = "1s"`) + `build { sources = ["source.null.n"] }\n`,
+      );
+      const dead = await runImgb(["build", "-color=false", "."], { cwd: sub });
+      expect(dead.exitCode).toBe(1);
+      expect(dead.stdout).toContain(`SOCKS proxy 127.0.0.1:${deadPort}: connection refused`);
+    } finally {
+      proxy.kill();
+      await proxy.exited;
+    }
+  });
+});

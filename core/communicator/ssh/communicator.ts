@@ -47,7 +47,8 @@ export async function connectSsh(config: SshConfig, ui: Ui, signal: AbortSignal)
       host: config.host,
       port: config.port,
       trustOnFirstUse: config.trustOnFirstUse,
-      viaBastion: config.bastion !== undefined,
+      // Through a bastion or a SOCKS proxy, loopback is theirs: no loopback leniency.
+      viaBastion: config.bastion !== undefined || config.proxy !== undefined,
       ...(config.hostKey ? { pin: config.hostKey } : {}),
       ...(config.knownHostsFile ? { knownHostsFile: config.knownHostsFile } : {}),
     },

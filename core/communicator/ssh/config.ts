@@ -6,6 +6,7 @@ import type { ConfigField } from "../../plugin/schema.ts";
 import type { JsonObject } from "../../values/json.ts";
 import { parseDuration } from "./duration.ts";
 import { parseHostKeyPin } from "./hostkey.ts";
+import type { SocksProxy } from "./socks.ts";
 
 export type FileTransferMethod = "sftp" | "scp";
 
@@ -42,6 +43,8 @@ export interface SshConfig {
   readWriteTimeoutMs: number;
   pty: boolean;
   bastion?: SshBastionConfig;
+  /** ssh_proxy_*: the TCP connection to host:port is opened by this SOCKS5 proxy. */
+  proxy?: SocksProxy;
   fileTransferMethod: FileTransferMethod;
   disableAgentForwarding: boolean;
   clearAuthorizedKeys: boolean;
@@ -78,6 +81,10 @@ export const sshConfigFields: ConfigField[] = [
   f("ssh_bastion_private_key_file", "string", "Bastion private key file (~ expands)."),
   f("ssh_bastion_agent_auth", "bool", "Authenticate to the bastion with the SSH agent.", false),
   f("ssh_bastion_host_key", "string", "Pin for the bastion's host key (like ssh_host_key)."),
+  f("ssh_proxy_host", "string", "SOCKS5 proxy to open the connection through."),
+  f("ssh_proxy_port", "number", "SOCKS5 proxy port.", 1080),
+  f("ssh_proxy_username", "string", "SOCKS5 proxy user (RFC 1929)."),
+  f("ssh_proxy_password", "string", "SOCKS5 proxy password."),
   f("ssh_file_transfer_method", "string", '"sftp" or "scp".', "sftp"),
   f("ssh_disable_agent_forwarding", "bool", "Do not forward the local SSH agent.", false),
   f("ssh_clear_authorized_keys", "bool", "On cleanup, remove the temporary key from ~/.ssh/authorized_keys.", false),
@@ -118,6 +125,10 @@ const RawSshSchema = v.looseObject({
   ssh_bastion_agent_auth: v.optional(weakBool),
   ssh_bastion_host_key: v.optional(str),
   ssh_file_transfer_method: v.optional(str),
+  ssh_proxy_host: v.optional(str),
+  ssh_proxy_port: v.optional(weakNumber),
+  ssh_proxy_username: v.optional(str),
+  ssh_proxy_password: v.optional(str),
   ssh_disable_agent_forwarding: v.optional(weakBool),
   ssh_clear_authorized_keys: v.optional(weakBool),
   ssh_host_key: v.optional(str),
@@ -197,6 +208,14 @@ export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?:
   if (r.temporary_key_pair_name) config.temporaryKeyPairName = r.temporary_key_pair_name;
   if (r.ssh_ciphers?.length) config.ciphers = r.ssh_ciphers;
   if (r.ssh_key_exchange_algorithms?.length) config.keyExchangeAlgorithms = r.ssh_key_exchange_algorithms;
+
+  if (r.ssh_proxy_host) {
+    if (r.ssh_bastion_host) bad("ssh_proxy_host and ssh_bastion_host cannot both be set");
+    const proxy: SocksProxy = { host: r.ssh_proxy_host, port: r.ssh_proxy_port === undefined ? 1080 : port("ssh_proxy_port", r.ssh_proxy_port) };
+    if (r.ssh_proxy_username) proxy.username = r.ssh_proxy_username;
+    if (r.ssh_proxy_password) proxy.password = r.ssh_proxy_password;
+    config.proxy = proxy;
+  }
 
   if (r.ssh_bastion_host) {
     const b: SshBastionConfig = {
