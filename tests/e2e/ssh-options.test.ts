@@ -150,3 +150,52 @@ describe("SOCKS proxy", () => {
     }
   });
 });
+
+describe("SSH tunnels", () => {
+  test("ssh_local_tunnels reaches a port on the machine from here; ssh_remote_tunnels reaches a port here from the machine", async () => {
+    const localPort = await freePort();
+    const remotePort = await freePort();
+    const servicePort = await freePort();
+    const service = Bun.listen({
+      hostname: "127.0.0.1",
+      port: servicePort,
+      socket: {
+        open(s) {
+          s.write("hello-from-this-side\n");
+          s.end();
+        },
+        data() {},
+      },
+    });
+    try {
+      const sub = mkdtempSync(join(dir, "tunnels-"));
+      writeFileSync(
+        join(sub, "t.pkr.hcl"),
+        sshSource(`  ssh_local_tunnels  = ["${localPort}:127.0.0.1:${sshd.port}"]\n  ssh_remote_tunnels = ["${remotePort}:127.0.0.1:${servicePort}"]`) +
+          `build {
+  sources = ["source.null.n"]
+  # From here, through the local tunnel, to the machine's own sshd: its banner comes back.
+  provisioner "shell-local" {
+    inline = ["bash -c 'exec 3<>/dev/tcp/127.0.0.1/${localPort}; head -c 8 <&3; echo'"]
+  }
+  # On the machine, through the remote tunnel, to the service listening here.
+  provisioner "shell" {
+    inline = ["bash -c 'exec 3<>/dev/tcp/127.0.0.1/${remotePort}; cat <&3'"]
+  }
+}
+`,
+      );
+      const r = await runImgb(["build", "-color=false", "."], { cwd: sub });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain("SSH-2.0-");
+      expect(r.stdout).toContain("hello-from-this-side");
+
+      writeFileSync(join(sub, "t.pkr.hcl"), sshSource(`  ssh_local_tunnels = ["not-a-tunnel"]`) + `build { sources = ["source.null.n"] }\n`);
+      const bad = await runImgb(["validate", "."], { cwd: sub });
+      expect(bad.exitCode).toBe(1);
+      expect(bad.stderr).toContain('ssh_local_tunnels: "not-a-tunnel" is not [bind_address:]port:host:hostport');
+    } finally {
+      service.stop(true);
+    }
+  });
+});

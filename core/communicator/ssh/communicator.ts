@@ -1,5 +1,6 @@
 // The SSH Communicator: one connection (reopened on the next call after it drops), commands as
 // exec channels, files over SFTP (default) or scp.
+import { Tunnels } from "./tunnels.ts";
 import { open as openLocal, stat as statLocal } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { SFTPWrapper } from "ssh2";
@@ -75,7 +76,14 @@ export async function connectSsh(config: SshConfig, ui: Ui, signal: AbortSignal)
   }
   const policies = { targetPolicy, ...(bastionPolicy ? { bastionPolicy } : {}) };
   const conn = await establish({ config, ui, signal, firstTime: true, ...policies });
-  return new SshCommunicator(config, ui, conn, policies);
+  const comm = new SshCommunicator(config, ui, conn, policies);
+  try {
+    await comm.startTunnels();
+  } catch (err) {
+    await comm.close();
+    throw new CommunicatorError((err as Error).message, target);
+  }
+  return comm;
 }
 
 export class SshCommunicator implements Communicator {
@@ -84,6 +92,7 @@ export class SshCommunicator implements Communicator {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private reconnecting: Promise<SshConnection> | undefined;
   private closedByUser = false;
+  private readonly tunnels: Tunnels;
 
   constructor(
     readonly config: SshConfig,
@@ -92,6 +101,15 @@ export class SshCommunicator implements Communicator {
     private readonly policies: { targetPolicy: HostKeyPolicy; bastionPolicy?: HostKeyPolicy },
   ) {
     this.target = targetName(config);
+    this.tunnels = new Tunnels(config.localTunnels ?? [], config.remoteTunnels ?? []);
+  }
+
+  /** ssh_local_tunnels / ssh_remote_tunnels, said on the UI as Packer does. */
+  async startTunnels(): Promise<void> {
+    if (this.tunnels.empty) return;
+    for (const t of this.config.localTunnels ?? []) this.ui.message(`Local tunnel ${t.bindAddress}:${t.port} -> ${t.host}:${t.hostPort} on the machine`);
+    for (const t of this.config.remoteTunnels ?? []) this.ui.message(`Remote tunnel port ${t.port} on the machine -> ${t.host}:${t.hostPort} here`);
+    await this.tunnels.attach(this.conn.client);
   }
 
   /** The live connection; after a drop, a new one (retrying until ssh_timeout, as after a reboot). */
@@ -103,6 +121,7 @@ export class SshCommunicator implements Communicator {
     );
     this.conn = await this.reconnecting;
     this.sftpSession = undefined;
+    if (!this.tunnels.empty) await this.tunnels.attach(this.conn.client);
     return this.conn;
   }
 
@@ -323,6 +342,7 @@ export class SshCommunicator implements Communicator {
 
   async close(): Promise<void> {
     this.closedByUser = true;
+    this.tunnels.close();
     this.conn.end();
   }
 

@@ -7,6 +7,7 @@ import type { JsonObject } from "../../values/json.ts";
 import { parseDuration } from "./duration.ts";
 import { parseHostKeyPin } from "./hostkey.ts";
 import type { SocksProxy } from "./socks.ts";
+import { parseTunnel, type TunnelSpec } from "./tunnels.ts";
 
 export type FileTransferMethod = "sftp" | "scp";
 
@@ -43,6 +44,8 @@ export interface SshConfig {
   readWriteTimeoutMs: number;
   pty: boolean;
   bastion?: SshBastionConfig;
+  localTunnels?: TunnelSpec[];
+  remoteTunnels?: TunnelSpec[];
   /** ssh_proxy_*: the TCP connection to host:port is opened by this SOCKS5 proxy. */
   proxy?: SocksProxy;
   fileTransferMethod: FileTransferMethod;
@@ -85,6 +88,8 @@ export const sshConfigFields: ConfigField[] = [
   f("ssh_proxy_port", "number", "SOCKS5 proxy port.", 1080),
   f("ssh_proxy_username", "string", "SOCKS5 proxy user (RFC 1929)."),
   f("ssh_proxy_password", "string", "SOCKS5 proxy password."),
+  f("ssh_local_tunnels", "list(string)", "Like ssh -L: \"[bind_address:]port:host:hostport\", listening here (loopback by default)."),
+  f("ssh_remote_tunnels", "list(string)", "Like ssh -R: \"[bind_address:]port:host:hostport\", listening on the machine."),
   f("ssh_file_transfer_method", "string", '"sftp" or "scp".', "sftp"),
   f("ssh_disable_agent_forwarding", "bool", "Do not forward the local SSH agent.", false),
   f("ssh_clear_authorized_keys", "bool", "On cleanup, remove the temporary key from ~/.ssh/authorized_keys.", false),
@@ -125,6 +130,8 @@ const RawSshSchema = v.looseObject({
   ssh_bastion_agent_auth: v.optional(weakBool),
   ssh_bastion_host_key: v.optional(str),
   ssh_file_transfer_method: v.optional(str),
+  ssh_local_tunnels: v.optional(v.array(str)),
+  ssh_remote_tunnels: v.optional(v.array(str)),
   ssh_proxy_host: v.optional(str),
   ssh_proxy_port: v.optional(weakNumber),
   ssh_proxy_username: v.optional(str),
@@ -208,6 +215,16 @@ export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?:
   if (r.temporary_key_pair_name) config.temporaryKeyPairName = r.temporary_key_pair_name;
   if (r.ssh_ciphers?.length) config.ciphers = r.ssh_ciphers;
   if (r.ssh_key_exchange_algorithms?.length) config.keyExchangeAlgorithms = r.ssh_key_exchange_algorithms;
+
+  for (const [key, list] of [["ssh_local_tunnels", r.ssh_local_tunnels], ["ssh_remote_tunnels", r.ssh_remote_tunnels]] as const) {
+    const specs: TunnelSpec[] = [];
+    for (const text of list ?? []) {
+      const t = parseTunnel(text, key);
+      if (typeof t === "string") bad(t);
+      else specs.push(t);
+    }
+    if (specs.length) config[key === "ssh_local_tunnels" ? "localTunnels" : "remoteTunnels"] = specs;
+  }
 
   if (r.ssh_proxy_host) {
     if (r.ssh_bastion_host) bad("ssh_proxy_host and ssh_bastion_host cannot both be set");
