@@ -199,3 +199,19 @@ describe("SSH tunnels", () => {
     }
   });
 });
+
+describe("keep-alives", () => {
+  test("ssh_keep_alive_interval sends keepalive@openssh.com requests while a command runs; a negative one sends none", async () => {
+    const count = () => sshd.log().split("keepalive@openssh.com").length - 1;
+    const sub = mkdtempSync(join(dir, "keepalive-"));
+    const run = async (interval: string) => {
+      writeFileSync(join(sub, "t.pkr.hcl"), sshSource(`  ssh_keep_alive_interval = "${interval}"`) + `build {\n  sources = ["source.null.n"]\n  provisioner "shell" { inline = ["sleep 2.5"] }\n}\n`);
+      const before = count();
+      const r = await runImgb(["build", "-color=false", "."], { cwd: sub });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      return count() - before;
+    };
+    expect(await run("500ms")).toBeGreaterThanOrEqual(3);
+    expect(await run("-1s")).toBe(0);
+  }, 30_000);
+});
