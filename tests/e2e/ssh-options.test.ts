@@ -215,3 +215,58 @@ describe("keep-alives", () => {
     expect(await run("-1s")).toBe(0);
   }, 30_000);
 });
+
+describe("passphrase-protected private keys", () => {
+  test("no agent and no terminal: a clear error; with the key in ssh-agent: the agent is used; on a terminal: the passphrase is asked", async () => {
+    const sub = mkdtempSync(join(dir, "passphrase-"));
+    const key = join(sub, "id_locked");
+    expect(Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "open sesame", "-C", "imgb-locked", "-f", key]).exitCode).toBe(0);
+    const authorized = join(sshd.clientKeyPath, "..", "authorized_keys");
+    writeFileSync(authorized, `${readFileSync(authorized, "utf8")}${readFileSync(`${key}.pub`, "utf8")}`);
+    const source = sshSource("").replace(`ssh_private_key_file = "${sshd.clientKeyPath}"`, `ssh_private_key_file = "${key}"`);
+    writeFileSync(join(sub, "t.pkr.hcl"), source + `build {\n  sources = ["source.null.n"]\n  provisioner "shell" { inline = ["echo unlocked-as-$(id -un)"] }\n}\n`);
+    const noAgent = { SSH_AUTH_SOCK: "" };
+
+    const plain = await runImgb(["build", "-color=false", "."], { cwd: sub, env: noAgent });
+    expect(plain.exitCode).toBe(1);
+    expect(plain.stdout).toContain(`ssh_private_key_file ${key} is protected by a passphrase: load it into an SSH agent (ssh-add ${key})`);
+
+    // ssh-agent on a socket of our own; ssh-add reads the passphrase through SSH_ASKPASS.
+    const sock = join(sub, "agent.sock");
+    const agent = Bun.spawn(["ssh-agent", "-D", "-a", sock], { stdout: "ignore", stderr: "ignore" });
+    try {
+      for (let i = 0; i < 50 && !Bun.spawnSync(["test", "-S", sock]).success; i++) await Bun.sleep(100);
+      const askpass = join(sub, "askpass.sh");
+      writeFileSync(askpass, "#!/bin/sh\necho 'open sesame'\n", { mode: 0o755 });
+      const add = Bun.spawnSync(["ssh-add", key], { env: { ...process.env, SSH_AUTH_SOCK: sock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force", DISPLAY: ":0" } });
+      expect(add.exitCode, add.stderr.toString()).toBe(0);
+      const viaAgent = await runImgb(["build", "-color=false", "."], { cwd: sub, env: { SSH_AUTH_SOCK: sock } });
+      expect(viaAgent.exitCode, viaAgent.stdout + viaAgent.stderr).toBe(0);
+      expect(viaAgent.stdout).toContain("authenticating with the SSH agent's keys");
+      expect(viaAgent.stdout).toContain(`unlocked-as-${sshd.user}`);
+    } finally {
+      agent.kill();
+      await agent.exited;
+    }
+
+    // On a terminal (script(1) gives imgb a pty): asked once, not echoed.
+    const { IMGB } = await import("../support/binary.ts");
+    const typed = Bun.spawn(["script", "-qec", `${IMGB} build -color=false .`, "/dev/null"], {
+      cwd: sub,
+      env: { ...process.env, SSH_AUTH_SOCK: "" },
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const out = new Response(typed.stdout).text();
+    await Bun.sleep(1500);
+    typed.stdin.write("open sesame\r");
+    await typed.stdin.flush();
+    const code = await typed.exited;
+    const text = await out;
+    expect(code, text).toBe(0);
+    expect(text).toContain(`Enter passphrase for ${key}: `);
+    expect(text).toContain(`unlocked-as-${sshd.user}`);
+    expect(text).not.toContain("open sesame");
+  }, 60_000);
+});

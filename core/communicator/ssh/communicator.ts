@@ -1,5 +1,9 @@
 // The SSH Communicator: one connection (reopened on the next call after it drops), commands as
 // exec channels, files over SFTP (default) or scp.
+import { readFileSync } from "node:fs";
+import { keyNeedsPassphrase, passphraseOpens } from "./auth.ts";
+import { expandHome } from "./paths.ts";
+import { askSecret, stdinIsTty } from "../../ui/terminal.ts";
 import { Tunnels } from "./tunnels.ts";
 import { open as openLocal, stat as statLocal } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -40,8 +44,9 @@ import { copiesContents, ExcludeMatcher, topLevelName, walkLocal, type TreeEntry
 const PARALLEL_FILES = 4;
 
 /** Opens the connection (retrying until ssh_timeout) and returns the communicator. */
-export async function connectSsh(config: SshConfig, ui: Ui, signal: AbortSignal): Promise<SshCommunicator> {
-  if (!config.host) throw new CommunicatorError("ssh_host is not set", "ssh");
+export async function connectSsh(given: SshConfig, ui: Ui, signal: AbortSignal): Promise<SshCommunicator> {
+  if (!given.host) throw new CommunicatorError("ssh_host is not set", "ssh");
+  const config = await unlockPrivateKey(given, ui);
   const target = targetName(config);
   const targetPolicy = new HostKeyPolicy(
     {
@@ -84,6 +89,40 @@ export async function connectSsh(config: SshConfig, ui: Ui, signal: AbortSignal)
     throw new CommunicatorError((err as Error).message, target);
   }
   return comm;
+}
+
+/**
+ * An ssh_private_key_file protected by a passphrase: with an SSH agent (SSH_AUTH_SOCK) the agent's
+ * keys are used, as `ssh` does once `ssh-add` has the key; on a terminal the passphrase is asked
+ * once (not echoed); otherwise a clear error says both ways.
+ */
+async function unlockPrivateKey(config: SshConfig, ui: Ui): Promise<SshConfig> {
+  if (config.agentAuth || !config.privateKeyFile || config.privateKeyPassphrase !== undefined) return config;
+  const path = expandHome(config.privateKeyFile);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return config; // planAuth reports the unreadable file
+  }
+  if (!keyNeedsPassphrase(text)) return config;
+  const target = targetName(config);
+  if (process.env["SSH_AUTH_SOCK"]) {
+    ui.message(`ssh_private_key_file ${path} is protected by a passphrase: authenticating with the SSH agent's keys (SSH_AUTH_SOCK)`);
+    return { ...config, agentAuth: true };
+  }
+  if (!stdinIsTty()) {
+    throw new CommunicatorError(
+      `ssh_private_key_file ${path} is protected by a passphrase: load it into an SSH agent (ssh-add ${path}) and keep SSH_AUTH_SOCK set, or run imgb on a terminal to be asked for the passphrase`,
+      target,
+    );
+  }
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const passphrase = await askSecret(`Enter passphrase for ${path}: `, (s) => process.stderr.write(s));
+    if (passphraseOpens(text, passphrase)) return { ...config, privateKeyPassphrase: passphrase };
+    ui.error(`Wrong passphrase for ${path}`);
+  }
+  throw new CommunicatorError(`ssh_private_key_file ${path}: wrong passphrase (3 attempts)`, target);
 }
 
 export class SshCommunicator implements Communicator {

@@ -29,6 +29,8 @@ export interface SshConfig {
   username: string;
   password?: string;
   privateKeyFile?: string;
+  /** Passphrase of privateKeyFile, asked on the terminal when the key is encrypted. */
+  privateKeyPassphrase?: string;
   /** A private key given directly, e.g. a builder's temporary key (not a template key). */
   privateKey?: string;
   /** The authorized_keys line of a builder's temporary key; ssh_clear_authorized_keys removes it. */

@@ -311,6 +311,7 @@ async function connectOnce(o: EstablishOptions, timeoutMs: number): Promise<SshC
   const ep: Endpoint = { host: c.host, port: c.port, username: c.username, agentAuth: c.agentAuth };
   if (c.password) ep.password = c.password;
   if (c.privateKeyFile) ep.privateKeyFile = c.privateKeyFile;
+  if (c.privateKeyPassphrase !== undefined) ep.privateKeyPassphrase = c.privateKeyPassphrase;
   if (c.privateKey) ep.privateKey = c.privateKey;
   let r: { client: Client; sock: Duplex };
   try {
