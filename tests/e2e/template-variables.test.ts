@@ -1,10 +1,13 @@
 // Variable rules public templates depend on, each reproduced with a template of our own through the
 // compiled binary; the pattern each comes from is named in its test.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runImgb } from "../support/binary.ts";
+
+// Each case runs whole builds; on a loaded machine that takes seconds.
+setDefaultTimeout(30_000);
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
