@@ -271,3 +271,50 @@ describe("passphrase-protected private keys", () => {
     expect(text).not.toContain("open sesame");
   }, 60_000);
 });
+
+describe("SSH certificates", () => {
+  // A test CA made with ssh-keygen; the server trusts the CA only (TrustedUserCAKeys), not the key.
+  test("ssh_certificate_file: a key signed by the CA logs in; the same key without its certificate is refused", async () => {
+    const sub = mkdtempSync(join(dir, "cert-"));
+    const gen = (...args: string[]) => {
+      const r = Bun.spawnSync(["ssh-keygen", "-q", ...args]);
+      expect(r.exitCode, r.stderr.toString()).toBe(0);
+    };
+    gen("-t", "ed25519", "-N", "", "-C", "imgb-test-ca", "-f", join(sub, "ca"));
+    gen("-t", "ed25519", "-N", "", "-C", "imgb-cert-user", "-f", join(sub, "user"));
+    const { chmodSync } = await import("node:fs");
+    chmodSync(sub, 0o755);
+    const certSshd = await startSshd({ config: [`TrustedUserCAKeys ${join(sub, "ca.pub")}`] });
+    try {
+      gen("-s", join(sub, "ca"), "-I", "imgb-test", "-n", certSshd.user, "-V", "-5m:+1h", join(sub, "user.pub"));
+      const source = (cert: string) => `
+source "null" "n" {
+  communicator         = "ssh"
+  ssh_host             = "127.0.0.1"
+  ssh_port             = ${certSshd.port}
+  ssh_username         = "${certSshd.user}"
+  ssh_private_key_file = "${join(sub, "user")}"
+  ssh_host_key         = "${certSshd.hostPublicKey}"
+  ssh_handshake_attempts = 1
+${cert}
+}
+build {
+  sources = ["source.null.n"]
+  provisioner "shell" { inline = ["echo certified-as-$(id -un)"] }
+}
+`;
+      writeFileSync(join(sub, "t.pkr.hcl"), source(`  ssh_certificate_file = "${join(sub, "user-cert.pub")}"`));
+      const r = await runImgb(["build", "-color=false", "."], { cwd: sub });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain(`certified-as-${certSshd.user}`);
+      expect(certSshd.log()).toContain("ED25519-CERT");
+
+      writeFileSync(join(sub, "t.pkr.hcl"), source(""));
+      const without = await runImgb(["build", "-color=false", "."], { cwd: sub });
+      expect(without.exitCode).toBe(1);
+      expect(without.stdout).toMatch(/authentication failed/i);
+    } finally {
+      await certSshd.stop();
+    }
+  });
+});

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { utils, type AnyAuthMethod, type AuthenticationType, type AuthHandlerMiddleware } from "ssh2";
 import { expandHome } from "./paths.ts";
+import { withCertificate } from "./certificate.ts";
 
 export interface Credentials {
   username: string;
@@ -13,6 +14,8 @@ export interface Credentials {
   privateKey?: string;
   /** Passphrase of privateKeyFile (asked on the terminal). */
   privateKeyPassphrase?: string;
+  /** ssh_certificate_file: an OpenSSH certificate for privateKeyFile's key. */
+  certificateFile?: string;
   agentAuth: boolean;
 }
 
@@ -42,7 +45,7 @@ export function planAuth(c: Credentials, keyName = "ssh_private_key_file"): Auth
     if (!sock) return "ssh_agent_auth is set but SSH_AUTH_SOCK is not (no SSH agent to use)";
     methods.push({ type: "agent", username, agent: sock });
   } else {
-    const keys: Array<{ text: string; from: string; passphrase?: string }> = [];
+    const keys: Array<{ text: string; from: string; passphrase?: string; certificate?: { text: string; from: string } }> = [];
     if (c.privateKey) keys.push({ text: c.privateKey, from: "the temporary key" });
     if (c.privateKeyFile) {
       const path = expandHome(c.privateKeyFile);
@@ -51,12 +54,28 @@ export function planAuth(c: Credentials, keyName = "ssh_private_key_file"): Auth
       } catch (err) {
         return `cannot read ${keyName} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
       }
+      if (c.certificateFile) {
+        const certPath = expandHome(c.certificateFile);
+        try {
+          keys[keys.length - 1]!.certificate = { text: readFileSync(certPath, "utf8"), from: `ssh_certificate_file ${certPath}` };
+        } catch (err) {
+          return `cannot read ssh_certificate_file ${certPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+        }
+      }
+    } else if (c.certificateFile) {
+      return "ssh_certificate_file needs ssh_private_key_file (the certificate's private key)";
     }
     for (const k of keys) {
       const parsed = k.passphrase !== undefined ? utils.parseKey(k.text, k.passphrase) : utils.parseKey(k.text);
       if (parsed instanceof Error) return `${k.from} is not a usable private key: ${parsed.message}`;
       const key = Array.isArray(parsed) ? parsed[0] : parsed;
       if (!key || !key.isPrivateKey()) return `${k.from} is not a private key`;
+      if (k.certificate) {
+        const certified = withCertificate(key, k.certificate.text, k.certificate.from);
+        if (typeof certified === "string") return certified;
+        methods.push({ type: "publickey", username, key: certified });
+        continue;
+      }
       methods.push({ type: "publickey", username, key });
     }
     if (c.password !== undefined && c.password !== "") {

@@ -29,6 +29,8 @@ export interface SshConfig {
   username: string;
   password?: string;
   privateKeyFile?: string;
+  /** ssh_certificate_file: offered with privateKeyFile's key. */
+  certificateFile?: string;
   /** Passphrase of privateKeyFile, asked on the terminal when the key is encrypted. */
   privateKeyPassphrase?: string;
   /** A private key given directly, e.g. a builder's temporary key (not a template key). */
@@ -72,6 +74,7 @@ export const sshConfigFields: ConfigField[] = [
   f("ssh_username", "string", "User to log in as (required)."),
   f("ssh_password", "string", "Password for password and keyboard-interactive authentication."),
   f("ssh_private_key_file", "string", "Private key file for public-key authentication (~ expands)."),
+  f("ssh_certificate_file", "string", "OpenSSH user certificate for ssh_private_key_file (~ expands)."),
   f("ssh_agent_auth", "bool", "Authenticate with the agent at SSH_AUTH_SOCK; password and key file are ignored.", false),
   f("ssh_timeout", "string", "How long to keep trying to connect (Go duration).", "5m"),
   f("ssh_wait_timeout", "string", "Old name of ssh_timeout (Packer's SDK still reads it, and it wins when set)."),
@@ -118,6 +121,7 @@ const RawSshSchema = v.looseObject({
   ssh_password: v.optional(str),
   ssh_private_key_file: v.optional(str),
   ssh_agent_auth: v.optional(weakBool),
+  ssh_certificate_file: v.optional(str),
   ssh_timeout: v.optional(str),
   ssh_wait_timeout: v.optional(str),
   ssh_handshake_attempts: v.optional(weakNumber),
@@ -211,6 +215,7 @@ export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?:
   if (config.timeoutMs < 0) bad("ssh_timeout must not be negative");
   if (r.ssh_password) config.password = r.ssh_password;
   if (r.ssh_private_key_file) config.privateKeyFile = r.ssh_private_key_file;
+  if (r.ssh_certificate_file) config.certificateFile = r.ssh_certificate_file;
   const hostKey = pin("ssh_host_key", r.ssh_host_key);
   if (hostKey) config.hostKey = hostKey;
   if (r.ssh_known_hosts_file) config.knownHostsFile = r.ssh_known_hosts_file;

@@ -312,6 +312,7 @@ async function connectOnce(o: EstablishOptions, timeoutMs: number): Promise<SshC
   if (c.password) ep.password = c.password;
   if (c.privateKeyFile) ep.privateKeyFile = c.privateKeyFile;
   if (c.privateKeyPassphrase !== undefined) ep.privateKeyPassphrase = c.privateKeyPassphrase;
+  if (c.certificateFile) ep.certificateFile = c.certificateFile;
   if (c.privateKey) ep.privateKey = c.privateKey;
   let r: { client: Client; sock: Duplex };
   try {
