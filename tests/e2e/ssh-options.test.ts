@@ -35,7 +35,7 @@ ${extra}
 `;
 
 describe("SSH options", () => {
-  // rgl/ubuntu-vagrant and older bento templates still say ssh_wait_timeout.
+  // geerlingguy/packer-boxes and packer-plugin-qemu's example still say ssh_wait_timeout.
   test("ssh_wait_timeout is ssh_timeout's old name", async () => {
     const port = await freePort();
     writeFileSync(
@@ -201,7 +201,9 @@ describe("SSH tunnels", () => {
   });
 });
 
-describe("keep-alives", () => {
+// kubernetes-sigs/image-builder (azure: ssh_keep_alive_interval, ssh_read_write_timeout) and
+// canonical/packer-maas (ssh_read_write_timeout) set these.
+describe("keep-alives and the read/write timeout", () => {
   test("ssh_keep_alive_interval sends keepalive@openssh.com requests while a command runs; a negative one sends none", async () => {
     const count = () => sshd.log().split("keepalive@openssh.com").length - 1;
     const sub = mkdtempSync(join(dir, "keepalive-"));
@@ -215,6 +217,22 @@ describe("keep-alives", () => {
     expect(await run("400ms")).toBeGreaterThanOrEqual(3);
     expect(await run("-1s")).toBe(0);
   }, 30_000);
+
+  test("ssh_read_write_timeout: a connection silent that long counts as dropped", async () => {
+    const sub = mkdtempSync(join(dir, "rwtimeout-"));
+    writeFileSync(
+      join(sub, "t.pkr.hcl"),
+      sshSource(`  ssh_keep_alive_interval = "-1s"\n  ssh_read_write_timeout = "1s"\n  ssh_timeout = "2s"`) +
+        `build {\n  sources = ["source.null.n"]\n  provisioner "shell" { inline = ["sleep 4", "echo not-reached"] }\n}\n`,
+    );
+    const started = Date.now();
+    const r = await runImgb(["build", "-color=false", "."], { cwd: sub });
+    expect(r.exitCode).toBe(1);
+    // Packer's words for a dropped session, well before `sleep 4` ends.
+    expect(r.stdout).toContain("Script disconnected unexpectedly");
+    expect(r.stdout).not.toContain("not-reached");
+    expect(Date.now() - started).toBeLessThan(3500);
+  });
 });
 
 describe("passphrase-protected private keys", () => {
