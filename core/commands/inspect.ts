@@ -6,6 +6,9 @@ import { UserError } from "../errors/diagnostic.ts";
 import { loadTemplate } from "../template/load.ts";
 import type { InspectView } from "../template/model.ts";
 import { machineEscape } from "../ui/output.ts";
+import { builderFactory } from "../builders/registry.ts";
+import { findComponent } from "../packer-plugin/discover.ts";
+import { nativePluginNote } from "../builders/packer-plugin/index.ts";
 
 export interface InspectOptions {
   template: string;
@@ -17,7 +20,15 @@ export interface InspectOptions {
 export async function inspectCommand(opts: InspectOptions): Promise<number> {
   const template = await loadTemplate(opts.template, { vars: opts.vars, varFiles: opts.varFiles, env: process.env, inspect: true });
   if (!template.inspectView) throw new UserError(`${opts.template}: nothing to inspect`);
-  process.stdout.write(renderInspect(template.inspectView, opts.machineReadable, Math.floor(Date.now() / 1000)));
+  // Builders served by Packer plugins are named with their binary: that code runs unsandboxed.
+  const notes = new Map<string, string>();
+  const types = template.inspectView.format === "json" ? template.inspectView.builders.map((b) => b.type) : template.builds.map((b) => b.builderType);
+  for (const type of types) {
+    if (builderFactory(type) || notes.has(type)) continue;
+    const binary = await findComponent("builder", type, undefined, false);
+    notes.set(type, binary ? nativePluginNote(binary) : "unknown builder: no imgb builder and no Packer plugin serves it");
+  }
+  process.stdout.write(renderInspect(template.inspectView, opts.machineReadable, Math.floor(Date.now() / 1000), notes));
   return 0;
 }
 
@@ -39,10 +50,15 @@ class InspectUi {
   }
 }
 
-export function renderInspect(view: InspectView, machineReadable = false, unix = 0): string {
+export function renderInspect(view: InspectView, machineReadable = false, unix = 0, builderNotes: ReadonlyMap<string, string> = new Map()): string {
   const ui = new InspectUi(machineReadable, unix);
   if (view.format === "json") renderJson(view, ui);
   else renderHcl2(view, ui);
+  // After Packer's layout, so scripts reading it are not disturbed.
+  if (builderNotes.size) {
+    ui.say("\nBuilders imgb does not have:\n");
+    for (const [type, note] of [...builderNotes].sort()) ui.say(`  ${type}: ${note}`);
+  }
   return ui.text();
 }
 

@@ -29,7 +29,7 @@ describe("unknown flags", () => {
     ["fmt", "-chek", "t.json"],
     ["hcl2_upgrade", "-with-anotations", "t.json"],
     ["init", "-upgarde", "t.json"],
-    ["version", "-json"],
+    ["version", "-jsno"],
     ["plugins", "installed", "-templat-dir", "x"],
     ["registry", "serve", "-prot", "1", "x"],
     ["plugin", "new", "-bogus", "x"],

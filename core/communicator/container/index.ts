@@ -29,6 +29,8 @@ export function containerCommunicator(opts: ContainerCommunicatorOptions): Commu
     type: "docker",
     target: `${engine} ${opts.containerId.slice(0, 12)}`,
     shellArgv: (script) => argv(userArgs, script),
+    // `podman exec` killed locally leaves its command running in the container: mark it to find it.
+    markedShellArgv: (script, marker) => [...argv(userArgs, script), marker],
     transferShellArgv: (script) => argv(["-u", "0"], script),
     ...(owner ? { uploadOwner: owner } : {}),
     transportFailure: (r) =>
