@@ -66,6 +66,23 @@ describe("SSH options", () => {
     });
   }
 
+  test("an upload into a folder that does not exist fails with a reason, by scp and by sftp, and writes nothing", async () => {
+    const sub = mkdtempSync(join(dir, "missing-"));
+    writeFileSync(join(sub, "a.json"), "{}");
+    for (const method of ["scp", "sftp"]) {
+      writeFileSync(
+        join(sub, "t.pkr.hcl"),
+        sshSource(`  ssh_file_transfer_method = "${method}"`) +
+          `build {\n  sources = ["source.null.n"]\n  provisioner "file" {\n    source      = "a.json"\n    destination = "${sshd.remoteDir}/missing-${method}/"\n  }\n}\n`,
+      );
+      const r = await runImgb(["build", "-color=false", "."], { cwd: sub });
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toMatch(method === "scp" ? /missing-scp: no such folder/ : /missing-sftp\/a\.json: no such file/);
+      // Packer's scp writes the file *as* "missing-scp"; nothing may appear.
+      expect(Bun.spawnSync(["test", "-e", `${sshd.remoteDir}/missing-${method}`]).exitCode).toBe(1);
+    }
+  });
+
   // chef/bento: `sources = fileset(path.root, "attributes.*.json")` may match nothing.
   test("a file provisioner whose sources list is empty copies nothing and succeeds (Packer >= 1.7.10)", async () => {
     const sub = mkdtempSync(join(dir, "empty-"));

@@ -148,7 +148,10 @@ export async function scpPut(
   onProgress: ((done: number, total: number) => void) | undefined,
   signal: AbortSignal,
 ): Promise<void> {
-  const s = await openScp(conn, `scp -pt -- ${remoteShellPath(destDir)}`, signal);
+  // `scp -t` into a path that is not a folder writes the file *as* that path (Packer's scp turns
+  // "dir/missing/" into a file named "missing"); refuse instead, with an scp protocol error (\1).
+  const q = remoteShellPath(destDir);
+  const s = await openScp(conn, `test -d ${q} && exec scp -pt -- ${q}; printf '\\001scp: %s: no such folder\\n' ${q}`, signal);
   await s.run(async () => {
     await s.ack();
     await sendFileRecord(s, name, mode, mtimeMs, src, onProgress, signal);
