@@ -112,7 +112,9 @@ export class Output {
   }
 
   /** A transfer's progress: a bar on a terminal, quarter lines in a log, events in -json-events. */
-  progress(build: { name: string; colorIndex: number }, label: string, total: number | undefined, sink: ProgressSink): ProgressTracker {
+  progress(build: { name: string; colorIndex: number }, rawLabel: string, total: number | undefined, sink: ProgressSink): ProgressTracker {
+    // A bar's label is drawn on the terminal directly: the same sanitizing, on one line.
+    const label = this.mask(terminalSafe(rawLabel).replace(/\n+/g, " "));
     if (this.opts.mode === "json") return new EventProgress((e) => this.json(e), build.name, label, total);
     if (this.bars) {
       const code = BUILD_COLORS[build.colorIndex % BUILD_COLORS.length] ?? 32;

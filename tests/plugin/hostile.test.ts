@@ -733,6 +733,21 @@ describe("module load bounds", () => {
     await cat.closeAll();
   }, 30_000);
 
+  test("a loop in _start, _initialize or hs_init is stopped at the load-time limit too", async () => {
+    for (const name of ["_start", "_initialize", "hs_init"]) {
+      const cat = createPluginCatalog({ embedded: false, limits: { ...LIMITS, cpuMsPerCall: 10_000, loadMs: 300 } });
+      const looping = wasmModule([
+        [1, [1, 0x60, 0, 0]],
+        [3, [1, 0]],
+        [7, [1, name.length, ...Buffer.from(name), 0, 0]],
+        [10, [1, 7, 0, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b]],
+      ]);
+      await expect(cat.registerWasm(looping, [], "installed", `${name}.wasm`)).rejects.toThrow(`plugin ${name}.wasm: exceeded its load time limit of 300 ms`);
+      expect(cat.sandboxPids()).toEqual([]);
+      await cat.closeAll();
+    }
+  }, 60_000);
+
   test("a command loads only the installed plugins its template uses", async () => {
     const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
     const looping = wasmModule([[1, [1, 0x60, 0, 0]], [3, [1, 0]], [8, [0]], [10, [1, 7, 0, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b]]]);
