@@ -23,8 +23,9 @@ export function askSecret(prompt: string, write: (s: string) => void): Promise<s
 
 async function readSecret(prompt: string, write: (s: string) => void): Promise<string> {
   if (!stdinIsTty()) throw new UserError(`cannot ask "${prompt.trim()}": standard input is not a terminal`);
-  write(prompt);
+  // No echo before the prompt shows, so nothing typed after it is ever displayed.
   process.stdin.setRawMode(true);
+  write(prompt);
   return new Promise<string>((resolve, reject) => {
     let secret = "";
     const onData = (chunk: Buffer) => {

@@ -294,12 +294,22 @@ describe("passphrase-protected private keys", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
-    const out = new Response(typed.stdout).text();
-    await Bun.sleep(1500);
+    // Type only once the prompt is up (raw mode, no echo): typed earlier, the pty would echo it.
+    let text = "";
+    const reader = typed.stdout.getReader();
+    const decoder = new TextDecoder();
+    const readUntil = async (want: string) => {
+      while (!text.includes(want)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value);
+      }
+    };
+    await readUntil("Enter passphrase for");
     typed.stdin.write("open sesame\r");
     await typed.stdin.flush();
+    await readUntil("\u0000never");
     const code = await typed.exited;
-    const text = await out;
     expect(code, text).toBe(0);
     expect(text).toContain(`Enter passphrase for ${key}: `);
     expect(text).toContain(`unlocked-as-${sshd.user}`);
