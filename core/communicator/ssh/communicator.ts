@@ -222,7 +222,13 @@ export class SshCommunicator implements Communicator {
           await untilClosed(conn, scpPut(conn, remoteDirname(dest), remoteBasename(dest), source, mode, mtimeMs, opts.onProgress, signal));
         } else {
           const { conn, sftp } = await this.sftp(signal);
-          await untilClosed(conn, sftpPut(sftp, sftpPath(dest), source, mode, opts.onProgress, signal));
+          await untilClosed(conn, sftpPut(sftp, sftpPath(dest), source, mode, opts.onProgress, signal)).catch(async (err: unknown) => {
+            // SFTP says "no such file" when the folder is missing: name the folder, as scp does.
+            if ((err as { code?: unknown }).code === 2 && !(await sftpStat(sftp, sftpPath(remoteDirname(dest))))) {
+              throw new Error(`${remoteDirname(dest)}: no such folder`);
+            }
+            throw err;
+          });
         }
       } finally {
         await close();
