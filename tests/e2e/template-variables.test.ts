@@ -99,6 +99,14 @@ build {
     expect(withX.stdout).toContain("null.first: override null first ba7816bf");
   });
 
+  test("an override error is reported once, though override is evaluated for each build", async () => {
+    const dir = templateDir({ "t.pkr.hcl": hcl.replace("(source.name) = {", "(source.name) = { bogus = var.nope,") });
+    const r = await runImgb(["validate", "."], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.split("Error: ").length - 1).toBe(1);
+    expect(r.stderr).toContain(`This object does not have an attribute named "nope".`);
+  });
+
   test("the branch taken still reports its error", async () => {
     const dir = templateDir({ "t.pkr.hcl": hcl.replace('var.x != null ? substr', 'var.x == null ? substr') });
     const r = await runImgb(["validate", "."], { cwd: dir });
