@@ -319,7 +319,7 @@ describe("passphrase-protected private keys", () => {
 
 describe("SSH certificates", () => {
   // A test CA made with ssh-keygen; the server trusts the CA only (TrustedUserCAKeys), not the key.
-  test("ssh_certificate_file: a key signed by the CA logs in; the same key without its certificate is refused", async () => {
+  test("ssh_certificate_file: a key signed by the CA logs in; the same key without its certificate is refused; ssh_bastion_certificate_file likewise", async () => {
     const sub = mkdtempSync(join(dir, "cert-"));
     const gen = (...args: string[]) => {
       const r = Bun.spawnSync(["ssh-keygen", "-q", ...args]);
@@ -358,6 +358,17 @@ build {
       const without = await runImgb(["build", "-color=false", "."], { cwd: sub });
       expect(without.exitCode).toBe(1);
       expect(without.stdout).toMatch(/authentication failed/i);
+
+      // ssh_bastion_certificate_file: the CA-trusting server as the bastion to the other test sshd.
+      writeFileSync(
+        join(sub, "t.pkr.hcl"),
+        sshSource(
+          `  ssh_bastion_host = "127.0.0.1"\n  ssh_bastion_port = ${certSshd.port}\n  ssh_bastion_username = "${certSshd.user}"\n  ssh_bastion_private_key_file = "${join(sub, "user")}"\n  ssh_bastion_certificate_file = "${join(sub, "user-cert.pub")}"\n  ssh_bastion_host_key = "${certSshd.hostPublicKey}"`,
+        ) + `build {\n  sources = ["source.null.n"]\n  provisioner "shell" { inline = ["echo via-certified-bastion"] }\n}\n`,
+      );
+      const viaBastion = await runImgb(["build", "-color=false", "."], { cwd: sub });
+      expect(viaBastion.exitCode, viaBastion.stdout + viaBastion.stderr).toBe(0);
+      expect(viaBastion.stdout).toContain("via-certified-bastion");
     } finally {
       await certSshd.stop();
     }

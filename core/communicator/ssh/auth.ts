@@ -38,6 +38,7 @@ export function passphraseOpens(text: string, passphrase: string): boolean {
 }
 
 export function planAuth(c: Credentials, keyName = "ssh_private_key_file"): AuthPlan | string {
+  const certName = keyName.replace("private_key_file", "certificate_file");
   const methods: AnyAuthMethod[] = [];
   const username = c.username;
   if (c.agentAuth) {
@@ -57,13 +58,13 @@ export function planAuth(c: Credentials, keyName = "ssh_private_key_file"): Auth
       if (c.certificateFile) {
         const certPath = expandHome(c.certificateFile);
         try {
-          keys[keys.length - 1]!.certificate = { text: readFileSync(certPath, "utf8"), from: `ssh_certificate_file ${certPath}` };
+          keys[keys.length - 1]!.certificate = { text: readFileSync(certPath, "utf8"), from: `${certName} ${certPath}` };
         } catch (err) {
-          return `cannot read ssh_certificate_file ${certPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+          return `cannot read ${certName} ${certPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
         }
       }
     } else if (c.certificateFile) {
-      return "ssh_certificate_file needs ssh_private_key_file (the certificate's private key)";
+      return `${certName} needs ${keyName} (the certificate's private key)`;
     }
     for (const k of keys) {
       const parsed = k.passphrase !== undefined ? utils.parseKey(k.text, k.passphrase) : utils.parseKey(k.text);

@@ -17,6 +17,7 @@ export interface SshBastionConfig {
   username: string;
   password?: string;
   privateKeyFile?: string;
+  certificateFile?: string;
   agentAuth: boolean;
   /** Pin for the bastion's host key (same forms as ssh_host_key). */
   hostKey?: string;
@@ -92,6 +93,7 @@ export const sshConfigFields: ConfigField[] = [
   f("ssh_bastion_username", "string", "Bastion user."),
   f("ssh_bastion_password", "string", "Bastion password."),
   f("ssh_bastion_private_key_file", "string", "Bastion private key file (~ expands)."),
+  f("ssh_bastion_certificate_file", "string", "OpenSSH user certificate for ssh_bastion_private_key_file."),
   f("ssh_bastion_agent_auth", "bool", "Authenticate to the bastion with the SSH agent.", false),
   f("ssh_bastion_host_key", "string", "Pin for the bastion's host key (like ssh_host_key)."),
   f("ssh_proxy_host", "string", "SOCKS5 proxy to open the connection through."),
@@ -138,6 +140,7 @@ const RawSshSchema = v.looseObject({
   ssh_bastion_username: v.optional(str),
   ssh_bastion_password: v.optional(str),
   ssh_bastion_private_key_file: v.optional(str),
+  ssh_bastion_certificate_file: v.optional(str),
   ssh_bastion_agent_auth: v.optional(weakBool),
   ssh_bastion_host_key: v.optional(str),
   ssh_file_transfer_method: v.optional(str),
@@ -256,6 +259,7 @@ export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?:
     if (!b.username) bad("ssh_bastion_username must be specified with ssh_bastion_host");
     if (r.ssh_bastion_password) b.password = r.ssh_bastion_password;
     if (r.ssh_bastion_private_key_file) b.privateKeyFile = r.ssh_bastion_private_key_file;
+    if (r.ssh_bastion_certificate_file) b.certificateFile = r.ssh_bastion_certificate_file;
     const bk = pin("ssh_bastion_host_key", r.ssh_bastion_host_key);
     if (bk) b.hostKey = bk;
     if (!b.password && !b.privateKeyFile && !b.agentAuth) {

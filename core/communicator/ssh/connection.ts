@@ -298,6 +298,7 @@ async function connectOnce(o: EstablishOptions, timeoutMs: number): Promise<SshC
     const ep: Endpoint = { host: b.host, port: b.port, username: b.username, agentAuth: b.agentAuth };
     if (b.password) ep.password = b.password;
     if (b.privateKeyFile) ep.privateKeyFile = b.privateKeyFile;
+    if (b.certificateFile) ep.certificateFile = b.certificateFile;
     const r = await attemptConnection({
       ...common,
       agentForward: false,
