@@ -1,10 +1,11 @@
 // The command tree. Each verb is a thin citty declaration in its own file, loaded lazily so that
 // `imgb version` does not pay for the HCL parser or the plugin host.
-import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
+import { defineCommand, renderUsage, runCommand, showUsage, type CommandDef } from "citty";
 import { IMGB_VERSION } from "../core/version.ts";
 import { versionLine } from "../core/release/build-info.ts";
 import { normalizeGoFlags } from "./args.ts";
 import { reportError } from "./exit.ts";
+import { resolveCommand, unknownFlag, usageParent } from "./resolve.ts";
 
 type Lazy = () => Promise<CommandDef>;
 // Each verb declares its own argument types; the tree only needs to run them.
@@ -30,6 +31,9 @@ const main = defineCommand({
 });
 
 export async function runCli(argv: string[]): Promise<void> {
+  // One id per run, as Packer's main does: the manifest records it, and every child process
+  // (shell-local, plugins) sees the same value. A value set by the caller is kept.
+  if (!process.env["PACKER_RUN_UUID"]) process.env["PACKER_RUN_UUID"] = crypto.randomUUID();
   const args = normalizeGoFlags(argv);
   const verb = args[0];
   if (verb === "--version" || verb === "-v") {
@@ -48,13 +52,23 @@ export async function runCli(argv: string[]): Promise<void> {
     process.exitCode = 127;
     return;
   }
-  const cmd = await load();
-  if (args.includes("--help") || args.includes("-h")) {
-    await showUsage(cmd, main);
+  const verbCommand = await load();
+  const { command, parents, rest } = await resolveCommand(verbCommand, args.slice(1));
+  const parent = usageParent([main, ...parents]);
+  const helpAt = rest.findIndex((a) => a === "--help" || a === "-h");
+  const endAt = rest.indexOf("--");
+  if (helpAt >= 0 && (endAt < 0 || helpAt < endAt)) {
+    await showUsage(command, parent);
+    return;
+  }
+  const unknown = await unknownFlag(command, rest);
+  if (unknown !== undefined) {
+    process.stderr.write(`flag provided but not defined: ${unknown}\n${await renderUsage(command, parent)}\n`);
+    process.exitCode = 1;
     return;
   }
   try {
-    await runCommand(cmd, { rawArgs: args.slice(1) });
+    await runCommand(verbCommand, { rawArgs: args.slice(1) });
   } catch (err) {
     process.exitCode = reportError(err);
   }

@@ -101,6 +101,8 @@ export interface Template {
   nameMatching: "exact" | "glob";
   /** Warnings gathered while loading. */
   warnings: Diagnostic[];
+  /** Set when loaded with LoadOptions.inspect. */
+  inspectView?: InspectView;
 }
 
 /** What the CLI passes to a loader. */
@@ -111,4 +113,27 @@ export interface LoadOptions {
   env: Record<string, string | undefined>;
   /** -syntax-only: parse, but do not resolve variables or components. */
   syntaxOnly?: boolean;
+  /**
+   * `inspect`: a read-only view. Unset variables are unknown (not errors), data sources are not
+   * run (their results are unknown), and the loader fills Template.inspectView.
+   */
+  inspect?: boolean;
 }
+
+/** What `inspect` shows, in the shape of Packer's two inspect outputs. */
+export type InspectView =
+  | {
+      format: "json";
+      description?: string;
+      variables: Array<{ name: string; default: string; required: boolean; sensitive: boolean }>;
+      builders: Array<{ name: string; type: string }>;
+      provisioners: string[];
+      postProcessors: string[][];
+    }
+  | {
+      format: "hcl2";
+      /** Values as Packer prints them (PrintableCtyValue): "<unknown>", "<sensitive>", or text. */
+      variables: Array<{ name: string; shown: string }>;
+      locals: Array<{ name: string; shown: string }>;
+      builds: Array<{ name?: string; description?: string; sources: string[]; provisioners: string[]; postProcessors: string[][] }>;
+    };

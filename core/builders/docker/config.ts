@@ -5,6 +5,9 @@ import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
 import type { JsonObject } from "../../values/json.ts";
 import { decodeConfig } from "./config-decode.ts";
+import { UserError } from "../../errors/diagnostic.ts";
+import { renderPluginTemplate } from "../../plugin/host/template-adapter.ts";
+import type { BuildContextValues } from "../../template/model.ts";
 
 export const DEFAULT_RUN_COMMAND = ["-d", "-i", "-t", "--entrypoint=/bin/sh", "--", "{{.Image}}"];
 
@@ -30,7 +33,7 @@ export const dockerSchema: ConfigSchema = {
       type: "list(string)",
       default: DEFAULT_RUN_COMMAND,
       late: true,
-      description: "Arguments to `run`; {{.Image}} is the image.",
+      description: "Arguments to `run`; a Packer template: {{.Image}} is the image, and the template functions ({{user}}, {{build_name}}, {{timestamp}}, ...) work.",
     },
     { name: "volumes", type: "map(string)", default: {}, description: "host path = container path." },
     { name: "privileged", type: "bool", default: false },
@@ -42,6 +45,15 @@ export const dockerSchema: ConfigSchema = {
     { name: "exec_user", type: "string", default: "", description: "User commands run as (`exec -u`)." },
     { name: "fix_upload_owner", type: "bool", default: true, description: "Accepted for Packer; uploads are always owned by exec_user." },
     { name: "platform", type: "string", default: "" },
+    { name: "login", type: "bool", default: false, description: "Log in to login_server before pulling (and out after)." },
+    { name: "login_server", type: "string", default: "", description: "Registry to log in to." },
+    { name: "login_username", type: "string", default: "", description: "Registry user." },
+    { name: "login_password", type: "string", default: "", description: "Registry password (given on stdin, never on a command line)." },
+    { name: "ecr_login", type: "bool", default: false, description: "Log in to Amazon ECR with AWS credentials (not available in imgb)." },
+    { name: "aws_access_key", type: "string", default: "", description: "For ecr_login." },
+    { name: "aws_secret_key", type: "string", default: "", description: "For ecr_login." },
+    { name: "aws_token", type: "string", default: "", description: "For ecr_login." },
+    { name: "aws_profile", type: "string", default: "", description: "For ecr_login." },
     { name: "engine", type: "string", default: "podman", description: "imgb: the container CLI." },
     { name: "engine_args", type: "list(string)", default: [], description: "imgb: global CLI arguments, e.g. [\"--runtime\", \"runc\"]." },
     { name: "ulimits", type: "list(string)", default: DEFAULT_ULIMITS, description: "imgb: `--ulimit` values for the container." },
@@ -68,6 +80,15 @@ export interface DockerConfig {
   exec_user: string;
   fix_upload_owner: boolean;
   platform: string;
+  login: boolean;
+  login_server: string;
+  login_username: string;
+  login_password: string;
+  ecr_login: boolean;
+  aws_access_key: string;
+  aws_secret_key: string;
+  aws_token: string;
+  aws_profile: string;
   engine: string;
   engine_args: string[];
   ulimits: string[];
@@ -107,11 +128,29 @@ export function parseDockerConfig(raw: JsonObject): { config?: DockerConfig; dia
   if (!c.container_dir.startsWith("/")) bad('"container_dir" must be an absolute path');
   for (const u of c.ulimits) if (!/^[a-z]+=-?\d+(:-?\d+)?$/.test(u)) bad(`ulimits: "${u}" is not NAME=SOFT[:HARD]`);
   if (c.run_command.length === 0) bad('"run_command" must not be empty');
+  if (c.ecr_login) {
+    // Packer gets a token from the ECR API with the AWS SDK; imgb has no AWS client.
+    bad(
+      `ecr_login needs AWS credentials and Amazon's ECR API, which imgb does not include. Log in before the build instead ` +
+        `(aws ecr get-login-password | ${c.engine} login --username AWS --password-stdin ${c.login_server || "ACCOUNT.dkr.ecr.REGION.amazonaws.com"}) and remove ecr_login`,
+    );
+  }
+  if (c.login && !c.login_server) bad('"login_server" must be set when login is true');
+  if (c.login && c.login_username && !c.login_password) bad('"login_password" must be set with login_username');
   if (diagnostics.length > 0) return { diagnostics };
   return { config: c, diagnostics };
 }
 
-/** Render `{{.Image}}` in run_command (Packer's only variable there). */
-export function renderRunCommand(args: string[], image: string): string[] {
-  return args.map((a) => a.replace(/\{\{\s*\.Image\s*\}\}/g, image));
+/**
+ * Renders run_command as Packer's driver does (interpolate.Render with {{.Image}} as the data): the
+ * build's template functions and user variables work too.
+ */
+export function renderRunCommand(args: string[], image: string, build?: BuildContextValues, templateDir?: string): string[] {
+  return args.map((a, i) => {
+    try {
+      return renderPluginTemplate(a, { Image: image }, build, templateDir);
+    } catch (e) {
+      throw new UserError(`docker: run_command[${i}] ${JSON.stringify(a)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
 }

@@ -18,6 +18,21 @@ export interface DockerRun {
   cli?: EngineCli;
 }
 
+/** `login` with the password on stdin, so it is never on a command line or in a message. */
+async function login(c: DockerConfig, state: BuildState): Promise<void> {
+  state.ui.message(`Logging in to ${c.login_server}...`);
+  const user = c.login_username ? ["--username", c.login_username, "--password-stdin"] : [];
+  try {
+    await run(engineArgv(c, "login", ...user, c.login_server), {
+      signal: state.signal,
+      ...(c.login_username ? { stdin: new TextEncoder().encode(c.login_password) } : {}),
+    });
+  } catch (e) {
+    const reason = e instanceof ProcessError ? e.result.stderrTail.trim() : e instanceof Error ? e.message : String(e);
+    throw new Error(`Error logging in to ${c.login_server}${c.login_username ? ` as ${c.login_username}` : ""}: ${reason.replaceAll(c.login_password || "\0", "<sensitive>")}`);
+  }
+}
+
 export function engineArgv(c: DockerConfig, ...args: string[]): string[] {
   return [c.engine, ...c.engine_args, ...args];
 }
@@ -27,17 +42,26 @@ export function stepPull(c: DockerConfig): Step {
     name: "StepPull",
     async run(state) {
       if (!c.pull) return;
-      state.ui.say(`Pulling Docker image: ${c.image}`);
-      const platform = c.platform ? ["--platform", c.platform] : [];
-      await run(engineArgv(c, "pull", ...platform, c.image), {
-        signal: state.signal,
-        onStdout: (b) => state.ui.message(new TextDecoder().decode(b).trimEnd()),
-      });
+      // As Packer's StepPull: log in for the pull only, and log out again whatever happens.
+      if (c.login) await login(c, state);
+      try {
+        state.ui.say(`Pulling Docker image: ${c.image}`);
+        const platform = c.platform ? ["--platform", c.platform] : [];
+        await run(engineArgv(c, "pull", ...platform, c.image), {
+          signal: state.signal,
+          onStdout: (b) => state.ui.message(new TextDecoder().decode(b).trimEnd()),
+        });
+      } finally {
+        if (c.login) {
+          state.ui.message(`Logging out of ${c.login_server}...`);
+          await run(engineArgv(c, "logout", c.login_server)).catch(() => undefined);
+        }
+      }
     },
   };
 }
 
-export function runArguments(c: DockerConfig, tempDir: string, cidFile: string): string[] {
+export function runArguments(c: DockerConfig, tempDir: string, cidFile: string, state?: BuildState): string[] {
   const args = ["run", "--cidfile", cidFile];
   for (const u of c.ulimits) args.push("--ulimit", u);
   args.push("-v", `${tempDir}:${c.container_dir}`);
@@ -48,7 +72,7 @@ export function runArguments(c: DockerConfig, tempDir: string, cidFile: string):
   for (const dev of c.device) args.push("--device", dev);
   for (const t of c.tmpfs) args.push("--tmpfs", t);
   if (c.platform) args.push("--platform", c.platform);
-  args.push(...renderRunCommand(c.run_command, c.image));
+  args.push(...renderRunCommand(c.run_command, c.image, state?.build, state?.templateDir));
   return args;
 }
 
@@ -59,7 +83,7 @@ export function stepRunContainer(c: DockerConfig, r: DockerRun): Step {
     async run(state) {
       state.ui.say("Starting docker container...");
       r.cli = await engineCli(engineArgv(c));
-      const argv = engineArgv(c, ...runArguments(c, r.tempDir!, cidFile()));
+      const argv = engineArgv(c, ...runArguments(c, r.tempDir!, cidFile(), state));
       state.ui.message(`Run command: ${argv.join(" ")}`);
       await run(argv, { signal: state.signal, captureStdout: true });
       r.containerId = (await readFile(cidFile(), "utf8")).trim();
@@ -83,13 +107,21 @@ export function stepRunContainer(c: DockerConfig, r: DockerRun): Step {
 }
 
 export function stepConnectContainer(c: DockerConfig, r: DockerRun) {
-  return async (_state: BuildState) =>
-    containerCommunicator({
+  return async (state: BuildState) => {
+    // Packer's docker communicator copies files in as root, then hands them to the user the
+    // container runs as (run_command's -u, or the image's USER), or to exec_user.
+    let owner = "";
+    if (c.fix_upload_owner) {
+      owner = c.exec_user || (await runText(engineArgv(c, "inspect", "--format", "{{.Config.User}}", r.containerId!), { signal: state.signal }));
+    }
+    return containerCommunicator({
       engine: c.engine,
       engineArgs: c.engine_args,
       containerId: r.containerId!,
       execUser: c.exec_user,
+      uploadOwner: owner,
     });
+  };
 }
 
 export function stepCommit(c: DockerConfig, r: DockerRun): Step {

@@ -26,6 +26,13 @@ export interface ExecTransport {
   /** The local argv that runs `/bin/sh -c script` inside the machine with stdin attached. */
   shellArgv(script: string): string[];
   /**
+   * The argv file transfers run through, when it differs from shellArgv (the docker communicator
+   * writes as root, as `docker cp` does, then chowns to uploadOwner).
+   */
+  transferShellArgv?(script: string): string[];
+  /** chown target for uploaded files and folders. */
+  uploadOwner?: string;
+  /**
    * For machines where stopping the local program does not stop what it started inside (`podman
    * exec`): the argv that runs `/bin/sh -c script marker`, so the shell (a process-group leader)
    * carries `marker` as its last argument and can be found and killed with its whole group.
@@ -42,15 +49,41 @@ export interface ExecTransport {
 export function execCommunicator(t: ExecTransport): Communicator {
   const fail = (message: string) => new CommunicatorError(message, t.target);
 
-  /** Run a script in the machine; throws unless it exits 0. */
-  const runIn = async (script: string, what: string, extra: ChildOptions, signal: AbortSignal): Promise<ChildResult> => {
-    const result = await spawnChild(t.shellArgv(script), { ...t.childOptions, ...extra, signal }).done;
+  const transferArgv = (script: string) => (t.transferShellArgv ?? t.shellArgv)(script);
+
+  /**
+   * Why writing `path` fails, asked through exit codes: a short-lived `exec` may lose what the shell
+   * printed (podman drops the stderr of a session that ends while stdin is still attached).
+   */
+  const diagnose = async (path: string, signal: AbortSignal): Promise<string> => {
+    const q = shellQuote(path);
+    const script = `d=$(dirname -- ${q}); [ -d "$d" ] || exit 10; [ -d ${q} ] && exit 11; [ -w "$d" ] || exit 12; exit 0`;
+    const r = await spawnChild(transferArgv(script), { ...t.childOptions, signal }).done;
+    const dir = dirname(path);
+    switch (r.exitCode) {
+      case 10:
+        return `the folder ${dir} does not exist in the machine`;
+      case 11:
+        return `${path} is a folder`;
+      case 12:
+        return `${dir} is not writable`;
+      default:
+        return "the machine's shell gave no reason";
+    }
+  };
+
+  /** Run a file-transfer script in the machine; throws unless it exits 0, always with a reason. */
+  const runIn = async (script: string, what: string, extra: ChildOptions, signal: AbortSignal, target?: string): Promise<ChildResult> => {
+    const result = await spawnChild(transferArgv(script), { ...t.childOptions, ...extra, signal }).done;
     if (result.aborted) throw fail(`${what}: cancelled`);
     if (result.exitCode !== 0) {
-      throw fail(`${what} failed (exit ${result.exitCode ?? result.signalCode}): ${result.stderrTail.trim()}`);
+      const said = result.stderrTail.trim();
+      const reason = said || (result.exitCode === null ? `killed by ${result.signalCode}` : target ? await diagnose(target, signal) : "the machine's shell gave no reason");
+      throw fail(`${what} failed (exit ${result.exitCode ?? result.signalCode}): ${reason}`);
     }
     return result;
   };
+  const chown = (q: string, recursive: boolean) => (t.uploadOwner ? ` && chown ${recursive ? "-R " : ""}${shellQuote(t.uploadOwner)} ${q}` : "");
 
   /** SIGKILLs the process group whose leader's last argument is `marker` (bounded: 10 s). */
   const killMarked = async (marker: string): Promise<void> => {
@@ -87,11 +120,13 @@ export function execCommunicator(t: ExecTransport): Communicator {
     async upload(dest: string, src: UploadSource, opts: UploadOptions, signal: AbortSignal): Promise<void> {
       let mode = opts.mode;
       let total = 0;
+      let mtime: Date | undefined;
       if (src.kind === "file") {
         const st = await stat(src.path).catch(() => undefined);
         if (!st) throw fail(`upload: cannot read ${src.path}`);
         mode ??= st.mode & 0o7777;
         total = st.size;
+        mtime = st.mtime;
       } else {
         total = src.data.length;
       }
@@ -100,7 +135,9 @@ export function execCommunicator(t: ExecTransport): Communicator {
       const q = shellQuote(dest);
       const temp = besideName(dirname(dest), partialName(basename(dest)));
       const tq = shellQuote(temp);
-      const script = `cat > ${tq} && chmod ${mode.toString(8)} ${tq} && { ${moveIntoPlaceScript(tq, q)}; }`;
+      // Keep the local file's modification time, as `docker cp` does (POSIX touch -t, in UTC).
+      const touch = mtime ? ` && TZ=UTC0 touch -t ${touchStamp(mtime)} ${tq}` : "";
+      const script = `cat > ${tq} && chmod ${mode.toString(8)} ${tq}${touch}${chown(tq, false)} && { ${moveIntoPlaceScript(tq, q)}; }`;
       const stdin =
         src.kind === "bytes"
           ? src.data
@@ -109,7 +146,7 @@ export function execCommunicator(t: ExecTransport): Communicator {
             : { file: src.path };
       await viaPartial(
         temp,
-        () => runIn(script, `upload to ${dest}`, { stdin }, signal).then(() => {}),
+        () => runIn(script, `upload to ${dest}`, { stdin }, signal, dest).then(() => {}),
         async () => {},
         () => runIn(`rm -f -- ${tq}`, `removing ${temp}`, {}, AbortSignal.timeout(10_000)).then(() => {}),
       );
@@ -123,10 +160,11 @@ export function execCommunicator(t: ExecTransport): Communicator {
       const q = shellQuote(dest);
       try {
         await runIn(
-          `mkdir -p ${q} && tar -x --no-same-owner -C ${q}`,
+          `mkdir -p ${q} && tar -x --no-same-owner -C ${q}${t.uploadOwner ? ` && cd ${q} && chown -R ${shellQuote(t.uploadOwner)} ${shellQuote(entry)}` : ""}`,
           `upload of ${srcDir} to ${dest}`,
           { stdin: pack.stdout! },
           signal,
+          dest.replace(/\/+$/, "") || "/",
         );
       } catch (err) {
         await pack.stop(1000);
@@ -172,6 +210,12 @@ export function execCommunicator(t: ExecTransport): Communicator {
       await t.close?.();
     },
   };
+}
+
+/** [[CC]YY]MMDDhhmm[.SS] for `touch -t`, in UTC. */
+function touchStamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}.${p(d.getUTCSeconds())}`;
 }
 
 function excludeArgs(patterns: string[]): string[] {

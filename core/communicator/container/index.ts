@@ -13,6 +13,8 @@ export interface ContainerCommunicatorOptions {
   containerId: string;
   /** `exec -u`: user (and group) commands run as; empty = the image's user. */
   execUser?: string;
+  /** Files are written as root, then chowned to this user[:group] (empty or root: left as root). */
+  uploadOwner?: string;
 }
 
 /** podman's own failures (no such container, runtime error) exit 125; everything else is the command's. */
@@ -21,22 +23,16 @@ const ENGINE_FAILURE_STATUS = 125;
 export function containerCommunicator(opts: ContainerCommunicatorOptions): Communicator {
   const engine = opts.engine ?? "podman";
   const userArgs = opts.execUser ? ["-u", opts.execUser] : [];
+  const argv = (user: string[], script: string) => [engine, ...(opts.engineArgs ?? []), "exec", "-i", ...user, opts.containerId, "/bin/sh", "-c", script];
+  const owner = opts.uploadOwner && !/^(root|0)(:(root|0))?$/.test(opts.uploadOwner) ? opts.uploadOwner : undefined;
   return execCommunicator({
     type: "docker",
     target: `${engine} ${opts.containerId.slice(0, 12)}`,
-    shellArgv: (script) => [
-      engine,
-      ...(opts.engineArgs ?? []),
-      "exec",
-      "-i",
-      ...userArgs,
-      opts.containerId,
-      "/bin/sh",
-      "-c",
-      script,
-    ],
+    shellArgv: (script) => argv(userArgs, script),
     // `podman exec` killed locally leaves its command running in the container: mark it to find it.
-    markedShellArgv: (script, marker) => [engine, ...(opts.engineArgs ?? []), "exec", "-i", ...userArgs, opts.containerId, "/bin/sh", "-c", script, marker],
+    markedShellArgv: (script, marker) => [...argv(userArgs, script), marker],
+    transferShellArgv: (script) => argv(["-u", "0"], script),
+    ...(owner ? { uploadOwner: owner } : {}),
     transportFailure: (r) =>
       r.exitCode === ENGINE_FAILURE_STATUS ? `${engine} exec failed: ${r.stderrTail.trim()}` : undefined,
   });

@@ -1,5 +1,10 @@
 // The SSH Communicator: one connection (reopened on the next call after it drops), commands as
 // exec channels, files over SFTP (default) or scp.
+import { readFileSync } from "node:fs";
+import { keyNeedsPassphrase, passphraseOpens } from "./auth.ts";
+import { expandHome } from "./paths.ts";
+import { askSecret, stdinIsTty } from "../../ui/terminal.ts";
+import { Tunnels } from "./tunnels.ts";
 import { open as openLocal, stat as statLocal } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { SFTPWrapper } from "ssh2";
@@ -42,15 +47,17 @@ import { copiesContents, ExcludeMatcher, topLevelName, walkLocal, type TreeEntry
 const PARALLEL_FILES = 4;
 
 /** Opens the connection (retrying until ssh_timeout) and returns the communicator. */
-export async function connectSsh(config: SshConfig, ui: Ui, signal: AbortSignal): Promise<SshCommunicator> {
-  if (!config.host) throw new CommunicatorError("ssh_host is not set", "ssh");
+export async function connectSsh(given: SshConfig, ui: Ui, signal: AbortSignal): Promise<SshCommunicator> {
+  if (!given.host) throw new CommunicatorError("ssh_host is not set", "ssh");
+  const config = await unlockPrivateKey(given, ui);
   const target = targetName(config);
   const targetPolicy = new HostKeyPolicy(
     {
       host: config.host,
       port: config.port,
       trustOnFirstUse: config.trustOnFirstUse,
-      viaBastion: config.bastion !== undefined,
+      // Through a bastion or a SOCKS proxy, loopback is theirs: no loopback leniency.
+      viaBastion: config.bastion !== undefined || config.proxy !== undefined,
       ...(config.hostKey ? { pin: config.hostKey } : {}),
       ...(config.knownHostsFile ? { knownHostsFile: config.knownHostsFile } : {}),
     },
@@ -77,7 +84,48 @@ export async function connectSsh(config: SshConfig, ui: Ui, signal: AbortSignal)
   }
   const policies = { targetPolicy, ...(bastionPolicy ? { bastionPolicy } : {}) };
   const conn = await establish({ config, ui, signal, firstTime: true, ...policies });
-  return new SshCommunicator(config, ui, conn, policies);
+  const comm = new SshCommunicator(config, ui, conn, policies);
+  try {
+    await comm.startTunnels();
+  } catch (err) {
+    await comm.close();
+    throw new CommunicatorError((err as Error).message, target);
+  }
+  return comm;
+}
+
+/**
+ * An ssh_private_key_file protected by a passphrase: with an SSH agent (SSH_AUTH_SOCK) the agent's
+ * keys are used, as `ssh` does once `ssh-add` has the key; on a terminal the passphrase is asked
+ * once (not echoed); otherwise a clear error says both ways.
+ */
+async function unlockPrivateKey(config: SshConfig, ui: Ui): Promise<SshConfig> {
+  if (config.agentAuth || !config.privateKeyFile || config.privateKeyPassphrase !== undefined) return config;
+  const path = expandHome(config.privateKeyFile);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return config; // planAuth reports the unreadable file
+  }
+  if (!keyNeedsPassphrase(text)) return config;
+  const target = targetName(config);
+  if (process.env["SSH_AUTH_SOCK"]) {
+    ui.message(`ssh_private_key_file ${path} is protected by a passphrase: authenticating with the SSH agent's keys (SSH_AUTH_SOCK)`);
+    return { ...config, agentAuth: true };
+  }
+  if (!stdinIsTty()) {
+    throw new CommunicatorError(
+      `ssh_private_key_file ${path} is protected by a passphrase: load it into an SSH agent (ssh-add ${path}) and keep SSH_AUTH_SOCK set, or run imgb on a terminal to be asked for the passphrase`,
+      target,
+    );
+  }
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const passphrase = await askSecret(`Enter passphrase for ${path}: `, (s) => process.stderr.write(s));
+    if (passphraseOpens(text, passphrase)) return { ...config, privateKeyPassphrase: passphrase };
+    ui.error(`Wrong passphrase for ${path}`);
+  }
+  throw new CommunicatorError(`ssh_private_key_file ${path}: wrong passphrase (3 attempts)`, target);
 }
 
 export class SshCommunicator implements Communicator {
@@ -86,6 +134,7 @@ export class SshCommunicator implements Communicator {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private reconnecting: Promise<SshConnection> | undefined;
   private closedByUser = false;
+  private readonly tunnels: Tunnels;
 
   constructor(
     readonly config: SshConfig,
@@ -94,6 +143,15 @@ export class SshCommunicator implements Communicator {
     private readonly policies: { targetPolicy: HostKeyPolicy; bastionPolicy?: HostKeyPolicy },
   ) {
     this.target = targetName(config);
+    this.tunnels = new Tunnels(config.localTunnels ?? [], config.remoteTunnels ?? []);
+  }
+
+  /** ssh_local_tunnels / ssh_remote_tunnels, said on the UI as Packer does. */
+  async startTunnels(): Promise<void> {
+    if (this.tunnels.empty) return;
+    for (const t of this.config.localTunnels ?? []) this.ui.message(`Local tunnel ${t.bindAddress}:${t.port} -> ${t.host}:${t.hostPort} on the machine`);
+    for (const t of this.config.remoteTunnels ?? []) this.ui.message(`Remote tunnel port ${t.port} on the machine -> ${t.host}:${t.hostPort} here`);
+    await this.tunnels.attach(this.conn.client);
   }
 
   /** The live connection; after a drop, a new one (retrying until ssh_timeout, as after a reboot). */
@@ -105,6 +163,7 @@ export class SshCommunicator implements Communicator {
     );
     this.conn = await this.reconnecting;
     this.sftpSession = undefined;
+    if (!this.tunnels.empty) await this.tunnels.attach(this.conn.client);
     return this.conn;
   }
 
@@ -179,7 +238,13 @@ export class SshCommunicator implements Communicator {
             (t) => untilClosed(conn, sftpPut(sftp, t, source, mode, opts.onProgress, signal)),
             (t) => untilClosed(conn, sftpReplace(sftp, t, sftpPath(dest))),
             (t) => untilClosed(conn, sftpRemove(sftp, t)),
-          );
+          ).catch(async (err: unknown) => {
+            // SFTP says "no such file" when the folder is missing: name the folder, as scp does.
+            if ((err as { code?: unknown }).code === 2 && !(await sftpStat(sftp, sftpPath(remoteDirname(dest))))) {
+              throw new Error(`${remoteDirname(dest)}: no such folder`);
+            }
+            throw err;
+          });
         }
       } finally {
         await close();
@@ -350,6 +415,7 @@ export class SshCommunicator implements Communicator {
 
   async close(): Promise<void> {
     this.closedByUser = true;
+    this.tunnels.close();
     this.conn.end();
   }
 

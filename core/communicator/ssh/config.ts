@@ -6,6 +6,8 @@ import type { ConfigField } from "../../plugin/schema.ts";
 import type { JsonObject } from "../../values/json.ts";
 import { parseDuration } from "./duration.ts";
 import { parseHostKeyPin } from "./hostkey.ts";
+import type { SocksProxy } from "./socks.ts";
+import { parseTunnel, type TunnelSpec } from "./tunnels.ts";
 
 export type FileTransferMethod = "sftp" | "scp";
 
@@ -15,6 +17,7 @@ export interface SshBastionConfig {
   username: string;
   password?: string;
   privateKeyFile?: string;
+  certificateFile?: string;
   agentAuth: boolean;
   /** Pin for the bastion's host key (same forms as ssh_host_key). */
   hostKey?: string;
@@ -27,6 +30,10 @@ export interface SshConfig {
   username: string;
   password?: string;
   privateKeyFile?: string;
+  /** ssh_certificate_file: offered with privateKeyFile's key. */
+  certificateFile?: string;
+  /** Passphrase of privateKeyFile, asked on the terminal when the key is encrypted. */
+  privateKeyPassphrase?: string;
   /** A private key given directly, e.g. a builder's temporary key (not a template key). */
   privateKey?: string;
   /** The authorized_keys line of a builder's temporary key; ssh_clear_authorized_keys removes it. */
@@ -47,6 +54,10 @@ export interface SshConfig {
   readWriteTimeoutMs: number;
   pty: boolean;
   bastion?: SshBastionConfig;
+  localTunnels?: TunnelSpec[];
+  remoteTunnels?: TunnelSpec[];
+  /** ssh_proxy_*: the TCP connection to host:port is opened by this SOCKS5 proxy. */
+  proxy?: SocksProxy;
   fileTransferMethod: FileTransferMethod;
   disableAgentForwarding: boolean;
   clearAuthorizedKeys: boolean;
@@ -69,8 +80,10 @@ export const sshConfigFields: ConfigField[] = [
   f("ssh_username", "string", "User to log in as (required)."),
   f("ssh_password", "string", "Password for password and keyboard-interactive authentication."),
   f("ssh_private_key_file", "string", "Private key file for public-key authentication (~ expands)."),
+  f("ssh_certificate_file", "string", "OpenSSH user certificate for ssh_private_key_file (~ expands)."),
   f("ssh_agent_auth", "bool", "Authenticate with the agent at SSH_AUTH_SOCK; password and key file are ignored.", false),
   f("ssh_timeout", "string", "How long to keep trying to connect (Go duration).", "5m"),
+  f("ssh_wait_timeout", "string", "Old name of ssh_timeout (Packer's SDK still reads it, and it wins when set)."),
   f("ssh_handshake_attempts", "number", "Handshake (including authentication) failures tolerated once TCP connects.", 10),
   f("ssh_keep_alive_interval", "string", "Keep-alive interval (Go duration); negative disables.", "5s"),
   f("ssh_read_write_timeout", "string", "A connection silent this long counts as dropped (Go duration); 0 disables.", "0s"),
@@ -80,8 +93,15 @@ export const sshConfigFields: ConfigField[] = [
   f("ssh_bastion_username", "string", "Bastion user."),
   f("ssh_bastion_password", "string", "Bastion password."),
   f("ssh_bastion_private_key_file", "string", "Bastion private key file (~ expands)."),
+  f("ssh_bastion_certificate_file", "string", "OpenSSH user certificate for ssh_bastion_private_key_file."),
   f("ssh_bastion_agent_auth", "bool", "Authenticate to the bastion with the SSH agent.", false),
   f("ssh_bastion_host_key", "string", "Pin for the bastion's host key (like ssh_host_key)."),
+  f("ssh_proxy_host", "string", "SOCKS5 proxy to open the connection through."),
+  f("ssh_proxy_port", "number", "SOCKS5 proxy port.", 1080),
+  f("ssh_proxy_username", "string", "SOCKS5 proxy user (RFC 1929)."),
+  f("ssh_proxy_password", "string", "SOCKS5 proxy password."),
+  f("ssh_local_tunnels", "list(string)", "Like ssh -L: \"[bind_address:]port:host:hostport\", listening here (loopback by default)."),
+  f("ssh_remote_tunnels", "list(string)", "Like ssh -R: \"[bind_address:]port:host:hostport\", listening on the machine."),
   f("ssh_file_transfer_method", "string", '"sftp" or "scp".', "sftp"),
   f("ssh_disable_agent_forwarding", "bool", "Do not forward the local SSH agent.", false),
   f("ssh_clear_authorized_keys", "bool", "On cleanup, remove the temporary key from ~/.ssh/authorized_keys.", false),
@@ -108,7 +128,9 @@ const RawSshSchema = v.looseObject({
   ssh_password: v.optional(str),
   ssh_private_key_file: v.optional(str),
   ssh_agent_auth: v.optional(weakBool),
+  ssh_certificate_file: v.optional(str),
   ssh_timeout: v.optional(str),
+  ssh_wait_timeout: v.optional(str),
   ssh_handshake_attempts: v.optional(weakNumber),
   ssh_keep_alive_interval: v.optional(str),
   ssh_read_write_timeout: v.optional(str),
@@ -118,9 +140,16 @@ const RawSshSchema = v.looseObject({
   ssh_bastion_username: v.optional(str),
   ssh_bastion_password: v.optional(str),
   ssh_bastion_private_key_file: v.optional(str),
+  ssh_bastion_certificate_file: v.optional(str),
   ssh_bastion_agent_auth: v.optional(weakBool),
   ssh_bastion_host_key: v.optional(str),
   ssh_file_transfer_method: v.optional(str),
+  ssh_local_tunnels: v.optional(v.array(str)),
+  ssh_remote_tunnels: v.optional(v.array(str)),
+  ssh_proxy_host: v.optional(str),
+  ssh_proxy_port: v.optional(weakNumber),
+  ssh_proxy_username: v.optional(str),
+  ssh_proxy_password: v.optional(str),
   ssh_disable_agent_forwarding: v.optional(weakBool),
   ssh_clear_authorized_keys: v.optional(weakBool),
   ssh_host_key: v.optional(str),
@@ -180,7 +209,8 @@ export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?:
     port: port("ssh_port", r.ssh_port),
     username: r.ssh_username ?? "",
     agentAuth: r.ssh_agent_auth ?? false,
-    timeoutMs: duration("ssh_timeout", r.ssh_timeout, 5 * 60_000),
+    // packer-plugin-sdk's communicator.Config.Prepare: a non-zero SSHWaitTimeout replaces SSHTimeout.
+    timeoutMs: r.ssh_wait_timeout ? duration("ssh_wait_timeout", r.ssh_wait_timeout, 5 * 60_000) : duration("ssh_timeout", r.ssh_timeout, 5 * 60_000),
     handshakeAttempts: attempts,
     keepAliveIntervalMs: duration("ssh_keep_alive_interval", r.ssh_keep_alive_interval, 5000),
     readWriteTimeoutMs: Math.max(0, duration("ssh_read_write_timeout", r.ssh_read_write_timeout, 0)),
@@ -193,12 +223,31 @@ export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?:
   if (config.timeoutMs < 0) bad("ssh_timeout must not be negative");
   if (r.ssh_password) config.password = r.ssh_password;
   if (r.ssh_private_key_file) config.privateKeyFile = r.ssh_private_key_file;
+  if (r.ssh_certificate_file) config.certificateFile = r.ssh_certificate_file;
   const hostKey = pin("ssh_host_key", r.ssh_host_key);
   if (hostKey) config.hostKey = hostKey;
   if (r.ssh_known_hosts_file) config.knownHostsFile = r.ssh_known_hosts_file;
   if (r.temporary_key_pair_name) config.temporaryKeyPairName = r.temporary_key_pair_name;
   if (r.ssh_ciphers?.length) config.ciphers = r.ssh_ciphers;
   if (r.ssh_key_exchange_algorithms?.length) config.keyExchangeAlgorithms = r.ssh_key_exchange_algorithms;
+
+  for (const [key, list] of [["ssh_local_tunnels", r.ssh_local_tunnels], ["ssh_remote_tunnels", r.ssh_remote_tunnels]] as const) {
+    const specs: TunnelSpec[] = [];
+    for (const text of list ?? []) {
+      const t = parseTunnel(text, key);
+      if (typeof t === "string") bad(t);
+      else specs.push(t);
+    }
+    if (specs.length) config[key === "ssh_local_tunnels" ? "localTunnels" : "remoteTunnels"] = specs;
+  }
+
+  if (r.ssh_proxy_host) {
+    if (r.ssh_bastion_host) bad("ssh_proxy_host and ssh_bastion_host cannot both be set");
+    const proxy: SocksProxy = { host: r.ssh_proxy_host, port: r.ssh_proxy_port === undefined ? 1080 : port("ssh_proxy_port", r.ssh_proxy_port) };
+    if (r.ssh_proxy_username) proxy.username = r.ssh_proxy_username;
+    if (r.ssh_proxy_password) proxy.password = r.ssh_proxy_password;
+    config.proxy = proxy;
+  }
 
   if (r.ssh_bastion_host) {
     const b: SshBastionConfig = {
@@ -210,6 +259,7 @@ export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?:
     if (!b.username) bad("ssh_bastion_username must be specified with ssh_bastion_host");
     if (r.ssh_bastion_password) b.password = r.ssh_bastion_password;
     if (r.ssh_bastion_private_key_file) b.privateKeyFile = r.ssh_bastion_private_key_file;
+    if (r.ssh_bastion_certificate_file) b.certificateFile = r.ssh_bastion_certificate_file;
     const bk = pin("ssh_bastion_host_key", r.ssh_bastion_host_key);
     if (bk) b.hostKey = bk;
     if (!b.password && !b.privateKeyFile && !b.agentAuth) {

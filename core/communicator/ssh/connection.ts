@@ -9,6 +9,7 @@ import { planAuth, type Credentials } from "./auth.ts";
 import type { SshConfig } from "./config.ts";
 import { formatDuration } from "./duration.ts";
 import { HostKeyPolicy } from "./host-key-policy.ts";
+import { SocksError, socksConnect, type SocksProxy } from "./socks.ts";
 
 /** A live connection; `closed` resolves when it drops, with the reason. */
 export interface SshConnection {
@@ -47,6 +48,8 @@ export interface AttemptOptions {
   policy: HostKeyPolicy;
   /** Reach the endpoint through this connection (a bastion) instead of TCP. */
   via?: Client;
+  /** Or open the TCP stream through this SOCKS5 proxy. */
+  proxy?: SocksProxy;
   keepAliveIntervalMs: number;
   readWriteTimeoutMs: number;
   algorithms?: Algorithms;
@@ -77,7 +80,11 @@ export async function attemptConnection(o: AttemptOptions): Promise<{ client: Cl
   const { endpoint: ep, target } = o;
   const auth = planAuth(ep, o.target.startsWith("ssh bastion") ? "ssh_bastion_private_key_file" : "ssh_private_key_file");
   if (typeof auth === "string") throw new ConnectFailure("config", auth, target);
-  const sock = o.via ? await forwardThrough(o.via, ep, target) : await dialTcp(ep, target, o.timeoutMs, o.signal);
+  const sock = o.via
+    ? await forwardThrough(o.via, ep, target)
+    : o.proxy
+      ? await dialSocks(o.proxy, ep, target, o.timeoutMs, o.signal)
+      : await dialTcp(ep, target, o.timeoutMs, o.signal);
 
   return await new Promise((resolve, reject) => {
     const client = new Client();
@@ -193,6 +200,17 @@ async function dialTcp(ep: Endpoint, target: string, timeoutMs: number, signal: 
   });
 }
 
+async function dialSocks(proxy: SocksProxy, ep: Endpoint, target: string, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
+  try {
+    const sock = await socksConnect(proxy, ep.host, ep.port, Math.max(1000, Math.min(timeoutMs, 30_000)), signal);
+    sock.setNoDelay(true);
+    return sock;
+  } catch (e) {
+    if (e instanceof SocksError) throw new ConnectFailure("network", `SOCKS proxy ${proxy.host}:${proxy.port}: ${e.message}`, target);
+    throw e;
+  }
+}
+
 async function forwardThrough(bastion: Client, ep: Endpoint, target: string): Promise<Duplex> {
   return await new Promise((resolve, reject) => {
     bastion.forwardOut("127.0.0.1", 0, ep.host, ep.port, (err, stream) => {
@@ -280,6 +298,7 @@ async function connectOnce(o: EstablishOptions, timeoutMs: number): Promise<SshC
     const ep: Endpoint = { host: b.host, port: b.port, username: b.username, agentAuth: b.agentAuth };
     if (b.password) ep.password = b.password;
     if (b.privateKeyFile) ep.privateKeyFile = b.privateKeyFile;
+    if (b.certificateFile) ep.certificateFile = b.certificateFile;
     const r = await attemptConnection({
       ...common,
       agentForward: false,
@@ -293,13 +312,16 @@ async function connectOnce(o: EstablishOptions, timeoutMs: number): Promise<SshC
   const ep: Endpoint = { host: c.host, port: c.port, username: c.username, agentAuth: c.agentAuth };
   if (c.password) ep.password = c.password;
   if (c.privateKeyFile) ep.privateKeyFile = c.privateKeyFile;
+  if (c.privateKeyPassphrase !== undefined) ep.privateKeyPassphrase = c.privateKeyPassphrase;
+  if (c.certificateFile) ep.certificateFile = c.certificateFile;
   if (c.privateKey) ep.privateKey = c.privateKey;
   let r: { client: Client; sock: Duplex };
   try {
     r = await attemptConnection({
       ...common,
       endpoint: ep,
-      target: targetName(c) + (c.bastion ? ` (via bastion ${c.bastion.host}:${c.bastion.port})` : ""),
+      target: targetName(c) + (c.bastion ? ` (via bastion ${c.bastion.host}:${c.bastion.port})` : c.proxy ? ` (via SOCKS proxy ${c.proxy.host}:${c.proxy.port})` : ""),
+      ...(c.proxy ? { proxy: c.proxy } : {}),
       policy: o.targetPolicy,
       algorithms,
       ...(bastion ? { via: bastion } : {}),

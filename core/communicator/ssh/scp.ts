@@ -150,12 +150,15 @@ export async function scpPut(
   /** A path the remote side removes itself if the transfer fails or is stopped (a partial upload). */
   removeOnFailure?: string,
 ): Promise<void> {
-  const scp = `scp -pt -- ${remoteShellPath(destDir)}`;
+  // `scp -t` into a path that is not a folder writes the file *as* that path (Packer's scp turns
+  // "dir/missing/" into a file named "missing"); refuse instead, with an scp protocol error (\1).
+  const q = remoteShellPath(destDir);
+  const refuse = `printf '\\001scp: %s: no such folder\\n' ${q}`;
   // When the connection drops or the session is signalled, imgb may not get to clean up: the remote
   // shell removes the partial file itself.
   const command = removeOnFailure
-    ? `t=${remoteShellPath(removeOnFailure)}; trap 'rm -f -- "$t"; exit 1' HUP INT TERM PIPE; ${scp} || { rm -f -- "$t"; exit 1; }`
-    : scp;
+    ? `t=${remoteShellPath(removeOnFailure)}; trap 'rm -f -- "$t"; exit 1' HUP INT TERM PIPE; if test -d ${q}; then scp -pt -- ${q} || { rm -f -- "$t"; exit 1; }; else ${refuse}; fi`
+    : `test -d ${q} && exec scp -pt -- ${q}; ${refuse}`;
   const s = await openScp(conn, command, signal);
   await s.run(async () => {
     await s.ack();

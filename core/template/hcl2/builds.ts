@@ -36,8 +36,8 @@ interface ProvisionerDecl {
   name?: string;
   filter: OnlyExcept;
   body: Body;
-  override?: Value;
-  overrideRange?: SourceRange;
+  /** Evaluated per build, where `source.name` and `source.type` are known. */
+  override?: Expression;
   pauseBeforeMs?: number;
   maxRetries: number;
   timeoutMs?: number;
@@ -75,6 +75,19 @@ export interface BuildBlockEnv {
   packerVersion: string;
   diags: Diagnostic[];
   warnings: Diagnostic[];
+  /** Filled with what `inspect` shows of each build block. */
+  views?: BuildView[];
+  /** inspect: sources that are unknown (unset variables) or not declared are shown, not errors. */
+  inspect?: boolean;
+}
+
+/** One build block as Packer's inspect lists it. */
+export interface BuildView {
+  name?: string;
+  description?: string;
+  sources: string[];
+  provisioners: string[];
+  postProcessors: string[][];
 }
 
 export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] {
@@ -85,14 +98,18 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
   const a = content.attributes;
 
   const buildName = a.name ? stringAttr(a.name.expr, base, diags, "name") : undefined;
-  if (a.description) stringAttr(a.description.expr, base, diags, "description");
+  const description = a.description ? stringAttr(a.description.expr, base, diags, "description") : undefined;
   const scope: ComponentScope = { base, buildBlockName: buildName ?? "", templatePath: env.templatePath, packerVersion: env.packerVersion };
   const metaCtx = base.child({ build: V.object({ name: V.string(buildName ?? "") }) });
 
   const usages: SourceUsage[] = [];
   let sourcesFailed = false;
+  let sourcesUnknown = false;
   if (a.sources) {
-    const list = evalAs(a.sources.expr, base, T.list(T.string), diags, "sources");
+    const sourceDiags: Diagnostic[] = [];
+    const list = evalAs(a.sources.expr, base, T.list(T.string), sourceDiags, "sources");
+    if (env.inspect && !list) sourcesUnknown = true;
+    else diags.push(...sourceDiags);
     if (!list) sourcesFailed = true;
     const items = a.sources.expr.asList();
     list?.elems.forEach((e, i) => {
@@ -153,6 +170,15 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
     }
   }
 
+  const label = (c: { type: string; name?: string }) => (c.name ? `${c.type}.${c.name}` : c.type);
+  env.views?.push({
+    ...(buildName !== undefined ? { name: buildName } : {}),
+    ...(description ? { description } : {}),
+    sources: [...usages.map((u) => `${u.ref.type}.${u.localName ?? u.ref.name}`), ...(sourcesUnknown ? ["<unknown>"] : [])],
+    provisioners: provisioners.map(label),
+    postProcessors: chains.map((chain) => chain.map(label)),
+  });
+
   if (usages.length === 0) {
     // A `sources` list that could not be read was already reported.
     if (sourcesFailed) return [];
@@ -165,6 +191,7 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
   for (const u of usages) {
     const decl = env.sources.get(sourceKey(u.ref));
     if (!decl) {
+      if (env.inspect) continue;
       const known = [...env.sources.keys()].sort();
       diags.push(errorDiag(`Unknown source ${sourceKey(u.ref)}`, block.defRange, `Known: [${known.join(" ")}]`));
       continue;
@@ -184,14 +211,14 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
       sourceName,
       builderType: u.ref.type,
       builder: new HclConfigBody(scope, layers, decl.range),
-      provisioners: provisioners.filter((p) => lets(p.filter)).map((p) => provisionerSpec(p, scope, u, sourceName)),
+      provisioners: provisioners.filter((p) => lets(p.filter)).map((p) => provisionerSpec(p, scope, u, sourceName, metaCtx, diags)),
       postProcessors: chains
         .map((chain) => chain.filter((pp) => lets(pp.filter)).map((pp) => postProcessorSpec(pp, scope)))
         .filter((chain) => chain.length > 0),
       range: u.range,
     };
     const cleanup = errorCleanups[0];
-    if (cleanup && lets(cleanup.filter)) spec.errorCleanupProvisioner = provisionerSpec(cleanup, scope, u, sourceName);
+    if (cleanup && lets(cleanup.filter)) spec.errorCleanupProvisioner = provisionerSpec(cleanup, scope, u, sourceName, metaCtx, diags);
     specs.push(spec);
   }
 
@@ -203,16 +230,31 @@ export function decodeBuildBlock(block: Block, env: BuildBlockEnv): BuildSpec[] 
   return specs;
 }
 
-function provisionerSpec(p: ProvisionerDecl, scope: ComponentScope, u: SourceUsage, sourceName: string): ProvisionerSpec {
+function provisionerSpec(p: ProvisionerDecl, scope: ComponentScope, u: SourceUsage, sourceName: string, ctx: EvalContext, diags: Diagnostic[]): ProvisionerSpec {
   const spec: ProvisionerSpec = { type: p.type, config: new HclConfigBody(scope, [{ kind: "body", body: p.body }], p.range), maxRetries: p.maxRetries, range: p.range };
   if (p.name !== undefined) spec.name = p.name;
   if (p.pauseBeforeMs !== undefined) spec.pauseBeforeMs = p.pauseBeforeMs;
   if (p.timeoutMs !== undefined) spec.timeoutMs = p.timeoutMs;
-  if (p.override && !p.override.isNull && p.override.isKnown) {
-    const o = p.override.attrs.get(sourceName) ?? p.override.attrs.get(u.ref.name);
-    if (o) spec.override = new HclConfigBody(scope, [{ kind: "value", value: o, range: p.overrideRange ?? p.range }], p.overrideRange ?? p.range, true);
+  // Packer decodes `override` once with source.* unknown; evaluating it per build with the real
+  // source lets `override = { (source.name) = {...} }` and values built from source.type work.
+  const overrideValue = p.override ? evalOverride(p.override, ctx.child({ source: V.object({ name: V.string(sourceName), type: V.string(u.ref.type) }) }), diags) : undefined;
+  if (p.override && overrideValue && !overrideValue.isNull && overrideValue.isKnown) {
+    const range = p.override.range;
+    const o = overrideValue.attrs.get(sourceName) ?? overrideValue.attrs.get(u.ref.name);
+    if (o) spec.override = new HclConfigBody(scope, [{ kind: "value", value: o, range }], range, true);
   }
   return spec;
+}
+
+/** One diagnostic per distinct problem, though the expression is evaluated once per build. */
+function evalOverride(expr: Expression, ctx: EvalContext, diags: Diagnostic[]): Value | undefined {
+  const own: Diagnostic[] = [];
+  const v = evalAs(expr, ctx, T.map(T.dynamic), own, "override");
+  for (const d of own) {
+    const same = (x: Diagnostic) => x.summary === d.summary && x.detail === d.detail && JSON.stringify(x.range) === JSON.stringify(d.range);
+    if (!diags.some(same)) diags.push(d);
+  }
+  return v;
 }
 
 function postProcessorSpec(p: PostProcessorDecl, scope: ComponentScope): PostProcessorSpec {
@@ -248,13 +290,7 @@ function decodeProvisioner(b: Block, ctx: EvalContext, diags: Diagnostic[]): Pro
       else decl.maxRetries = n;
     }
   }
-  if (a.override) {
-    const v = evalAs(a.override.expr, ctx, T.map(T.dynamic), diags, "override");
-    if (v) {
-      decl.override = v;
-      decl.overrideRange = a.override.expr.range;
-    }
-  }
+  if (a.override) decl.override = a.override.expr;
   return diags.length > before ? undefined : decl;
 }
 

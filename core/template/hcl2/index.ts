@@ -7,11 +7,11 @@ import { readSourceText, type SourceText } from "../source-text.ts";
 import { registerSecrets } from "../../ui/secrets.ts";
 import { resolve } from "node:path";
 import { DiagnosticsError, errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
-import { toJsonLoose, V, type Value } from "../../hcl/value.ts";
+import { containsUnknown, toJsonLoose, V, type Value } from "../../hcl/value.ts";
 import { PACKER_COMPAT_VERSION } from "../../version.ts";
 import type { JsonValue } from "../../values/json.ts";
 import type { BuildSpec, LoadOptions, Template } from "../model.ts";
-import { decodeBuildBlock, type SourceDecl } from "./builds.ts";
+import { decodeBuildBlock, type BuildView, type SourceDecl } from "./builds.ts";
 import { findTemplateFiles } from "./files.ts";
 import { EvalContext, defaultsContext, hclFunctions, parseHclFile, type Block } from "./hcl.ts";
 import { BUILTIN_DATA_SOURCES, LocalsCollector, sensitiveStrings, type DataSourceImpl } from "./locals-and-data.ts";
@@ -86,7 +86,18 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
   const packer: PackerBlockResult = { requiredVersions: [], requiredPlugins: [] };
   for (const b of ofType("packer")) decodePackerBlock(b, diags, packer);
   const versionDiags = checkRequiredVersions(packer.requiredVersions, packerVersion);
-  if (versionDiags.length) throw new DiagnosticsError(versionDiags);
+  // A template for a newer Packer goes on with a warning, unless something in it already failed:
+  // then the version is the likely cause, and the only thing reported (as Packer does).
+  const asError = (d: Diagnostic): Diagnostic => ({
+    ...d,
+    severity: "error",
+    summary: "Unsupported Packer Core version",
+    detail: `${d.detail?.split(", the version")[0] ?? ""}, the version whose behaviour imgb implements; the other errors may come from features of that newer Packer.`,
+  });
+  if (versionDiags.some((d) => d.severity === "error") || (versionDiags.length && diags.some((d) => d.severity === "error"))) {
+    throw new DiagnosticsError(versionDiags.map(asError));
+  }
+  warnings.push(...versionDiags);
 
   // 3. Variable declarations.
   const decls = new Map<string, VariableDecl>();
@@ -118,7 +129,7 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
   }
 
   // 4. Values: defaults < env < auto var files < -var-file < -var.
-  const values = resolveVariableValues(decls, { env: opts.env, varFiles: [...files.autoVarFiles, ...opts.varFiles], vars: opts.vars }, functions, diags);
+  const values = resolveVariableValues(decls, { env: opts.env, varFiles: [...files.autoVarFiles, ...opts.varFiles], vars: opts.vars }, functions, diags, opts.inspect === true);
   // Known sensitive values are masked from here on, in every message of every verb (core/ui/secrets.ts).
   const sensitiveValues: string[] = [];
   for (const [name, d] of decls) if (d.sensitive && values[name]) sensitiveValues.push(...sensitiveStrings(values[name]!));
@@ -137,7 +148,7 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
     else if (b.type === "local") locals.addLocalBlock(b);
     else if (b.type === "data") locals.addDataBlock(b);
   }
-  const evaluated = locals.evaluate(base, { ...BUILTIN_DATA_SOURCES, ...(extras.dataSources ?? {}) });
+  const evaluated = locals.evaluate(base, opts.inspect ? undefined : { ...BUILTIN_DATA_SOURCES, ...(extras.dataSources ?? {}) });
   for (const name of evaluated.sensitiveLocals) sensitiveValues.push(...sensitiveStrings(evaluated.locals[name]!));
   registerSecrets(sensitiveValues);
   const scopeBase = base.child({ local: V.object(evaluated.locals), data: dataObject(evaluated.data) });
@@ -156,12 +167,15 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
   }
   const builds: BuildSpec[] = [];
   const buildBlocks = ofType("build");
-  const env = { sources, base: scopeBase, templatePath: files.configFiles[0] ?? path, packerVersion, diags, warnings };
+  const buildViews: BuildView[] = [];
+  const env = { sources, base: scopeBase, templatePath: files.configFiles[0] ?? path, packerVersion, diags, warnings, views: buildViews, inspect: opts.inspect === true };
   for (const b of buildBlocks) builds.push(...decodeBuildBlock(b, env));
-  if (buildBlocks.length === 0) {
+  if (buildBlocks.length === 0 && !opts.inspect) {
     diags.push(errorDiag("Missing build block", undefined, "A build block with one or more sources is required for executing a build."));
   }
 
+  // Errors in a template for a newer Packer are reported with the version warning, which may explain them.
+  if (diags.some((d) => d.severity === "error")) diags.unshift(...versionDiags.map(asError));
   throwOnErrors(diags);
 
 
@@ -178,7 +192,33 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
     requiredPlugins: packer.requiredPlugins,
     nameMatching: "glob",
     warnings: [...warnings, ...diags.filter((d) => d.severity === "warning")],
+    ...(opts.inspect
+      ? {
+          inspectView: {
+            format: "hcl2" as const,
+            variables: [...decls.keys()].sort().map((name) => ({ name, shown: printableValue(values[name]!, decls.get(name)!.sensitive) })),
+            locals: Object.keys(evaluated.locals)
+              .sort()
+              .map((name) => ({ name, shown: printableValue(evaluated.locals[name]!, evaluated.sensitiveLocals.includes(name)) })),
+            builds: buildViews,
+          },
+        }
+      : {}),
   };
+}
+
+/** Packer's PrintableCtyValue: "<unknown>" unless wholly known, then Go's %v of the value. */
+function printableValue(v: Value, sensitive: boolean): string {
+  if (containsUnknown(v)) return "<unknown>";
+  if (sensitive || v.isMarked) return "<sensitive>";
+  return goFormat(toJsonLoose(v));
+}
+
+function goFormat(v: JsonValue): string {
+  if (v === null) return "<nil>";
+  if (Array.isArray(v)) return `[${v.map(goFormat).join(" ")}]`;
+  if (typeof v === "object") return `map[${Object.keys(v).sort().map((k) => `${k}:${goFormat(v[k]!)}`).join(" ")}]`;
+  return String(v);
 }
 
 function throwOnErrors(diags: Diagnostic[]): void {

@@ -84,7 +84,8 @@ export class LocalsCollector {
   }
 
   /** Evaluates everything in dependency order; `base` holds var, path, packer and the functions. */
-  evaluate(base: EvalContext, dataSources: Record<string, DataSourceImpl>): LocalsAndData {
+  /** With dataSources undefined (inspect), no data source runs: each one's result is unknown. */
+  evaluate(base: EvalContext, dataSources: Record<string, DataSourceImpl> | undefined): LocalsAndData {
     const result: LocalsAndData = { locals: {}, data: {}, sensitiveLocals: [] };
     const order = this.order();
     const failed = new Set<string>(this.cyclic);
@@ -108,6 +109,8 @@ export class LocalsCollector {
           result.locals[node.name] = node.sensitive ? r.value.mark("sensitive") : r.value;
           if (node.sensitive) result.sensitiveLocals.push(node.name);
         }
+      } else if (!dataSources) {
+        (result.data[node.type] ??= {})[node.name] = V.unknown();
       } else {
         const impl = dataSources[node.type];
         if (!impl) {

@@ -1,8 +1,8 @@
 // The `packer {}` block: `required_version` (checked against the Packer version imgb follows) and
 // `required_plugins { NAME = { source = "HOST/NAMESPACE/TYPE", version = "..." } }`.
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
-import { parseConstraint, satisfies } from "../../registry/constraints.ts";
-import { parseSemVer } from "../../registry/semver.ts";
+import { parseConstraint, satisfies, type Constraint } from "../../registry/constraints.ts";
+import { compareSemVer, parseSemVer, type SemVer } from "../../registry/semver.ts";
 import type { RequiredPlugin } from "../model.ts";
 import { rawContent, type Block } from "./hcl.ts";
 
@@ -90,6 +90,26 @@ function decodeRequiredPlugins(block: Block, diags: Diagnostic[], out: RequiredP
 }
 
 /** Checks every `required_version` against the version imgb follows; the first failure stops loading. */
+/**
+ * A version newer than `have` that the constraint allows, when only newer versions meet it (a
+ * template written for Packer 1.10+). Such a template is accepted with a warning: imgb checks every
+ * block and argument anyway, so what it does not understand is still an error.
+ */
+function newerVersionAsked(c: Constraint, have: SemVer): SemVer | undefined {
+  const candidates = c.terms.flatMap((t) => [t.version, { ...t.version, patch: t.version.patch + 1, text: "" }, { ...t.version, minor: t.version.minor + 1, patch: 0, text: "" }]);
+  return candidates.find((v) => compareSemVer(v, have) > 0 && v.prerelease.length === 0 && satisfies(c, v));
+}
+
+/** The warning for a template asking for a newer Packer than the one whose behaviour imgb implements. */
+export function newerPackerWarning(what: string, packerVersion: string, range?: SourceRange): Diagnostic {
+  return {
+    severity: "warning",
+    summary: "Template asks for a newer Packer",
+    ...(range ? { range } : {}),
+    detail: `${what} is not met by Packer ${packerVersion}, the version whose behaviour imgb implements. imgb goes on: every block and argument is still checked, so anything it does not understand is reported as an error.`,
+  };
+}
+
 export function checkRequiredVersions(required: PackerBlockResult["requiredVersions"], packerVersion: string): Diagnostic[] {
   const have = parseSemVer(packerVersion);
   const diags: Diagnostic[] = [];
@@ -100,6 +120,11 @@ export function checkRequiredVersions(required: PackerBlockResult["requiredVersi
       continue;
     }
     if (have && !satisfies(c, have)) {
+      const newer = newerVersionAsked(c, have);
+      if (newer) {
+        diags.push(newerPackerWarning(`required_version ${JSON.stringify(r.text)}`, packerVersion, r.range));
+        continue;
+      }
       diags.push(
         errorDiag(
           "Unsupported Packer Core version",

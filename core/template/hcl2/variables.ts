@@ -137,6 +137,8 @@ export function resolveVariableValues(
   inputs: VariableInputs,
   functions: EvalContext,
   diags: Diagnostic[],
+  /** inspect: an unset variable is simply unknown. */
+  allowUnset = false,
 ): Record<string, Value> {
   const values = new Map<string, Value>();
   for (const [name, d] of decls) if (d.default) values.set(name, d.default);
@@ -189,7 +191,7 @@ export function resolveVariableValues(
     if (!v) {
       // Unknown from here on, so expressions using it do not pile more errors on this one.
       out[name] = V.unknown();
-      if (d.defaultFailed) continue;
+      if (d.defaultFailed || allowUnset) continue;
       diags.push(
         errorDiag(`Unset variable ${JSON.stringify(name)}`, d.range, "A used variable must be set or have a default value; see https://packer.io/docs/templates/hcl_templates/syntax for details."),
       );

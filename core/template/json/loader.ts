@@ -10,7 +10,7 @@ import { PACKER_COMPAT_VERSION } from "../../version.ts";
 import type { JsonValue } from "../../values/json.ts";
 import { TemplateError } from "../gotemplate/errors.ts";
 import { renderString } from "../gotemplate/render.ts";
-import type { BuildSpec, LoadOptions, PostProcessorSpec, ProvisionerSpec, Template } from "../model.ts";
+import type { BuildSpec, InspectView, LoadOptions, PostProcessorSpec, ProvisionerSpec, Template } from "../model.ts";
 import { JsonConfigBody, TemplateEnv } from "./config-body.ts";
 import { parseJson, type JsonStringNode } from "./positioned-json.ts";
 import { decodeRawTemplate, type RawBuilder, type RawProvisioner, type RawTemplate } from "./raw-template.ts";
@@ -18,6 +18,10 @@ import { SourceFile } from "./source.ts";
 import { jsonSyntaxDiagnostic } from "./syntax-error.ts";
 import { requiredVariableDiagnostics, skipFor, validateRawTemplate } from "./validate.ts";
 import { readVarFile } from "./var-file.ts";
+import { newerPackerWarning } from "../hcl2/packer-block.ts";
+
+/** The start of Packer's min_packer_version error (validate.ts). */
+const MIN_VERSION_ERROR = "This template requires Packer version ";
 import { resolveVariables, type VariableInput } from "./variables.ts";
 
 /** Knobs for tests and tools; the CLI passes none. */
@@ -43,7 +47,7 @@ export async function loadJsonTemplate(path: string, opts: LoadOptions, override
   }
   const varFileInputs: Array<[string, VariableInput]> = [];
   const varFileDiags: Diagnostic[] = [];
-  if (!opts.syntaxOnly) {
+  if (!opts.syntaxOnly && !opts.inspect) {
     for (const file of opts.varFiles) {
       const { entries, diagnostics } = await readVarFile(file);
       varFileDiags.push(...diagnostics);
@@ -76,11 +80,12 @@ export function loadJsonTemplateText(
   const raw = decoded.raw;
   if (!raw) throw new DiagnosticsError(diags);
 
-  if (opts.syntaxOnly) {
+  if (opts.syntaxOnly || opts.inspect) {
     if (hasErrors(diags)) throw new DiagnosticsError(diags);
     const defaults = Object.fromEntries(raw.variables.map((v) => [v.name, v.default]));
     const env = new TemplateEnv(src, defaults, path, optionsOf(overrides, packerVersion));
-    return assemble(path, raw, env, defaults, [], raw.builders.map((b) => b.name), diags);
+    const template = assemble(path, raw, env, defaults, [], raw.builders.map((b) => b.name), diags);
+    return opts.inspect ? { ...template, inspectView: inspectViewOf(raw) } : template;
   }
 
   diags.push(...varFileDiags);
@@ -113,8 +118,34 @@ export function loadJsonTemplateText(
 
   const env = new TemplateEnv(src, variables, path, optionsOf(overrides, packerVersion));
   const names = buildNames(raw.builders, env, diags);
+  acceptNewerPacker(diags, raw);
   if (hasErrors(diags)) throw new DiagnosticsError(diags);
   return assemble(path, raw, env, variables, sensitiveValues, names, diags);
+}
+
+/** Packer's JSON inspect shows the template as written: raw defaults and builder names. */
+function inspectViewOf(raw: RawTemplate): InspectView {
+  const sensitive = new Set(raw.sensitiveVariables);
+  return {
+    format: "json",
+    ...(raw.description ? { description: raw.description } : {}),
+    variables: raw.variables.map((v) => ({ name: v.name, default: v.default, required: v.required, sensitive: sensitive.has(v.name) })),
+    builders: raw.builders.map((b) => ({ name: b.name, type: b.type })),
+    provisioners: raw.provisioners.map((p) => p.type),
+    postProcessors: raw.postProcessors.map((chain) => chain.map((pp) => pp.type)),
+  };
+}
+
+/**
+ * min_packer_version newer than the Packer imgb implements: Packer refuses; imgb goes on with a
+ * warning when nothing else in the template failed (every key is checked anyway). With other errors,
+ * Packer's error stays, since the newer version may explain them.
+ */
+function acceptNewerPacker(diags: Diagnostic[], raw: RawTemplate): void {
+  const i = diags.findIndex((d) => d.severity === "error" && d.summary.startsWith(MIN_VERSION_ERROR));
+  if (i < 0 || diags.some((d, j) => j !== i && d.severity === "error")) return;
+  const have = /; using (\S+)$/.exec(diags[i]!.summary)?.[1] ?? "";
+  diags[i] = newerPackerWarning(`min_packer_version ${JSON.stringify(raw.minVersion)}`, have, diags[i]!.range);
 }
 
 function optionsOf(o: JsonLoaderOverrides, packerVersion: string): { now?: Date; packerVersion: string } {

@@ -1,9 +1,8 @@
 // -var-file for legacy JSON templates: one JSON object of string values (Packer decodes it into a
-// map[string]string, so any other value type is an error).
+// map[string]string, so null is "" and any other value type is an error).
 import { decodeSourceText } from "../source-text.ts";
 import { errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
-import { goJsonType } from "./decode-helpers.ts";
-import { parseJson, reportedDuplicates, type JsonStringNode } from "./positioned-json.ts";
+import { parseJson, reportedDuplicates, type JsonNode, type JsonStringNode } from "./positioned-json.ts";
 import { SourceFile } from "./source.ts";
 import { jsonSyntaxDiagnostic } from "./syntax-error.ts";
 
@@ -37,7 +36,7 @@ export function parseVarFile(src: SourceFile): { entries: VarFileEntry[]; diagno
   if (root.kind !== "object") {
     return {
       entries: [],
-      diagnostics: [errorDiag(`${prefix}json: cannot unmarshal ${goJsonType(root)} into Go value of type map[string]string`, src.range(root.start, root.end))],
+      diagnostics: [errorDiag(`${prefix}json: cannot unmarshal ${jsonKind(root)} into Go value of type map[string]string`, src.range(root.start, root.end))],
     };
   }
   const diags: Diagnostic[] = [];
@@ -48,11 +47,22 @@ export function parseVarFile(src: SourceFile): { entries: VarFileEntry[]; diagno
   }
   if (dups.more > 0) diags.push({ severity: "warning", summary: `${dups.more} more duplicate variables in ${src.filename}` });
   for (const [name, m] of root.members) {
+    if (m.value.kind === "null") {
+      // Go decodes null into a map[string]string element as the zero string, so Packer sets the
+      // variable to "" (overriding a default, and satisfying a required variable).
+      entries.push({ name, value: { kind: "string", value: "", escaped: false, start: m.value.start, end: m.value.end }, src });
+      continue;
+    }
     if (m.value.kind !== "string") {
-      diags.push(errorDiag(`${prefix}json: cannot unmarshal ${goJsonType(m.value)} into Go value of type string`, src.range(m.value.start, m.value.end)));
+      diags.push(errorDiag(`${prefix}json: cannot unmarshal ${jsonKind(m.value)} into Go value of type string`, src.range(m.value.start, m.value.end)));
       continue;
     }
     entries.push({ name, value: m.value, src });
   }
   return { entries, diagnostics: diags };
+}
+
+/** encoding/json names the JSON kind in an UnmarshalTypeError ("number", not mapstructure's "float64"). */
+function jsonKind(node: JsonNode): string {
+  return node.kind;
 }

@@ -28,6 +28,8 @@ export interface ResolveOptions {
 
 const TEMPLATE_VARIABLE = /\{\{(\s|)\.(.*?)(\s|)\}\}/g;
 const NOT_SET = "Error: variable not set:";
+/** isDoneInterpolating's test in Packer's core.go. */
+const USER_REFERENCE = /\{\{\s*user\s*`.*`\s*\}\}/;
 
 class DependencyFailed extends Error {}
 
@@ -59,6 +61,7 @@ export function resolveVariables(
   const values: Record<string, string> = {};
   const state = new Map<string, "active" | "failed">();
   const diags: Diagnostic[] = [];
+  const notSet: Diagnostic[] = [];
 
   const ctx: TemplateContext = {
     enableEnv: true,
@@ -101,7 +104,7 @@ export function resolveVariables(
         const detail = e.message.includes(NOT_SET)
           ? "Please make sure that the variable you're referencing has been defined; Packer treats all variables used to interpolate other user variables as required."
           : undefined;
-        diags.push(errorDiag(summary, rangeOf(input, e.offset, e.length), detail));
+        (e.message.includes(NOT_SET) ? notSet : diags).push(errorDiag(summary, rangeOf(input, e.offset, e.length), detail));
         throw new DependencyFailed();
       }
       throw e;
@@ -115,5 +118,10 @@ export function resolveVariables(
       if (!(e instanceof DependencyFailed)) throw e;
     }
   }
+  // Packer's renderVarsRecursively re-renders every variable that refers to `{{user}}` each round
+  // and fails only when a round changes nothing, so once any such variable resolves, variables
+  // referring to undefined ones are tolerated: they stay unset and render as "" elsewhere.
+  const tolerated = notSet.length > 0 && Object.keys(values).some((name) => USER_REFERENCE.test(inputs.get(name)?.value ?? ""));
+  for (const d of notSet) diags.push(tolerated ? { ...d, severity: "warning", detail: "Packer leaves such a variable unset and renders it as an empty string; so does imgb." } : d);
   return { values, diagnostics: diags };
 }

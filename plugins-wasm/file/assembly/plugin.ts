@@ -36,11 +36,14 @@ export function prepare(): i32 {
   if (c.getString("direction").length == 0) c.setStr("direction", "upload");
   const direction = c.getString("direction");
   if (direction != "upload" && direction != "download") p.error("Direction must be one of: download, upload. (direction = \"" + direction + "\")");
+  // `sources = fileset(...)` may match nothing: Packer (>= 1.7.10) then copies nothing. Only a block
+  // that names no source at all is a mistake.
+  const sourcesGiven = c.has("sources");
   const sources = sourcesOf(c);
   c.set("sources", Json.strings(sources));
   const hasContent = c.getString("content").length > 0;
   if (sources.length > 0 && hasContent) p.error("source(s) conflicts with content.");
-  if (sources.length == 0 && !hasContent) p.error("Source must be specified (set source, sources or content).");
+  if (sources.length == 0 && !hasContent && !sourcesGiven) p.error("Source must be specified (set source, sources or content).");
   if (hasContent && direction == "download") p.error("content can only be uploaded: remove content or set direction = \"upload\".");
   if (c.getString("destination").length == 0) p.error("Destination must be specified (destination).");
   return p.finish(c);

@@ -54,11 +54,10 @@ describe("command-validate (JSON)", () => {
     test("broken.json", async () =>
       expect(await syntax("test-fixtures/validate-invalid/broken.json")).toEqual(["'provisioners': source data must be an array or slice, got string"]));
   });
-  test("min_packer_version 101.0.0 with 102.0.0 and with 100.0.0 (exact message)", async () => {
+  test("min_packer_version 101.0.0 with 102.0.0 and with 100.0.0: accepted, with a warning (Packer refuses)", async () => {
     expect(await summaries(load("test-fixtures/validate/template.json", {}, { packerVersion: "102.0.0" }))).toEqual([]);
-    expect(await summaries(load("test-fixtures/validate/template.json", {}, { packerVersion: "100.0.0" }))).toEqual([
-      "This template requires Packer version 101.0.0 or higher; using 100.0.0",
-    ]);
+    const t = await load("test-fixtures/validate/template.json", {}, { packerVersion: "100.0.0" });
+    expect(t.warnings.map((w) => [w.summary, w.detail?.split(" is not met")[0]])).toEqual([["Template asks for a newer Packer", 'min_packer_version "101.0.0"']]);
   });
   test("validate_except.json: build and post-processor names that -except can name", async () => {
     const t = await load("test-fixtures/validate/validate_except.json", {}, { packerVersion: "102.0.0" });

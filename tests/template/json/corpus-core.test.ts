@@ -50,6 +50,12 @@ describe("packer core fixtures", () => {
       } catch (e) {
         err = e;
       }
+      if (c.expectError === true && c.file === "validate-min-version-high.json") {
+        // Packer refuses a template for a newer Packer; imgb accepts it with a warning (PACKER-DIFFERENCES).
+        expect(err).toBeUndefined();
+        expect(t!.warnings.map((w) => w.summary)).toContain("Template asks for a newer Packer");
+        return;
+      }
       if (c.expectError === true) {
         expect(err).toBeInstanceOf(DiagnosticsError);
         return;

@@ -168,7 +168,7 @@ describe("variables", () => {
     const f = await file('{\n  "region": 5\n}');
     const d = await errors(template, { varFiles: [f] });
     expect(d).toHaveLength(1);
-    expect(d[0]!.summary).toBe(`Error reading variables in '${f}': json: cannot unmarshal float64 into Go value of type string`);
+    expect(d[0]!.summary).toBe(`Error reading variables in '${f}': json: cannot unmarshal number into Go value of type string`);
     expect(d[0]!.range).toMatchObject({ filename: f, start: { line: 2, column: 13 } });
   });
 
