@@ -32,6 +32,15 @@ async function remoteOutput(comm: Communicator, command: string, signal: AbortSi
   return Buffer.concat(out).toString("utf8");
 }
 
+/**
+ * ssh2's server-side SFTP object has no exit(): it is the session channel, so the status goes
+ * through the protocol object as Channel.exit() does.
+ */
+function sendExitStatus(sftp: SFTPWrapper, status: number): void {
+  const raw = sftp as unknown as { outgoing?: { id: number; state: string }; _protocol?: { exitStatus(chan: number, status: number): void } };
+  if (raw.outgoing?.state === "open") raw._protocol?.exitStatus(raw.outgoing.id, status);
+}
+
 /** Serves one SFTP session until the client closes it. */
 export function serveSftp(sftp: SFTPWrapper, comm: Communicator, signal: AbortSignal): void {
   const files = new Map<number, OpenFile>();
@@ -149,8 +158,12 @@ export function serveSftp(sftp: SFTPWrapper, comm: Communicator, signal: AbortSi
     run(req, `mv -- ${shellQuote(await absolute(from))} ${shellQuote(await absolute(to))}`),
   );
 
-  // The client's EOF ends the session: ssh2 leaves closing the channel to the server.
-  sftp.on("end", () => sftp.end());
+  // The client's EOF ends the session: ssh2 leaves closing the channel to the server. An
+  // exit-status goes first, as sshd sends for its sftp-server: scp (SFTP mode) fails without one.
+  sftp.on("end", () => {
+    sendExitStatus(sftp, 0);
+    sftp.end();
+  });
   sftp.on("close", () => {
     for (const f of files.values()) void f.fh.close().catch(() => {});
     files.clear();

@@ -9,6 +9,7 @@ export interface EmbeddedPlugin {
 }
 
 export const EMBEDDED_PLUGINS: EmbeddedPlugin[] = [
+  { kind: "provisioner", name: "ansible", file: async () => (await import("./ansible.ts")).default },
   { kind: "post-processor", name: "artifice", file: async () => (await import("./artifice.ts")).default },
   { kind: "provisioner", name: "breakpoint", file: async () => (await import("./breakpoint.ts")).default },
   { kind: "post-processor", name: "checksum", file: async () => (await import("./checksum.ts")).default },

@@ -14,6 +14,7 @@ import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
 import { IMAGE_REF, importImage, saveImage, tagImage } from "./container-images.ts";
 import { STREAM_FUNCTIONS, serveStreamCall } from "../streams/host-functions.ts";
+import { CommProxyClose, CommProxyOpen, closeCommProxy, openCommProxy } from "./comm-proxy.ts";
 import type { ProgressTracker, Ui } from "../../ui/types.ts";
 import type { UploadOptions } from "../../communicator/types.ts";
 
@@ -71,6 +72,8 @@ const Schemas = {
   image_tag: v.object({ ref: ImageRef }),
   image_save: v.object({ path: v.string() }),
   image_import: v.object({ path: v.string(), ref: ImageRef, changes: StringList }),
+  comm_proxy_open: CommProxyOpen,
+  comm_proxy_close: CommProxyClose,
   plugin_error: v.object({ message: v.string() }),
 } as const;
 
@@ -384,6 +387,8 @@ const HANDLERS: Handlers = {
     await wrapFs("image_save", () => saveImage({ ref: image, engine: c.engine }, path, ctx.signal));
     return {};
   },
+  comm_proxy_open: (ctx, req) => wrapFs("comm_proxy_open", () => openCommProxy(ctx, req)),
+  comm_proxy_close: (ctx, req) => wrapFs("comm_proxy_close", () => closeCommProxy(ctx, req)),
   async image_import(ctx, req) {
     const c = need(ctx.containers, "a container engine");
     const path = await allowed("container_image", req.path, artifactRoots(ctx));
