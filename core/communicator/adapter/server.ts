@@ -108,19 +108,35 @@ export async function startAdapter(comm: Communicator, opts: AdapterOptions, sig
 
 /** One exec request: the command runs through the communicator with the channel as its stdio. */
 async function forwardExec(comm: Communicator, command: string, channel: ServerChannel, signal: AbortSignal): Promise<void> {
-  let closeStdin: (() => void) | undefined;
+  // The stream may be cancelled by its consumer (the command exited, Bun stopped reading) before
+  // the client's EOF: from then on data and EOF are dropped.
+  let open = true;
+  const closeStdin = (controller?: ReadableStreamDefaultController<Uint8Array>): void => {
+    if (!open) return;
+    open = false;
+    try {
+      controller?.close();
+    } catch {
+      // Already closed by the consumer.
+    }
+  };
+  let ctl: ReadableStreamDefaultController<Uint8Array> | undefined;
   const stdin = new ReadableStream<Uint8Array>({
     start(controller) {
-      let open = true;
-      closeStdin = () => {
-        if (open) controller.close();
-        open = false;
-      };
+      ctl = controller;
       channel.on("data", (c: Buffer) => {
-        if (open) controller.enqueue(new Uint8Array(c));
+        if (!open) return;
+        try {
+          controller.enqueue(new Uint8Array(c));
+        } catch {
+          open = false;
+        }
       });
-      channel.on("end", () => closeStdin?.());
-      channel.on("close", () => closeStdin?.());
+      channel.on("end", () => closeStdin(controller));
+      channel.on("close", () => closeStdin(controller));
+    },
+    cancel() {
+      open = false;
     },
   });
   try {
@@ -133,7 +149,7 @@ async function forwardExec(comm: Communicator, command: string, channel: ServerC
   } catch (e) {
     if (!channel.destroyed) channel.stderr.write(`imgb adapter: ${(e as Error).message}\n`);
   } finally {
-    closeStdin?.();
+    closeStdin(ctl);
     if (!channel.destroyed) {
       channel.end();
       channel.close();

@@ -22,4 +22,5 @@ export const EMBEDDED_PLUGINS: EmbeddedPlugin[] = [
   { kind: "provisioner", name: "shell", file: async () => (await import("./shell.ts")).default },
   { kind: "provisioner", name: "shell-local", file: async () => (await import("./shell-local.ts")).default },
   { kind: "post-processor", name: "shell-local", file: async () => (await import("./shell-local-pp.ts")).default },
+  { kind: "post-processor", name: "vagrant", file: async () => (await import("./vagrant.ts")).default },
 ];
