@@ -32,7 +32,7 @@ export function describe(): i32 {
     .field("use_sftp", "bool", false, false, "Transfer files with sftp rather than scp (ANSIBLE_SCP_IF_SSH).")
     .field("inventory_directory", "string", false, false, "Folder the generated inventory file is written to (its group_vars/host_vars apply).")
     .field("inventory_file", "string", false, false, "Use this inventory instead of a generated one.")
-    .field("inventory_file_template", "string", false, false, "The generated inventory's host line ({{ .HostAlias }}, {{ .Host }}, {{ .User }}, {{ .Port }}).")
+    .field("inventory_file_template", "string", false, true, "The generated inventory's host line ({{ .HostAlias }}, {{ .Host }}, {{ .User }}, {{ .Port }}).")
     .field("keep_inventory_file", "bool", false, false, "Keep the generated inventory file.")
     .field("galaxy_file", "string", false, false, "A requirements file ansible-galaxy installs from first.")
     .field("galaxy_command", "string", false, false, "The ansible-galaxy program (default ansible-galaxy).")

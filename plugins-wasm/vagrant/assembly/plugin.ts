@@ -17,7 +17,7 @@ export function describe(): i32 {
     .field("compression_level", "number", false, false, "gzip level 0-9 (0: an uncompressed tar); default 6.")
     .field("include", "list(string)", false, false, "More files to put in the box.")
     .field("keep_input_artifact", "bool", false, false, "Keep the input artifact.")
-    .field("output", "string", false, false, "The box's path ({{ .Provider }}, {{ .BuildName }}, {{ .ArtifactId }}).")
+    .field("output", "string", false, true, "The box's path ({{ .Provider }}, {{ .BuildName }}, {{ .ArtifactId }}).")
     .field("vagrantfile_template", "string", false, false, "A file whose contents are appended to the box's Vagrantfile.")
     .field("vagrantfile_template_generated", "bool", false, false, "The Vagrantfile template is made during the build.")
     .field("provider_override", "string", false, false, "The provider when the artifact does not say (libvirt, docker).")
