@@ -84,6 +84,7 @@ export const CAPABILITY_OF: Record<string, string | null> = {
   image_tag: "container_image",
   image_save: "container_image",
   image_import: "container_image",
+  image_push: "container_image",
   comm_proxy_open: "comm_proxy",
   comm_proxy_close: "comm_proxy",
   plugin_error: null,

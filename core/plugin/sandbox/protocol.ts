@@ -66,6 +66,7 @@ export const HOST_FUNCTIONS = [
   "image_tag",
   "image_save",
   "image_import",
+  "image_push",
   "comm_proxy_open",
   "comm_proxy_close",
   "plugin_error",

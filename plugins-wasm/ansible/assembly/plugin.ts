@@ -6,7 +6,7 @@
 // Differences from Packer, on purpose: the adapter's host key is checked (a known_hosts file for
 // its port, not ANSIBLE_HOST_KEY_CHECKING=False); `user` defaults to the communicator's user (so
 // `~` on the machine is that user's home); SFTP is served by the host (sftp_command is not needed).
-import { Build, Description, Json, Local, Plugin, Prepared, Temp, Template, Ui, fail, hostCall, mergeConfigs, ok } from "../../sdk/assembly/sdk";
+import { abortWith, Build, Description, Json, Local, Plugin, Prepared, Temp, Template, Ui, fail, hostCall, mergeConfigs, ok } from "../../sdk/assembly/sdk";
 import { CommProxy } from "../../sdk/assembly/commproxy";
 import { JsonKind } from "../../sdk/assembly/json";
 
@@ -164,7 +164,7 @@ function copyInventory(temp: string, dir: string, env: Json): string {
   const slash = temp.lastIndexOf("/");
   const dest = dir + (dir.endsWith("/") ? "" : "/") + "packer-provisioner-ansible" + temp.substring(slash + 1 + "imgb-inventory".length);
   const err = runLocal(["cp", temp, dest], env, "writing the inventory to " + dir);
-  if (err.length > 0) fail(err);
+  if (err.length > 0) abortWith(err);
   return dest;
 }
 

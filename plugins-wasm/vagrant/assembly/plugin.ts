@@ -4,7 +4,7 @@
 // rootfs builder or any artifact with provider_override = "libvirt"), docker for container images.
 // The archive is streamed by the host (compress_files): the disk is never copied or buffered; it goes
 // into the box under the name vagrant-libvirt expects, box.img.
-import { ArtifactInfo, Artifacts, Description, Json, Local, Plugin, PostProcessInput, Prepared, Temp, Template, Ui, fail, mergeConfigs, ok, postProcessed } from "../../sdk/assembly/sdk";
+import { abortWith, ArtifactInfo, Artifacts, Description, Json, Local, Plugin, PostProcessInput, Prepared, Temp, Template, Ui, fail, mergeConfigs, ok, postProcessed } from "../../sdk/assembly/sdk";
 import { replyOf, requestOf } from "../../sdk/assembly/host";
 
 @external("extism:host/user", "compress_files") declare function host_compress_files(p: u64): u64;
@@ -64,8 +64,8 @@ function diskOf(a: ArtifactInfo): string {
   const disks = new Array<string>();
   for (let i = 0; i < a.files.length; i++) if (endsWithAny(a.files[i], [".qcow2", ".img", ".raw"])) disks.push(a.files[i]);
   if (disks.length == 1) return disks[0];
-  if (disks.length == 0) fail("the artifact has no disk image (.qcow2, .img or .raw) for the libvirt provider: " + a.files.join(", "));
-  fail("the artifact has several disk images, the libvirt box takes one: " + disks.join(", "));
+  if (disks.length == 0) abortWith("the artifact has no disk image (.qcow2, .img or .raw) for the libvirt provider: " + a.files.join(", "));
+  abortWith("the artifact has several disk images, the libvirt box takes one: " + disks.join(", "));
   return "";
 }
 
