@@ -39,8 +39,13 @@ function isLoopback(registry: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** The engine's own error lines (not its progress lines), else the end of its stderr. */
 function why(e: unknown): string {
-  if (e instanceof ProcessError) return e.result.stderrTail.trim().split("\n").slice(-3).join("\n") || e.message;
+  if (e instanceof ProcessError) {
+    const lines = e.result.stderrTail.trim().split("\n");
+    const errors = lines.filter((l) => /error|denied|unauthorized|refused/i.test(l));
+    return (errors.length > 0 ? errors : lines).slice(-3).join("\n") || e.message;
+  }
   return e instanceof Error ? e.message : String(e);
 }
 
@@ -82,7 +87,7 @@ export async function pushImages(ctx: HostCallContext, req: v.InferOutput<typeof
     for (const ref of req.refs) {
       const registry = registryOf(ref);
       ctx.ui?.message(`Pushing: ${ref}`);
-      await run([...engine, ...(req.login ? auth.global : []), "push", ...(req.login ? auth.sub : []), ...tls(registry), ref], { signal: ctx.signal }).catch((e: unknown) => {
+      await run([...engine, ...(req.login ? auth.global : []), "push", "--quiet", ...(req.login ? auth.sub : []), ...tls(registry), ref], { signal: ctx.signal }).catch((e: unknown) => {
         throw new Error(`pushing ${ref} to registry ${registry} failed: ${why(e)}`);
       });
       pushed.push(ref);
