@@ -133,4 +133,17 @@ describe("ansible provisioner", () => {
     const probe = Bun.spawnSync(["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`]);
     expect(probe.exitCode).not.toBe(0);
   }, 120_000);
+
+  test("goss, powershell and windows-restart are named as not provided yet, with the reason", async () => {
+    const path = join(dir, "missing-types.json");
+    writeFileSync(
+      path,
+      JSON.stringify({ builders: [{ type: "null", communicator: "none" }], provisioners: [{ type: "goss" }, { type: "powershell" }, { type: "windows-restart" }] }),
+    );
+    const r = await runImgb(["validate", path], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("Unknown provisioner goss: not provided yet: it runs the goss binary, which is not packaged for Debian");
+    expect(r.stderr).toContain("Unknown provisioner powershell: not provided yet: it needs a Windows machine");
+    expect(r.stderr).toContain("Unknown provisioner windows-restart: not provided yet");
+  });
 });
