@@ -12,6 +12,11 @@ export interface PluginLimits {
   uiPerSecond: number;
   /** After an abort, how long the plugin may take to finish on its own before it is killed. */
   abortGraceMs: number;
+  /** Time loading a module (instantiation, start section) and `describe` may take, each. */
+  loadMs: number;
+  /** Largest module file accepted, and largest total of its data segments. */
+  moduleBytes: number;
+  dataBytes: number;
 }
 
 export const DEFAULT_LIMITS: PluginLimits = {
@@ -21,6 +26,9 @@ export const DEFAULT_LIMITS: PluginLimits = {
   uiBurst: 2000,
   uiPerSecond: 500,
   abortGraceMs: 1000,
+  loadMs: 2000,
+  moduleBytes: 16 * 2 ** 20,
+  dataBytes: 8 * 2 ** 20,
 };
 
 export const WASM_PAGE = 65536;

@@ -11,11 +11,11 @@ import * as v from "valibot";
 import { isAbsolute, join, sep } from "node:path";
 import type { JsonValue } from "../../values/json.ts";
 import type { HostCallContext } from "../host/context.ts";
-import { absolute, artifactRoots, checkPath, outputRoots, type Root } from "../host/paths.ts";
+import { absolute, artifactRoots, checkPath, outputRoots, recordWrite, UnsafeTarget, type Root } from "../host/paths.ts";
 import { ARCHIVES, COMPRESSIONS, CompressError, compressFiles } from "./compress.ts";
 import { HASH_TYPES, hashFile } from "./hash.ts";
 import { appendFile, readSmallFile, swapSmallFile } from "./output-files.ts";
-import { stat } from "node:fs/promises";
+import { lstat, stat } from "node:fs/promises";
 
 export const STREAM_FUNCTIONS: ReadonlySet<string> = new Set([
   "hash_files",
@@ -162,6 +162,7 @@ const HANDLERS: Handlers = {
     for (const p of req.inputs) inputs.push(ctx.temp?.has(p) ? p : await readable(ctx, p));
     if (req.names && req.names.length !== req.inputs.length) throw new CompressError("names must name every input");
     const output = await writable(ctx, req.output);
+    const existed = await lstat(output).then(() => true, () => false);
     let progress: ((done: number) => void) | null = null;
     const r = await compressFiles({
       inputs,
@@ -177,6 +178,7 @@ const HANDLERS: Handlers = {
         progress(done);
       },
     });
+    recordWrite(ctx, output, !existed);
     return { output: req.output, input_bytes: r.inputBytes, output_bytes: r.outputBytes };
   },
 
@@ -207,13 +209,16 @@ const HANDLERS: Handlers = {
 
   async output_file_swap(ctx, req) {
     const path = await writable(ctx, req.path);
+    const existed = await lstat(path).then(() => true, () => false);
     const r = await swapSmallFile(path, req.expect_sha256, new Uint8Array(Buffer.from(req.data_base64, "base64")), req.mode, ctx.signal);
+    if (r.swapped) recordWrite(ctx, path, !existed);
     return { swapped: r.swapped, sha256: r.sha256 };
   },
 
   async output_file_append(ctx, req) {
     const path = await writable(ctx, req.path);
     const r = await appendFile(path, new Uint8Array(Buffer.from(req.data_base64, "base64")), req.mode);
+    recordWrite(ctx, path, r.created);
     return { created: r.created };
   },
 };
@@ -247,6 +252,7 @@ export async function serveStreamCall(ctx: HostCallContext, fn: string, payload:
     return { kind: "reply", value };
   } catch (e) {
     if (e instanceof Refused) return { kind: "refusal", message: e.message };
+    if (e instanceof UnsafeTarget) return { kind: "refusal", message: `${name} refused: ${e.message}` };
     const message = e instanceof Error ? e.message : String(e);
     return { kind: "failure", message: e instanceof CompressError ? message : `${name}: ${message}` };
   }
