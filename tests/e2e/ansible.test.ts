@@ -61,7 +61,9 @@ describe("ansible provisioner", () => {
     const target = join(sshd.remoteDir, "proxy");
     Bun.spawnSync(["install", "-d", "-o", sshd.user, target]);
     const t = template("proxy", { playbook_file: "play.yml", extra_arguments: ["-e", `target_dir=${target}`], groups: ["web"] });
-    const r = await runImgb(["build", "-color=false", t], { cwd: dir, timeoutMs: 120_000 });
+    // Its own TMPDIR: the temp files of this build alone.
+    const tmp = mkdtempSync(join(dir, "tmp-"));
+    const r = await runImgb(["build", "-color=false", t], { cwd: dir, timeoutMs: 120_000, env: { TMPDIR: tmp } });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("Provisioning with Ansible...");
     expect(r.stdout).toContain("Using the communicator adapter on 127.0.0.1:");
@@ -70,7 +72,7 @@ describe("ansible provisioner", () => {
     expect(statSync(join(target, "installed.txt")).mode & 0o777).toBe(0o640);
     expect(readFileSync(join(target, "fact.txt"), "utf8")).toBe(`fact-42-null ${sshd.user}\n`);
     // The generated inventory, key and known_hosts are temp files of the call: gone.
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith("imgb-inventory") || n.startsWith("imgb-adapter-key"))).toEqual([]);
+    expect(readdirSync(tmp).filter((n) => n.startsWith("imgb-"))).toEqual([]);
   }, 120_000);
 
   test("use_proxy = false: ansible connects straight to the machine's SSH address", async () => {
