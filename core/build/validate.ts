@@ -12,6 +12,7 @@ import { resolveBuilderFactory } from "../builders/registry.ts";
 import { buildContext, withCommonKeys } from "./build-runner.ts";
 import { errorMessage } from "./provision.ts";
 import { selectBuilds, type BuildFilter } from "./plan.ts";
+import { notProvidedReason } from "../plugin/not-provided.ts";
 
 type Instance = Provisioner | PostProcessor;
 
@@ -98,7 +99,8 @@ async function validateBuild(
   for (const c of components) {
     const range = c.bodies[0]?.range;
     if (!catalog.has(c.kind, c.type)) {
-      diags.push(errorDiag(`Unknown ${c.kind} ${c.type}`, range, `${c.what} of build "${spec.name}": ${unknownComponentDetail(c.kind, c.type)}`));
+      const why = notProvidedReason(c.kind, c.type);
+      diags.push(errorDiag(`Unknown ${c.kind} ${c.type}${why ? `: ${why}` : ""}`, range, `${c.what} of build "${spec.name}": ${unknownComponentDetail(c.kind, c.type)}`));
       continue;
     }
     try {

@@ -10,7 +10,8 @@ export interface LocalProcessOptions {
   /** Variables added to (or replacing) imgb's own environment. */
   env?: Record<string, string>;
   cwd?: string;
-  stdin?: Uint8Array;
+  /** Bytes written then closed, or a stream Bun copies as it arrives. */
+  stdin?: Uint8Array | ReadableStream<Uint8Array>;
   onStdout?: (chunk: Uint8Array) => void;
   onStderr?: (chunk: Uint8Array) => void;
   /** Time between SIGTERM and SIGKILL for the group on abort (default 2000 ms). */
@@ -50,7 +51,7 @@ export async function runLocalProcess(argv: string[], opts: LocalProcessOptions,
     proc = Bun.spawn(argv, {
       cwd: opts.cwd,
       env: { ...process.env, ...(opts.env ?? {}) },
-      stdin: opts.stdin ? "pipe" : "ignore",
+      stdin: opts.stdin instanceof ReadableStream ? opts.stdin : opts.stdin ? "pipe" : "ignore",
       stdout: "pipe",
       stderr: "pipe",
       // setsid(): the command leads its own process group, so -pid reaches all its children.
@@ -67,7 +68,7 @@ export async function runLocalProcess(argv: string[], opts: LocalProcessOptions,
   };
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    if (opts.stdin && proc.stdin && typeof proc.stdin !== "number") {
+    if (opts.stdin instanceof Uint8Array && proc.stdin && typeof proc.stdin !== "number") {
       const sink = proc.stdin as import("bun").FileSink;
       sink.write(opts.stdin);
       await sink.end();

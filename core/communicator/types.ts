@@ -4,8 +4,11 @@
 
 export interface RemoteCommand {
   command: string;
-  /** Bytes written to the command's stdin, then closed. */
-  stdin?: Uint8Array;
+  /**
+   * The command's stdin: bytes written then closed, or a stream copied as it arrives and closed at
+   * its end (an interactive peer, e.g. the ansible adapter's sessions).
+   */
+  stdin?: Uint8Array | ReadableStream<Uint8Array>;
   /** Streamed output; when absent the output is discarded. */
   onStdout?: (chunk: Uint8Array) => void;
   onStderr?: (chunk: Uint8Array) => void;

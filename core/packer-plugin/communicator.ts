@@ -46,7 +46,9 @@ export class BridgedCommunicator implements Communicator {
       args.StdinStreamId = this.broker.nextId();
       const data = cmd.stdin;
       work.push(this.accepting(args.StdinStreamId).then(async (s) => {
-        await s.write(data);
+        // A stdin stream (the ansible adapter's sessions) is copied as it arrives.
+        if (data instanceof ReadableStream) for await (const chunk of data) await s.write(chunk);
+        else await s.write(data);
         s.closeWrite();
       }));
     }

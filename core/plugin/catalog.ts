@@ -4,6 +4,7 @@
 // first plugin instance costs one process start, not two.
 import { EMBEDDED_PLUGINS } from "./embedded/index.ts";
 import { DescriptionSchema, parseOutput, toDescription } from "./abi.ts";
+import { notProvidedReason } from "./not-provided.ts";
 import { KNOWN_CAPABILITIES } from "./host/context.ts";
 import { withLimits, type PluginLimits } from "./limits.ts";
 import { SandboxCallError, SandboxProcess } from "./sandbox/parent.ts";
@@ -159,7 +160,10 @@ export class WasmPluginCatalog implements PluginCatalog {
 
   private entry(kind: PluginKind, type: string): Entry {
     const e = this.entries.get(key(kind, type));
-    if (!e) throw new UserError(`Unknown ${kind} ${type}`);
+    if (!e) {
+      const why = notProvidedReason(kind, type);
+      throw new UserError(`Unknown ${kind} ${type}${why ? `: ${why}` : ""}`);
+    }
     return e;
   }
 

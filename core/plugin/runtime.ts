@@ -105,6 +105,7 @@ export class PluginRuntime {
       limits: this.limits,
       signal: callAbort.signal,
       temp,
+      atCallEnd: [],
       ui_bucket: new TokenBucket(this.limits.uiBurst, this.limits.uiPerSecond),
       refusal: null,
       lastError: null,
@@ -132,6 +133,7 @@ export class PluginRuntime {
       if (this.currentCall === callAbort) this.currentCall = null;
       if (graceTimer) clearTimeout(graceTimer);
       for (const t of ctx.progress.values()) t.finish();
+      await Promise.all((ctx.atCallEnd ?? []).map((f) => f().catch(() => {})));
       await temp.removeAll();
     }
   }

@@ -14,7 +14,8 @@ const EXPLAIN: Record<Capability, string> = {
   artifact_read: "read the input artifact's files",
   artifact_write: "write files in the build's output folder",
   ui_ask: "ask you questions on the terminal",
-  container_image: "tag or save the built container image, or import the built filesystem tar as one, with the engine that built it",
+  container_image: "tag, save or push the built container image, or import the built filesystem tar as one, with the engine that built it",
+  comm_proxy: "open an SSH server on 127.0.0.1 that reaches the machine being built, for a program it runs on this computer (ansible)",
 };
 
 export function explainCapability(c: string): string {

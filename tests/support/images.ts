@@ -69,6 +69,24 @@ export function podmanBaseImage(): Promise<string> {
   });
 }
 
+export const ANSIBLE_IMAGE = "localhost/imgb-test/debian-ansible:bookworm-v1";
+
+/**
+ * A podman image with python3, sudo and ansible-core: a machine the ansible provisioner can run
+ * modules and `become` in, and where ansible-local finds ansible-playbook (~40 s to make, once).
+ */
+export function podmanAnsibleImage(): Promise<string> {
+  return once("podman-ansible", async () => {
+    const exists = await spawnChild(["podman", "image", "exists", ANSIBLE_IMAGE]).done;
+    if (exists.exitCode === 0) return ANSIBLE_IMAGE;
+    const tarball = await cachedFile(`debian-${SUITE}-ansible-v1.tar`, async (tmp) => {
+      await run(["mmdebstrap", "--quiet", "--variant=minbase", "--mode=root", "--include=python3,sudo,ansible-core", SUITE, tmp, await mirror()]);
+    });
+    await run(["podman", "import", "-q", tarball, ANSIBLE_IMAGE]);
+    return ANSIBLE_IMAGE;
+  });
+}
+
 export interface QemuGuest {
   /** qcow2 of a BIOS-bootable disk: MBR, FAT boot partition with syslinux, ext4 root (LABEL=root) on partition 2. */
   disk: string;

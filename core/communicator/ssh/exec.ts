@@ -78,9 +78,27 @@ export async function execCommand(
       if (st !== undefined) finish({ kind: "exited", exitStatus: st });
       else finish({ kind: "disconnected", reason });
     });
-    if (cmd.stdin && cmd.stdin.length) channel.end(Buffer.from(cmd.stdin.buffer, cmd.stdin.byteOffset, cmd.stdin.byteLength));
+    if (cmd.stdin instanceof ReadableStream) void pipeToChannel(cmd.stdin, channel);
+    else if (cmd.stdin && cmd.stdin.length) channel.end(Buffer.from(cmd.stdin.buffer, cmd.stdin.byteOffset, cmd.stdin.byteLength));
     else channel.end();
   });
+}
+
+/** Copies a stdin stream into the channel as it arrives (with backpressure), then sends EOF. */
+async function pipeToChannel(stdin: ReadableStream<Uint8Array>, channel: ClientChannel): Promise<void> {
+  const reader = stdin.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || channel.destroyed) break;
+      if (!channel.write(value)) await new Promise<void>((r) => channel.once("drain", () => r()));
+    }
+  } catch {
+    // The stream's source went away: end stdin all the same.
+  } finally {
+    reader.releaseLock();
+    if (!channel.destroyed) channel.end();
+  }
 }
 
 /** How a channel's command ended, recorded from the moment the channel exists. */

@@ -27,5 +27,8 @@ export function sshGeneratedValues(config: SshConfig, keyPair?: TemporaryKeyPair
     ConnType: "ssh",
     SSHPublicKey: keyPair?.publicKey ?? "",
     SSHPrivateKey: keyPair?.privateKey ?? config.privateKey ?? "",
+    // Read by provisioners that connect on their own (ansible with use_proxy = false), as in Packer.
+    SSHPrivateKeyFile: keyPair ? "" : (config.privateKeyFile ?? ""),
+    SSHAgentAuth: config.agentAuth ?? false,
   };
 }

@@ -9,11 +9,14 @@ export interface EmbeddedPlugin {
 }
 
 export const EMBEDDED_PLUGINS: EmbeddedPlugin[] = [
+  { kind: "provisioner", name: "ansible", file: async () => (await import("./ansible.ts")).default },
+  { kind: "provisioner", name: "ansible-local", file: async () => (await import("./ansible-local.ts")).default },
   { kind: "post-processor", name: "artifice", file: async () => (await import("./artifice.ts")).default },
   { kind: "provisioner", name: "breakpoint", file: async () => (await import("./breakpoint.ts")).default },
   { kind: "post-processor", name: "checksum", file: async () => (await import("./checksum.ts")).default },
   { kind: "post-processor", name: "compress", file: async () => (await import("./compress.ts")).default },
   { kind: "post-processor", name: "docker-import", file: async () => (await import("./docker-import.ts")).default },
+  { kind: "post-processor", name: "docker-push", file: async () => (await import("./docker-push.ts")).default },
   { kind: "post-processor", name: "docker-save", file: async () => (await import("./docker-save.ts")).default },
   { kind: "post-processor", name: "docker-tag", file: async () => (await import("./docker-tag.ts")).default },
   { kind: "provisioner", name: "file", file: async () => (await import("./file.ts")).default },
@@ -21,4 +24,5 @@ export const EMBEDDED_PLUGINS: EmbeddedPlugin[] = [
   { kind: "provisioner", name: "shell", file: async () => (await import("./shell.ts")).default },
   { kind: "provisioner", name: "shell-local", file: async () => (await import("./shell-local.ts")).default },
   { kind: "post-processor", name: "shell-local", file: async () => (await import("./shell-local-pp.ts")).default },
+  { kind: "post-processor", name: "vagrant", file: async () => (await import("./vagrant.ts")).default },
 ];

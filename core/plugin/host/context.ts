@@ -21,6 +21,8 @@ export interface HostCallContext {
   build?: BuildContextValues;
   templateDir?: string;
   temp?: TempFiles;
+  /** Undo work that must not outlive the call (adapters a plugin left open); run when it ends. */
+  atCallEnd?: Array<() => Promise<void>>;
   /** Post-processors: files of the input artifact (readable) and the folder outputs go to (writable). */
   artifactFiles?: string[];
   outputDir?: string;
@@ -90,6 +92,9 @@ export const CAPABILITY_OF: Record<string, string | null> = {
   image_tag: "container_image",
   image_save: "container_image",
   image_import: "container_image",
+  image_push: "container_image",
+  comm_proxy_open: "comm_proxy",
+  comm_proxy_close: "comm_proxy",
   plugin_error: null,
 };
 
@@ -103,6 +108,7 @@ export const KNOWN_CAPABILITIES = [
   "artifact_write",
   "ui_ask",
   "container_image",
+  "comm_proxy",
 ] as const;
 
 /** Host functions a pure phase (describe, prepare/configure) may call. */

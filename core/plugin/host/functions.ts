@@ -16,6 +16,8 @@ import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
 import { IMAGE_REF, importImage, saveImage, tagImage } from "./container-images.ts";
 import { STREAM_FUNCTIONS, serveStreamCall } from "../streams/host-functions.ts";
+import { CommProxyClose, CommProxyOpen, closeCommProxy, openCommProxy } from "./comm-proxy.ts";
+import { ImagePush, pushImages } from "./image-push.ts";
 import type { ProgressTracker, Ui } from "../../ui/types.ts";
 import type { UploadOptions } from "../../communicator/types.ts";
 
@@ -73,6 +75,9 @@ const Schemas = {
   image_tag: v.object({ ref: ImageRef }),
   image_save: v.object({ path: v.string() }),
   image_import: v.object({ path: v.string(), ref: ImageRef, changes: StringList }),
+  image_push: ImagePush,
+  comm_proxy_open: CommProxyOpen,
+  comm_proxy_close: CommProxyClose,
   plugin_error: v.object({ message: v.string() }),
 } as const;
 
@@ -429,6 +434,9 @@ const HANDLERS: Handlers = {
     });
     return {};
   },
+  image_push: (ctx, req) => wrapFs("image_push", () => pushImages(ctx, req)),
+  comm_proxy_open: (ctx, req) => wrapFs("comm_proxy_open", () => openCommProxy(ctx, req)),
+  comm_proxy_close: (ctx, req) => wrapFs("comm_proxy_close", () => closeCommProxy(ctx, req)),
   async image_import(ctx, req) {
     const c = need(ctx.containers, "a container engine");
     const path = await allowed("container_image", req.path, artifactRoots(ctx));

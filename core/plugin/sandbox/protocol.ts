@@ -66,6 +66,9 @@ export const HOST_FUNCTIONS = [
   "image_tag",
   "image_save",
   "image_import",
+  "image_push",
+  "comm_proxy_open",
+  "comm_proxy_close",
   "plugin_error",
   // Streaming post-processor primitives (core/plugin/streams/host-functions.ts).
   "hash_files",

@@ -22,6 +22,8 @@ export interface CompressRequest {
    * entries keep the path as given (minus a leading "/" and any ".." parts); tar entries are basenames.
    */
   entryNames?: string[];
+  /** tar entry names (same order as inputs), plain names checked by the caller; default: basenames. */
+  tarNames?: string[];
   output: string;
   archive: ArchiveKind;
   compression: Compression;
@@ -103,7 +105,7 @@ export async function compressFiles(req: CompressRequest): Promise<CompressResul
   }
   if (req.archive === "zip" && req.compression !== "none") throw new CompressError("zip archives compress their entries themselves; compression must be none");
   const inputs = await describeInputs(req.inputs, (i) =>
-    req.archive === "zip" ? zipEntryName(req.entryNames?.[i] ?? req.inputs[i]!) : basename(req.inputs[i]!),
+    req.archive === "zip" ? zipEntryName(req.entryNames?.[i] ?? req.inputs[i]!) : (req.tarNames?.[i] ?? basename(req.inputs[i]!)),
   );
   const total = inputs.reduce((n, i) => n + i.size, 0);
   let done = 0;

@@ -60,6 +60,8 @@ const Schemas = {
     compression: v.picklist(COMPRESSIONS),
     level: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(9)), 6),
     progress: v.optional(v.string()),
+    /** tar entry names, one per input (a .box holds the disk as box.img); default: the basenames. */
+    names: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]+$/, "is not a plain file name"), v.check((n) => n !== "." && n !== "..", "is not a plain file name")))),
   }),
   files_stat: v.object({ paths: Paths, glob: v.optional(v.boolean(), false) }),
   output_file_read: v.object({ path: v.string() }),
@@ -156,13 +158,16 @@ const HANDLERS: Handlers = {
 
   async compress_files(ctx, req) {
     const inputs: string[] = [];
-    for (const p of req.inputs) inputs.push(await readable(ctx, p));
+    // The plugin's own temp files (metadata it wrote) may go into the archive beside the artifact's.
+    for (const p of req.inputs) inputs.push(ctx.temp?.has(p) ? p : await readable(ctx, p));
+    if (req.names && req.names.length !== req.inputs.length) throw new CompressError("names must name every input");
     const output = await writable(ctx, req.output);
     const existed = await lstat(output).then(() => true, () => false);
     let progress: ((done: number) => void) | null = null;
     const r = await compressFiles({
       inputs,
       entryNames: req.inputs,
+      ...(req.names ? { tarNames: req.names } : {}),
       output,
       archive: req.archive,
       compression: req.compression,
