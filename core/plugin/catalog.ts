@@ -11,6 +11,7 @@ import { PluginRuntime, pluginFailure } from "./runtime.ts";
 import { WasmPostProcessor, WasmProvisioner } from "./instances.ts";
 import type { PluginCatalog, PluginDescription, PluginKind, PostProcessor, Provisioner } from "./types.ts";
 import { basename } from "node:path";
+import { undeclaredImport } from "./sandbox/import-capabilities.ts";
 import { UserError } from "../errors/diagnostic.ts";
 
 export interface CatalogOptions {
@@ -170,6 +171,11 @@ export class WasmPluginCatalog implements PluginCatalog {
     if (unknown.length > 0) {
       await runtime.close();
       throw pluginFailure(d.name, `declares unknown capabilities: ${unknown.join(", ")}`);
+    }
+    const undeclared = undeclaredImport(sandbox.imports, d.capabilities);
+    if (undeclared) {
+      await runtime.close();
+      throw pluginFailure(d.name, undeclared);
     }
     describeCache.set(hash, d);
     const k = idleKey ?? key(d.kind, d.name);

@@ -12,6 +12,8 @@ export interface PluginLimits {
   uiPerSecond: number;
   /** After an abort, how long the plugin may take to finish on its own before it is killed. */
   abortGraceMs: number;
+  /** Host calls forwarded to the host in one export call (`now` and the byte movers are not counted). */
+  hostCallsPerCall: number;
 }
 
 export const DEFAULT_LIMITS: PluginLimits = {
@@ -21,6 +23,7 @@ export const DEFAULT_LIMITS: PluginLimits = {
   uiBurst: 2000,
   uiPerSecond: 500,
   abortGraceMs: 1000,
+  hostCallsPerCall: 4_000_000,
 };
 
 export const WASM_PAGE = 65536;

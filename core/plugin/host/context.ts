@@ -83,6 +83,8 @@ export const CAPABILITY_OF: Record<string, string | null> = {
   image_save: "container_image",
   image_import: "container_image",
   plugin_error: null,
+  now: null,
+  sleep: null,
 };
 
 export const KNOWN_CAPABILITIES = [
@@ -98,4 +100,4 @@ export const KNOWN_CAPABILITIES = [
 ] as const;
 
 /** Host functions a pure phase (describe, prepare/configure) may call. */
-export const PURE_FUNCTIONS = new Set(["template_render", "ui_say", "ui_message", "ui_error", "plugin_error"]);
+export const PURE_FUNCTIONS = new Set(["template_render", "ui_say", "ui_message", "ui_error", "plugin_error", "now"]);
