@@ -22,6 +22,11 @@ import { Json, parseJson } from "./json";
 @external("extism:host/user", "temp_file") declare function host_temp_file(p: u64): u64;
 @external("extism:host/user", "artifact_read") declare function host_artifact_read(p: u64): u64;
 @external("extism:host/user", "artifact_write") declare function host_artifact_write(p: u64): u64;
+@external("extism:host/user", "artifact_open") declare function host_artifact_open(p: u64): u64;
+@external("extism:host/user", "artifact_create") declare function host_artifact_create(p: u64): u64;
+@external("extism:host/user", "artifact_pread") export declare function artifact_pread(handle: u64, offset: u64, ptr: u64, len: u64): i64;
+@external("extism:host/user", "artifact_pwrite") export declare function artifact_pwrite(handle: u64, offset: u64, ptr: u64, len: u64): i64;
+@external("extism:host/user", "artifact_close") export declare function artifact_close(handle: u64): i64;
 @external("extism:host/user", "now") declare function host_now(p: u64): u64;
 @external("extism:host/user", "sleep") declare function host_sleep(p: u64): u64;
 @external("extism:host/user", "plugin_error") declare function host_plugin_error(p: u64): u64;
@@ -136,6 +141,12 @@ export class HostCall {
   }
   static artifact_read(request: Json, allowError: bool = false): Json {
     return replyOf("artifact_read", host_artifact_read(requestOf(request)), allowError);
+  }
+  static artifact_open(request: Json, allowError: bool = false): Json {
+    return replyOf("artifact_open", host_artifact_open(requestOf(request)), allowError);
+  }
+  static artifact_create(request: Json, allowError: bool = false): Json {
+    return replyOf("artifact_create", host_artifact_create(requestOf(request)), allowError);
   }
   static now(request: Json, allowError: bool = false): Json {
     return replyOf("now", host_now(requestOf(request)), allowError);

@@ -4,7 +4,7 @@
 // `ok(json)` / `fail(message)`.
 import { Json, JsonKind, parseJson, quote } from "./json";
 import { base64Decode, base64Encode, utf8 } from "./base64";
-import { fail as failHard, HostCall, inputBytes, outputBytes, reportBeforeTrap, setError } from "./host";
+import { artifact_close, artifact_pread, artifact_pwrite, fail as failHard, HostCall, inputBytes, outputBytes, reportBeforeTrap, setError } from "./host";
 
 export { Json, JsonKind, parseJson, quote } from "./json";
 export { base64Decode, base64Encode, utf8 } from "./base64";
@@ -232,6 +232,36 @@ export class Artifacts {
     const req = Json.obj().setStr("path", path).setStr("data_base64", base64Encode(data)).setBool("append", append);
     if (mode >= 0) req.setNum("mode", mode);
     HostCall.artifact_write(req);
+  }
+}
+
+/**
+ * An open file of the input artifact (artifact_read) or the output folder (artifact_write): bytes move
+ * between the file and this plugin's memory with one host call per chunk, no JSON, no base64.
+ *   const f = ArtifactFile.open(path); const buf = new Uint8Array(1 << 20);
+ *   for (let off: u64 = 0; ; ) { const n = f.read(off, buf); if (n == 0) break; ...; off += n; }
+ */
+export class ArtifactFile {
+  constructor(public handle: u64, public size: f64, public path: string) {}
+  static open(path: string): ArtifactFile {
+    const r = HostCall.artifact_open(Json.obj().setStr("path", path));
+    return new ArtifactFile(u64(r.getNumber("handle")), r.getNumber("size"), r.getString("path"));
+  }
+  /** Creates (or truncates; `append` keeps) a file in the output folder. */
+  static create(path: string, append: bool = false, mode: i32 = 0o644): ArtifactFile {
+    const r = HostCall.artifact_create(Json.obj().setStr("path", path).setBool("append", append).setNum("mode", mode));
+    return new ArtifactFile(u64(r.getNumber("handle")), r.getNumber("size"), r.getString("path"));
+  }
+  /** Reads up to buf.length bytes at `offset` into `buf`; returns the count (0 at the end). */
+  read(offset: u64, buf: Uint8Array): u64 {
+    return u64(artifact_pread(this.handle, offset, buf.dataStart, u64(buf.length)));
+  }
+  /** Writes all of `data` at `offset`. */
+  write(offset: u64, data: Uint8Array): void {
+    artifact_pwrite(this.handle, offset, data.dataStart, u64(data.length));
+  }
+  close(): void {
+    artifact_close(this.handle);
   }
 }
 
