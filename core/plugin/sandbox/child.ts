@@ -3,7 +3,7 @@
 // which holds the grants, the UI and the communicator. The parent kills this process at the CPU
 // limit or on abort; this process exits by itself when the IPC channel closes (parent gone).
 // extism-kernel.ts must be evaluated before @extism/extism (it wraps WebAssembly.promising).
-import { KernelLimit, blocks, takeReturnCode, withKernel } from "./extism-kernel.ts";
+import { KernelLimit, blockBytes, blocks, pluginInstance, rememberContext, takeReturnCode, withKernel } from "./extism-kernel.ts";
 import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
 import { CHILD_FUNCTIONS, HOST_FUNCTIONS, type ChildMessage, type ParentMessage } from "./protocol.ts";
 import { ModuleRefused, capModuleMemory, checkImports } from "./module-check.ts";
@@ -31,6 +31,7 @@ const handles = new ByteHandles();
 
 /** A host-call request: the plugin's block, freed once read (docs/plugin-abi.md §1). */
 function takeRequest(ctx: CallContext, ptr: bigint): Uint8Array {
+  rememberContext(ctx);
   const ours = blocks.get(ptr);
   if (ours) {
     blocks.release(ptr);
@@ -64,6 +65,16 @@ function forwarder(fn: string) {
 
 const encoder = new TextEncoder();
 
+/** `len` bytes of the plugin's own memory at `ptr` (a view, not a copy). */
+function linearMemory(what: string, ptr: bigint, len: bigint): Uint8Array {
+  const mem = pluginInstance()?.exports.memory;
+  if (!(mem instanceof WebAssembly.Memory)) throw new KernelLimit(`${what}: the module exports no memory named "memory"`);
+  if (ptr < 0n || len < 0n || ptr + len > BigInt(mem.buffer.byteLength)) {
+    throw new KernelLimit(`${what}: bytes ${ptr}..${ptr + len} are outside the plugin's memory (${mem.buffer.byteLength} bytes)`);
+  }
+  return new Uint8Array(mem.buffer, Number(ptr), Number(len));
+}
+
 /** Host functions served here, synchronously (no IPC, no suspension). */
 function childFunctions(): Record<string, (ctx: CallContext, ...args: bigint[]) => bigint> {
   return {
@@ -71,6 +82,18 @@ function childFunctions(): Record<string, (ctx: CallContext, ...args: bigint[]) 
       takeRequest(ctx, ptr);
       const now = { unix_ms: Date.now(), monotonic_ms: performance.timeOrigin + performance.now() };
       return blocks.store(encoder.encode(JSON.stringify(now)));
+    },
+    // Whole blocks to and from the plugin's linear memory in one call (the SDK's copies).
+    block_read: (ctx, addr, dst) => {
+      rememberContext(ctx);
+      const bytes = blockBytes(addr);
+      if (!bytes) throw new KernelLimit(`block_read: 0x${BigInt.asUintN(64, addr).toString(16)} is not a memory block`);
+      linearMemory("block_read", dst, BigInt(bytes.length)).set(bytes);
+      return BigInt(bytes.length);
+    },
+    block_write: (ctx, src, len) => {
+      rememberContext(ctx);
+      return blocks.store(linearMemory("block_write", src, len));
     },
     artifact_pread: (_ctx, handle, offset, ptr, len) => handles.pread(handle, offset, ptr, len),
     artifact_pwrite: (_ctx, handle, offset, ptr, len) => handles.pwrite(handle, offset, ptr, len),

@@ -93,8 +93,28 @@ function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Copies bytes into a new Extism-side block through Extism's own kernel functions. */
+/** Extism's call context, as host functions receive it (for copying output in one go). */
+interface ExtismContext {
+  store(bytes: Uint8Array): bigint;
+  read(addr: bigint): { bytes(): Uint8Array } | null;
+}
+let extismContext: ExtismContext | null = null;
+
+/** Host functions pass their context here; the kernel then copies outputs with one call. */
+export function rememberContext(ctx: ExtismContext): void {
+  extismContext = ctx;
+}
+
+/** A block's bytes, ours or Extism's (the call's input, config values). */
+export function blockBytes(addr: bigint): Uint8Array | null {
+  if (BlockTable.isOurs(addr)) return blocks.get(addr);
+  const r = extismContext?.read(addr);
+  return r ? r.bytes() : null;
+}
+
+/** Copies bytes into a new Extism-side block (where Extism reads the output and the error). */
 function toExtism(env: Record<string, EnvFn>, bytes: Uint8Array): bigint {
+  if (extismContext) return extismContext.store(bytes.slice());
   const addr = env.alloc!(BigInt(bytes.length)) as bigint;
   const dv = view(bytes);
   const words = bytes.length >> 3;

@@ -45,6 +45,8 @@ export const HOST_SIGNATURES: Record<string, Signature> = {
   artifact_pread: "(i64, i64, i64, i64) -> i64",
   artifact_pwrite: "(i64, i64, i64, i64) -> i64",
   artifact_close: "(i64) -> i64",
+  block_read: "(i64, i64) -> i64",
+  block_write: "(i64, i64) -> i64",
 };
 
 export function hostSignature(name: string): Signature {

@@ -84,11 +84,14 @@ export const HOST_FUNCTIONS = [
   "artifact_pread",
   "artifact_pwrite",
   "artifact_close",
+  // Whole memory blocks to and from the plugin's linear memory (pure; served in the child).
+  "block_read",
+  "block_write",
 ] as const;
 export type HostFunctionName = (typeof HOST_FUNCTIONS)[number];
 
 /** Host functions the child serves itself: no grant decision, no IPC round trip. */
-export const CHILD_FUNCTIONS: ReadonlySet<string> = new Set(["now", "artifact_pread", "artifact_pwrite", "artifact_close"]);
+export const CHILD_FUNCTIONS: ReadonlySet<string> = new Set(["now", "artifact_pread", "artifact_pwrite", "artifact_close", "block_read", "block_write"]);
 
 export function isHostFunction(name: string): name is HostFunctionName {
   return (HOST_FUNCTIONS as readonly string[]).includes(name);

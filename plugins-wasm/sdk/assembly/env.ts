@@ -3,6 +3,7 @@
 // docs/plugin-abi.md §1 describes the memory model: blocks are separate host buffers named by
 // 64-bit offsets; the host frees a host-call request after reading it; the plugin frees a reply
 // with `free` once it has read it.
+@external("extism:host/env", "input_offset") export declare function input_offset(): u64;
 @external("extism:host/env", "input_length") export declare function input_length(): u64;
 @external("extism:host/env", "input_load_u8") export declare function input_load_u8(offs: u64): u8;
 @external("extism:host/env", "input_load_u64") export declare function input_load_u64(offs: u64): u64;

@@ -2,7 +2,7 @@
 // between plugin memory and Extism memory. AssemblyScript has no exceptions: a host call that
 // answers {"error": ...} stops the plugin at once through `fail` (error_set, then a trap), which is
 // also what the host reports, since it records every error it answered.
-import { alloc, error_set, free, input_length, input_load_u64, input_load_u8, length, load_u64, load_u8, output_set, store_u64, store_u8 } from "./env";
+import { error_set, free, input_length, input_offset, length, output_set } from "./env";
 import { Json, parseJson } from "./json";
 
 @external("extism:host/user", "ui_say") declare function host_ui_say(p: u64): u64;
@@ -27,6 +27,8 @@ import { Json, parseJson } from "./json";
 @external("extism:host/user", "artifact_pread") export declare function artifact_pread(handle: u64, offset: u64, ptr: u64, len: u64): i64;
 @external("extism:host/user", "artifact_pwrite") export declare function artifact_pwrite(handle: u64, offset: u64, ptr: u64, len: u64): i64;
 @external("extism:host/user", "artifact_close") export declare function artifact_close(handle: u64): i64;
+@external("extism:host/user", "block_read") declare function block_read(block: u64, dst: u64): u64;
+@external("extism:host/user", "block_write") declare function block_write(src: u64, len: u64): u64;
 @external("extism:host/user", "now") declare function host_now(p: u64): u64;
 @external("extism:host/user", "sleep") declare function host_sleep(p: u64): u64;
 @external("extism:host/user", "plugin_error") declare function host_plugin_error(p: u64): u64;
@@ -48,25 +50,15 @@ export function fail(message: string): void {
   unreachable();
 }
 
-/** Copies bytes into Extism memory, 8 bytes at a time (as-pdk's allocateBytes stores one byte per call). */
+/** Copies bytes into a new host memory block (one host call). */
 export function storeBytes(data: Uint8Array): u64 {
-  const n = data.length;
-  const offset = alloc(u64(n));
-  const words = n >> 3;
-  const view = Uint64Array.wrap(data.buffer, data.byteOffset, words);
-  for (let w = 0; w < words; w++) store_u64(offset + u64(w << 3), view[w]);
-  for (let i = words << 3; i < n; i++) store_u8(offset + u64(i), data[i]);
-  return offset;
+  return block_write(data.dataStart, u64(data.length));
 }
 
 /** The call's input bytes. */
 export function inputBytes(): Uint8Array {
-  const n = i32(input_length());
-  const out = new Uint8Array(n);
-  const words = n >> 3;
-  const view = Uint64Array.wrap(out.buffer, 0, words);
-  for (let w = 0; w < words; w++) view[w] = input_load_u64(u64(w << 3));
-  for (let i = words << 3; i < n; i++) out[i] = input_load_u8(u64(i));
+  const out = new Uint8Array(i32(input_length()));
+  if (out.length > 0) block_read(input_offset(), out.dataStart);
   return out;
 }
 
@@ -75,14 +67,10 @@ export function outputBytes(data: Uint8Array): void {
   output_set(storeBytes(data), u64(data.length));
 }
 
-/** Copies a host block into plugin memory and frees the block (replies are the plugin's to free). */
+/** Copies a host block into plugin memory (one host call) and frees the block (replies are the plugin's to free). */
 export function loadBytes(offset: u64): Uint8Array {
-  const n = i32(length(offset));
-  const out = new Uint8Array(n);
-  const words = n >> 3;
-  const view = Uint64Array.wrap(out.buffer, 0, words);
-  for (let w = 0; w < words; w++) view[w] = load_u64(offset + u64(w << 3));
-  for (let i = words << 3; i < n; i++) out[i] = load_u8(offset + u64(i));
+  const out = new Uint8Array(i32(length(offset)));
+  if (out.length > 0) block_read(offset, out.dataStart);
   free(offset);
   return out;
 }
