@@ -103,6 +103,7 @@ function childFunctions(): Record<string, (ctx: CallContext, ...args: bigint[]) 
 
 async function load(msg: Extract<ParentMessage, { t: "load" }>): Promise<void> {
   memoryLimitBytes = msg.memoryMaxPages * PAGE;
+  blocks.limitBytes = memoryLimitBytes;
   messageLimit = msg.messageLimit;
   try {
     const raw = Uint8Array.from(Buffer.from(msg.wasmBase64, "base64"));

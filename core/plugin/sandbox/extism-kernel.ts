@@ -28,10 +28,14 @@ export class KernelLimit extends Error {
 export class BlockTable {
   private blocks: Array<Uint8Array | null> = [];
   private free: number[] = [];
+  private bytes = 0;
+  /** Bytes all live blocks may hold together (the plugin's memory limit; Extism's maxPages). */
+  limitBytes = Number.POSITIVE_INFINITY;
 
   reset(): void {
     this.blocks = [];
     this.free = [];
+    this.bytes = 0;
   }
 
   /** Live blocks (for tests and limits). */
@@ -52,6 +56,9 @@ export class BlockTable {
   }
 
   alloc(n: number): bigint {
+    if (this.bytes + n > this.limitBytes) {
+      throw new KernelLimit(`host memory blocks would hold ${this.bytes + n} bytes, over the limit of ${this.limitBytes} (the plugin's memory limit)`);
+    }
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.blocks.length;
@@ -63,6 +70,7 @@ export class BlockTable {
       this.blocks.push(null);
     }
     this.blocks[slot] = new Uint8Array(n);
+    this.bytes += n;
     return BigInt.asIntN(64, BigInt(FIRST_INDEX + slot) << 48n);
   }
 
@@ -79,7 +87,9 @@ export class BlockTable {
 
   release(addr: bigint): void {
     const slot = BlockTable.index(addr) - FIRST_INDEX;
-    if (slot < 0 || slot >= this.blocks.length || this.blocks[slot] === null) return;
+    const b = this.blocks[slot];
+    if (slot < 0 || !b) return;
+    this.bytes -= b.length;
     this.blocks[slot] = null;
     this.free.push(slot);
   }
