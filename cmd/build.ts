@@ -7,6 +7,7 @@ export default defineCommand({
   meta: { name: "build", description: "Runs every build in a template and produces its artifacts" },
   args: {
     template: templateArg,
+    "allow-path": { type: "string", description: "let plugins also read this folder (repeatable; shown and recorded)" },
     ...varArgs,
     ...filterArgs,
     ...uiArgs,
@@ -24,6 +25,7 @@ export default defineCommand({
       parallelBuilds: parseCount("parallel-builds", args["parallel-builds"], 0),
       onError: parseOnError(args["on-error"]),
       force: args.force === true,
+      allowPaths: repeatedFlag(rawArgs, "allow-path"),
     });
   },
 });

@@ -2,6 +2,7 @@
 // `imgb version` does not pay for the HCL parser or the plugin host.
 import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
 import { IMGB_VERSION } from "../core/version.ts";
+import { versionLine } from "../core/release/build-info.ts";
 import { normalizeGoFlags } from "./args.ts";
 import { reportError } from "./exit.ts";
 
@@ -20,6 +21,7 @@ const subCommands: Record<string, Lazy> = {
   fmt: lazy(() => import("./fmt.ts")),
   hcl2_upgrade: lazy(() => import("./hcl2_upgrade.ts")),
   plugin: lazy(() => import("./plugin.ts")),
+  "self-update": lazy(() => import("./self-update.ts")),
 };
 
 const main = defineCommand({
@@ -31,7 +33,7 @@ export async function runCli(argv: string[]): Promise<void> {
   const args = normalizeGoFlags(argv);
   const verb = args[0];
   if (verb === "--version" || verb === "-v") {
-    process.stdout.write(`imgb v${IMGB_VERSION}\n`);
+    process.stdout.write(`${versionLine()}\n`);
     return;
   }
   if (verb === undefined || verb === "--help" || verb === "-h") {

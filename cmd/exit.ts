@@ -2,6 +2,7 @@
 // except with IMGB_DEBUG=1.
 import { DiagnosticsError, UserError } from "../core/errors/diagnostic.ts";
 import { renderDiagnostic } from "../core/ui/diagnostics.ts";
+import { terminalSafe } from "../core/ui/sanitize.ts";
 
 export function reportError(err: unknown): number {
   if (err instanceof DiagnosticsError) {
@@ -9,7 +10,7 @@ export function reportError(err: unknown): number {
     return 1;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`Error: ${message}\n`);
+  process.stderr.write(`Error: ${terminalSafe(message)}\n`);
   if (process.env["IMGB_DEBUG"] && err instanceof Error && !(err instanceof UserError) && err.stack) {
     process.stderr.write(`${err.stack}\n`);
   }

@@ -7,6 +7,7 @@ export default defineCommand({
   meta: { name: "validate", description: "Checks that a template is valid" },
   args: {
     template: templateArg,
+    "allow-path": { type: "string", description: "let plugins also read this folder (repeatable; shown and recorded)" },
     ...varArgs,
     ...filterArgs,
     "syntax-only": { type: "boolean", default: false, description: "only check syntax; do not check configuration" },
@@ -18,6 +19,7 @@ export default defineCommand({
       varFiles: repeatedFlag(rawArgs, "var-file"),
       ...parseFilters(rawArgs),
       syntaxOnly: args["syntax-only"] === true,
+      allowPaths: repeatedFlag(rawArgs, "allow-path"),
     });
   },
 });

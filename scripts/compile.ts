@@ -1,13 +1,12 @@
-// Compiles dist/imgb: one executable with the runtime, the code and the first-party plugins embedded.
-// --bytecode (which needs --format esm) and --minify cut start-up time roughly in half.
-import { mkdirSync } from "node:fs";
+// Compiles dist/imgb for this machine: one executable with the runtime, the code and the first-party
+// plugins embedded.
+import { hostTarget } from "../core/release/build-info.ts";
+import { IMGB_VERSION } from "../core/version.ts";
+import { compileBinary, sourceFacts } from "./compile-binary.ts";
 
-mkdirSync("dist", { recursive: true });
-const proc = Bun.spawnSync(
-  [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format", "esm", "cmd/main.ts", "--outfile", "dist/imgb"],
-  { stdout: "inherit", stderr: "inherit" },
-);
-if (proc.exitCode !== 0) {
-  console.error("compile: bun build --compile failed");
-  process.exit(proc.exitCode ?? 1);
+try {
+  compileBinary({ outfile: "dist/imgb", info: { version: IMGB_VERSION, ...sourceFacts(), target: hostTarget() } });
+} catch (e) {
+  console.error(`compile: ${(e as Error).message}`);
+  process.exit(1);
 }

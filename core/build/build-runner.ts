@@ -7,7 +7,7 @@ import type { BuildContextValues, BuildSpec, TemplateFormat } from "../template/
 import type { Ui } from "../ui/types.ts";
 import type { Communicator } from "../communicator/types.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
-import { builderFactory } from "../builders/registry.ts";
+import { resolveBuilderFactory } from "../builders/registry.ts";
 import { DiagnosticsError, formatDiagnostic, throwIfErrors } from "../errors/diagnostic.ts";
 import { Cancelled, runSteps, StepFailed } from "./multistep.ts";
 import { errorMessage, ProvisionerPool, ProvisioningFailed, runProvisioners } from "./provision.ts";
@@ -47,11 +47,11 @@ export function buildContext(spec: BuildSpec, placeholders: boolean, extra: Part
 export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
   const { spec } = opts;
   const build = buildContext(spec, false, { force: opts.force, onError: opts.onError, userVariables: opts.variables });
-  const factory = builderFactory(spec.builderType);
-  if (!factory) return { status: "error", error: `Unknown builder ${spec.builderType}`, artifacts: [] };
   let steps: Step[];
   let builder;
   try {
+    const factory = await resolveBuilderFactory(spec.builderType);
+    if (!factory) return { status: "error", error: `Unknown builder ${spec.builderType}`, artifacts: [] };
     const decoded = spec.builder.decode(build, factory.schema);
     throwIfErrors(decoded.diagnostics);
     const created = factory.create(withCommonKeys(decoded.value, build), build);
@@ -68,6 +68,7 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
     return await runSteppedBuild(opts, build, builder, steps, pool);
   } finally {
     await pool.closeAll();
+    await builder.close?.();
   }
 }
 

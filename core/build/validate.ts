@@ -7,7 +7,7 @@ import type { PluginCatalog, PluginKind, PostProcessor, Provisioner } from "../p
 import type { BuildSpec, ConfigBody, Template } from "../template/model.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
 import { overrideSchema } from "../plugin/schema.ts";
-import { builderFactory } from "../builders/registry.ts";
+import { resolveBuilderFactory } from "../builders/registry.ts";
 import { buildContext, withCommonKeys } from "./build-runner.ts";
 import { errorMessage } from "./provision.ts";
 import { selectBuilds, type BuildFilter } from "./plan.ts";
@@ -55,14 +55,24 @@ async function validateBuild(
 ): Promise<Diagnostic[]> {
   const diags: Diagnostic[] = [];
   const ctx = buildContext(spec, true, { userVariables: variables });
-  const factory = builderFactory(spec.builderType);
+  let factory;
+  try {
+    factory = await resolveBuilderFactory(spec.builderType);
+  } catch (err) {
+    diags.push(errorDiag(errorMessage(err), spec.builder.range ?? spec.range, `in build "${spec.name}"`));
+    return diags;
+  }
   if (!factory) {
     diags.push(errorDiag(`Unknown builder ${spec.builderType}`, spec.builder.range ?? spec.range, `in build "${spec.name}"`));
   } else {
     for (const key of factory.generatedKeys) ctx.generated[key] = `{{ .${key} }}`;
     const decoded = spec.builder.decode(ctx, factory.schema);
     diags.push(...decoded.diagnostics);
-    if (!decoded.diagnostics.some((d) => d.severity === "error")) {
+    if (!decoded.diagnostics.some((d) => d.severity === "error") && factory.validate) {
+      const checked = await factory.validate(withCommonKeys(decoded.value, ctx), ctx);
+      for (const key of checked.generatedKeys) ctx.generated[key] = `{{ .${key} }}`;
+      diags.push(...checked.diagnostics.map((d) => (d.range ? d : { ...d, range: spec.builder.range, detail: d.detail ?? `in build "${spec.name}"` })));
+    } else if (!decoded.diagnostics.some((d) => d.severity === "error")) {
       const created = factory.create(withCommonKeys(decoded.value, ctx), ctx);
       diags.push(...created.diagnostics.map((d) => (d.range ? d : { ...d, range: spec.builder.range, detail: d.detail ?? `in build "${spec.name}"` })));
     }

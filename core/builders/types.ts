@@ -44,6 +44,8 @@ export interface Builder {
   steps(): Step[];
   /** Called after every step succeeded. null = no artifact. */
   artifact(state: BuildState): Artifact | null;
+  /** Release what outlives the steps (a plugin process serving the artifact); called when the build ends. */
+  close?(): Promise<void>;
 }
 
 export interface BuilderFactory {
@@ -53,4 +55,9 @@ export interface BuilderFactory {
   generatedKeys: string[];
   /** Validate the decoded config; no side effects. */
   create(config: JsonObject, build: BuildContextValues): { builder?: Builder; diagnostics: Diagnostic[] };
+  /**
+   * Validation that needs more than create (a Packer plugin's Prepare over RPC); when present,
+   * `validate` uses it instead of create, and the keys it returns become `build.*` placeholders.
+   */
+  validate?(config: JsonObject, build: BuildContextValues): Promise<{ diagnostics: Diagnostic[]; generatedKeys: string[] }>;
 }

@@ -8,6 +8,7 @@ import { validateTemplate } from "../build/validate.ts";
 import { runBuilds } from "../build/run.ts";
 import { renderDiagnostic } from "../ui/diagnostics.ts";
 import { openCatalog } from "./catalog.ts";
+import { allowedPathsLine, resolveAllowedPaths } from "./allow-paths.ts";
 import { makeOutput, type UiFlags } from "./output-options.ts";
 import { trapInterrupts } from "./signals.ts";
 
@@ -20,6 +21,8 @@ export interface BuildCommandOptions extends UiFlags {
   parallelBuilds: number;
   onError: OnErrorMode;
   force: boolean;
+  /** -allow-path folders, as typed. */
+  allowPaths: string[];
 }
 
 export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
@@ -30,7 +33,12 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
   if (opts.only.length && selectBuilds(template, opts).length === 0) {
     throw new UserError(`-only=${opts.only.join(",")} matched no build; the template's builds are: ${template.builds.map((b) => b.name).join(", ")}`);
   }
-  const catalog = await openCatalog(template.dir);
+  const allowed = resolveAllowedPaths(opts.allowPaths);
+  if (allowed.length) {
+    out.plain(`==> ${allowedPathsLine(allowed)}`);
+    out.machine("", "allow-path", allowed);
+  }
+  const catalog = await openCatalog(template.dir, allowed);
   try {
     // As Packer: builds that fail validation are reported and skipped; the valid ones still run.
     const { diagnostics, invalidBuilds } = await validateTemplate(template, catalog, opts);

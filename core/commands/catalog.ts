@@ -3,13 +3,12 @@
 // the capabilities the user granted.
 import { createPluginCatalog, type WasmPluginCatalog } from "../plugin/catalog.ts";
 import { installedPlugins, lockedPlugins, type LockedPlugin } from "../registry/init.ts";
-import { UserError } from "../errors/diagnostic.ts";
 
-export async function openCatalog(templateDir: string): Promise<WasmPluginCatalog> {
-  const catalog = createPluginCatalog();
+export async function openCatalog(templateDir: string, allowedPaths: readonly string[] = []): Promise<WasmPluginCatalog> {
+  const catalog = createPluginCatalog({ allowedPaths });
   try {
     // Template-locked plugins are registered last, so a template's lock wins over a user-wide install.
-    for (const plugin of [...(await installedPlugins()), ...(await lockedPlugins(templateDir))]) await register(catalog, plugin);
+    for (const plugin of [...(await installedPlugins()), ...(await lockedPlugins(templateDir))]) register(catalog, plugin);
   } catch (err) {
     await catalog.closeAll();
     throw err;
@@ -17,12 +16,7 @@ export async function openCatalog(templateDir: string): Promise<WasmPluginCatalo
   return catalog;
 }
 
-async function register(catalog: WasmPluginCatalog, plugin: LockedPlugin): Promise<void> {
-  const description = await catalog.registerWasm(plugin.bytes, plugin.capabilities, "installed", `${plugin.name}@${plugin.version}`);
-  // A module must not claim another component's name: the type a template uses is the registry name.
-  if (description.name !== plugin.name) {
-    throw new UserError(
-      `plugin ${plugin.name}@${plugin.version}: the module describes itself as "${description.name}", not "${plugin.name}"; refusing to load it`,
-    );
-  }
+function register(catalog: WasmPluginCatalog, plugin: LockedPlugin): void {
+  // Not loaded here: only the plugins the template uses are loaded and described, when first used.
+  catalog.registerUnloaded(plugin.name, plugin.bytes, plugin.capabilities, `${plugin.name}@${plugin.version}`);
 }

@@ -10,5 +10,7 @@ export interface UiFlags {
 
 export function makeOutput(flags: UiFlags, sensitive: string[], write: (s: string) => void): Output {
   const mode: OutputMode = flags.jsonEvents ? "json" : flags.machineReadable ? "machine" : "human";
-  return new Output({ mode, color: flags.color && mode === "human", timestamp: flags.timestampUi, sensitive, write });
+  // Bars only where a person watches: human output to a terminal.
+  const terminal = mode === "human" && process.stdout.isTTY ? { terminal: process.stdout } : {};
+  return new Output({ mode, color: flags.color && mode === "human", timestamp: flags.timestampUi, sensitive, write, ...terminal });
 }

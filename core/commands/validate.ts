@@ -4,6 +4,7 @@ import { loadTemplate } from "../template/load.ts";
 import { validateTemplate } from "../build/validate.ts";
 import { renderDiagnostic } from "../ui/diagnostics.ts";
 import { openCatalog } from "./catalog.ts";
+import { allowedPathsLine, resolveAllowedPaths } from "./allow-paths.ts";
 
 export interface ValidateOptions {
   template: string;
@@ -12,6 +13,8 @@ export interface ValidateOptions {
   only: string[];
   except: string[];
   syntaxOnly: boolean;
+  /** -allow-path folders, as typed. */
+  allowPaths: string[];
 }
 
 export async function validateCommand(opts: ValidateOptions): Promise<number> {
@@ -20,7 +23,9 @@ export async function validateCommand(opts: ValidateOptions): Promise<number> {
     process.stdout.write("Syntax-only check passed. Everything looks okay.\n");
     return 0;
   }
-  const catalog = await openCatalog(template.dir);
+  const allowed = resolveAllowedPaths(opts.allowPaths);
+  if (allowed.length) process.stderr.write(`${allowedPathsLine(allowed)}\n`);
+  const catalog = await openCatalog(template.dir, allowed);
   try {
     const { diagnostics: diags } = await validateTemplate(template, catalog, opts);
     for (const d of diags.filter((d) => d.severity === "warning")) process.stderr.write(renderDiagnostic(d) + "\n");

@@ -18,6 +18,8 @@ export interface CatalogOptions {
   limits?: Partial<PluginLimits>;
   /** Include the plugins built into imgb (default true). */
   embedded?: boolean;
+  /** Folders the user granted for reading with -allow-path (absolute). */
+  allowedPaths?: readonly string[];
 }
 
 interface Entry {
@@ -28,6 +30,8 @@ interface Entry {
   grants: ReadonlySet<string> | "declared";
   bytes: () => Promise<Uint8Array>;
   description?: PluginDescription;
+  /** Registered without loading (registerUnloaded): the kind is not known until first use. */
+  unloaded?: { label: string };
 }
 
 const describeCache = new Map<string, PluginDescription>();
@@ -48,9 +52,11 @@ export class WasmPluginCatalog implements PluginCatalog {
   /** describe calls in flight, so concurrent callers share one sandbox start. */
   private readonly describing = new Map<string, Promise<PluginDescription>>();
   readonly limits: PluginLimits;
+  readonly allowedPaths: readonly string[];
 
   constructor(opts: CatalogOptions = {}) {
     this.limits = withLimits(opts.limits);
+    this.allowedPaths = opts.allowedPaths ?? [];
     if (opts.embedded !== false) {
       for (const p of EMBEDDED_PLUGINS) {
         this.entries.set(key(p.kind, p.name), {
@@ -103,6 +109,17 @@ export class WasmPluginCatalog implements PluginCatalog {
     return description;
   }
 
+  /**
+   * Registers a verified module under the name its lock entry gives, without loading it: a command
+   * loads (and describes) only the plugins its template uses (docs/plugin-abi.md §6). The name is
+   * registered for both kinds; the first use checks the module's own description against it.
+   */
+  registerUnloaded(name: string, bytes: Uint8Array, granted: readonly string[], label = name): void {
+    for (const kind of ["provisioner", "post-processor"] as const) {
+      this.entries.set(key(kind, name), { kind, name, origin: "installed", grants: new Set(granted), bytes: async () => bytes, unloaded: { label } });
+    }
+  }
+
   has(kind: PluginKind, type: string): boolean {
     return this.entries.has(key(kind, type));
   }
@@ -131,7 +148,13 @@ export class WasmPluginCatalog implements PluginCatalog {
 
   private async describeEntry(e: Entry, kind: PluginKind, type: string): Promise<PluginDescription> {
     const bytes = await e.bytes();
-    const d = await this.describeBytes(type, bytes, key(kind, type));
+    const d = await this.describeBytes(e.unloaded?.label ?? type, bytes, key(kind, type));
+    if (e.unloaded && d.name !== type) {
+      throw new UserError(`plugin ${e.unloaded.label}: the module describes itself as "${d.name}", not "${type}"; refusing to load it`);
+    }
+    if (e.unloaded && d.kind !== kind) {
+      throw new UserError(`plugin ${e.unloaded.label} is a ${d.kind}, not a ${kind}`);
+    }
     if (d.kind !== kind || d.name !== type) {
       throw pluginFailure(type, `describes itself as ${d.kind} ${JSON.stringify(d.name)}, expected ${kind} ${JSON.stringify(type)}`);
     }
@@ -194,6 +217,7 @@ export class WasmPluginCatalog implements PluginCatalog {
     const sandbox = this.idle.get(k) ?? null;
     this.idle.delete(k);
     const runtime = new PluginRuntime(description.name, bytes, this.limits, granted, sandbox?.alive ? sandbox : null);
+    runtime.allowedPaths = this.allowedPaths;
     this.runtimes.add(runtime);
     return { description, runtime };
   }

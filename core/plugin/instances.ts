@@ -10,6 +10,7 @@ import { PostProcessOutputSchema, PrepareOutputSchema, ProvisionOutputSchema, pa
 import { checkConfigs } from "./config-check.ts";
 import { removeImage } from "./host/container-images.ts";
 import { pluginFailure, type PluginRuntime } from "./runtime.ts";
+import { absolute, checkPath, type Root } from "./host/paths.ts";
 import type {
   PluginDescription,
   PostProcessContext,
@@ -46,6 +47,31 @@ function artifactJson(a: Artifact): ArtifactJson {
 }
 
 const NEVER = new AbortController().signal;
+
+/**
+ * The first file of a post-processor's answer it could not have written, as the refusal to report,
+ * or null. Allowed: the input artifact's files; files this call wrote through host functions; and,
+ * for a plugin granted artifact_read or artifact_write, files inside its output directory (artifice
+ * names files a provisioner downloaded there). Symlinks are resolved by the one grant check.
+ */
+async function forgedFile(
+  files: string[],
+  from: { input: string[]; written: Map<string, boolean>; outputDir: string; granted: ReadonlySet<string> },
+): Promise<string | null> {
+  const roots: Root[] = from.input.map((f) => ({ path: f, exact: true, label: "the input artifact's files" }));
+  for (const f of from.written.keys()) roots.push({ path: f, exact: true, label: "the files this call wrote" });
+  const outputGranted = from.granted.has("artifact_read") || from.granted.has("artifact_write");
+  if (outputGranted) roots.push({ path: from.outputDir, label: "the output directory" });
+  const labels = `the input artifact's files and the files this call wrote${outputGranted ? " and the output directory" : ""}`;
+  for (const f of files) {
+    const r = await checkPath(f, roots);
+    if (!r.ok) {
+      const why = r.reason.startsWith("outside") || r.reason.startsWith("no local") ? `outside ${labels}` : r.reason;
+      return `post_process returned an artifact file it could not have written: ${JSON.stringify(f)} (${why})`;
+    }
+  }
+  return null;
+}
 
 /** Shared prepare/configure: schema check, then the plugin's own validation. */
 async function prepareWith(runtime: PluginRuntime, description: PluginDescription, fn: string, configs: JsonObject[]): Promise<PrepareResult> {
@@ -137,16 +163,30 @@ export class WasmPostProcessor implements PostProcessor {
       ...(input.image ? { image: input.image.ref } : {}),
       named: [] as string[],
     };
-    const out = await this.runtime.call(
-      "post_process",
-      payload,
-      "run",
-      { ui: ctx.ui, build: ctx.build, templateDir: ctx.templateDir, artifactFiles: input.files, outputDir, containers },
-      ctx.signal,
-    );
-    const parsed = parseOutput(PostProcessOutputSchema, "post_process", out);
-    if (!parsed.ok) throw pluginFailure(plugin, parsed.message);
-    const a = parsed.value.artifact;
+    const written = new Map<string, boolean>();
+    const removeCreated = () => Promise.all([...written].filter(([, created]) => created).map(([f]) => rm(f, { force: true })));
+    let a: ArtifactJson;
+    let parsed;
+    try {
+      const out = await this.runtime.call(
+        "post_process",
+        payload,
+        "run",
+        { ui: ctx.ui, build: ctx.build, templateDir: ctx.templateDir, artifactFiles: input.files, outputDir, containers, written },
+        ctx.signal,
+      );
+      const p = parseOutput(PostProcessOutputSchema, "post_process", out);
+      if (!p.ok) throw pluginFailure(plugin, p.message);
+      parsed = p;
+      a = p.value.artifact;
+      // Every file the new artifact names must be one the plugin was given or could have written.
+      const forged = await forgedFile(a.files, { input: input.files, written, outputDir, granted: this.runtime.granted });
+      if (forged) throw pluginFailure(plugin, forged);
+    } catch (e) {
+      // Nothing this failed call created stays behind.
+      await removeCreated();
+      throw e;
+    }
     const same = a.builder_id === input.builderId && a.id === input.id && a.files.length === input.files.length && a.files.every((f, i) => f === input.files[i]);
     // A new artifact is an image only when it names the input's image, or an image this call named.
     const isImage = a.files.length === 0 && ((containers.image !== undefined && a.id === containers.image) || containers.named.includes(a.id));
@@ -161,7 +201,8 @@ export class WasmPostProcessor implements PostProcessor {
           state: a.state as Record<string, JsonValue>,
           destroy: async () => {
             if (named) await removeImage(named);
-            await Promise.all(a.files.map((f) => rm(f, { force: true })));
+            // Only files this call created: never the user's files, never the input's.
+            await Promise.all(a.files.filter((f) => written.get(absolute(f)) === true).map((f) => rm(f, { force: true })));
           },
           ...(named ? { image: named } : {}),
         };

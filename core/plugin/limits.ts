@@ -14,6 +14,11 @@ export interface PluginLimits {
   abortGraceMs: number;
   /** Host calls forwarded to the host in one export call (`now` and the byte movers are not counted). */
   hostCallsPerCall: number;
+  /** Time loading a module (instantiation, start section) and `describe` may take, each. */
+  loadMs: number;
+  /** Largest module file accepted, and largest total of its data segments. */
+  moduleBytes: number;
+  dataBytes: number;
 }
 
 export const DEFAULT_LIMITS: PluginLimits = {
@@ -24,6 +29,9 @@ export const DEFAULT_LIMITS: PluginLimits = {
   uiPerSecond: 500,
   abortGraceMs: 1000,
   hostCallsPerCall: 4_000_000,
+  loadMs: 2000,
+  moduleBytes: 16 * 2 ** 20,
+  dataBytes: 8 * 2 ** 20,
 };
 
 export const WASM_PAGE = 65536;

@@ -47,6 +47,8 @@ export class PluginRuntime {
   private closed = false;
   /** Every sandbox this runtime started, so close() can wait for all of them. */
   private readonly started = new Set<SandboxProcess>();
+  /** Folders the user granted for reading with -allow-path (set by the catalog). */
+  allowedPaths: readonly string[] = [];
   /** Aborts the running call's host work (local commands, transfers) when the instance closes. */
   private currentCall: AbortController | null = null;
 
@@ -96,6 +98,7 @@ export class PluginRuntime {
     this.currentCall = callAbort;
     const ctx: HostCallContext = {
       ...env,
+      allowedPaths: this.allowedPaths,
       plugin: this.plugin,
       phase,
       granted: phase === "run" ? this.granted : new Set(),

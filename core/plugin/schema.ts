@@ -34,6 +34,11 @@ export interface ConfigSchema {
   fields: ConfigField[];
   /** Accept keys not listed (rare; Packer components reject unknown keys). */
   allowUnknown?: boolean;
+  /**
+   * With allowUnknown: keys not listed are late too (a Packer plugin builder checks and renders its
+   * own config, `{{user}}` and `{{.Image}}` alike, as under Packer).
+   */
+  unknownLate?: boolean;
 }
 
 export const ConfigFieldSchema = v.object({

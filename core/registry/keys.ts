@@ -72,9 +72,14 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 export async function readPrivateKey(path: string): Promise<PrivateKeyFile> {
-  const r = v.safeParse(PrivateKeyFileSchema, await readJson(path));
-  if (!r.success) throw new RegistryError("usage", `${path} is not an imgb private key: ${describeIssues(r.issues)}`);
-  if (keyId(r.output) !== r.output.keyid) throw new RegistryError("usage", `${path}: key id does not match the key`);
+  return parsePrivateKey(await readJson(path), path);
+}
+
+/** Checks a private key given as a value (a key file's JSON, or the same text from an environment variable). */
+export function parsePrivateKey(value: unknown, label: string): PrivateKeyFile {
+  const r = v.safeParse(PrivateKeyFileSchema, value);
+  if (!r.success) throw new RegistryError("usage", `${label} is not an imgb private key: ${describeIssues(r.issues)}`);
+  if (keyId(r.output) !== r.output.keyid) throw new RegistryError("usage", `${label}: key id does not match the key`);
   return r.output;
 }
 

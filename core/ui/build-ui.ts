@@ -2,6 +2,7 @@
 import type { ProgressTracker, Ui } from "./types.ts";
 import type { Output } from "./output.ts";
 import { askLine } from "./terminal.ts";
+import { terminalSafe } from "./sanitize.ts";
 
 export class BuildUi implements Ui {
   constructor(
@@ -25,43 +26,13 @@ export class BuildUi implements Ui {
     this.out.line("error", this.who, message);
   }
   ask(query: string): Promise<string> {
-    return askLine(`==> ${this.buildName}: ${query}`, this.write);
+    return askLine(`==> ${this.buildName}: ${terminalSafe(query)}`, this.write);
   }
   machine(type: string, ...data: string[]): void {
     this.out.machine(this.buildName, type, data);
   }
   progress(label: string, total?: number): ProgressTracker {
-    return new LineProgress(this, label, total);
+    return this.out.progress(this.who, label, total, this);
   }
 }
 
-/**
- * Progress as lines at each quarter: a build log is read later, in CI or a file, and parallel builds
- * share the terminal, so an in-place bar would garble both.
- */
-class LineProgress implements ProgressTracker {
-  private lastQuarter = -1;
-  private readonly started = performance.now();
-  constructor(
-    private readonly ui: Ui,
-    private readonly label: string,
-    private readonly total: number | undefined,
-  ) {}
-  update(done: number): void {
-    if (!this.total) return;
-    const quarter = Math.floor((done / this.total) * 4);
-    if (quarter > this.lastQuarter && quarter < 4) {
-      this.lastQuarter = quarter;
-      if (quarter > 0) this.ui.message(`${this.label}: ${quarter * 25}% (${mib(done)} of ${mib(this.total)})`);
-    }
-  }
-  finish(): void {
-    const secs = (performance.now() - this.started) / 1000;
-    const size = this.total ? `${mib(this.total)} ` : "";
-    this.ui.message(`${this.label}: done, ${size}in ${secs.toFixed(1)} s`);
-  }
-}
-
-function mib(n: number): string {
-  return `${(n / 1048576).toFixed(1)} MiB`;
-}

@@ -2,6 +2,7 @@
 // under the offending range, then the detail. Source is read lazily, only when there is an error.
 import { readFileSync } from "node:fs";
 import type { Diagnostic } from "../errors/diagnostic.ts";
+import { terminalSafe } from "./sanitize.ts";
 
 const sources = new Map<string, string[] | null>();
 
@@ -31,5 +32,5 @@ export function renderDiagnostic(d: Diagnostic, mask: (s: string) => string = (s
     }
   }
   if (d.detail) lines.push("", d.detail);
-  return mask(lines.join("\n")) + "\n";
+  return mask(terminalSafe(lines.join("\n"))) + "\n";
 }

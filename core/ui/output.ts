@@ -1,6 +1,10 @@
 // The one place that decides how a line looks: Packer's coloured text, -machine-readable CSV, or
 // -json-events. Builds and plugins only say what happened; they never format.
 
+import { EventProgress, LineProgress, TerminalBars, type ProgressSink } from "./progress.ts";
+import { noForgedHeadlines, terminalSafe } from "./sanitize.ts";
+import type { ProgressTracker } from "./types.ts";
+
 export type LineKind = "say" | "message" | "error";
 export type OutputMode = "human" | "machine" | "json";
 
@@ -12,6 +16,8 @@ export interface OutputOptions {
   sensitive: string[];
   write: (text: string) => void;
   now?: () => Date;
+  /** Human output on a terminal: in-place progress bars (core/ui/progress.ts). */
+  terminal?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
 // Packer's rotation of build colours: green, cyan, magenta, yellow, blue.
@@ -20,7 +26,13 @@ const BUILD_COLORS = [32, 36, 35, 33, 34];
 export class Output {
   private readonly opts: OutputOptions;
   private readonly sensitive: string[];
+  private readonly bars: TerminalBars | undefined;
   constructor(opts: OutputOptions) {
+    if (opts.terminal && opts.mode === "human") {
+      const bars = new TerminalBars(opts.terminal, opts.write);
+      this.bars = bars;
+      opts = { ...opts, write: (s) => bars.write(s) };
+    }
     this.opts = opts;
     // Longest first, so a value containing another is masked whole.
     this.sensitive = opts.sensitive.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
@@ -50,7 +62,7 @@ export class Output {
 
   /** A line said on behalf of a build (or of the run when build is undefined). */
   line(kind: LineKind, build: { name: string; colorIndex: number } | undefined, text: string): void {
-    const masked = this.mask(text);
+    const masked = this.mask(terminalSafe(text));
     const lines = masked.replace(/\r?\n$/, "").split(/\r?\n/);
     for (const l of lines) this.emitLine(kind, build, l);
   }
@@ -79,12 +91,12 @@ export class Output {
   announce(colorIndex: number, text: string): void {
     if (this.opts.mode !== "human") return;
     const code = BUILD_COLORS[colorIndex % BUILD_COLORS.length] ?? 32;
-    this.opts.write(`${this.stamp()}\x1b[1;${code}m${this.mask(text)}\x1b[0m\n`);
+    this.opts.write(`${this.stamp()}\x1b[1;${code}m${this.mask(terminalSafe(text))}\x1b[0m\n`);
   }
 
   /** Closing summary lines are plain text, never timestamped or coloured (as Packer). */
   plain(text: string): void {
-    const masked = this.mask(text);
+    const masked = this.mask(noForgedHeadlines(terminalSafe(text)));
     if (this.opts.mode === "human") this.opts.write(`${masked}\n`);
     else if (this.opts.mode === "json") this.json({ type: "summary", message: masked });
   }
@@ -92,11 +104,24 @@ export class Output {
   /** A machine-readable record: `TS,TARGET,TYPE,DATA...`; also an event in -json-events. */
   machine(target: string, type: string, data: string[]): void {
     if (this.opts.mode === "machine") {
-      const fields = [String(this.unix()), target, type, ...data.map((d) => machineEscape(this.mask(d)))];
+      const fields = [String(this.unix()), target, type, ...data.map((d) => machineEscape(this.mask(terminalSafe(d))))];
       this.opts.write(`${fields.join(",")}\n`);
     } else if (this.opts.mode === "json") {
-      this.json({ type, build: target || null, data: data.map((d) => this.mask(d)) });
+      this.json({ type, build: target || null, data: data.map((d) => this.mask(terminalSafe(d))) });
     }
+  }
+
+  /** A transfer's progress: a bar on a terminal, quarter lines in a log, events in -json-events. */
+  progress(build: { name: string; colorIndex: number }, rawLabel: string, total: number | undefined, sink: ProgressSink): ProgressTracker {
+    // A bar's label is drawn on the terminal directly: the same sanitizing, on one line.
+    const label = this.mask(terminalSafe(rawLabel).replace(/\n+/g, " "));
+    if (this.opts.mode === "json") return new EventProgress((e) => this.json(e), build.name, label, total);
+    if (this.bars) {
+      const code = BUILD_COLORS[build.colorIndex % BUILD_COLORS.length] ?? 32;
+      const prefix = this.opts.color ? `\x1b[0;${code}m    ${build.name}:\x1b[0m` : `    ${build.name}:`;
+      return this.bars.bar(prefix, label, total, (line) => sink.message(line));
+    }
+    return new LineProgress(sink, label, total);
   }
 
   /** -json-events: one JSON object per line. */

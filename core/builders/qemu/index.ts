@@ -6,10 +6,15 @@ import type { Builder, BuilderFactory, BuildState } from "../types.ts";
 import type { Artifact } from "../../build/artifact.ts";
 import { stepProvision } from "../docker/common-steps.ts";
 import { parseQemuConfig, qemuSchema, type QemuConfig } from "./config.ts";
+import { stepCreateCd, stepCreateFloppy, stepDownload, stepHttpServer } from "../common/steps.ts";
 import {
+  httpIp,
   stepAccelerator,
-  stepBootWait,
+  stepConfigureVnc,
   stepConnectVm,
+  stepCreateVtpm,
+  stepPrepareEfivars,
+  stepTypeBootCommandQemu,
   stepOutputDir,
   stepPrepareDisk,
   stepRunVm,
@@ -31,14 +36,32 @@ class QemuBuilder implements Builder {
 
   steps() {
     const { c } = this;
-    const r = (this.r = {});
+    const r: QemuRun = (this.r = {});
+    const workDir = () => r.workDir!;
     return [
+      stepDownload(
+        {
+          urls: c.isoUrls,
+          checksum: c.checksum,
+          checksumText: c.iso_checksum,
+          targetPath: c.iso_target_path,
+          extension: c.iso_target_extension,
+          description: c.disk_image ? "disk image" : "ISO",
+        },
+        (d) => (r.isoPath = d.path),
+      ),
       stepOutputDir(c, r),
       stepWorkDir(r),
+      stepCreateFloppy(c, workDir, (p) => (r.floppyPath = p)),
+      stepCreateCd(c, workDir, (p) => (r.cdPath = p)),
       stepPrepareDisk(c, r),
+      stepHttpServer(c, () => httpIp(c), (port) => (r.httpPort = port)),
       stepAccelerator(c, r),
+      stepConfigureVnc(c, r),
+      stepPrepareEfivars(c, r),
+      stepCreateVtpm(c, r),
       stepRunVm(c, r),
-      stepBootWait(c),
+      stepTypeBootCommandQemu(c, r),
       stepConnectVm(c, r),
       stepProvision(),
       stepShutdown(c, r),
@@ -50,10 +73,11 @@ class QemuBuilder implements Builder {
     const { c, r } = this;
     if (!r.diskFile) return null;
     const file = r.diskFile;
+    const files = [file, ...(r.extraFiles ?? [])];
     return {
       builderId: QEMU_BUILDER_ID,
       id: "VM",
-      files: [file],
+      files,
       string: `VM files in directory: ${c.output_directory}`,
       state: {
         diskName: c.vm_name,
@@ -61,7 +85,9 @@ class QemuBuilder implements Builder {
         diskSize: c.disk_size,
         domainType: r.accelerator ?? "",
       },
-      destroy: () => rm(file, { force: true }),
+      destroy: async () => {
+        for (const f of files) await rm(f, { force: true });
+      },
     };
   }
 }
@@ -69,7 +95,7 @@ class QemuBuilder implements Builder {
 export const qemuBuilderFactory: BuilderFactory = {
   type: "qemu",
   schema: qemuSchema,
-  generatedKeys: ["Host", "Port", "User", "Password", "ConnType", "SSHPublicKey", "SSHPrivateKey"],
+  generatedKeys: ["Host", "Port", "User", "Password", "ConnType", "SSHPublicKey", "SSHPrivateKey", "PackerHTTPIP", "PackerHTTPPort", "PackerHTTPAddr"],
   create(config, build) {
     const { config: c, diagnostics } = parseQemuConfig(config, build);
     return c ? { builder: new QemuBuilder(c), diagnostics } : { diagnostics };

@@ -2,6 +2,7 @@
 // (`podman exec`, `unshare … chroot`). Everything is built from one primitive, "run this script in
 // the machine with these bytes on stdin": files go through `cat`, folders through `tar` on both
 // sides, so modes are kept and nothing is buffered whole.
+import { randomUUID } from "node:crypto";
 import { basename, dirname } from "node:path";
 import { mkdir, stat } from "node:fs/promises";
 import type {
@@ -23,6 +24,12 @@ export interface ExecTransport {
   target: string;
   /** The local argv that runs `/bin/sh -c script` inside the machine with stdin attached. */
   shellArgv(script: string): string[];
+  /**
+   * For machines where stopping the local program does not stop what it started inside (`podman
+   * exec`): the argv that runs `/bin/sh -c script marker`, so the shell (a process-group leader)
+   * carries `marker` as its last argument and can be found and killed with its whole group.
+   */
+  markedShellArgv?(script: string, marker: string): string[];
   /** Extra options for the local process (env, stop signal). */
   childOptions?: Partial<ChildOptions>;
   /** A result that means the transport itself failed (e.g. podman's 125), not the remote command. */
@@ -44,6 +51,16 @@ export function execCommunicator(t: ExecTransport): Communicator {
     return result;
   };
 
+  /** SIGKILLs the process group whose leader's last argument is `marker` (bounded: 10 s). */
+  const killMarked = async (marker: string): Promise<void> => {
+    const script = [
+      "for d in /proc/[0-9]*; do",
+      `  if [ "$(tr '\\000' '\\n' < "$d/cmdline" 2>/dev/null | tail -n 1)" = ${shellQuote(marker)} ]; then kill -9 "-\${d#/proc/}" 2>/dev/null; fi`,
+      "done; true",
+    ].join("\n");
+    await spawnChild(t.shellArgv(script), { ...t.childOptions, signal: AbortSignal.timeout(10_000) }).done.catch(() => undefined);
+  };
+
   return {
     type: t.type,
 
@@ -52,8 +69,14 @@ export function execCommunicator(t: ExecTransport): Communicator {
       if (cmd.stdin) opts.stdin = cmd.stdin;
       if (cmd.onStdout) opts.onStdout = cmd.onStdout;
       if (cmd.onStderr) opts.onStderr = cmd.onStderr;
-      const result = await spawnChild(t.shellArgv(cmd.command), opts).done;
-      if (result.aborted) throw fail(`command cancelled: ${cmd.command}`);
+      const marker = t.markedShellArgv ? `imgb-command-${randomUUID()}` : null;
+      const argv = marker && t.markedShellArgv ? t.markedShellArgv(cmd.command, marker) : t.shellArgv(cmd.command);
+      const result = await spawnChild(argv, opts).done;
+      if (result.aborted) {
+        // The local program is gone; the command's process group inside may not be.
+        if (marker) await killMarked(marker);
+        throw fail(`command cancelled: ${cmd.command}`);
+      }
       const broken = t.transportFailure?.(result);
       if (broken) return { kind: "disconnected", reason: broken };
       if (result.exitCode === null) return { kind: "disconnected", reason: `killed by ${result.signalCode}` };

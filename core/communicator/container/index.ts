@@ -35,6 +35,8 @@ export function containerCommunicator(opts: ContainerCommunicatorOptions): Commu
       "-c",
       script,
     ],
+    // `podman exec` killed locally leaves its command running in the container: mark it to find it.
+    markedShellArgv: (script, marker) => [engine, ...(opts.engineArgs ?? []), "exec", "-i", ...userArgs, opts.containerId, "/bin/sh", "-c", script, marker],
     transportFailure: (r) =>
       r.exitCode === ENGINE_FAILURE_STATUS ? `${engine} exec failed: ${r.stderrTail.trim()}` : undefined,
   });

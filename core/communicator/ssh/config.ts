@@ -35,6 +35,11 @@ export interface SshConfig {
   temporaryKeyPairName?: string;
   agentAuth: boolean;
   timeoutMs: number;
+  /**
+   * A builder's cap on one connection attempt (not a template key): a NAT-forwarded port (QEMU's
+   * user network) accepts at once even while the guest is down, then stays silent.
+   */
+  attemptTimeoutMs?: number;
   handshakeAttempts: number;
   /** <= 0 disables keep-alives. */
   keepAliveIntervalMs: number;

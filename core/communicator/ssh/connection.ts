@@ -234,7 +234,7 @@ export async function establish(o: EstablishOptions): Promise<SshConnection> {
   for (;;) {
     signal.throwIfAborted();
     try {
-      const conn = await connectOnce(o, Math.max(1000, deadline - Date.now()));
+      const conn = await connectOnce(o, Math.max(1000, Math.min(deadline - Date.now(), config.attemptTimeoutMs ?? Infinity)));
       if (o.firstTime) ui.say("Connected to SSH!");
       else ui.message(`Reconnected to ${config.host}:${config.port}`);
       return conn;

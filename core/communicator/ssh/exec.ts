@@ -9,6 +9,9 @@ const SIGNALS: Record<string, number> = {
   HUP: 1, INT: 2, QUIT: 3, ILL: 4, ABRT: 6, FPE: 8, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15, USR1: 10, USR2: 12,
 };
 
+/** How long an aborted command has between the TERM and the KILL signal requests. */
+const ABORT_GRACE_MS = 2000;
+
 export interface ExecOptions {
   pty: boolean;
 }
@@ -28,6 +31,7 @@ export async function execCommand(
     const status = (): number | undefined =>
       exit.code ?? (exit.signal !== undefined ? 128 + (SIGNALS[exit.signal] ?? 0) : undefined);
     let done = false;
+    let aborting = false;
     const finish = (r: CommandResult | { error: unknown }): void => {
       if (done) return;
       done = true;
@@ -36,16 +40,26 @@ export async function execCommand(
       else resolve(r);
     };
     const onAbort = (): void => {
-      // Ask the remote side to stop the command, then drop the channel.
-      sendSignal(channel, "KILL");
-      channel.close();
-      finish({ error: signal.reason });
+      // Ask the remote side to stop the command: TERM first (sudo relays it to the command it runs,
+      // a script's trap can clean up), KILL to the whole process group after a grace, then drop the
+      // channel. OpenSSH delivers both with killpg() to the session's process group.
+      aborting = true;
+      sendSignal(channel, "TERM");
+      const stop = (): void => {
+        clearTimeout(grace);
+        sendSignal(channel, "KILL");
+        channel.close();
+        finish({ error: signal.reason });
+      };
+      const grace = setTimeout(stop, ABORT_GRACE_MS);
+      channel.once("close", stop);
     };
     signal.addEventListener("abort", onAbort, { once: true });
 
     channel.on("data", (chunk: Buffer) => cmd.onStdout?.(chunk));
     channel.stderr.on("data", (chunk: Buffer) => cmd.onStderr?.(chunk));
     channel.on("close", () => {
+      if (aborting) return; // the abort finishes the call, with its reason
       const st = status();
       if (st !== undefined) return finish({ kind: "exited", exitStatus: st });
       // A channel closing without a status is usually the connection going away: give the drop
@@ -59,6 +73,7 @@ export async function execCommand(
       void conn.closed.then(() => clearTimeout(timer));
     });
     void conn.closed.then((reason) => {
+      if (aborting) return finish({ error: signal.reason });
       const st = status();
       if (st !== undefined) finish({ kind: "exited", exitStatus: st });
       else finish({ kind: "disconnected", reason });

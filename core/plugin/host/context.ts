@@ -24,6 +24,14 @@ export interface HostCallContext {
   /** Post-processors: files of the input artifact (readable) and the folder outputs go to (writable). */
   artifactFiles?: string[];
   outputDir?: string;
+  /** Folders the user granted for reading with -allow-path (docs/plugin-abi.md §4). */
+  allowedPaths?: readonly string[];
+  /**
+   * Files this call wrote through host functions (absolute path → whether the call created it).
+   * A post-processor's new artifact may name only these and the input's files; clean-up removes
+   * only the created ones.
+   */
+  written?: Map<string, boolean>;
   /**
    * Post-processors: the engine container_image works through (the input artifact's, else podman),
    * the input artifact's image if it is one, and the image names this call made (tag, import).

@@ -4,12 +4,14 @@
 // (the call fails with it whatever the plugin does next) and answered with {"error": ...}.
 // Operational failures (a missing file, a dropped connection) are plain {"error": ...} replies.
 import { open } from "node:fs/promises";
+import { dirname } from "node:path";
 import * as v from "valibot";
 import type { JsonValue } from "../../values/json.ts";
 import type { CommandResult } from "../../communicator/types.ts";
 import { runLocalProcess } from "../../communicator/local.ts";
 import { CAPABILITY_OF, PURE_FUNCTIONS, type HostCallContext } from "./context.ts";
-import { artifactRoots, checkPath, outputRoots, type Root } from "./paths.ts";
+import { artifactRoots, checkPath, extraRoots, openForWrite, outputRoots, projectRoots, recordWrite, UnsafeTarget, type Root } from "./paths.ts";
+import { checkUploadTree, commitStaged, stagingFolder } from "./trees.ts";
 import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
 import { IMAGE_REF, importImage, saveImage, tagImage } from "./container-images.ts";
@@ -148,9 +150,17 @@ function refuseCap(cap: string, path: string, reason: string): never {
   throw new Refusal(`capability ${cap} refused for ${JSON.stringify(path)}: ${reason}`);
 }
 
-async function allowed(cap: string, path: string, roots: Root[]): Promise<string> {
-  const r = await checkPath(path, roots);
-  if (!r.ok) refuseCap(cap, path, r.reason);
+/** Grants, with the words explaining roots that were left out (a working directory too broad to grant). */
+interface Grant {
+  roots: Root[];
+  note?: string;
+}
+
+/** The one grant check every path a plugin names goes through. */
+async function allowed(cap: string, path: string, grant: Grant | Root[]): Promise<string> {
+  const g = Array.isArray(grant) ? { roots: grant } : grant;
+  const r = await checkPath(path, g.roots);
+  if (!r.ok) refuseCap(cap, path, r.reason + (r.reason.startsWith("outside") ? (g.note ?? "") : ""));
   return r.path;
 }
 
@@ -158,17 +168,16 @@ function tempRoots(ctx: HostCallContext, paths: string[]): Root[] {
   return paths.filter((p) => ctx.temp?.has(p)).map((p) => ({ path: p, exact: true, label: "the plugin's temp files" }));
 }
 
-function templateRoot(ctx: HostCallContext): Root[] {
-  return ctx.templateDir ? [{ path: ctx.templateDir, label: "the template directory" }] : [];
+/** What a plugin may read: the template and working directories (unless too broad), -allow-path folders, its temp files. */
+function readable(ctx: HostCallContext, path: string): Grant {
+  const p = projectRoots(ctx, true);
+  return { roots: [...p.roots, ...extraRoots(ctx), ...tempRoots(ctx, [path])], note: p.note };
 }
 
-
-function cwdRoot(): Root[] {
-  return [{ path: process.cwd(), label: "the working directory" }];
-}
-
-function readableRoots(ctx: HostCallContext, path: string): Root[] {
-  return [...templateRoot(ctx), ...cwdRoot(), ...tempRoots(ctx, [path])];
+/** Where a download may land: the working directory (unless too broad), the output directory, its temp files. */
+function downloadable(ctx: HostCallContext, path: string): Grant {
+  const p = projectRoots(ctx, false);
+  return { roots: [...p.roots, ...outputRoots(ctx), ...tempRoots(ctx, [path])], note: p.note };
 }
 
 function need<T>(value: T | undefined, what: string): T {
@@ -228,8 +237,9 @@ async function readChunk(path: string, offset: number, length: number | undefine
   }
 }
 
-async function writeChunk(path: string, data: Uint8Array, append: boolean, mode: number | undefined): Promise<void> {
-  const fh = await open(path, append ? "a" : "w", mode ?? 0o644);
+async function writeChunk(ctx: HostCallContext, path: string, data: Uint8Array, append: boolean, mode: number | undefined): Promise<void> {
+  const { fh, created } = await openForWrite(path, { append, mode: mode ?? 0o644 });
+  recordWrite(ctx, path, created);
   try {
     await fh.writeFile(data);
     if (mode !== undefined) await fh.chmod(mode);
@@ -243,6 +253,7 @@ async function wrapFs<T>(what: string, f: () => Promise<T>): Promise<T> {
     return await f();
   } catch (e) {
     if (e instanceof Refusal || e instanceof HostFailure) throw e;
+    if (e instanceof UnsafeTarget) throw new Refusal(`${what} refused: ${e.message}`);
     throw new HostFailure(`${what}: ${(e as Error).message}`);
   }
 }
@@ -329,7 +340,7 @@ const HANDLERS: Handlers = {
     const comm = need(ctx.communicator, "the communicator");
     const opts: UploadOptions = req.mode !== undefined ? { mode: req.mode } : {};
     if ("path" in req.src) {
-      const path = await allowed("communicator", req.src.path, readableRoots(ctx, req.src.path));
+      const path = await allowed("communicator", req.src.path, readable(ctx, req.src.path));
       const progress = uploadProgress(ctx.ui, req.dest);
       opts.onProgress = progress.update;
       await wrapFs("comm_upload", () => comm.upload(req.dest, { kind: "file", path }, opts, ctx.signal));
@@ -342,15 +353,29 @@ const HANDLERS: Handlers = {
   },
   async comm_upload_dir(ctx, req) {
     const comm = need(ctx.communicator, "the communicator");
-    const src = await allowed("communicator", req.src, [...templateRoot(ctx), ...cwdRoot()]);
+    const grant = readable(ctx, req.src);
+    const src = await allowed("communicator", req.src, grant);
+    // Every entry (a symlink anywhere in the tree) must resolve inside the same grants as the folder.
+    const bad = await wrapFs("comm_upload_dir", () => checkUploadTree(src, (p) => checkPath(p, grant.roots)));
+    if (bad) refuseCap("communicator", bad.path, bad.reason + (bad.reason.startsWith("outside") ? (grant.note ?? "") : ""));
     await wrapFs("comm_upload_dir", () => comm.uploadDir(req.dest, req.src.endsWith("/") ? src + "/" : src, req.exclude, ctx.signal));
     return {};
   },
   async comm_download(ctx, req): Promise<Record<string, JsonValue>> {
     const comm = need(ctx.communicator, "the communicator");
     if ("path" in req.dest) {
-      const dest = await allowed("communicator", req.dest.path, [...cwdRoot(), ...outputRoots(ctx), ...tempRoots(ctx, [req.dest.path])]);
-      await wrapFs("comm_download", () => comm.download(req.src, { kind: "file", path: dest }, ctx.signal));
+      const dest = await allowed("communicator", req.dest.path, downloadable(ctx, req.dest.path));
+      // Downloaded to a private staging folder beside dest, then moved in by rename (never through a link).
+      await wrapFs("comm_download", async () => {
+        const staging = await stagingFolder(dirname(dest));
+        try {
+          const staged = `${staging.path}/file`;
+          await comm.download(req.src, { kind: "file", path: staged }, ctx.signal);
+          await commitStaged(staged, dest, (p, created) => recordWrite(ctx, p, created));
+        } finally {
+          await staging.remove();
+        }
+      });
       return {};
     }
     const bytes = await wrapFs("comm_download", () => comm.download(req.src, { kind: "bytes" }, ctx.signal));
@@ -362,8 +387,18 @@ const HANDLERS: Handlers = {
   },
   async comm_download_dir(ctx, req) {
     const comm = need(ctx.communicator, "the communicator");
-    const dest = await allowed("communicator", req.dest, [...cwdRoot(), ...outputRoots(ctx)]);
-    await wrapFs("comm_download_dir", () => comm.downloadDir(req.src, dest, req.exclude, ctx.signal));
+    const dest = await allowed("communicator", req.dest, downloadable(ctx, req.dest));
+    // The communicator writes into a private staging folder; the tree is then copied into dest with
+    // every entry checked (no symlink followed, no hard-linked file written), whatever the communicator.
+    await wrapFs("comm_download_dir", async () => {
+      const staging = await stagingFolder(dest);
+      try {
+        await comm.downloadDir(req.src, staging.path, req.exclude, ctx.signal);
+        await commitStaged(staging.path, dest, (p, created) => recordWrite(ctx, p, created));
+      } finally {
+        await staging.remove();
+      }
+    });
     return {};
   },
   async local_exec(ctx, req) {
@@ -376,12 +411,12 @@ const HANDLERS: Handlers = {
     return commandReply(r, sinks.finish());
   },
   async local_file_read(ctx, req) {
-    const path = await allowed("local_file_read", req.path, readableRoots(ctx, req.path));
+    const path = await allowed("local_file_read", req.path, readable(ctx, req.path));
     return wrapFs("local_file_read", () => readChunk(path, req.offset, req.length));
   },
   async local_file_write(ctx, req) {
     const path = await allowed("local_file_write", req.path, [...tempRoots(ctx, [req.path]), ...outputRoots(ctx)]);
-    await wrapFs("local_file_write", () => writeChunk(path, b64(req.data_base64), req.append, req.mode));
+    await wrapFs("local_file_write", () => writeChunk(ctx, path, b64(req.data_base64), req.append, req.mode));
     return {};
   },
   async temp_file(ctx, req) {
@@ -395,7 +430,7 @@ const HANDLERS: Handlers = {
   },
   async artifact_write(ctx, req) {
     const path = await allowed("artifact_write", req.path, outputRoots(ctx));
-    await wrapFs("artifact_write", () => writeChunk(path, b64(req.data_base64), req.append, req.mode));
+    await wrapFs("artifact_write", () => writeChunk(ctx, path, b64(req.data_base64), req.append, req.mode));
     return {};
   },
   // Only the input artifact's own image (or its files, for import), through the engine the host
@@ -410,8 +445,18 @@ const HANDLERS: Handlers = {
   async image_save(ctx, req) {
     const c = need(ctx.containers, "a container engine");
     const image = need(c.image, "a container image (the input artifact is not one)");
-    const path = await allowed("container_image", req.path, [...cwdRoot(), ...outputRoots(ctx)]);
-    await wrapFs("image_save", () => saveImage({ ref: image, engine: c.engine }, path, ctx.signal));
+    const path = await allowed("container_image", req.path, downloadable(ctx, req.path));
+    // Saved in a private staging folder beside the path, then moved in by rename (never through a link).
+    await wrapFs("image_save", async () => {
+      const staging = await stagingFolder(dirname(path));
+      try {
+        const staged = `${staging.path}/image.tar`;
+        await saveImage({ ref: image, engine: c.engine }, staged, ctx.signal);
+        await commitStaged(staged, path, (p, created) => recordWrite(ctx, p, created));
+      } finally {
+        await staging.remove();
+      }
+    });
     return {};
   },
   async image_import(ctx, req) {

@@ -1,6 +1,13 @@
-// Path grants for host functions: a path is allowed when it resolves (symlinks followed) inside one of
-// the granted roots. Relative paths are resolved against the working directory, as Packer does.
-import { realpath } from "node:fs/promises";
+// Path grants for host functions: the one check every path a plugin names goes through, in both
+// directions (host functions it calls, files its answer names). A path is allowed when it resolves
+// (symlinks followed) inside one of the granted roots. Relative paths are resolved against the working
+// directory, as Packer does. What is refused whatever the roots: NUL bytes, paths longer than
+// PATH_MAX, dangling and looping symlinks (a write through one would land wherever it points).
+// Writes open their file with O_NOFOLLOW and refuse a file with other hard links, so a link planted
+// inside a granted folder cannot carry a write outside it.
+import { constants, type Stats } from "node:fs";
+import { lstat, open, realpath, type FileHandle } from "node:fs/promises";
+import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
 import type { HostCallContext } from "./context.ts";
 
@@ -12,11 +19,19 @@ export interface Root {
   label: string;
 }
 
+/** Linux PATH_MAX: a longer path can name nothing. */
+export const MAX_PATH_BYTES = 4096;
+
 export function absolute(path: string): string {
   return isAbsolute(path) ? resolve(path) : resolve(process.cwd(), path);
 }
 
-/** Resolves symlinks of the path, or of its nearest existing parent when it does not exist yet. */
+class PathProblem extends Error {}
+
+/**
+ * Resolves symlinks of the path, or of its nearest existing parent when it does not exist yet.
+ * A component that exists but cannot be resolved (dangling or looping symlink) is a PathProblem.
+ */
 async function real(path: string): Promise<string> {
   let p = path;
   const rest: string[] = [];
@@ -24,7 +39,12 @@ async function real(path: string): Promise<string> {
     try {
       const r = await realpath(p);
       return rest.length ? resolve(r, ...rest.reverse()) : r;
-    } catch {
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ELOOP") throw new PathProblem(`${JSON.stringify(p)} is a symbolic link loop`);
+      const st = await lstat(p).catch(() => null);
+      if (st?.isSymbolicLink()) throw new PathProblem(`${JSON.stringify(p)} is a dangling symbolic link`);
+      if (st && code !== "ENOENT") throw new PathProblem(`${JSON.stringify(p)}: ${code ?? (e as Error).message}`);
       const parent = dirname(p);
       if (parent === p) return path;
       rest.push(p.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
@@ -37,13 +57,25 @@ function inside(path: string, root: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
+export type PathCheck = { ok: true; path: string; real: string } | { ok: false; reason: string };
+
 /** Returns the absolute path when allowed, or the reason it is not (naming the roots). */
-export async function checkPath(path: string, roots: Root[]): Promise<{ ok: true; path: string } | { ok: false; reason: string }> {
+export async function checkPath(path: string, roots: Root[]): Promise<PathCheck> {
+  if (path.includes("\0")) return { ok: false, reason: "the path contains a NUL byte" };
+  if (path === "") return { ok: false, reason: "the path is empty" };
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) return { ok: false, reason: `the path is longer than ${MAX_PATH_BYTES} bytes` };
   const abs = absolute(path);
-  const resolved = await real(abs);
+  let resolved: string;
+  try {
+    resolved = await real(abs);
+  } catch (e) {
+    if (e instanceof PathProblem) return { ok: false, reason: e.message };
+    throw e;
+  }
   for (const root of roots) {
-    const rootReal = await real(absolute(root.path));
-    if (root.exact ? resolved === rootReal : inside(resolved, rootReal)) return { ok: true, path: abs };
+    const rootReal = await real(absolute(root.path)).catch(() => null);
+    if (rootReal === null) continue;
+    if (root.exact ? resolved === rootReal : inside(resolved, rootReal)) return { ok: true, path: abs, real: resolved };
   }
   if (roots.length === 0) return { ok: false, reason: "no local paths are granted here" };
   const labels = [...new Set(roots.map((r) => r.label))];
@@ -58,4 +90,93 @@ export function artifactRoots(ctx: Pick<HostCallContext, "artifactFiles">): Root
 /** The folder a post-processor writes its outputs to. */
 export function outputRoots(ctx: Pick<HostCallContext, "outputDir">): Root[] {
   return ctx.outputDir ? [{ path: ctx.outputDir, label: "the output directory" }] : [];
+}
+
+/** Folders the user granted with -allow-path (recorded with the build), readable like the working directory. */
+export function extraRoots(ctx: Pick<HostCallContext, "allowedPaths">): Root[] {
+  return (ctx.allowedPaths ?? []).map((p) => ({ path: p, label: `the allowed path ${p}` }));
+}
+
+/** Remembers that this call wrote `path` (and whether it created it): only such files may be named as new outputs or removed later. */
+export function recordWrite(ctx: Pick<HostCallContext, "written">, path: string, created: boolean): void {
+  if (!ctx.written) return;
+  const key = absolute(path);
+  ctx.written.set(key, (ctx.written.get(key) ?? false) || created);
+}
+
+export class UnsafeTarget extends Error {}
+
+/**
+ * Opens a granted path for writing without following a symlink in its last component (the check
+ * resolved the others), refusing anything but a regular file with a single link. Truncates unless
+ * appending. `created` says whether the file is new.
+ */
+export async function openForWrite(path: string, opts: { append?: boolean; mode?: number } = {}): Promise<{ fh: FileHandle; created: boolean }> {
+  const base = constants.O_WRONLY | constants.O_NOFOLLOW | (opts.append ? constants.O_APPEND : 0);
+  let fh: FileHandle;
+  let created = true;
+  try {
+    fh = await open(path, base | constants.O_CREAT | constants.O_EXCL, opts.mode ?? 0o644);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EEXIST") throw noFollowError(path, e);
+    created = false;
+    fh = await open(path, base).catch((err: unknown) => {
+      throw noFollowError(path, err);
+    });
+  }
+  try {
+    const st = await fh.stat();
+    refuseUnsafe(path, st, created);
+    if (!opts.append && !created) await fh.truncate(0);
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  return { fh, created };
+}
+
+function noFollowError(path: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ELOOP") return new UnsafeTarget(`${JSON.stringify(path)} is a symbolic link; imgb does not write through links`);
+  return e as Error;
+}
+
+function refuseUnsafe(path: string, st: Stats, created: boolean): void {
+  if (!st.isFile()) throw new UnsafeTarget(`${JSON.stringify(path)} is not a regular file`);
+  if (!created && st.nlink > 1) throw new UnsafeTarget(`${JSON.stringify(path)} has other hard links; imgb does not write through links`);
+}
+
+/**
+ * A folder too broad to grant implicitly (docs/plugin-abi.md §3): the file system root, a top-level
+ * folder (/etc, /home, /tmp, ...), the user's home folder or a folder above it. Run from one of these,
+ * the working directory (or template directory) grants nothing; -allow-path grants explicitly.
+ */
+export function tooBroad(folder: string): boolean {
+  const abs = absolute(folder);
+  if (abs === sep) return true;
+  if (dirname(abs) === sep) return true;
+  const home = homeFolder();
+  return home !== null && inside(home, abs);
+}
+
+function homeFolder(): string | null {
+  const h = process.env.HOME || homedir();
+  return h ? absolute(h) : null;
+}
+
+/** The template directory and working directory as roots, each unless too broad; says which were left out. */
+export function projectRoots(ctx: Pick<HostCallContext, "templateDir">, withTemplate: boolean): { roots: Root[]; note: string } {
+  const roots: Root[] = [];
+  const left: string[] = [];
+  const add = (path: string, label: string) => {
+    if (tooBroad(path)) left.push(`${label} ${path}`);
+    else roots.push({ path, label });
+  };
+  if (withTemplate && ctx.templateDir) add(ctx.templateDir, "the template directory");
+  add(process.cwd(), "the working directory");
+  const note = left.length
+    ? ` (${left.join(" and ")} ${left.length > 1 ? "are" : "is"} too broad to grant: the file system root, a top-level folder or the home folder; grant a folder with -allow-path)`
+    : "";
+  return { roots, note };
 }

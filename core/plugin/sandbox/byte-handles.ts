@@ -1,4 +1,4 @@
-// Byte handles in the sandbox child (docs/plugin-abi.md §13): the parent checks the grant and answers
+// Byte handles in the sandbox child (docs/plugin-abi.md §14): the parent checks the grant and answers
 // `artifact_open` / `artifact_create` with a handle and the resolved path; the child opens that path
 // and moves bytes between the file and the plugin's own linear memory with one pread/pwrite each,
 // no JSON, no base64, no IPC. Handles live until the export call ends.

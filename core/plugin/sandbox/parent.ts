@@ -9,6 +9,7 @@ import * as v from "valibot";
 import { PluginError } from "../types.ts";
 import { WASM_PAGE, type PluginLimits } from "../limits.ts";
 import { sandboxCommand } from "./command.ts";
+import { checkLoadBounds } from "./load-bounds.ts";
 import { ChildMessageSchema, type ChildMessage, type ParentMessage } from "./protocol.ts";
 
 /** Serves one host-function call of the plugin; returns the JSON reply. Never throws. */
@@ -38,6 +39,8 @@ interface Operation {
   /** The child's CPU time (ms) when the call began; null where /proc is not available. */
   cpuStart: number | null;
   hostCalls: number;
+  /** The budget of this operation: the CPU limit per call, or the load-time limit. */
+  limit: { ms: number; what: string };
 }
 
 /**
@@ -101,6 +104,12 @@ export class SandboxProcess {
 
   /** Spawns a sandbox and loads the module into it (the load counts against the CPU limit). */
   static async start(plugin: string, wasm: Uint8Array, limits: PluginLimits): Promise<SandboxProcess> {
+    // Size bounds first, on the bytes: a module over them never gets a process.
+    try {
+      checkLoadBounds(wasm, limits);
+    } catch (e) {
+      throw new SandboxCallError(plugin, (e as Error).message, "limit");
+    }
     const sb = new SandboxProcess(plugin, limits);
     try {
       await sb.run(
@@ -112,6 +121,7 @@ export class SandboxProcess {
           messageLimit: limits.messageBytes,
         }),
         null,
+        { ms: limits.loadMs, what: "load time" },
       );
     } catch (e) {
       sb.kill();
@@ -121,17 +131,22 @@ export class SandboxProcess {
     return sb;
   }
 
-  /** Calls an export; host calls made meanwhile go to `handler`. One call at a time per sandbox. */
+  /**
+   * Calls an export; host calls made meanwhile go to `handler`. One call at a time per sandbox.
+   * `describe` runs under the short load-time limit, like the load: every command may pay for it.
+   */
   call(fn: string, input: string, handler: HostCallHandler): Promise<string> {
-    return this.run((id) => ({ t: "call", id, fn, input }), handler);
+    const budget = fn === "describe" ? { ms: this.limits.loadMs, what: "load time" } : undefined;
+    return this.run((id) => ({ t: "call", id, fn, input }), handler, budget);
   }
 
-  private run(make: (id: number) => ParentMessage, handler: HostCallHandler | null): Promise<string> {
+  private run(make: (id: number) => ParentMessage, handler: HostCallHandler | null, budget?: { ms: number; what: string }): Promise<string> {
     if (this.dead) return Promise.reject(this.deathReason ?? new SandboxCallError(this.plugin, "the sandbox process is gone", "crashed"));
     if (this.op) return Promise.reject(new SandboxCallError(this.plugin, "a call is already running in this sandbox", "crashed"));
     return new Promise<string>((resolve, reject) => {
       const id = this.nextId++;
-      this.op = { id, resolve, reject, handler, usedMs: 0, sliceStart: null, timer: null, cpuStart: processCpuMs(this.proc.pid), hostCalls: 0 };
+      const limit = budget ?? { ms: this.limits.cpuMsPerCall, what: "CPU time" };
+      this.op = { id, resolve, reject, handler, usedMs: 0, sliceStart: null, timer: null, cpuStart: processCpuMs(this.proc.pid), limit, hostCalls: 0 };
       this.send(make(id));
       this.startSlice();
     });
@@ -149,13 +164,13 @@ export class SandboxProcess {
     const op = this.op;
     if (!op || this.dead) return;
     op.sliceStart = performance.now();
-    const remaining = Math.max(0, this.limits.cpuMsPerCall - op.usedMs);
+    const remaining = Math.max(0, op.limit.ms - op.usedMs);
     op.timer = setTimeout(() => this.onRunningBudgetSpent(op), remaining);
   }
 
   private onRunningBudgetSpent(op: Operation): void {
     if (this.op !== op || this.dead) return;
-    const limit = this.limits.cpuMsPerCall;
+    const limit = op.limit.ms;
     const now = processCpuMs(this.proc.pid);
     if (now !== null && op.cpuStart !== null) {
       const cpu = now - op.cpuStart;
@@ -165,7 +180,7 @@ export class SandboxProcess {
         return;
       }
     }
-    this.kill(new SandboxCallError(this.plugin, `exceeded its CPU time limit of ${limit} ms`, "limit"));
+    this.kill(new SandboxCallError(this.plugin, `exceeded its ${op.limit.what} limit of ${limit} ms`, "limit"));
   }
 
   private endSlice(): void {

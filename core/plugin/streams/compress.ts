@@ -114,6 +114,8 @@ export async function compressFiles(req: CompressRequest): Promise<CompressResul
 
   await mkdir(dirname(req.output), { recursive: true });
   const temp = `${req.output}.imgb-partial-${process.pid}`;
+  // Whatever has this name already (a link a download brought in) goes: the new file is written, never through it.
+  await rm(temp, { force: true });
   const needsPool = req.compression === "gzip" || req.compression === "zstd" || (req.archive === "zip" && level > 0);
   const pool = needsPool ? new ChunkPool(req.workers) : null;
   let encoder: Encoder | null = null;

@@ -11,11 +11,11 @@ import * as v from "valibot";
 import { isAbsolute, join, sep } from "node:path";
 import type { JsonValue } from "../../values/json.ts";
 import type { HostCallContext } from "../host/context.ts";
-import { absolute, artifactRoots, checkPath, outputRoots, type Root } from "../host/paths.ts";
+import { absolute, artifactRoots, checkPath, outputRoots, recordWrite, UnsafeTarget, type Root } from "../host/paths.ts";
 import { ARCHIVES, COMPRESSIONS, CompressError, compressFiles } from "./compress.ts";
 import { HASH_TYPES, hashFile } from "./hash.ts";
 import { appendFile, readSmallFile, swapSmallFile } from "./output-files.ts";
-import { open, stat } from "node:fs/promises";
+import { lstat, open, stat } from "node:fs/promises";
 
 export const STREAM_FUNCTIONS: ReadonlySet<string> = new Set([
   "hash_files",
@@ -173,6 +173,7 @@ const HANDLERS: Handlers = {
     const inputs: string[] = [];
     for (const p of req.inputs) inputs.push(await readable(ctx, p));
     const output = await writable(ctx, req.output);
+    const existed = await lstat(output).then(() => true, () => false);
     let progress: ((done: number) => void) | null = null;
     const r = await compressFiles({
       inputs,
@@ -187,6 +188,7 @@ const HANDLERS: Handlers = {
         progress(done);
       },
     });
+    recordWrite(ctx, output, !existed);
     return { output: req.output, input_bytes: r.inputBytes, output_bytes: r.outputBytes };
   },
 
@@ -217,11 +219,13 @@ const HANDLERS: Handlers = {
 
   async output_file_swap(ctx, req) {
     const path = await writable(ctx, req.path);
+    const existed = await lstat(path).then(() => true, () => false);
     const r = await swapSmallFile(path, req.expect_sha256, new Uint8Array(Buffer.from(req.data_base64, "base64")), req.mode, ctx.signal);
+    if (r.swapped) recordWrite(ctx, path, !existed);
     return { swapped: r.swapped, sha256: r.sha256 };
   },
 
-  // Byte handles (docs/plugin-abi.md §13): the grant is checked here; the sandbox child opens the
+  // Byte handles (docs/plugin-abi.md §14): the grant is checked here; the sandbox child opens the
   // resolved path named in the reply and moves the bytes itself with artifact_pread/artifact_pwrite,
   // straight between the file and the plugin's linear memory.
   async artifact_open(ctx, req) {
@@ -244,6 +248,7 @@ const HANDLERS: Handlers = {
   async output_file_append(ctx, req) {
     const path = await writable(ctx, req.path);
     const r = await appendFile(path, new Uint8Array(Buffer.from(req.data_base64, "base64")), req.mode);
+    recordWrite(ctx, path, r.created);
     return { created: r.created };
   },
 };
@@ -277,6 +282,7 @@ export async function serveStreamCall(ctx: HostCallContext, fn: string, payload:
     return { kind: "reply", value };
   } catch (e) {
     if (e instanceof Refused) return { kind: "refusal", message: e.message };
+    if (e instanceof UnsafeTarget) return { kind: "refusal", message: `${name} refused: ${e.message}` };
     const message = e instanceof Error ? e.message : String(e);
     return { kind: "failure", message: e instanceof CompressError ? message : `${name}: ${message}` };
   }

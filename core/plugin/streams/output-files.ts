@@ -7,6 +7,7 @@
 // Another process holding the lock is waited for; a stale lock (its holder died) is broken.
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { openForWrite } from "../host/paths.ts";
 
 const LOCK_WAIT_MS = 10_000;
 const STALE_LOCK_MS = 30_000;
@@ -75,6 +76,7 @@ export async function swapSmallFile(
     const current = await readSmallFile(path, Number.MAX_SAFE_INTEGER);
     if (current.sha256 !== expectSha256) return { swapped: false, sha256: current.sha256 };
     const temp = `${path}.imgb-swap-${process.pid}`;
+    await rm(temp, { force: true }); // never write through a link left under this name
     await writeFile(temp, data, { mode });
     await rename(temp, path);
     return { swapped: true, sha256: sha256Hex(data) };
@@ -85,16 +87,13 @@ export async function swapSmallFile(
 
 /** Appends to a file (creating it and its folder); says whether it was created (Packer adds new checksum files to the artifact). */
 export async function appendFile(path: string, data: Uint8Array, mode: number): Promise<{ created: boolean }> {
-  const existed = await stat(path).then(
-    () => true,
-    () => false,
-  );
   await mkdir(dirname(path), { recursive: true });
-  const fh = await open(path, "a", mode);
+  // No symlink or hard link in the output folder carries the write elsewhere (host/paths.ts).
+  const { fh, created } = await openForWrite(path, { append: true, mode });
   try {
     await fh.writeFile(data);
   } finally {
     await fh.close();
   }
-  return { created: !existed };
+  return { created };
 }

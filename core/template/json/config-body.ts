@@ -105,7 +105,7 @@ export class JsonConfigBody implements ConfigBody {
         diags.push(errorDiag(`unknown configuration key: '${JSON.stringify(key)}'`, this.env.range(m.key)));
         continue;
       }
-      if (field?.late) {
+      if (field?.late || (!field && schema?.unknownLate)) {
         this.checkSyntax(m.value, key, diags);
         out[key] = toJsonValue(m.value);
         continue;

@@ -161,3 +161,33 @@ export function replyOf(name: string, r: u64, allowError: bool = false): Json {
   if (!allowError && reply.has("error")) fail(reply.getString("error", "host function " + name + " failed"));
   return reply;
 }
+
+/**
+ * Calls a JSON host function by name. It imports *every* host function, so a module that uses it must
+ * declare every capability (the load-time check refuses undeclared imports): prefer `HostCall.<name>`.
+ */
+export function hostCall(name: string, request: Json, allowError: bool = false): Json {
+  if (name == "ui_say") return HostCall.ui_say(request, allowError);
+  if (name == "ui_message") return HostCall.ui_message(request, allowError);
+  if (name == "ui_error") return HostCall.ui_error(request, allowError);
+  if (name == "ui_ask") return HostCall.ui_ask(request, allowError);
+  if (name == "ui_progress") return HostCall.ui_progress(request, allowError);
+  if (name == "template_render") return HostCall.template_render(request, allowError);
+  if (name == "comm_start") return HostCall.comm_start(request, allowError);
+  if (name == "comm_upload") return HostCall.comm_upload(request, allowError);
+  if (name == "comm_upload_dir") return HostCall.comm_upload_dir(request, allowError);
+  if (name == "comm_download") return HostCall.comm_download(request, allowError);
+  if (name == "comm_download_dir") return HostCall.comm_download_dir(request, allowError);
+  if (name == "local_exec") return HostCall.local_exec(request, allowError);
+  if (name == "local_file_read") return HostCall.local_file_read(request, allowError);
+  if (name == "local_file_write") return HostCall.local_file_write(request, allowError);
+  if (name == "temp_file") return HostCall.temp_file(request, allowError);
+  if (name == "artifact_read") return HostCall.artifact_read(request, allowError);
+  if (name == "artifact_open") return HostCall.artifact_open(request, allowError);
+  if (name == "artifact_create") return HostCall.artifact_create(request, allowError);
+  if (name == "now") return HostCall.now(request, allowError);
+  if (name == "sleep") return HostCall.sleep(request, allowError);
+  if (name == "artifact_write") return HostCall.artifact_write(request, allowError);
+  fail("unknown host function " + name);
+  return Json.obj();
+}

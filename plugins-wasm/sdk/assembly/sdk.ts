@@ -8,7 +8,7 @@ import { artifact_close, artifact_pread, artifact_pwrite, fail as failHard, Host
 
 export { Json, JsonKind, parseJson, quote } from "./json";
 export { base64Decode, base64Encode, utf8 } from "./base64";
-export { HostCall } from "./host";
+export { HostCall, hostCall } from "./host";
 
 export const ABI = "imgb-plugin/1";
 

@@ -59,25 +59,25 @@ describe("qemu builder config", () => {
     const ok = parseQemuConfig({ iso_url: "x.qcow2", disk_image: true, ssh_username: "root", ssh_password: "p" }, build);
     expect(ok.diagnostics).toEqual([]);
     expect(ok.config).toMatchObject({ vm_name: "packer-t", output_directory: "output-t", format: "qcow2", host_port_min: 2222 });
-    const bad = qemuBuilderFactory.create({ iso_url: "https://example.invalid/x.iso", format: "vmdk", ssh_timeout: "soon", qemuargs: [["-m", 4]] }, build);
+    const bad = qemuBuilderFactory.create({ iso_url: "ftp://example.invalid/x.iso", format: "vmdk", ssh_timeout: "soon", qemuargs: [["-m", 4]] }, build);
     const text = bad.diagnostics.map((d) => d.summary).join("\n");
-    expect(text).toContain("only disk_image = true is supported");
-    expect(text).toContain("only local files are supported");
+    expect(text).toContain('"iso_checksum" must be specified');
+    expect(text).toContain('unsupported URL scheme "ftp"');
     expect(text).toContain('"format" must be qcow2 or raw');
     expect(text).toContain("ssh_username must be specified");
-    expect(text).toContain('"qemuargs" must be a list of lists of strings');
+    expect(text).toContain('"qemuargs" must be a list of non-empty lists of strings');
   });
   test("the command line: headless, forwarded port on 127.0.0.1, virtio-rng, qemuargs override defaults", () => {
     const { config } = parseQemuConfig(
       { iso_url: "x", disk_image: true, communicator: "none", qemuargs: [["-m", "2G"], ["-smp", "2"]] },
       build,
     );
-    const argv = qemuArgv(config!, { disk: "/w/d.qcow2", hostPort: 3333, guestPort: 22, consoleLog: "/w/c.log", accelerator: "tcg" });
+    const argv = qemuArgv(config!, { disks: ["/w/d.qcow2"], hostPort: 3333, guestPort: 22, consoleLog: "/w/c.log", accelerator: "tcg" });
     const line = argv.join(" ");
     expect(line).toContain("-netdev user,id=user.0,hostfwd=tcp:127.0.0.1:3333-:22");
     expect(line).toContain("-device virtio-rng-pci");
     expect(line).toContain("-display none");
-    expect(line).toContain("-accel tcg");
+    expect(line).toContain("-machine type=pc,accel=tcg");
     expect(argv.filter((a) => a === "-m")).toHaveLength(1);
     expect(line).toContain("-m 2G -smp 2");
   });
@@ -269,7 +269,7 @@ test("base image is untouched by a checksum mismatch", async () => {
     { ...guestConfig(join(work, "out-sum")), iso_checksum: "sha256:" + "0".repeat(64), communicator: "none" },
     async () => {},
   );
-  expect(outcome.failedStep).toBe("StepPrepareDisk");
+  expect(outcome.failedStep).toBe("StepDownload");
   expect(String(outcome.error)).toContain("checksum mismatch");
   expect((await stat(guest.disk)).size).toBeGreaterThan(0);
 }, 60_000);

@@ -78,6 +78,22 @@ describe("ssh exec", () => {
     expect(r).toEqual({ kind: "exited", exitStatus: 1 });
   });
 
+  test("cancellation sends TERM first (a trap cleans up, sudo relays it), then KILL to the process group", async () => {
+    const marker = `${sshd.remoteDir}/trapped-${Date.now()}`;
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error("cancelled by test")), 300);
+    await expect(comm.start({ command: `trap 'touch ${marker}; exit 1' TERM; sleep 979 & wait` }, ac.signal)).rejects.toThrow("cancelled by test");
+    expect(await comm.start({ command: `test -e ${marker}` }, never())).toEqual({ kind: "exited", exitStatus: 0 });
+    // A command that ignores TERM (and its children, which inherit that) is killed 2 s later.
+    const deaf = new AbortController();
+    setTimeout(() => deaf.abort(new Error("cancelled by test")), 300);
+    const t0 = Date.now();
+    await expect(comm.start({ command: "trap '' TERM; sleep 978 & sleep 977" }, deaf.signal)).rejects.toThrow("cancelled by test");
+    expect(Date.now() - t0).toBeLessThan(4000);
+    await Bun.sleep(300);
+    expect(await comm.start({ command: "pgrep -x -f 'sleep 97[78]'" }, never())).toEqual({ kind: "exited", exitStatus: 1 });
+  }, 20_000);
+
   test("ssh_pty gives the command a terminal", async () => {
     const withPty = await connectSsh(sshConfig(sshd, { ssh_pty: true }), recordingUi(), never());
     try {

@@ -1,5 +1,5 @@
 // A misbehaving provisioner for the hostile-plugin suite: `action` in its config picks the misdeed.
-import { Build, Comm, Description, Json, Local, Plugin, Prepared, Temp, Ui, fail, HostCall, mergeConfigs, ok, utf8 } from "../../../../../plugins-wasm/sdk/assembly/sdk";
+import { Build, Comm, Description, Json, Local, Plugin, Prepared, Temp, Ui, fail, HostCall, hostCall, mergeConfigs, ok, parseJson, utf8 } from "../../../../../plugins-wasm/sdk/assembly/sdk";
 import { alloc, output_set } from "@extism/as-pdk/lib/env";
 import { Host } from "@extism/as-pdk";
 
@@ -16,7 +16,12 @@ export function describe(): i32 {
     .capability("local_exec")
     .capability("temp_file")
     .capability("communicator")
-    .capability("ui_ask");
+    .capability("ui_ask")
+    // hostCall (by name) imports every host function: the load-time check wants them all declared.
+    .capability("local_file_write")
+    .capability("artifact_read")
+    .capability("artifact_write")
+    .capability("container_image");
   return ok(d.toJson());
 }
 
@@ -105,6 +110,19 @@ export function provision(): i32 {
     HostCall.ui_progress(Json.obj().setStr("op", "update").setNum("id", id).setNum("done", 5));
     HostCall.ui_progress(Json.obj().setStr("op", "finish").setNum("id", id));
     Ui.say("answer " + answer);
+    return ok(Json.obj());
+  }
+  if (action == "calls") {
+    // Raw host calls ("function<TAB>request JSON"), errors ignored, each reply said on the UI.
+    const calls = c.getStringList("names");
+    if (calls !== null) {
+      for (let i = 0; i < calls.length; i++) {
+        const tab = calls[i].indexOf("\t");
+        const req = parseJson(calls[i].substring(tab + 1));
+        if (!req.ok) continue;
+        Ui.say(calls[i].substring(0, tab) + " " + hostCall(calls[i].substring(0, tab), req.value, true).stringify());
+      }
+    }
     return ok(Json.obj());
   }
   if (action == "ignore_refusal") {
