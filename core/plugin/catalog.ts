@@ -12,6 +12,7 @@ import { PluginRuntime, pluginFailure } from "./runtime.ts";
 import { WasmPostProcessor, WasmProvisioner } from "./instances.ts";
 import type { PluginCatalog, PluginDescription, PluginKind, PostProcessor, Provisioner } from "./types.ts";
 import { basename } from "node:path";
+import { undeclaredImport } from "./sandbox/import-capabilities.ts";
 import { UserError } from "../errors/diagnostic.ts";
 
 /** Where `describe` answers are kept across runs, by the module's sha256 (the registry's cache). */
@@ -237,6 +238,11 @@ export class WasmPluginCatalog implements PluginCatalog {
     if (unknown.length > 0) {
       await runtime.close();
       throw pluginFailure(d.name, `declares unknown capabilities: ${unknown.join(", ")}`);
+    }
+    const undeclared = undeclaredImport(sandbox.imports, d.capabilities);
+    if (undeclared) {
+      await runtime.close();
+      throw pluginFailure(d.name, undeclared);
     }
     describeCache.set(hash, d);
     await this.descriptions?.put(hash, out).catch(() => undefined);

@@ -12,6 +12,8 @@ export interface PluginLimits {
   uiPerSecond: number;
   /** After an abort, how long the plugin may take to finish on its own before it is killed. */
   abortGraceMs: number;
+  /** Host calls forwarded to the host in one export call (`now` and the byte movers are not counted). */
+  hostCallsPerCall: number;
   /** Time loading a module (instantiation, start section) and `describe` may take, each. */
   loadMs: number;
   /** Largest module file accepted, and largest total of its data segments. */
@@ -26,6 +28,7 @@ export const DEFAULT_LIMITS: PluginLimits = {
   uiBurst: 2000,
   uiPerSecond: 500,
   abortGraceMs: 1000,
+  hostCallsPerCall: 4_000_000,
   loadMs: 2000,
   moduleBytes: 16 * 2 ** 20,
   dataBytes: 8 * 2 ** 20,

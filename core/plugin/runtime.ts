@@ -142,6 +142,7 @@ export class PluginRuntime {
   private word(e: unknown, ctx: HostCallContext | null): Error {
     if (ctx?.refusal) return pluginFailure(this.plugin, ctx.refusal);
     if (e instanceof SandboxCallError) {
+      if (e.kind === "status" && ctx?.pluginError) return pluginFailure(this.plugin, ctx.pluginError, "plugin");
       if (e.kind === "trap") {
         if (ctx?.pluginError) return pluginFailure(this.plugin, ctx.pluginError, "plugin");
         if (ctx?.lastError) return pluginFailure(this.plugin, ctx.lastError);

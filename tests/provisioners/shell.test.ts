@@ -24,7 +24,7 @@ const output = (lines: string[]) => lines.filter((l) => l.startsWith("message: "
 describe("shell: describe and prepare", () => {
   test("describe declares Packer's keys, a late execute_command and only the capabilities it uses", async () => {
     const d = await rig.catalog.describe("provisioner", "shell");
-    expect(d.capabilities.sort()).toEqual(["communicator", "local_exec", "local_file_read", "temp_file"]);
+    expect(d.capabilities.sort()).toEqual(["communicator", "local_file_read", "temp_file"]);
     const names = d.schema.fields.map((f) => f.name);
     for (const k of [
       "inline", "script", "scripts", "binary", "environment_vars", "env", "env_var_format", "use_env_var_file", "execute_command",
@@ -266,7 +266,8 @@ describe("shell over SSH", () => {
   }, 20_000);
 
   test("upload failures name the path (remote folder that does not exist)", async () => {
-    const r = await rig.run("shell", { inline: ["true"], remote_folder: `${remote}/no/such/dir` });
+    // Packer retries upload-and-start every 2 s until start_retry_timeout (default 5m): keep it short.
+    const r = await rig.run("shell", { inline: ["true"], remote_folder: `${remote}/no/such/dir`, start_retry_timeout: "1s" });
     expect(r.error).toStartWith("plugin shell: Error uploading script: ");
     expect(r.error).toContain(`${remote}/no/such/dir`);
   });

@@ -96,6 +96,8 @@ export const CAPABILITY_OF: Record<string, string | null> = {
   comm_proxy_open: "comm_proxy",
   comm_proxy_close: "comm_proxy",
   plugin_error: null,
+  now: null,
+  sleep: null,
 };
 
 export const KNOWN_CAPABILITIES = [
@@ -112,4 +114,4 @@ export const KNOWN_CAPABILITIES = [
 ] as const;
 
 /** Host functions a pure phase (describe, prepare/configure) may call. */
-export const PURE_FUNCTIONS = new Set(["template_render", "ui_say", "ui_message", "ui_error", "plugin_error"]);
+export const PURE_FUNCTIONS = new Set(["template_render", "ui_say", "ui_message", "ui_error", "plugin_error", "now"]);

@@ -79,6 +79,8 @@ const Schemas = {
   comm_proxy_open: CommProxyOpen,
   comm_proxy_close: CommProxyClose,
   plugin_error: v.object({ message: v.string() }),
+  now: v.object({}),
+  sleep: v.object({ ms: v.pipe(v.number(), v.minValue(0), v.maxValue(2 ** 31)) }),
 } as const;
 
 type FnName = keyof typeof Schemas;
@@ -86,6 +88,11 @@ type Req<F extends FnName> = v.InferOutput<(typeof Schemas)[F]>;
 
 function b64(data: string | undefined): Uint8Array {
   return data ? new Uint8Array(Buffer.from(data, "base64")) : new Uint8Array(0);
+}
+
+function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r.message : typeof r === "string" ? r : "cancelled";
 }
 
 function phaseWord(ctx: HostCallContext): string {
@@ -258,7 +265,30 @@ async function wrapFs<T>(what: string, f: () => Promise<T>): Promise<T> {
 
 type Handlers = { [F in FnName]: (ctx: HostCallContext, req: Req<F>) => Promise<Record<string, JsonValue>> };
 
+/** The clock a plugin sees (the sandbox child serves `now` itself; this is the same answer). */
+export function nowReply(): Record<string, JsonValue> {
+  return { unix_ms: Date.now(), monotonic_ms: performance.now() + performance.timeOrigin };
+}
+
 const HANDLERS: Handlers = {
+  async now() {
+    return nowReply();
+  },
+  async sleep(ctx, req) {
+    // Waiting is host time on the plugin's behalf: it ends on the call's abort (timeout, Ctrl-C).
+    if (ctx.signal.aborted) throw new HostFailure(`sleep: ${abortReason(ctx.signal)}`);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        ctx.signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, req.ms);
+      ctx.signal.addEventListener("abort", done, { once: true });
+    });
+    if (ctx.signal.aborted) throw new HostFailure(`sleep: ${abortReason(ctx.signal)}`);
+    return {};
+  },
   async plugin_error(ctx, req) {
     // A trap loses Extism's error_set message: the SDK reports it here first (see runtime.ts).
     ctx.pluginError = req.message;

@@ -21,7 +21,7 @@ export class SandboxCallError extends PluginError {
     plugin: string,
     /** The message without the plugin's name. */
     readonly detail: string,
-    readonly kind: "plugin" | "trap" | "limit" | "killed" | "crashed",
+    readonly kind: "plugin" | "trap" | "limit" | "status" | "killed" | "crashed",
   ) {
     super(plugin, detail);
     this.name = "SandboxCallError";
@@ -38,9 +38,17 @@ interface Operation {
   timer: ReturnType<typeof setTimeout> | null;
   /** The child's CPU time (ms) when the call began; null where /proc is not available. */
   cpuStart: number | null;
+  hostCalls: number;
   /** The budget of this operation: the CPU limit per call, or the load-time limit. */
   limit: { ms: number; what: string };
 }
+
+/**
+ * Host functions whose service time counts as the plugin's CPU time: quick work done on its behalf
+ * (UI lines, template rendering), so a plugin cannot escape its CPU limit by looping on them. Slow
+ * host work (commands, transfers, sleep) is bounded by the engine's timeout and abort instead.
+ */
+const CHARGED_HOST_FUNCTIONS = new Set(["ui_say", "ui_message", "ui_error", "ui_progress", "template_render", "plugin_error"]);
 
 /** User + system CPU time of a process in ms (Linux: clock ticks of 10 ms), or null. */
 function processCpuMs(pid: number): number | null {
@@ -138,7 +146,7 @@ export class SandboxProcess {
     return new Promise<string>((resolve, reject) => {
       const id = this.nextId++;
       const limit = budget ?? { ms: this.limits.cpuMsPerCall, what: "CPU time" };
-      this.op = { id, resolve, reject, handler, usedMs: 0, sliceStart: null, timer: null, cpuStart: processCpuMs(this.proc.pid), limit };
+      this.op = { id, resolve, reject, handler, usedMs: 0, sliceStart: null, timer: null, cpuStart: processCpuMs(this.proc.pid), limit, hostCalls: 0 };
       this.send(make(id));
       this.startSlice();
     });
@@ -205,7 +213,11 @@ export class SandboxProcess {
         this.finish(op, new SandboxCallError(this.plugin, msg.message, "limit"), "");
         return;
       case "host":
-        this.endSlice();
+        if (++op.hostCalls > this.limits.hostCallsPerCall) {
+          this.kill(new SandboxCallError(this.plugin, `made more than ${this.limits.hostCallsPerCall} host calls in one call (the limit)`, "limit"));
+          return;
+        }
+        if (!CHARGED_HOST_FUNCTIONS.has(msg.fn)) this.endSlice();
         void this.serveHostCall(op, msg.id, msg.fn, msg.payload);
         return;
       case "result":
@@ -221,7 +233,7 @@ export class SandboxProcess {
     const reply = op.handler ? await op.handler(fn, payload) : JSON.stringify({ error: `host function ${fn} is not available while loading` });
     if (this.dead || this.op !== op) return;
     this.send({ t: "reply", id, payload: reply });
-    this.startSlice();
+    if (op.sliceStart === null) this.startSlice();
   }
 
   private finish(op: Operation, err: Error | null, output: string): void {

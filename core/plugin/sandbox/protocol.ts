@@ -37,8 +37,9 @@ export const ChildMessageSchema = v.variant("t", [
     t: v.literal("result"),
     id: v.number(),
     ok: v.literal(false),
-    /** plugin: error_set; trap: the module trapped; limit: a sandbox limit was hit in the child. */
-    kind: v.picklist(["plugin", "trap", "limit"]),
+    /** plugin: error_set; trap: the module trapped; limit: a sandbox limit was hit in the child;
+     status: the export returned non-zero without error_set. */
+    kind: v.picklist(["plugin", "trap", "limit", "status"]),
     error: v.string(),
   }),
 ]);
@@ -77,8 +78,23 @@ export const HOST_FUNCTIONS = [
   "output_file_read",
   "output_file_swap",
   "output_file_append",
+  // Clock (pure; `now` is served in the child, `sleep` in the parent for the abort signal).
+  "now",
+  "sleep",
+  // Byte handles: opened in the parent (grant check), read and written in the child.
+  "artifact_open",
+  "artifact_create",
+  "artifact_pread",
+  "artifact_pwrite",
+  "artifact_close",
+  // Whole memory blocks to and from the plugin's linear memory (pure; served in the child).
+  "block_read",
+  "block_write",
 ] as const;
 export type HostFunctionName = (typeof HOST_FUNCTIONS)[number];
+
+/** Host functions the child serves itself: no grant decision, no IPC round trip. */
+export const CHILD_FUNCTIONS: ReadonlySet<string> = new Set(["now", "artifact_pread", "artifact_pwrite", "artifact_close", "block_read", "block_write"]);
 
 export function isHostFunction(name: string): name is HostFunctionName {
   return (HOST_FUNCTIONS as readonly string[]).includes(name);

@@ -15,7 +15,7 @@ import { absolute, artifactRoots, checkPath, outputRoots, recordWrite, UnsafeTar
 import { ARCHIVES, COMPRESSIONS, CompressError, compressFiles } from "./compress.ts";
 import { HASH_TYPES, hashFile } from "./hash.ts";
 import { appendFile, readSmallFile, swapSmallFile } from "./output-files.ts";
-import { lstat, stat } from "node:fs/promises";
+import { lstat, open, stat } from "node:fs/promises";
 
 export const STREAM_FUNCTIONS: ReadonlySet<string> = new Set([
   "hash_files",
@@ -24,6 +24,8 @@ export const STREAM_FUNCTIONS: ReadonlySet<string> = new Set([
   "output_file_read",
   "output_file_swap",
   "output_file_append",
+  "artifact_open",
+  "artifact_create",
 ]);
 
 /** Capabilities each stream function needs (all of them). */
@@ -34,6 +36,8 @@ export const STREAM_CAPABILITIES: Record<string, readonly string[]> = {
   output_file_read: ["artifact_read"],
   output_file_swap: ["artifact_write"],
   output_file_append: ["artifact_write"],
+  artifact_open: ["artifact_read"],
+  artifact_create: ["artifact_write"],
 };
 
 export type StreamCallOutcome =
@@ -72,10 +76,21 @@ const Schemas = {
     mode: Mode,
   }),
   output_file_append: v.object({ path: v.string(), data_base64: Base64, mode: Mode }),
+  artifact_open: v.object({ path: v.string() }),
+  artifact_create: v.object({ path: v.string(), append: v.optional(v.boolean(), false), mode: Mode }),
 } as const;
 
 type Fn = keyof typeof Schemas;
 type Req<F extends Fn> = v.InferOutput<(typeof Schemas)[F]>;
+
+const handles = new WeakMap<HostCallContext, number>();
+
+/** Byte handles are numbered per call from 1. */
+function nextHandle(ctx: HostCallContext): number {
+  const n = (handles.get(ctx) ?? 0) + 1;
+  handles.set(ctx, n);
+  return n;
+}
 
 async function allowed(cap: string, path: string, roots: Root[]): Promise<string> {
   const r = await checkPath(path, roots);
@@ -213,6 +228,26 @@ const HANDLERS: Handlers = {
     const r = await swapSmallFile(path, req.expect_sha256, new Uint8Array(Buffer.from(req.data_base64, "base64")), req.mode, ctx.signal);
     if (r.swapped) recordWrite(ctx, path, !existed);
     return { swapped: r.swapped, sha256: r.sha256 };
+  },
+
+  // Byte handles (docs/plugin-abi.md §14): the grant is checked here; the sandbox child opens the
+  // resolved path named in the reply and moves the bytes itself with artifact_pread/artifact_pwrite,
+  // straight between the file and the plugin's linear memory.
+  async artifact_open(ctx, req) {
+    const path = await readable(ctx, req.path);
+    const size = (await stat(path)).size;
+    return { handle: nextHandle(ctx), size, path };
+  },
+
+  async artifact_create(ctx, req) {
+    const path = await writable(ctx, req.path);
+    const fh = await open(path, req.append ? "a" : "w", req.mode);
+    try {
+      await fh.chmod(req.mode);
+      return { handle: nextHandle(ctx), size: (await fh.stat()).size, path };
+    } finally {
+      await fh.close();
+    }
   },
 
   async output_file_append(ctx, req) {

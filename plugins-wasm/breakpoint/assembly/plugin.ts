@@ -2,7 +2,7 @@
 // Without a terminal nobody can press Enter: Packer 1.6.6 then fails the build with "Error asking for
 // input"; imgb says why it did not pause and continues, so a template with a breakpoint left in it
 // still builds in CI.
-import { Build, Description, Json, Plugin, Prepared, Ui, fail, hostCall, mergeConfigs, ok } from "../../sdk/assembly/sdk";
+import { Build, Description, Json, Plugin, Prepared, Ui, fail, HostCall, mergeConfigs, ok } from "../../sdk/assembly/sdk";
 
 export function describe(): i32 {
   const d = new Description("provisioner", "breakpoint", "0.1.0")
@@ -27,7 +27,7 @@ export function provision(): i32 {
   }
   if (note.length > 0) Ui.say('Pausing at breakpoint provisioner with note "' + note + '".');
   else Ui.say("Pausing at breakpoint provisioner.");
-  const reply = hostCall("ui_ask", Json.obj().setStr("query", "Press enter to continue."), true);
+  const reply = HostCall.ui_ask(Json.obj().setStr("query", "Press enter to continue."), true);
   if (reply.has("error")) {
     const reason = reply.getString("error");
     // A refused capability is not "no terminal": the host fails the call with it anyway.

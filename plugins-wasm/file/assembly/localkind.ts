@@ -1,7 +1,7 @@
 // What a local path is, for the file provisioner's "is the source a folder?" question. The ABI has no
 // stat call, so this reads at most one byte through local_file_read: a folder answers EISDIR, a
 // missing path ENOENT. (A `local_stat` host function would replace this; see the report.)
-import { Json, hostCall } from "../../sdk/assembly/sdk";
+import { Json, HostCall } from "../../sdk/assembly/sdk";
 
 export enum Kind {
   File,
@@ -17,7 +17,7 @@ export class Probe {
 
 export function probeLocal(path: string): Probe {
   const p = new Probe();
-  const reply = hostCall("local_file_read", Json.obj().setStr("path", path).setNum("offset", 0).setNum("length", 1), true);
+  const reply = HostCall.local_file_read(Json.obj().setStr("path", path).setNum("offset", 0).setNum("length", 1), true);
   if (!reply.has("error")) {
     p.kind = Kind.File;
     return p;

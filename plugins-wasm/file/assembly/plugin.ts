@@ -2,7 +2,7 @@
 // Folder rules are rsync's: "src/" copies the folder's contents into the destination, "src" copies the
 // folder itself. Relative local paths are relative to the working directory, as in Packer (the host
 // resolves them), and must lie inside the roots the host grants (template folder, working directory).
-import { Build, Description, Json, Plugin, Prepared, Temp, Ui, fail, hostCall, mergeConfigs, ok } from "../../sdk/assembly/sdk";
+import { Build, Description, Json, Plugin, Prepared, Temp, Ui, fail, HostCall, mergeConfigs, ok } from "../../sdk/assembly/sdk";
 import { Kind, probeLocal } from "./localkind";
 
 export function describe(): i32 {
@@ -57,13 +57,12 @@ function baseName(path: string): string {
 }
 
 /** "" or the host's error for a communicator call. */
-function call(fn: string, req: Json): string {
-  const reply = hostCall(fn, req, true);
+function errorOf(reply: Json): string {
   return reply.has("error") ? reply.getString("error") : "";
 }
 
 function uploadFile(dest: string, localPath: string): string {
-  return call("comm_upload", Json.obj().setStr("dest", dest).set("src", Json.obj().setStr("path", localPath)));
+  return errorOf(HostCall.comm_upload(Json.obj().setStr("dest", dest).set("src", Json.obj().setStr("path", localPath))));
 }
 
 function upload(c: Json): string {
@@ -103,7 +102,7 @@ function upload(c: Json): string {
       kind = probe.kind;
     }
     let err = "";
-    if (kind == Kind.Dir) err = call("comm_upload_dir", Json.obj().setStr("dest", dst).setStr("src", src).set("exclude", Json.arr()));
+    if (kind == Kind.Dir) err = errorOf(HostCall.comm_upload_dir(Json.obj().setStr("dest", dst).setStr("src", src).set("exclude", Json.arr())));
     else err = uploadFile(dst.endsWith("/") ? dst + baseName(src) : dst, src);
     if (err.length > 0) {
       Ui.error("Upload failed: " + err);
@@ -127,9 +126,9 @@ function download(c: Json): string {
     if (dst.endsWith("/") && !src.endsWith("/") && !src.endsWith("*")) target = dst + baseName(src);
     let err = "";
     if (src.endsWith("/") || hasGlob(src)) {
-      err = call("comm_download_dir", Json.obj().setStr("src", src).setStr("dest", target).set("exclude", Json.arr()));
+      err = errorOf(HostCall.comm_download_dir(Json.obj().setStr("src", src).setStr("dest", target).set("exclude", Json.arr())));
     } else {
-      err = call("comm_download", Json.obj().setStr("src", src).set("dest", Json.obj().setStr("path", target)));
+      err = errorOf(HostCall.comm_download(Json.obj().setStr("src", src).set("dest", Json.obj().setStr("path", target))));
     }
     if (err.length > 0) {
       Ui.error("Download failed: " + err);

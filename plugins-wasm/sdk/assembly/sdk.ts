@@ -2,20 +2,19 @@
 //   import { Json, Plugin, Ui, Local, Comm, Temp, Template, fail, ok } from "../../sdk/assembly/sdk";
 // Exports of a plugin are `() -> i32` functions: read the input with `Plugin.input()`, answer with
 // `ok(json)` / `fail(message)`.
-import { Host } from "@extism/as-pdk";
 import { Json, JsonKind, parseJson, quote } from "./json";
 import { base64Decode, base64Encode, utf8 } from "./base64";
-import { fail as failHard, hostCall, reportBeforeTrap, setError } from "./host";
+import { artifact_close, artifact_pread, artifact_pwrite, fail as failHard, HostCall, inputBytes, outputBytes, reportBeforeTrap, setError } from "./host";
 
 export { Json, JsonKind, parseJson, quote } from "./json";
 export { base64Decode, base64Encode, utf8 } from "./base64";
-export { hostCall } from "./host";
+export { HostCall, hostCall } from "./host";
 
 export const ABI = "imgb-plugin/1";
 
 /** Writes a JSON answer (as UTF-8 bytes) and returns the success code for the export. */
 export function ok(value: Json): i32 {
-  Host.output(utf8(value.stringify()));
+  outputBytes(utf8(value.stringify()));
   return 0;
 }
 
@@ -42,7 +41,7 @@ export function pluginAbort(message: string | null = null, fileName: string | nu
 export class Plugin {
   /** The call's input as JSON (an empty input is an empty object). */
   static input(): Json {
-    const text = Host.inputString();
+    const text = String.UTF8.decode(inputBytes().buffer);
     if (text.length == 0) return Json.obj();
     const parsed = parseJson(text);
     if (!parsed.ok) failHard("input is not JSON: " + parsed.error);
@@ -227,27 +226,57 @@ function chunkFrom(reply: Json): FileChunk {
  */
 export class Artifacts {
   static read(path: string, offset: f64 = 0, length: i32 = 4 << 20): FileChunk {
-    return chunkFrom(hostCall("artifact_read", Json.obj().setStr("path", path).setNum("offset", offset).setNum("length", length)));
+    return chunkFrom(HostCall.artifact_read(Json.obj().setStr("path", path).setNum("offset", offset).setNum("length", length)));
   }
   static write(path: string, data: Uint8Array, append: bool = false, mode: i32 = -1): void {
     const req = Json.obj().setStr("path", path).setStr("data_base64", base64Encode(data)).setBool("append", append);
     if (mode >= 0) req.setNum("mode", mode);
-    hostCall("artifact_write", req);
+    HostCall.artifact_write(req);
+  }
+}
+
+/**
+ * An open file of the input artifact (artifact_read) or the output folder (artifact_write): bytes move
+ * between the file and this plugin's memory with one host call per chunk, no JSON, no base64.
+ *   const f = ArtifactFile.open(path); const buf = new Uint8Array(1 << 20);
+ *   for (let off: u64 = 0; ; ) { const n = f.read(off, buf); if (n == 0) break; ...; off += n; }
+ */
+export class ArtifactFile {
+  constructor(public handle: u64, public size: f64, public path: string) {}
+  static open(path: string): ArtifactFile {
+    const r = HostCall.artifact_open(Json.obj().setStr("path", path));
+    return new ArtifactFile(u64(r.getNumber("handle")), r.getNumber("size"), r.getString("path"));
+  }
+  /** Creates (or truncates; `append` keeps) a file in the output folder. */
+  static create(path: string, append: bool = false, mode: i32 = 0o644): ArtifactFile {
+    const r = HostCall.artifact_create(Json.obj().setStr("path", path).setBool("append", append).setNum("mode", mode));
+    return new ArtifactFile(u64(r.getNumber("handle")), r.getNumber("size"), r.getString("path"));
+  }
+  /** Reads up to buf.length bytes at `offset` into `buf`; returns the count (0 at the end). */
+  read(offset: u64, buf: Uint8Array): u64 {
+    return u64(artifact_pread(this.handle, offset, buf.dataStart, u64(buf.length)));
+  }
+  /** Writes all of `data` at `offset`. */
+  write(offset: u64, data: Uint8Array): void {
+    artifact_pwrite(this.handle, offset, data.dataStart, u64(data.length));
+  }
+  close(): void {
+    artifact_close(this.handle);
   }
 }
 
 export class Ui {
   static say(message: string): void {
-    hostCall("ui_say", Json.obj().setStr("message", message));
+    HostCall.ui_say(Json.obj().setStr("message", message));
   }
   static message(message: string): void {
-    hostCall("ui_message", Json.obj().setStr("message", message));
+    HostCall.ui_message(Json.obj().setStr("message", message));
   }
   static error(message: string): void {
-    hostCall("ui_error", Json.obj().setStr("message", message));
+    HostCall.ui_error(Json.obj().setStr("message", message));
   }
   static ask(query: string): string {
-    return hostCall("ui_ask", Json.obj().setStr("query", query)).getString("answer");
+    return HostCall.ui_ask(Json.obj().setStr("query", query)).getString("answer");
   }
 }
 
@@ -277,30 +306,30 @@ export class CommandResult {
 export class Comm {
   static start(command: string, streamToUi: bool = true): CommandResult {
     const req = Json.obj().setStr("command", command).setStr("output", streamToUi ? "ui" : "return");
-    return CommandResult.from(hostCall("comm_start", req));
+    return CommandResult.from(HostCall.comm_start(req));
   }
   static uploadBytes(dest: string, data: Uint8Array, mode: i32 = 0o644): void {
     const src = Json.obj().setStr("data_base64", base64Encode(data));
-    hostCall("comm_upload", Json.obj().setStr("dest", dest).set("src", src).setNum("mode", mode));
+    HostCall.comm_upload(Json.obj().setStr("dest", dest).set("src", src).setNum("mode", mode));
   }
   /** Upload a local file (inside a granted root); mode < 0 keeps the file's own mode. */
   static uploadFile(dest: string, localPath: string, mode: i32 = -1): void {
     const req = Json.obj().setStr("dest", dest).set("src", Json.obj().setStr("path", localPath));
     if (mode >= 0) req.setNum("mode", mode);
-    hostCall("comm_upload", req);
+    HostCall.comm_upload(req);
   }
   static uploadDir(dest: string, localDir: string, exclude: Array<string>): void {
-    hostCall("comm_upload_dir", Json.obj().setStr("dest", dest).setStr("src", localDir).set("exclude", Json.strings(exclude)));
+    HostCall.comm_upload_dir(Json.obj().setStr("dest", dest).setStr("src", localDir).set("exclude", Json.strings(exclude)));
   }
   static downloadBytes(src: string): Uint8Array {
-    const reply = hostCall("comm_download", Json.obj().setStr("src", src).set("dest", Json.obj().setBool("return", true)));
+    const reply = HostCall.comm_download(Json.obj().setStr("src", src).set("dest", Json.obj().setBool("return", true)));
     return base64Decode(reply.getString("data_base64"));
   }
   static downloadFile(src: string, localPath: string): void {
-    hostCall("comm_download", Json.obj().setStr("src", src).set("dest", Json.obj().setStr("path", localPath)));
+    HostCall.comm_download(Json.obj().setStr("src", src).set("dest", Json.obj().setStr("path", localPath)));
   }
   static downloadDir(src: string, localDir: string, exclude: Array<string>): void {
-    hostCall("comm_download_dir", Json.obj().setStr("src", src).setStr("dest", localDir).set("exclude", Json.strings(exclude)));
+    HostCall.comm_download_dir(Json.obj().setStr("src", src).setStr("dest", localDir).set("exclude", Json.strings(exclude)));
   }
 }
 
@@ -311,17 +340,17 @@ export class Local {
     const req = Json.obj().set("argv", Json.strings(argv)).setStr("output", streamToUi ? "ui" : "return");
     if (env !== null) req.set("env", env);
     if (cwd.length > 0) req.setStr("cwd", cwd);
-    return CommandResult.from(hostCall("local_exec", req));
+    return CommandResult.from(HostCall.local_exec(req));
   }
   /** Reads a whole (small) file; use readChunk for files over 4 MiB. */
   static readFile(path: string): Uint8Array {
-    return base64Decode(hostCall("local_file_read", Json.obj().setStr("path", path)).getString("data_base64"));
+    return base64Decode(HostCall.local_file_read(Json.obj().setStr("path", path)).getString("data_base64"));
   }
   static readChunk(path: string, offset: f64, length: i32 = 4 << 20): FileChunk {
-    return chunkFrom(hostCall("local_file_read", Json.obj().setStr("path", path).setNum("offset", offset).setNum("length", length)));
+    return chunkFrom(HostCall.local_file_read(Json.obj().setStr("path", path).setNum("offset", offset).setNum("length", length)));
   }
   static writeFile(path: string, data: Uint8Array, append: bool = false): void {
-    hostCall("local_file_write", Json.obj().setStr("path", path).setStr("data_base64", base64Encode(data)).setBool("append", append));
+    HostCall.local_file_write(Json.obj().setStr("path", path).setStr("data_base64", base64Encode(data)).setBool("append", append));
   }
 }
 
@@ -330,14 +359,30 @@ export class Temp {
   /** Creates `<tmpdir>/<prefix><digits><suffix>` holding `content`; returns its path. */
   static file(prefix: string, content: string, mode: i32 = 0o600, suffix: string = ""): string {
     const req = Json.obj().setStr("prefix", prefix).setStr("suffix", suffix).setStr("data_base64", base64Encode(utf8(content))).setNum("mode", mode);
-    return hostCall("temp_file", req).getString("path");
+    return HostCall.temp_file(req).getString("path");
+  }
+}
+
+/** The host's clock (pure host functions, no capability): wall and monotonic time, and waiting. */
+export class Clock {
+  /** Milliseconds since the Unix epoch. */
+  static unixMs(): f64 {
+    return HostCall.now(Json.obj()).getNumber("unix_ms");
+  }
+  /** Milliseconds on a clock that never goes back (for deadlines). */
+  static monotonicMs(): f64 {
+    return HostCall.now(Json.obj()).getNumber("monotonic_ms");
+  }
+  /** Waits `ms` milliseconds; an abort (timeout, Ctrl-C) ends the wait and stops the plugin. */
+  static sleep(ms: f64): void {
+    HostCall.sleep(Json.obj().setNum("ms", ms));
   }
 }
 
 export class Template {
   /** Renders a Packer template string ({{.Name}} etc.) with `data`; allowed in prepare. */
   static render(template: string, data: Json): string {
-    return hostCall("template_render", Json.obj().setStr("template", template).set("data", data)).getString("result");
+    return HostCall.template_render(Json.obj().setStr("template", template).set("data", data)).getString("result");
   }
 }
 

@@ -4,13 +4,11 @@ import { prepareShell, shellFields } from "./config";
 import { runShell } from "./run";
 
 export function describe(): i32 {
-  // local_file_read: reading `script`/`scripts`; temp_file: the inline script's local copy;
-  // local_exec: only `sleep` for pause_after (plugins have no clock).
+  // local_file_read: reading `script`/`scripts`; temp_file: the inline script's local copy.
   const d = new Description("provisioner", "shell", "0.1.0")
     .capability("communicator")
     .capability("local_file_read")
-    .capability("temp_file")
-    .capability("local_exec");
+    .capability("temp_file");
   return ok(shellFields(d).toJson());
 }
 

@@ -4,30 +4,28 @@
 // temp file first as Packer does, so the UI names the same kind of path.
 import {
   Build,
+  Clock,
   CommandResult,
   Json,
   JsonKind,
-  Local,
   Temp,
   Template,
   Ui,
   base64Encode,
   formatIntList,
-  hostCall,
+  HostCall,
   utf8,
 } from "../../sdk/assembly/sdk";
 import { flattenEnvVars } from "./env";
-import { formatGoDuration, parseGoDuration, secondsText } from "./duration";
+import { formatGoDuration, parseGoDuration } from "./duration";
 import { readLocalFile, toUnixLines } from "./scriptfile";
 
 /** Packer's packer.CmdDisconnect: the exit status it reports for a dropped connection. */
 const CMD_DISCONNECT: i32 = 2300218;
-/**
- * Tries of an upload-and-start that failed to reach the machine. Plugins have no clock, so
- * start_retry_timeout cannot be timed here; each try already waits up to the communicator's own
- * connect timeout (ssh_timeout) while it reconnects, which is what a reboot needs.
- */
+/** Tries of removing a remote file whose connection dropped. */
 const START_TRIES: i32 = 3;
+/** Packer's retry.Config waits 2 s between tries of an upload-and-start, until start_retry_timeout. */
+const RETRY_DELAY_MS: f64 = 2000;
 
 const DISCONNECTED =
   "Script disconnected unexpectedly. If you expected your script to disconnect, i.e. from a restart, you can try adding " +
@@ -58,7 +56,7 @@ function upload(dest: string, script: Script, mode: i32): string {
   const req = Json.obj().setStr("dest", dest).setNum("mode", mode);
   if (script.data !== null) req.set("src", Json.obj().setStr("data_base64", base64Encode(script.data!)));
   else req.set("src", Json.obj().setStr("path", script.localPath));
-  const reply = hostCall("comm_upload", req, true);
+  const reply = HostCall.comm_upload(req, true);
   return reply.has("error") ? reply.getString("error") : "";
 }
 
@@ -69,7 +67,7 @@ class Started {
 
 function start(command: string, toUi: bool): Started {
   const s = new Started();
-  const reply = hostCall("comm_start", Json.obj().setStr("command", command).setStr("output", toUi ? "ui" : "return"), true);
+  const reply = HostCall.comm_start(Json.obj().setStr("command", command).setStr("output", toUi ? "ui" : "return"), true);
   if (reply.has("error")) s.error = reply.getString("error");
   else s.result = CommandResult.from(reply);
   return s;
@@ -156,13 +154,18 @@ function exitAllowed(codes: Array<f64>, status: i32): bool {
 function runScript(c: Json, build: Build, script: Script, vars: string, envVarFile: string): string {
   const remotePath = c.getString("remote_path");
   Ui.say("Provisioning with shell script: " + script.display);
-  const rendered = hostCall("template_render", Json.obj().setStr("template", c.getString("execute_command")).set("data", renderData(build, vars, envVarFile, remotePath)), true);
+  const rendered = HostCall.template_render(Json.obj().setStr("template", c.getString("execute_command")).set("data", renderData(build, vars, envVarFile, remotePath)), true);
   if (rendered.has("error")) return "Error processing command: " + rendered.getString("error");
   const command = rendered.getString("result");
 
   let ran: Started | null = null;
   let failure = "";
-  for (let attempt = 0; attempt < START_TRIES && ran === null; attempt++) {
+  const deadline = Clock.monotonicMs() + parseGoDuration(c.getString("start_retry_timeout")) / 1e6;
+  for (let attempt = 0; ran === null; attempt++) {
+    if (attempt > 0) {
+      if (Clock.monotonicMs() + RETRY_DELAY_MS > deadline) break;
+      Clock.sleep(RETRY_DELAY_MS);
+    }
     const up = upload(remotePath, script, 0o755);
     if (up.length > 0) {
       failure = "Error uploading script: " + up;
@@ -240,8 +243,8 @@ export function runShell(build: Build): string {
   const pause = parseGoDuration(c.getString("pause_after"));
   if (pause > 0) {
     Ui.say("Pausing " + formatGoDuration(pause) + " after this provisioner...");
-    // The plugin has no clock: `sleep` on the imgb host waits, and an abort (timeout, Ctrl-C) ends it.
-    Local.exec(["sleep", secondsText(pause)], null, false);
+    // The host's `sleep` waits; an abort (timeout, Ctrl-C) ends it.
+    Clock.sleep(pause / 1e6);
   }
   return "";
 }

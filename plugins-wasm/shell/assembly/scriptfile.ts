@@ -1,6 +1,6 @@
 // Reading a local script for upload, as Packer's shell provisioner does: the whole file, with Windows
 // line endings turned into Unix ones unless `binary` (Packer's UnixReader).
-import { Json, base64Decode, hostCall } from "../../sdk/assembly/sdk";
+import { Json, base64Decode, HostCall } from "../../sdk/assembly/sdk";
 
 /** The bytes of a file, or the host's reason it cannot be read. */
 export class ReadResult {
@@ -17,7 +17,7 @@ export function readLocalFile(path: string): ReadResult {
   let total = 0;
   let offset: f64 = 0;
   for (;;) {
-    const reply = hostCall("local_file_read", Json.obj().setStr("path", path).setNum("offset", offset).setNum("length", CHUNK), true);
+    const reply = HostCall.local_file_read(Json.obj().setStr("path", path).setNum("offset", offset).setNum("length", CHUNK), true);
     if (reply.has("error")) {
       res.error = stripPrefix(reply.getString("error"));
       return res;

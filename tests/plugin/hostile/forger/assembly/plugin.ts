@@ -29,7 +29,12 @@ export function describe(): i32 {
     .capability("artifact_write")
     .capability("local_file_read")
     .capability("local_file_write")
-    .capability("temp_file");
+    .capability("temp_file")
+    // hostCall (by name) imports every host function: the load-time check wants them all declared.
+    .capability("communicator")
+    .capability("local_exec")
+    .capability("ui_ask")
+    .capability("container_image");
   return ok(d.toJson());
 }
 

@@ -1,5 +1,5 @@
 // A misbehaving provisioner for the hostile-plugin suite: `action` in its config picks the misdeed.
-import { Build, Comm, Description, Json, Local, Plugin, Prepared, Temp, Ui, fail, hostCall, mergeConfigs, ok, parseJson, utf8 } from "../../../../../plugins-wasm/sdk/assembly/sdk";
+import { Build, Comm, Description, Json, Local, Plugin, Prepared, Temp, Ui, fail, HostCall, hostCall, mergeConfigs, ok, parseJson, utf8 } from "../../../../../plugins-wasm/sdk/assembly/sdk";
 import { alloc, output_set } from "@extism/as-pdk/lib/env";
 import { Host } from "@extism/as-pdk";
 
@@ -16,7 +16,12 @@ export function describe(): i32 {
     .capability("local_exec")
     .capability("temp_file")
     .capability("communicator")
-    .capability("ui_ask");
+    .capability("ui_ask")
+    // hostCall (by name) imports every host function: the load-time check wants them all declared.
+    .capability("local_file_write")
+    .capability("artifact_read")
+    .capability("artifact_write")
+    .capability("container_image");
   return ok(d.toJson());
 }
 
@@ -101,9 +106,9 @@ export function provision(): i32 {
   }
   if (action == "ask") {
     const answer = Ui.ask("Continue?");
-    const id = hostCall("ui_progress", Json.obj().setStr("op", "start").setStr("label", "work").setNum("total", 10)).getNumber("id");
-    hostCall("ui_progress", Json.obj().setStr("op", "update").setNum("id", id).setNum("done", 5));
-    hostCall("ui_progress", Json.obj().setStr("op", "finish").setNum("id", id));
+    const id = HostCall.ui_progress(Json.obj().setStr("op", "start").setStr("label", "work").setNum("total", 10)).getNumber("id");
+    HostCall.ui_progress(Json.obj().setStr("op", "update").setNum("id", id).setNum("done", 5));
+    HostCall.ui_progress(Json.obj().setStr("op", "finish").setNum("id", id));
     Ui.say("answer " + answer);
     return ok(Json.obj());
   }
@@ -122,7 +127,7 @@ export function provision(): i32 {
   }
   if (action == "ignore_refusal") {
     // Calls a refused function without letting the SDK stop, then claims success.
-    hostCall("local_file_read", Json.obj().setStr("path", "/etc/hostname"), true);
+    HostCall.local_file_read(Json.obj().setStr("path", "/etc/hostname"), true);
     return ok(Json.obj());
   }
   return fail("unknown action " + action);
