@@ -6,7 +6,7 @@
 // Differences from Packer, on purpose: the adapter's host key is checked (a known_hosts file for
 // its port, not ANSIBLE_HOST_KEY_CHECKING=False); `user` defaults to the communicator's user (so
 // `~` on the machine is that user's home); SFTP is served by the host (sftp_command is not needed).
-import { abortWith, Build, Description, Json, Local, Plugin, Prepared, Temp, Template, Ui, fail, hostCall, mergeConfigs, ok } from "../../sdk/assembly/sdk";
+import { abortWith, Build, Description, Json, Local, Plugin, Prepared, Temp, Template, Ui, fail, HostCall, mergeConfigs, ok } from "../../sdk/assembly/sdk";
 import { CommProxy } from "../../sdk/assembly/commproxy";
 import { JsonKind } from "../../sdk/assembly/json";
 
@@ -89,7 +89,7 @@ function isMissingProgram(reply: Json): bool {
 /** Runs argv with `env`; "" when it exited 0, else the reason. Output goes to the UI as it comes. */
 function runLocal(argv: Array<string>, env: Json, what: string): string {
   const req = Json.obj().set("argv", Json.strings(argv)).set("env", env).setStr("output", "ui");
-  const reply = hostCall("local_exec", req, true);
+  const reply = HostCall.local_exec(req, true);
   if (isMissingProgram(reply)) return argv[0] + " was not found: " + INSTALL_HINT + ".";
   if (reply.has("error")) return what + ": " + reply.getString("error");
   if (reply.has("disconnected")) return what + " was stopped: " + reply.getString("disconnected");
@@ -224,7 +224,7 @@ export function provision(): i32 {
   const command = c.getString("command");
 
   if (!c.getBool("skip_version_check", false)) {
-    const reply = hostCall("local_exec", Json.obj().set("argv", Json.strings([command, "--version"])).setStr("output", "return"), true);
+    const reply = HostCall.local_exec(Json.obj().set("argv", Json.strings([command, "--version"])).setStr("output", "return"), true);
     if (isMissingProgram(reply)) return fail(command + " was not found: " + INSTALL_HINT + ".");
     if (reply.has("error")) return fail("Error running \"" + command + " --version\": " + reply.getString("error"));
     if (i32(reply.getNumber("exit_status", -1)) != 0) return fail("Error running \"" + command + " --version\": " + reply.getString("stderr"));
@@ -307,7 +307,7 @@ export function provision(): i32 {
   Ui.say("Executing Ansible: " + shown(argv, extra, genString(g, "Password")));
 
   const req = Json.obj().set("argv", Json.strings(argv)).set("env", env).setStr("output", "ui");
-  const reply = hostCall("local_exec", req, true);
+  const reply = HostCall.local_exec(req, true);
   if (proxy !== null) proxy.close();
   // The generated inventory goes unless kept (Packer's keep_inventory_file); inventory_directory's copy too.
   if (kept.length > 0 && !c.getBool("keep_inventory_file", false)) runLocal(["rm", "-f", kept], env, "removing the inventory");
