@@ -43,7 +43,12 @@ export interface InstalledPackerPlugin {
 }
 
 export class PluginInstallError extends Error {
-  constructor(source: string, message: string) {
+  constructor(
+    source: string,
+    message: string,
+    /** True when the release list itself could not be had: no such plugin there, or no way to reach it. */
+    readonly unavailable = false,
+  ) {
     super(`plugin ${source}: ${message}`);
     this.name = "PluginInstallError";
   }
@@ -75,7 +80,10 @@ export async function installPackerPlugin(source: string, constraintText: string
     return res;
   };
 
-  const refs = (await (await get(`${apiBase}/repos/${repo}/git/matching-refs/tags`)).json().catch(() => null)) as Array<{ ref?: unknown }> | null;
+  const listing = await get(`${apiBase}/repos/${repo}/git/matching-refs/tags`).catch((err: unknown) => {
+    throw err instanceof PluginInstallError ? new PluginInstallError(source, err.message.replace(`plugin ${source}: `, ""), true) : err;
+  });
+  const refs = (await listing.json().catch(() => null)) as Array<{ ref?: unknown }> | null;
   if (!Array.isArray(refs)) throw new PluginInstallError(source, "the release list is not JSON");
   const versions = refs.map((r) => String(r.ref ?? "").replace(/^refs\/tags\/v?/, "")).filter(Boolean);
   const version = highestSatisfying(constraint, versions);

@@ -21,6 +21,16 @@ export interface PluginLimits {
   dataBytes: number;
 }
 
+/**
+ * IMGB_PLUGIN_LOAD_MS raises (or lowers) the load-time limit for a machine that is slow at compiling
+ * wasm, such as an emulated CPU (qemu-user); a user's own setting, like any other limit they choose.
+ */
+function loadMsFromEnvironment(fallback: number): number {
+  const raw = process.env.IMGB_PLUGIN_LOAD_MS;
+  const n = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
 export const DEFAULT_LIMITS: PluginLimits = {
   memoryBytes: 64 * 2 ** 20,
   cpuMsPerCall: 10_000,
@@ -29,7 +39,7 @@ export const DEFAULT_LIMITS: PluginLimits = {
   uiPerSecond: 500,
   abortGraceMs: 1000,
   hostCallsPerCall: 4_000_000,
-  loadMs: 2000,
+  loadMs: loadMsFromEnvironment(2000),
   moduleBytes: 16 * 2 ** 20,
   dataBytes: 8 * 2 ** 20,
 };

@@ -1,6 +1,6 @@
 // What each `imgb registry ...`, `imgb plugins ...` and `imgb init` verb does, given plain options
 // (cmd/ only parses flags). Output goes through a Ui so tests can read it.
-import { installPackerPlugin, parsePackerSource } from "../packer-plugin/install.ts";
+import { installPackerPlugin, parsePackerSource, PluginInstallError } from "../packer-plugin/install.ts";
 import { packerPluginDir } from "../packer-plugin/discover.ts";
 import { readFile } from "node:fs/promises";
 import { loadTemplate } from "../template/load.ts";
@@ -320,13 +320,26 @@ export async function pluginsMirrorCommand(o: { url: string; dir: string }, ui: 
  * natively through the plugin protocol, as under Packer.
  */
 function nativePackerResolver(required: ReadonlyArray<{ localName: string; source: string; versionConstraint: string }>, upgrade: boolean): PluginResolver {
+  let lastMiss = "";
   return {
     name: "Packer plugin releases",
-    offers: "a github.com/OWNER/NAME plugin's release (SHA256SUMS checked) is installed into Packer's plugin folder and runs natively, unsandboxed, as under Packer",
+    get offers() {
+      return `a github.com/OWNER/NAME plugin's release (SHA256SUMS checked) is installed into Packer's plugin folder and runs natively, unsandboxed, as under Packer${lastMiss ? ` (${lastMiss})` : ""}`;
+    },
     async resolve(req) {
       if (!parsePackerSource(req.source.address)) return undefined;
       const text = required.find((r) => r.localName === req.localName)?.versionConstraint ?? "";
-      const r = await installPackerPlugin(req.source.address, text, packerPluginDir(), { upgrade });
+      let r: Awaited<ReturnType<typeof installPackerPlugin>>;
+      try {
+        r = await installPackerPlugin(req.source.address, text, packerPluginDir(), { upgrade });
+      } catch (err) {
+        // No release list to be had: this resolver does not provide it; the chain's error says so.
+        if (err instanceof PluginInstallError && err.unavailable) {
+          lastMiss = err.message;
+          return undefined;
+        }
+        throw err;
+      }
       return {
         kind: "other",
         summary: `v${r.version} ${r.downloaded ? "installed" : "already installed"} at ${r.binary} (a native Packer plugin: its builders and data sources run unsandboxed with your rights, as under Packer)`,

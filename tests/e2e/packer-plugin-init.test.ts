@@ -91,7 +91,7 @@ describe.skipIf(!hasPacker || !Bun.which("zip"))("imgb init: native Packer plugi
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const folder = join(dir, "packer", "plugins", "github.com", "acme", "pk");
     const bin = join(folder, `packer-plugin-pk_v1.2.3_${platform}`);
-    expect(r.stdout).toContain(`github.com/acme/pk v1.2.3: installed at ${bin}`);
+    expect(r.stdout).toContain(`github.com/acme/pk: v1.2.3 installed at ${bin}`);
     expect(r.stdout).toContain("a native Packer plugin: its builders and data sources run unsandboxed with your rights");
     expect(readFileSync(`${bin}_SHA256SUM`, "utf8")).toBe(sha(readFileSync(bin)));
     const b = await runImgb(["build", "-color=false", "t.pkr.hcl"], { cwd: dir, env: env() });
@@ -102,7 +102,7 @@ describe.skipIf(!hasPacker || !Bun.which("zip"))("imgb init: native Packer plugi
     const zips = hits.filter((h) => h.endsWith(".zip")).length;
     const again = await runImgb(["init", "t.pkr.hcl"], { cwd: dir, env: env() });
     expect(again.exitCode).toBe(0);
-    expect(again.stdout).toContain("v1.2.3: already installed");
+    expect(again.stdout).toContain("v1.2.3 already installed");
     expect(hits.filter((h) => h.endsWith(".zip")).length).toBe(zips);
   }, 60_000);
 

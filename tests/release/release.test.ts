@@ -259,7 +259,8 @@ function armReady(): boolean {
 describe.skipIf(!armReady())("linux-arm64 under qemu-user", () => {
   test("version, validate and build of examples/hello (WASM plugins in the sandbox)", async () => {
     const bin = join(relA, binaryName(IMGB_VERSION, "linux-arm64"));
-    const env = { QEMU_LD_PREFIX: ARM_LIBC };
+    // Emulated, compiling each plugin's wasm takes longer than the 2 s load-time limit allows.
+    const env = { QEMU_LD_PREFIX: ARM_LIBC, IMGB_PLUGIN_LOAD_MS: "60000" };
     expect((await run([bin, "version"], env)).out).toContain(`imgb v${IMGB_VERSION} `);
     expect((await run([bin, "version"], env)).out).toContain("linux-arm64)");
     const dir = join(work, "hello");

@@ -62,7 +62,7 @@ function errorOf(reply: Json): string {
 }
 
 function uploadFile(dest: string, localPath: string): string {
-  return errorOf(HostCall.comm_upload(Json.obj().setStr("dest", dest).set("src", Json.obj().setStr("path", localPath))));
+  return errorOf(HostCall.comm_upload(Json.obj().setStr("dest", dest).set("src", Json.obj().setStr("path", localPath)), true));
 }
 
 function upload(c: Json): string {
@@ -102,7 +102,7 @@ function upload(c: Json): string {
       kind = probe.kind;
     }
     let err = "";
-    if (kind == Kind.Dir) err = errorOf(HostCall.comm_upload_dir(Json.obj().setStr("dest", dst).setStr("src", src).set("exclude", Json.arr())));
+    if (kind == Kind.Dir) err = errorOf(HostCall.comm_upload_dir(Json.obj().setStr("dest", dst).setStr("src", src).set("exclude", Json.arr()), true));
     else err = uploadFile(dst.endsWith("/") ? dst + baseName(src) : dst, src);
     if (err.length > 0) {
       Ui.error("Upload failed: " + err);
@@ -126,9 +126,9 @@ function download(c: Json): string {
     if (dst.endsWith("/") && !src.endsWith("/") && !src.endsWith("*")) target = dst + baseName(src);
     let err = "";
     if (src.endsWith("/") || hasGlob(src)) {
-      err = errorOf(HostCall.comm_download_dir(Json.obj().setStr("src", src).setStr("dest", target).set("exclude", Json.arr())));
+      err = errorOf(HostCall.comm_download_dir(Json.obj().setStr("src", src).setStr("dest", target).set("exclude", Json.arr()), true));
     } else {
-      err = errorOf(HostCall.comm_download(Json.obj().setStr("src", src).set("dest", Json.obj().setStr("path", target))));
+      err = errorOf(HostCall.comm_download(Json.obj().setStr("src", src).set("dest", Json.obj().setStr("path", target)), true));
     }
     if (err.length > 0) {
       Ui.error("Download failed: " + err);
