@@ -56,7 +56,7 @@ async function expectNothingLeft() {
 
 describe("qemu builder config", () => {
   test("Packer's defaults, ssh keys checked, unsupported modes refused", () => {
-    const ok = parseQemuConfig({ iso_url: "x.qcow2", disk_image: true, ssh_username: "root", ssh_password: "p" }, build);
+    const ok = parseQemuConfig({ iso_url: "x.qcow2", iso_checksum: "none", disk_image: true, ssh_username: "root", ssh_password: "p" }, build);
     expect(ok.diagnostics).toEqual([]);
     expect(ok.config).toMatchObject({ vm_name: "packer-t", output_directory: "output-t", format: "qcow2", host_port_min: 2222 });
     const bad = qemuBuilderFactory.create({ iso_url: "ftp://example.invalid/x.iso", format: "vmdk", ssh_timeout: "soon", qemuargs: [["-m", 4]] }, build);
@@ -69,7 +69,7 @@ describe("qemu builder config", () => {
   });
   test("the command line: headless, forwarded port on 127.0.0.1, virtio-rng, qemuargs override defaults", () => {
     const { config } = parseQemuConfig(
-      { iso_url: "x", disk_image: true, communicator: "none", qemuargs: [["-m", "2G"], ["-smp", "2"]] },
+      { iso_url: "x", iso_checksum: "none", disk_image: true, ssh_username: "root", ssh_password: "p", qemuargs: [["-m", "2G"], ["-smp", "2"]] },
       build,
     );
     const argv = qemuArgv(config!, { disks: ["/w/d.qcow2"], hostPort: 3333, guestPort: 22, consoleLog: "/w/c.log", accelerator: "tcg" });
