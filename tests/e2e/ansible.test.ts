@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireBinary, runImgb } from "../support/binary.ts";
-import { startSshd, type Sshd } from "../support/sshd.ts";
+import { nullSshBuilder, startSshd, type Sshd } from "../support/sshd.ts";
 
 let sshd: Sshd;
 let dir: string;
@@ -19,15 +19,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const builder = () => ({
-  type: "null",
-  communicator: "ssh",
-  ssh_host: "127.0.0.1",
-  ssh_port: sshd.port,
-  ssh_username: sshd.user,
-  ssh_private_key_file: sshd.clientKeyPath,
-  ssh_host_key: sshd.hostPublicKey,
-});
+const builder = () => nullSshBuilder(sshd);
 
 const PLAYBOOK = `- hosts: all
   gather_facts: false

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireBinary } from "../support/binary.ts";
-import { startSshd, type Sshd } from "../support/sshd.ts";
+import { nullSshBuilder, startSshd, type Sshd } from "../support/sshd.ts";
 
 let sshd: Sshd;
 let dir: string;
@@ -30,16 +30,7 @@ for (const method of ["sftp", "scp"] as const) {
       template,
       JSON.stringify({
         builders: [
-          {
-            type: "null",
-            communicator: "ssh",
-            ssh_host: "127.0.0.1",
-            ssh_port: sshd.port,
-            ssh_username: sshd.user,
-            ssh_private_key_file: sshd.clientKeyPath,
-            ssh_host_key: sshd.hostPublicKey,
-            ssh_file_transfer_method: method,
-          },
+          { ...nullSshBuilder(sshd), ssh_file_transfer_method: method },
         ],
         provisioners: [
           { type: "shell", inline: [`mkdir -p ${remoteDir}`] },

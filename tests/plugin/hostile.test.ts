@@ -11,7 +11,7 @@ import { localCommunicator } from "../../core/communicator/local.ts";
 import { Output } from "../../core/ui/output.ts";
 import { BuildUi } from "../../core/ui/build-ui.ts";
 import { requireBinary, runImgb } from "../support/binary.ts";
-import { startSshd, type Sshd } from "../support/sshd.ts";
+import { nullSshBuilder, startSshd, type Sshd } from "../support/sshd.ts";
 import { podmanBaseImage } from "../support/images.ts";
 import { containerCommunicator } from "../../core/communicator/container/index.ts";
 import { initPlugins } from "../../core/registry/init.ts";
@@ -596,15 +596,7 @@ describe("over SSH, through the compiled binary", () => {
     await sshd?.stop();
     rmSync(sdir, { recursive: true, force: true });
   });
-  const sshBuilder = () => ({
-    type: "null",
-    communicator: "ssh",
-    ssh_host: "127.0.0.1",
-    ssh_port: sshd.port,
-    ssh_username: sshd.user,
-    ssh_private_key_file: sshd.clientKeyPath,
-    ssh_host_key: sshd.hostPublicKey,
-  });
+  const sshBuilder = () => nullSshBuilder(sshd);
 
   test("a remote command dies with its provisioner's timeout (and its children with it)", async () => {
     const template = join(sdir, "timeout.json");

@@ -358,3 +358,16 @@ async function waitGone(pids: number[]): Promise<void> {
   const grace = Date.now() + 200;
   while (Date.now() < grace && pids.some((p) => state(p) !== "gone")) await Bun.sleep(10);
 }
+
+/** A null builder reaching this sshd over SSH, with its key and pinned host key: the template tests' usual machine. */
+export function nullSshBuilder(sshd: Sshd): Record<string, string | number> {
+  return {
+    type: "null",
+    communicator: "ssh",
+    ssh_host: "127.0.0.1",
+    ssh_port: sshd.port,
+    ssh_username: sshd.user,
+    ssh_private_key_file: sshd.clientKeyPath,
+    ssh_host_key: sshd.hostPublicKey,
+  };
+}

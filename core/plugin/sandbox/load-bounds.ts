@@ -3,25 +3,12 @@
 // cost seconds and a gigabyte per load). The time the load itself may take (start section, Extism's
 // initialisation, `describe`) is PluginLimits.loadMs, enforced by the parent (parent.ts).
 import type { PluginLimits } from "../limits.ts";
-import { ModuleRefused } from "./module-check.ts";
+import { ModuleRefused, readLeb } from "./module-check.ts";
 
 const DATA_SECTION = 11;
 
 function mib(n: number): string {
   return `${Math.round((n / 2 ** 20) * 10) / 10} MiB`;
-}
-
-function readLeb(bytes: Uint8Array, pos: number): { value: number; next: number } {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    if (pos >= bytes.length) throw new ModuleRefused("module is truncated");
-    const b = bytes[pos++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return { value: result, next: pos };
-    shift += 7;
-    if (shift > 35) throw new ModuleRefused("module has a malformed LEB128 number");
-  }
 }
 
 /** Refuses a module over the size limit, or whose data section is over the data limit. */

@@ -40,7 +40,8 @@ export class ModuleRefused extends Error {
 
 const PAGE = 65536;
 
-function readLeb(bytes: Uint8Array, pos: number): { value: number; next: number } {
+/** An unsigned LEB128 number at `pos`, and where the next field starts. */
+export function readLeb(bytes: Uint8Array, pos: number): { value: number; next: number } {
   let result = 0;
   let shift = 0;
   for (;;) {
