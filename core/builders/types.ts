@@ -3,7 +3,7 @@
 // the steps that ran are called in reverse order on success, error and cancellation alike.
 import type { Diagnostic } from "../errors/diagnostic.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
-import type { Artifact } from "../build/artifact.ts";
+import type { Artifact } from "../engine/artifact.ts";
 import type { Communicator } from "../communicator/types.ts";
 import type { BuildContextValues } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";

@@ -1,11 +1,11 @@
 // `imgb build`: load, validate everything before anything starts, then run the builds.
 import type { OnErrorMode } from "../builders/types.ts";
 import { hasErrors, UserError } from "../errors/diagnostic.ts";
-import { selectBuilds } from "../build/plan.ts";
+import { selectBuilds } from "../engine/plan.ts";
 import { UNDECLARED_VARIABLE_SUMMARY } from "../template/hcl2/index.ts";
 import { loadTemplate } from "../template/load.ts";
-import { validateTemplate } from "../build/validate.ts";
-import { runBuilds } from "../build/run.ts";
+import { validateTemplate } from "../engine/validate.ts";
+import { runBuilds } from "../engine/run.ts";
 import { renderDiagnostics } from "../ui/diagnostics.ts";
 import { openCatalog } from "./catalog.ts";
 import { allowedPathsLine, resolveAllowedPaths } from "./allow-paths.ts";

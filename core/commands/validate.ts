@@ -1,7 +1,7 @@
 // `imgb validate`: the same checks `build` makes before starting, and nothing more.
 import { DiagnosticsError, hasErrors } from "../errors/diagnostic.ts";
 import { loadTemplate } from "../template/load.ts";
-import { validateTemplate } from "../build/validate.ts";
+import { validateTemplate } from "../engine/validate.ts";
 import { renderDiagnostics } from "../ui/diagnostics.ts";
 import { maskSecrets } from "../ui/secrets.ts";
 import { openCatalog } from "./catalog.ts";

@@ -4,7 +4,7 @@
 import { rm } from "node:fs/promises";
 import { errorDiag, type Diagnostic } from "../errors/diagnostic.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
-import type { Artifact } from "../build/artifact.ts";
+import type { Artifact } from "../engine/artifact.ts";
 import type { BuildContextValues } from "../template/model.ts";
 import { PostProcessOutputSchema, PrepareOutputSchema, ProvisionOutputSchema, parseOutput, type ArtifactJson } from "./abi.ts";
 import { containsSecret } from "../ui/secrets.ts";

@@ -2,7 +2,7 @@
 // implements these; the engine only prepares, provisions and post-processes.
 import type { Diagnostic } from "../errors/diagnostic.ts";
 import type { JsonObject } from "../values/json.ts";
-import type { Artifact } from "../build/artifact.ts";
+import type { Artifact } from "../engine/artifact.ts";
 import type { Communicator } from "../communicator/types.ts";
 import type { BuildContextValues } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";

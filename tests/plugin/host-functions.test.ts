@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPluginCatalog, type WasmPluginCatalog } from "../../core/plugin/catalog.ts";
 import { localCommunicator } from "../../core/communicator/local.ts";
-import type { Artifact } from "../../core/build/artifact.ts";
+import type { Artifact } from "../../core/engine/artifact.ts";
 import { hostileBytes } from "./hostile/build.ts";
 import { RecordingUi, buildValues, expectGone, sandboxChildren } from "./support.ts";
 

@@ -18,7 +18,7 @@ import { initPlugins } from "../../core/registry/init.ts";
 import { makeRegistry, required, TestUi } from "../registry/harness.ts";
 import type { Provisioner } from "../../core/plugin/types.ts";
 import type { JsonObject } from "../../core/values/json.ts";
-import type { Artifact } from "../../core/build/artifact.ts";
+import type { Artifact } from "../../core/engine/artifact.ts";
 import { hostileBytes } from "./hostile/build.ts";
 import { RecordingUi, buildValues, expectGone, processAlive, sandboxChildren } from "./support.ts";
 

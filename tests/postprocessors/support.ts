@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPluginCatalog, type WasmPluginCatalog } from "../../core/plugin/catalog.ts";
 import { buildAll, compilePlugin } from "../../plugins-wasm/build.ts";
-import type { Artifact } from "../../core/build/artifact.ts";
+import type { Artifact } from "../../core/engine/artifact.ts";
 import type { BuildContextValues } from "../../core/template/model.ts";
 import type { JsonObject } from "../../core/values/json.ts";
 import type { PostProcessResult } from "../../core/plugin/types.ts";

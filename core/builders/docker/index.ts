@@ -3,7 +3,7 @@
 // tar, or discard it.
 import { rm } from "node:fs/promises";
 import type { Builder, BuilderFactory, BuildState } from "../types.ts";
-import type { Artifact } from "../../build/artifact.ts";
+import type { Artifact } from "../../engine/artifact.ts";
 import { run } from "../../process/child.ts";
 import { stepConnect, stepProvision, stepTempDir } from "./common-steps.ts";
 import { dockerSchema, parseDockerConfig, type DockerConfig } from "./config.ts";

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import type { BuilderFactory, Step } from "../types.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
-import { stepProvision } from "../../build/steps/provision.ts";
+import { stepProvision } from "../../engine/steps/provision.ts";
 import { noneCommunicator } from "../../communicator/types.ts";
 
 export const fileBuilder: BuilderFactory = {

@@ -3,8 +3,8 @@
 import type { Builder, BuilderFactory, BuildState, Step } from "../types.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
-import type { Artifact } from "../../build/artifact.ts";
-import { stepProvision } from "../../build/steps/provision.ts";
+import type { Artifact } from "../../engine/artifact.ts";
+import { stepProvision } from "../../engine/steps/provision.ts";
 import { communicatorFields, connectStep, parseCommunicatorConfig } from "../../communicator/select.ts";
 
 export const nullBuilder: BuilderFactory = {

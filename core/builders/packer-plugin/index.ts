@@ -6,14 +6,14 @@
 import type { Builder, BuilderFactory, BuildState } from "../types.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
-import type { Artifact } from "../../build/artifact.ts";
+import type { Artifact } from "../../engine/artifact.ts";
 import type { BuildContextValues } from "../../template/model.ts";
 import type { JsonObject } from "../../values/json.ts";
 import type { ConfigSchema } from "../../plugin/schema.ts";
 import { findComponent, type PluginBinary } from "../../packer-plugin/discover.ts";
 import { HOOK_CLEANUP_PROVISION, HOOK_PROVISION, PluginBuilder, type RemoteArtifact } from "../../packer-plugin/builder.ts";
-import { Cancelled } from "../../build/multistep.ts";
-import { errorMessage, ProvisioningFailed } from "../../build/provision.ts";
+import { Cancelled } from "../../engine/multistep.ts";
+import { errorMessage, ProvisioningFailed } from "../../engine/provision.ts";
 
 /** Keys imgb's common-key injection adds; they go to the plugin in Packer's separate config. */
 const COMMON_KEYS = ["packer_force", "packer_on_error", "packer_build_name", "packer_builder_type"];

@@ -3,7 +3,7 @@
 // down, and write the disk flattened in qcow2 or raw.
 import { rm } from "node:fs/promises";
 import type { Builder, BuilderFactory, BuildState } from "../types.ts";
-import type { Artifact } from "../../build/artifact.ts";
+import type { Artifact } from "../../engine/artifact.ts";
 import { stepProvision } from "../docker/common-steps.ts";
 import { parseQemuConfig, qemuSchema, type QemuConfig } from "./config.ts";
 import { stepCreateCd, stepCreateFloppy, stepDownload, stepHttpServer } from "../common/steps.ts";

@@ -3,7 +3,7 @@
 // (bootable with syslinux when asked) or an OCI archive. Like Packer's chroot builders, without a cloud around it.
 import { rm } from "node:fs/promises";
 import type { Builder, BuilderFactory, BuildState } from "../types.ts";
-import type { Artifact } from "../../build/artifact.ts";
+import type { Artifact } from "../../engine/artifact.ts";
 import { chrootCommunicator } from "../../communicator/chroot/index.ts";
 import { stepConnect, stepProvision } from "../docker/common-steps.ts";
 import { parseRootfsConfig, rootfsSchema, type RootfsConfig } from "./config.ts";

@@ -11,7 +11,7 @@ import { UserError } from "../../errors/diagnostic.ts";
 import { localCommunicator } from "../../communicator/local.ts";
 import type { JsonObject } from "../../values/json.ts";
 import type { ProgressTracker, Ui } from "../../ui/types.ts";
-import type { Artifact } from "../../build/artifact.ts";
+import type { Artifact } from "../../engine/artifact.ts";
 import { createPluginCatalog } from "../catalog.ts";
 import { MANIFEST, defaultWasmPath, readManifest } from "./project.ts";
 

@@ -3,7 +3,7 @@
 // provisioning hook supplied by each test. Also snapshots what a build could leave behind.
 import { readdir, readFile } from "node:fs/promises";
 import type { BuilderFactory, BuildState, Step } from "../../../core/builders/types.ts";
-import type { Artifact } from "../../../core/build/artifact.ts";
+import type { Artifact } from "../../../core/engine/artifact.ts";
 import type { Communicator } from "../../../core/communicator/types.ts";
 import type { ProgressTracker, Ui } from "../../../core/ui/types.ts";
 import type { JsonObject, JsonValue } from "../../../core/values/json.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { runSteps, StepFailed, Cancelled } from "../../core/build/multistep.ts";
+import { runSteps, StepFailed, Cancelled } from "../../core/engine/multistep.ts";
 import type { BuildState, Step } from "../../core/builders/types.ts";
 import type { Ui } from "../../core/ui/types.ts";
 
