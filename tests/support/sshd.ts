@@ -4,7 +4,8 @@
 //
 // API (keep it this small; other test areas reuse it):
 //   ensureOpenSsh(): Promise<void>            installs openssh-server with apt-get when sshd is missing (root only)
-//   startSshd(opts?: SshdOptions): Promise<Sshd>   port, listenAddress, netns, extra config lines
+//   startSshd(opts?: SshdOptions): Promise<Sshd>   port, listenAddress, netns, extra config lines,
+//                                             sudo (a NOPASSWD sudoers rule for the test user while it runs)
 //     Sshd: host, port, user, password, clientKeyPath, hostPublicKey, hostFingerprint, remoteDir,
 //           home, log(), processes(), kill() (drop every connection), restart(), stop()
 //   freePort(host?): Promise<number>          a TCP port that was free a moment ago
@@ -40,6 +41,12 @@ export interface SshdOptions {
   netns?: string;
   /** Extra sshd_config lines, e.g. ["AllowTcpForwarding no"]. */
   config?: string[];
+  /**
+   * Let the test user run any command as root through sudo without a password while this server
+   * runs (a file in /etc/sudoers.d named after the server, removed on stop and by the exit hook):
+   * for `become` over SSH. Needs sudo installed.
+   */
+  sudo?: boolean;
 }
 
 export interface Sshd {
@@ -144,6 +151,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     ].join("\n"),
   );
 
+  const sudoers = opts.sudo ? grantSudo(port) : undefined;
+
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -219,12 +228,14 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       await kill();
       running.delete(server);
       rmSync(dir, { recursive: true, force: true });
+      if (sudoers) rmSync(sudoers, { force: true });
     },
   };
 
   installExitHook();
   running.add(server);
   dirOf.set(server, dir);
+  if (sudoers) sudoersOf.set(server, sudoers);
   try {
     await launch();
   } catch (err) {
@@ -242,6 +253,20 @@ export async function stopAllSshd(): Promise<void> {
 
 const pidOf = new WeakMap<Sshd, () => number | undefined>();
 const dirOf = new WeakMap<Sshd, string>();
+const sudoersOf = new WeakMap<Sshd, string>();
+
+/** /etc/sudoers.d/imgb-test-PORT: the test user may run anything as root, checked with visudo before use. */
+function grantSudo(port: number): string {
+  if (!existsSync("/usr/bin/sudo")) throw new Error("sudo is missing: apt-get install sudo (tests/support/apt-packages.txt lists it)");
+  const path = `/etc/sudoers.d/imgb-test-${port}`;
+  writeFileSync(path, `${TEST_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
+  const check = spawnSync("visudo", ["-c", "-q", "-f", path], { encoding: "utf8" });
+  if (check.status !== 0) {
+    rmSync(path, { force: true });
+    throw new Error(`visudo rejected ${path}: ${check.stderr}${check.stdout}`);
+  }
+  return path;
+}
 
 /**
  * Last resort when a test process exits (or is interrupted) without stopping its servers: kill
@@ -259,6 +284,8 @@ function installExitHook(): void {
       }
       const dir = dirOf.get(s);
       if (dir) rmSync(dir, { recursive: true, force: true });
+      const sudoers = sudoersOf.get(s);
+      if (sudoers) rmSync(sudoers, { force: true });
     }
     running.clear();
   };
