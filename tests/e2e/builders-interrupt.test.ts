@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireBinary, runImgb } from "../support/binary.ts";
 import { processAlive } from "../support/processes.ts";
-import { debianMinbaseTarball, podmanBaseImage } from "../support/images.ts";
+import { debianMinbaseTarball, podmanAnsibleImage, podmanBaseImage } from "../support/images.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -27,8 +27,11 @@ interface Interrupted {
   tmpLeft: string[];
 }
 
-/** Runs `imgb build`, sends SIGINT once stdout matches `when`, and waits for imgb to exit. */
-async function interruptBuild(dir: string, template: string, when: RegExp, waitMs: number): Promise<Interrupted> {
+/**
+ * Runs `imgb build`, sends SIGINT once stdout matches `when` (and `ready()` holds, when given: e.g. the
+ * remote command is running), and waits for imgb to exit.
+ */
+async function interruptBuild(dir: string, template: string, when: RegExp, waitMs: number, ready?: () => boolean): Promise<Interrupted> {
   const tmp = freshDir("imgb-int-tmp-");
   const proc = Bun.spawn([requireBinary(), "build", "-color=false", template], {
     cwd: dir,
@@ -53,6 +56,8 @@ async function interruptBuild(dir: string, template: string, when: RegExp, waitM
   expect(ok, `never saw ${when} in:\n${stdout}`).toBe(true);
   // A moment for the step to be under way (a process started, not only announced).
   await Bun.sleep(500);
+  for (const until = Date.now() + 30_000; ready && !ready() && Date.now() < until; ) await Bun.sleep(100);
+  if (ready) expect(ready(), `not ready to interrupt:\n${stdout}`).toBe(true);
   proc.kill("SIGINT");
   const started = performance.now();
   const exitCode = await proc.exited;
@@ -155,6 +160,52 @@ build {
     expect(pgrep(`qemu-system.*${vmName}`)).toBe("");
     expect(existsSync(join(dir, "output-qemu"))).toBe(false);
   }, 400_000);
+});
+
+describe("Ctrl-C during provisioners and post-processors that run commands", () => {
+  test("ansible-local: the play inside the container stops, the container and the staging upload are gone", async () => {
+    const image = await podmanAnsibleImage();
+    const dir = freshDir("imgb-int-ansible-local-");
+    const marker = `imgb-int-ansible-local-${process.pid}`;
+    const containersBefore = Bun.spawnSync(["podman", "ps", "-a", "-q"]).stdout.toString().trim();
+    // A first task, so that ansible has started (and prints the next task's name) when the sleep begins.
+    writeFileSync(join(dir, "slow.yml"), `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: first\n      ansible.builtin.command: "true"\n    - name: sleep\n      ansible.builtin.shell: "sleep 4245 # ${marker}"\n`);
+    writeFileSync(
+      join(dir, "t.json"),
+      JSON.stringify({ builders: [{ type: "docker", image, commit: true, pull: false }], provisioners: [{ type: "ansible-local", playbook_file: "slow.yml" }] }),
+    );
+    const r = await interruptBuild(dir, "t.json", /TASK \[sleep\]/, 180_000, () => pgrep(marker) !== "");
+    expectCleanlyCancelled(r);
+    expect(pgrep(marker)).toBe("");
+    expect(pgrep("ansible-playbook.*slow.yml")).toBe("");
+    expect(Bun.spawnSync(["podman", "ps", "-a", "-q"]).stdout.toString().trim()).toBe(containersBefore);
+  }, 240_000);
+
+  test("docker-push: the engine's push to a registry that never answers is stopped, its auth folder removed", async () => {
+    const image = await podmanBaseImage();
+    const dir = freshDir("imgb-int-push-");
+    // A registry that accepts connections and never answers: the push is under way until stopped.
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const repository = `127.0.0.1:${silent.port}/imgb/interrupted`;
+      writeFileSync(
+        join(dir, "t.json"),
+        JSON.stringify({
+          builders: [{ type: "docker", image, commit: true, pull: false }],
+          "post-processors": [[
+            { type: "docker-tag", repository, tags: ["v1"] },
+            { type: "docker-push" },
+          ]],
+        }),
+      );
+      const r = await interruptBuild(dir, "t.json", /Pushing: /, 120_000, () => pgrep(`podman push.*${repository}`) !== "");
+      expectCleanlyCancelled(r);
+      expect(pgrep(`podman.*127\\.0\\.0\\.1:${silent.port}`)).toBe("");
+    } finally {
+      silent.stop(true);
+      Bun.spawnSync(["podman", "rmi", "-f", `127.0.0.1:${silent.port}/imgb/interrupted:v1`]);
+    }
+  }, 180_000);
 });
 
 describe("-on-error=abort leaves the machine to inspect, and says how to remove it", () => {
