@@ -7,7 +7,7 @@
 // (swtpm), typed at GRUB's prompt (boot_steps), and reports its firmware, TPM, extra CD (cd_files,
 // cd_content, cd_label) and floppy on its disk. Then Ctrl-C at each phase leaves nothing behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { requireBinary, runImgb } from "../support/binary.ts";
@@ -142,8 +142,8 @@ interface Interrupted {
   tmpLeft: string[];
 }
 
-/** `imgb build` with its own TMPDIR; SIGINT once stdout matches `when` (plus `afterMs`). */
-async function interrupt(dir: string, args: string[], when: RegExp, afterMs: number, env: Record<string, string> = {}): Promise<Interrupted> {
+/** `imgb build` with its own TMPDIR; SIGINT once stdout matches `when` (plus `afterMs`, and until `ready()` when given). */
+async function interrupt(dir: string, args: string[], when: RegExp, afterMs: number, env: Record<string, string> = {}, ready?: () => boolean): Promise<Interrupted> {
   const tmp = freshDir("imgb-iso-int-tmp-");
   const proc = Bun.spawn([requireBinary(), "build", "-color=false", ...args], { cwd: dir, env: { ...process.env, TMPDIR: tmp, ...env }, stdout: "pipe", stderr: "pipe" });
   let stdout = "";
@@ -161,6 +161,8 @@ async function interrupt(dir: string, args: string[], when: RegExp, afterMs: num
   if (!ok) proc.kill("SIGKILL");
   expect(ok, `never saw ${when} in:\n${stdout}`).toBe(true);
   await Bun.sleep(afterMs);
+  for (const until = Date.now() + 30_000; ready && !ready() && Date.now() < until; ) await Bun.sleep(100);
+  if (ready) expect(ready(), `not ready to interrupt:\n${stdout}`).toBe(true);
   proc.kill("SIGINT");
   const exitCode = await proc.exited;
   await drained;
@@ -215,5 +217,41 @@ describe("Ctrl-C during an ISO install", () => {
       2000,
     );
     await expectNothingLeft(r, dir, "out");
+  }, 60_000);
+
+  test("while provisioning (the ISO booted, its HTTP server, CD and floppy up): no qemu, no HTTP server, no temp files, no provisioner", async () => {
+    // The provisioning phase without a second install: the machine stays at the ISO's boot prompt
+    // (communicator none) while a shell-local provisioner runs; everything an ISO build holds is up.
+    const dir = await project();
+    const marker = 4246 + (process.pid % 1000);
+    writeFileSync(
+      join(dir, "provision.pkr.hcl"),
+      `source "qemu" "prov" {
+  iso_url           = "${iso}"
+  iso_checksum      = "none"
+  accelerator       = "tcg"
+  memory            = 256
+  disk_size         = "64M"
+  output_directory  = "out-prov"
+  communicator      = "none"
+  http_bind_address = "127.0.0.1"
+  http_directory    = "http"
+  cd_files          = ["cd/*"]
+  floppy_files      = ["floppy/floppy.txt"]
+  boot_wait         = "1s"
+  boot_command      = ["<wait>"]
+}
+build {
+  sources = ["source.qemu.prov"]
+  provisioner "shell-local" {
+    inline = ["echo provisioning-started", "sleep ${marker}"]
+  }
+}
+`,
+    );
+    const r = await interrupt(dir, ["provision.pkr.hcl"], /provisioning-started/, 300, {}, () => pgrep(`sleep ${marker}`) !== "");
+    await expectNothingLeft(r, dir, "out-prov");
+    expect(r.stdout).toContain("Starting HTTP server on port");
+    expect(pgrep(`sleep ${marker}`)).toBe("");
   }, 60_000);
 });
