@@ -60,6 +60,8 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
   { source: "github.com/hashicorp/qemu", builders: ["qemu"], provisioners: [], postProcessors: [], dataSources: [] },
   { source: "github.com/hashicorp/ansible", builders: [], provisioners: ["ansible", "ansible-local"], postProcessors: [], dataSources: [] },
   { source: "github.com/hashicorp/vagrant", builders: [], provisioners: [], postProcessors: ["vagrant"], dataSources: [] },
+  // A community plugin chef/bento's templates require; its one data source is small enough to build in.
+  { source: "github.com/stromweld/host-info", builders: [], provisioners: [], postProcessors: [], dataSources: ["host-info"] },
 ];
 
 export function builtinPlugin(source: PluginSource): BuiltinPlugin | undefined {

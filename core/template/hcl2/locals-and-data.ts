@@ -1,24 +1,29 @@
 // Locals (`locals {}` and `local "x" {}`) and data sources (`data "TYPE" "NAME" {}`) may refer to
 // each other in any order and across files, so they are evaluated in dependency order; a cycle is an
-// error naming the cycle. The `null` data source is built in (`input` -> `output`); other types come
+// error naming the cycle. The `null` and `host-info` data sources are built in; other types come
 // from the caller.
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
 import { toJsonLoose, V, fromJson, type Value } from "../../hcl/value.ts";
 import type { JsonObject } from "../../values/json.ts";
-import { decodeLayers } from "./decode.ts";
+import { decodeLayers, type DecodeOptions } from "./decode.ts";
+import { HOST_INFO_DATA_SOURCE } from "./host-info.ts";
 import { rawContent, type Attribute, type Block, type Body, type EvalContext, type Expression, type Traversal } from "./hcl.ts";
 
 /** A data source implementation: its config in, its output attributes out. */
 export interface DataSourceImpl {
+  /** The accepted arguments (others are errors); undefined = not checked here. */
+  schema?: DecodeOptions["schema"];
   execute(config: JsonObject): JsonObject;
 }
 
 export const BUILTIN_DATA_SOURCES: Record<string, DataSourceImpl> = {
   null: {
+    schema: { fields: [{ name: "input", type: "any", required: true }] },
     execute(config) {
       return { output: config.input ?? null };
     },
   },
+  "host-info": HOST_INFO_DATA_SOURCE,
 };
 
 type Node =
@@ -116,7 +121,7 @@ export class LocalsCollector {
         if (!impl) {
           diags.push(errorDiag("Unknown data source type", node.range, `The data source type ${JSON.stringify(node.type)} is not known; known types: ${Object.keys(dataSources).sort().join(", ")}.`));
         } else {
-          const decoded = decodeLayers([{ kind: "body", body: node.body }], ctx, node.type === "null" ? { schema: NULL_SCHEMA, range: node.range } : { range: node.range });
+          const decoded = decodeLayers([{ kind: "body", body: node.body }], ctx, impl.schema ? { schema: impl.schema, range: node.range } : { range: node.range });
           diags.push(...decoded.diagnostics);
           if (!diags.some((d) => d.severity === "error")) {
             try {
@@ -192,8 +197,6 @@ export class LocalsCollector {
     return out;
   }
 }
-
-const NULL_SCHEMA = { fields: [{ name: "input", type: "any" as const, required: true }] };
 
 function dataValue(data: Record<string, Record<string, Value>>): Value {
   const types: Record<string, Value> = {};
