@@ -105,6 +105,7 @@ const publish = defineCommand({
     date: { type: "string", description: "review date (ISO 8601 UTC; default now)" },
     note: { type: "string", description: "reviewer note (the policy requires one for some capabilities, e.g. local_exec)" },
     policy: { type: "string", description: "vetting policy file (JSON; default: local_exec needs a note)" },
+    source: { type: "string", description: "checkout of the repository: vetting rebuilds --commit from it and runs its imgb plugin test" },
     push: { type: "string", description: "then push the registry to oci://HOST/REPOSITORY" },
     ...limitArgs,
     ...signerArgs,
@@ -132,6 +133,7 @@ const publish = defineCommand({
       ...(args.date !== undefined ? { date: String(args.date) } : {}),
       ...(args.note !== undefined ? { note: String(args.note) } : {}),
       ...(args.policy !== undefined ? { policy: String(args.policy) } : {}),
+      ...(args.source !== undefined ? { source: String(args.source) } : {}),
       ...(args.push !== undefined ? { push: String(args.push) } : {}),
       ...signerKeys(rawArgs),
     }),
@@ -223,11 +225,15 @@ const vet = defineCommand({
     statement: { type: "string", required: true, description: "statement from `imgb registry sign`" },
     policy: { type: "string", description: "vetting policy file (JSON)" },
     note: { type: "string", description: "reviewer note" },
+    source: { type: "string", description: "the plugin's source (git checkout or folder): rebuild it and compare sha256, run its imgb plugin test" },
+    commit: { type: "string", description: "with --source in a git checkout: the commit to rebuild (default HEAD)" },
   },
   run: async ({ args }) => {
     process.exitCode = await registryVetCommand({
       wasm: String(args.wasm),
       statement: String(args.statement),
+      ...(args.source !== undefined ? { source: String(args.source) } : {}),
+      ...(args.commit !== undefined ? { commit: String(args.commit) } : {}),
       ...(args.policy !== undefined ? { policy: String(args.policy) } : {}),
       ...(args.note !== undefined ? { note: String(args.note) } : {}),
     });

@@ -4,16 +4,21 @@
 //   podman: `imgb build` (docker builder on podman, ansible through the adapter) against
 //           `ansible-playbook -c containers.podman.podman` on a container started by hand (the
 //           connection plugin ships in Debian's `ansible` package, not in ansible-core).
-// Run as root: node_modules/.bin/bun bench/ansible/bench.ts [runs]   (needs hyperfine, ansible-core;
-// the podman part needs `apt-get install ansible` and the cached test image).
+// The commands are interleaved round by round (A B C, B C A, C A B, ...) rather than run as hyperfine
+// runs them (all of A, then all of B): on a shared machine the load moves over minutes, and
+// back-to-back blocks turned that drift into ratios. Each run gets its own ssh ControlPath folder,
+// so no run reuses another's master connection. Reported: the median wall time and the median CPU
+// time (user + system of the command and the processes it waited for) of each command.
+// Run as root: node_modules/.bin/bun bench/ansible/bench.ts [rounds]   (needs ansible-core; the podman
+// part needs `apt-get install ansible` and the cached test image).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startSshd } from "../../tests/support/sshd.ts";
 import { podmanAnsibleImage } from "../../tests/support/images.ts";
 
-const runs = process.argv[2] ?? "5";
+const rounds = Number(process.argv[2] ?? "5");
 const root = resolve(import.meta.dir, "../..");
 const imgb = join(root, "dist/imgb");
 const work = mkdtempSync(join(tmpdir(), "imgb-bench-ansible-"));
@@ -30,46 +35,74 @@ function playbook(target: string): string {
   return `- hosts: all\n  gather_facts: false\n  tasks:\n${tasks.join("\n")}\n`;
 }
 
-const hf = (name: string, cmds: Array<[string, string]>, env: Record<string, string> = {}) => {
-  const out = join(root, "bench/out", `${name}.json`);
-  const r = spawnSync("hyperfine", ["--warmup", "1", "--runs", runs, "--export-json", out, ...cmds.flatMap(([n, c]) => ["-n", n, c])], {
-    cwd: work,
-    stdio: "inherit",
-    env: { ...process.env, ...env },
-  });
-  if (r.status !== 0) throw new Error(`hyperfine ${name} failed`);
-  const results = (JSON.parse(readFileSync(out, "utf8")) as { results: Array<{ command: string; median: number }> }).results;
-  const peer = results[1]!.median;
-  console.log(name, results.map((x) => `${x.command} ${x.median.toFixed(3)} s (${(x.median / peer).toFixed(2)}x)`).join(", "));
-};
+interface Sample {
+  wall: number;
+  cpu: number;
+}
 
-const sshd = await startSshd();
-try {
-  const target = join(sshd.remoteDir, "bench");
-  spawnSync("install", ["-d", "-o", sshd.user, target]);
-  writeFileSync(join(work, "play.yml"), playbook(target));
-  const builder = { type: "null", communicator: "ssh", ssh_host: "127.0.0.1", ssh_port: sshd.port, ssh_username: sshd.user, ssh_private_key_file: sshd.clientKeyPath };
-  writeFileSync(join(work, "adapter.json"), JSON.stringify({ builders: [builder], provisioners: [{ type: "ansible", playbook_file: "play.yml" }] }));
-  writeFileSync(join(work, "direct.json"), JSON.stringify({ builders: [builder], provisioners: [{ type: "ansible", playbook_file: "play.yml", use_proxy: false }] }));
-  writeFileSync(
-    join(work, "inventory"),
-    `default ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=${sshd.user} ansible_ssh_private_key_file=${sshd.clientKeyPath}\n`,
-  );
-  hf(
-    "ansible-ssh",
-    [
-      ["imgb (adapter)", `${imgb} build -color=false adapter.json`],
-      ["ansible-playbook over ssh", "ansible-playbook -i inventory play.yml"],
-      ["imgb (use_proxy = false)", `${imgb} build -color=false direct.json`],
-    ],
-    { ANSIBLE_HOST_KEY_CHECKING: "False", ANSIBLE_SCP_IF_SSH: "True" },
-  );
-} finally {
-  await sshd.stop();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Runs each command `rounds` times, rotating the order every round; the first command is the peer. */
+function interleaved(name: string, cmds: Array<[string, string[]]>, env: Record<string, string> = {}): void {
+  const samples = new Map<string, Sample[]>(cmds.map(([n]) => [n, []]));
+  const loads: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < cmds.length; k++) {
+      const [label, argv] = cmds[(r + k) % cmds.length]!;
+      const cp = mkdtempSync(join(work, "cp-"));
+      const t = performance.now();
+      const p = Bun.spawnSync(argv, { cwd: work, env: { ...process.env, ...env, ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, stdout: "pipe", stderr: "pipe" });
+      const wall = (performance.now() - t) / 1000;
+      if (p.exitCode !== 0) throw new Error(`${label} failed (${p.exitCode}):\n${p.stdout.toString().slice(-2000)}${p.stderr.toString().slice(-2000)}`);
+      const cpu = p.resourceUsage ? (Number(p.resourceUsage.cpuTime.user) + Number(p.resourceUsage.cpuTime.system)) / 1e6 : NaN;
+      samples.get(label)!.push({ wall, cpu });
+      loads.push(loadavg()[0]!);
+    }
+  }
+  const peer = samples.get(cmds[0]![0])!;
+  const pw = median(peer.map((s) => s.wall));
+  const pc = median(peer.map((s) => s.cpu));
+  console.log(`${name}: ${rounds} rounds, load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`);
+  for (const [label] of cmds) {
+    const s = samples.get(label)!;
+    const w = median(s.map((x) => x.wall));
+    const c = median(s.map((x) => x.cpu));
+    console.log(`  ${label}: wall ${w.toFixed(2)} s (${(w / pw).toFixed(2)}x), cpu ${c.toFixed(2)} s (${(c / pc).toFixed(2)}x); walls ${s.map((x) => x.wall.toFixed(1)).join(" ")}`);
+  }
+}
+
+const only = process.env.BENCH_ONLY ?? "ssh,podman";
+if (only.includes("ssh")) {
+  const sshd = await startSshd();
+  try {
+    const target = join(sshd.remoteDir, "bench");
+    spawnSync("install", ["-d", "-o", sshd.user, target]);
+    writeFileSync(join(work, "play.yml"), playbook(target));
+    const builder = { type: "null", communicator: "ssh", ssh_host: "127.0.0.1", ssh_port: sshd.port, ssh_username: sshd.user, ssh_private_key_file: sshd.clientKeyPath };
+    writeFileSync(join(work, "adapter.json"), JSON.stringify({ builders: [builder], provisioners: [{ type: "ansible", playbook_file: "play.yml" }] }));
+    writeFileSync(join(work, "direct.json"), JSON.stringify({ builders: [builder], provisioners: [{ type: "ansible", playbook_file: "play.yml", use_proxy: false }] }));
+    writeFileSync(
+      join(work, "inventory"),
+      `default ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=${sshd.user} ansible_ssh_private_key_file=${sshd.clientKeyPath}\n`,
+    );
+    interleaved(
+      "ansible-ssh",
+      [
+        ["ansible-playbook over ssh", ["ansible-playbook", "-i", "inventory", "play.yml"]],
+        ["imgb (adapter)", [imgb, "build", "-color=false", "adapter.json"]],
+        ["imgb (use_proxy = false)", [imgb, "build", "-color=false", "direct.json"]],
+      ],
+      { ANSIBLE_HOST_KEY_CHECKING: "False", ANSIBLE_SCP_IF_SSH: "True" },
+    );
+  } finally {
+    await sshd.stop();
+  }
 }
 
 const podmanPlugin = spawnSync("ansible-doc", ["-t", "connection", "containers.podman.podman"], { stdio: "ignore" }).status === 0;
-if (!podmanPlugin) {
+if (!only.includes("podman")) {
+  // skipped on request
+} else if (!podmanPlugin) {
   console.log("podman: containers.podman.podman is not installed (apt-get install ansible): skipped");
 } else {
   const image = await podmanAnsibleImage();
@@ -89,9 +122,9 @@ if (!podmanPlugin) {
       `ansible-playbook -c containers.podman.podman -i '${name},' play-c.yml`,
     ].join("\n"),
   );
-  hf("ansible-podman", [
-    ["imgb docker builder (adapter)", `${imgb} build -color=false docker.json`],
-    ["ansible-playbook -c containers.podman.podman", "bash peer.sh"],
+  interleaved("ansible-podman", [
+    ["ansible-playbook -c containers.podman.podman", ["bash", "peer.sh"]],
+    ["imgb docker builder (adapter)", [imgb, "build", "-color=false", "docker.json"]],
   ]);
 }
-if (existsSync(work)) rmSync(work, { recursive: true, force: true });
+rmSync(work, { recursive: true, force: true });

@@ -95,6 +95,8 @@ export async function registryPublishCommand(
     /** Reviewer note (required by the policy for some capabilities). */
     note?: string;
     policy?: string;
+    /** The plugin's source (a checkout of `repository`): vetting rebuilds `commit` from it and runs its tests. */
+    source?: string;
     /** Then copy the registry folder to this OCI registry (oci://HOST/REPOSITORY). */
     push?: string;
     indexKeys: string[];
@@ -118,7 +120,11 @@ export async function registryPublishCommand(
   }
   // Vetting is a pipeline: nothing is signed into the index that describes itself otherwise than the
   // statement says, or breaks the registry's policy.
-  const report = await vetPlugin(new Uint8Array(await readFile(o.wasm)), signed.statement, { policy: await readPolicy(o.policy), ...(o.note !== undefined ? { note: o.note } : {}) });
+  const report = await vetPlugin(new Uint8Array(await readFile(o.wasm)), signed.statement, {
+    policy: await readPolicy(o.policy),
+    ...(o.note !== undefined ? { note: o.note } : {}),
+    ...(o.source !== undefined ? { source: { dir: o.source, commit: o.commit } } : {}),
+  });
   for (const line of formatReport(report)) ui.message(line);
   if (!report.ok) throw new RegistryError("usage", `vetting failed: ${report.checks.filter((c) => c.status === "fail").map((c) => `${c.name} (${c.detail})`).join("; ")}; nothing was published`, { plugin: `${signed.statement.name} ${signed.statement.version}` });
   const vetting = parseVetting({
@@ -193,7 +199,10 @@ export async function registryServeCommand(o: { dir: string; port: number; host?
 }
 
 /** `imgb registry vet`: the report; returns the exit code (1 when a check failed). */
-export async function registryVetCommand(o: { wasm: string; statement: string; policy?: string; note?: string }, ui: Ui = consoleUi()): Promise<number> {
+export async function registryVetCommand(
+  o: { wasm: string; statement: string; policy?: string; note?: string; source?: string; commit?: string },
+  ui: Ui = consoleUi(),
+): Promise<number> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(o.statement, "utf8"));
@@ -201,7 +210,12 @@ export async function registryVetCommand(o: { wasm: string; statement: string; p
     throw new RegistryError("usage", `cannot read statement ${o.statement}: ${(e as Error).message}`);
   }
   const signed = parseSignedStatement(json, o.statement);
-  const report = await vetPlugin(new Uint8Array(await readFile(o.wasm)), signed.statement, { policy: await readPolicy(o.policy), ...(o.note !== undefined ? { note: o.note } : {}) });
+  if (o.commit !== undefined && o.source === undefined) throw new RegistryError("usage", "--commit names a commit of the source: give the source with --source DIR");
+  const report = await vetPlugin(new Uint8Array(await readFile(o.wasm)), signed.statement, {
+    policy: await readPolicy(o.policy),
+    ...(o.note !== undefined ? { note: o.note } : {}),
+    ...(o.source !== undefined ? { source: { dir: o.source, ...(o.commit !== undefined ? { commit: o.commit } : {}) } } : {}),
+  });
   ui.say(`Vetting ${signed.statement.name} ${signed.statement.version} (${o.wasm})`);
   for (const line of formatReport(report)) ui.message(line);
   ui.say(report.ok ? `vetted: ${report.passed.join(", ")}` : "vetting FAILED");

@@ -7,9 +7,18 @@
 //   policy         capabilities against the registry's policy: some need a reviewer note (default:
 //                  local_exec), some may be refused outright
 //   limits         module size and the statement's memory/CPU limits within the registry's maxima
-//   reproducible   not run here: rebuilding from the named commit needs the source (`imgb plugin build`)
-//   plugin-test    not run here: the plugin's own tests need its source (`imgb plugin test`)
-import { readFile } from "node:fs/promises";
+//   reproducible   with the source (--source DIR, a git checkout or a plugin folder): a clean copy of it
+//                  (`git archive` of the declared commit, else the folder without dist/ and
+//                  node_modules/) is built with `imgb plugin build`; its sha256 must be the module's
+//   plugin-test    with the source: the plugin's own `imgb plugin test` (test/configs.json) runs the
+//                  submitted module (not the rebuilt one) in the sandbox from that clean copy
+// Without the source both are "not run", and the record says so by leaving them out.
+import { createHash } from "node:crypto";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { run } from "../process/child.ts";
 import * as v from "valibot";
 import { RegistryError } from "./errors.ts";
 import type { PublisherStatement } from "./schema.ts";
@@ -65,7 +74,96 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return x.size === y.size && [...x].every((c) => y.has(c));
 }
 
-export async function vetPlugin(wasm: Uint8Array, statement: PublisherStatement, opts: { policy?: Required<VetPolicy>; note?: string } = {}): Promise<VetReport> {
+/** The plugin's source: a folder, optionally a git checkout and the commit the module was built from. */
+export interface VetSource {
+  dir: string;
+  /** With a git checkout: the commit to rebuild (default HEAD). */
+  commit?: string;
+}
+
+/** A clean copy of the source in a new temp folder: what the declared commit holds, nothing built. */
+async function cleanCopy(src: VetSource, into: string): Promise<string> {
+  const dir = resolve(src.dir);
+  if (!existsSync(dir)) throw new Error(`source folder ${src.dir} does not exist`);
+  const out = join(into, basename(dir) || "source");
+  const git = await run(["git", "-C", dir, "rev-parse", "--show-prefix"], { captureStdout: true }).then(
+    (r) => new TextDecoder().decode(r.stdout).trim(),
+    () => undefined,
+  );
+  if (git !== undefined) {
+    // The commit's tree below this folder (the plugin may live in a subfolder of its repository).
+    const tar = join(into, "source.tar");
+    const commit = src.commit ?? "HEAD";
+    await run(["git", "-C", dir, "archive", "--format=tar", "-o", tar, `${commit}:${git}`]).catch((e: unknown) => {
+      throw new Error(`git archive of ${commit} in ${src.dir} failed: ${(e as Error).message}`);
+    });
+    await run(["mkdir", "-p", out]);
+    await run(["tar", "-xf", tar, "-C", out]);
+    await rm(tar, { force: true });
+    return out;
+  }
+  if (src.commit !== undefined) throw new Error(`${src.dir} is not a git checkout: the commit ${src.commit} cannot be rebuilt from it`);
+  await cp(dir, out, { recursive: true, filter: (p) => !/[/\\](dist|node_modules|\.git)$/.test(p) });
+  return out;
+}
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/** reproducible and plugin-test, from a clean copy of the source. */
+async function sourceChecks(wasm: Uint8Array, src: VetSource): Promise<VetCheck[]> {
+  const tmp = await mkdtemp(join(tmpdir(), "imgb-vet-"));
+  try {
+    let clean: string;
+    try {
+      clean = await cleanCopy(src, tmp);
+    } catch (e) {
+      const detail = (e as Error).message;
+      return [
+        { name: "reproducible", status: "fail", detail },
+        { name: "plugin-test", status: "not run", detail: "no clean copy of the source" },
+      ];
+    }
+    const checks: VetCheck[] = [];
+    const { buildPluginProject } = await import("../plugin/toolchain/project.ts");
+    const from = src.commit !== undefined ? `commit ${src.commit} of ${src.dir}` : src.dir;
+    try {
+      const built = await buildPluginProject(clean, { out: join(tmp, "rebuilt.wasm"), check: false });
+      const rebuilt = sha256(new Uint8Array(await readFile(built.wasm)));
+      const submitted = sha256(wasm);
+      checks.push(
+        rebuilt === submitted
+          ? { name: "reproducible", status: "pass", detail: `imgb plugin build of ${from} in a clean folder gives the same sha256 ${submitted}` }
+          : { name: "reproducible", status: "fail", detail: `imgb plugin build of ${from} in a clean folder gives sha256 ${rebuilt}, the module is ${submitted}` },
+      );
+    } catch (e) {
+      checks.push({ name: "reproducible", status: "fail", detail: `imgb plugin build of ${from} failed: ${(e as Error).message}` });
+    }
+    const { testPluginProject } = await import("../plugin/toolchain/test-run.ts");
+    const submittedPath = join(tmp, "submitted.wasm");
+    await writeFile(submittedPath, wasm);
+    const lines: string[] = [];
+    try {
+      const failed = await testPluginProject(clean, (l) => lines.push(l), { wasm: submittedPath });
+      const failing = lines.filter((l) => /FAIL/.test(l)).slice(0, 3).map((l) => l.trim());
+      checks.push(
+        failed === 0
+          ? { name: "plugin-test", status: "pass", detail: `the plugin's own tests (imgb plugin test) pass with this module in the sandbox` }
+          : { name: "plugin-test", status: "fail", detail: `${failed} check(s) of imgb plugin test failed${failing.length > 0 ? `: ${failing.join("; ")}` : ""}` },
+      );
+    } catch (e) {
+      checks.push({ name: "plugin-test", status: "fail", detail: `imgb plugin test: ${(e as Error).message}` });
+    }
+    return checks;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+export async function vetPlugin(
+  wasm: Uint8Array,
+  statement: PublisherStatement,
+  opts: { policy?: Required<VetPolicy>; note?: string; source?: VetSource } = {},
+): Promise<VetReport> {
   const policy = opts.policy ?? DEFAULT_POLICY;
   const checks: VetCheck[] = [];
   let described: { kind: string; name: string; version: string; capabilities: string[] } | undefined;
@@ -102,8 +200,11 @@ export async function vetPlugin(wasm: Uint8Array, statement: PublisherStatement,
   if (statement.limits.memoryMiB > policy.maxMemoryMiB) over.push(`memory ${statement.limits.memoryMiB} MiB > ${policy.maxMemoryMiB}`);
   if (statement.limits.cpuMs > policy.maxCpuMs) over.push(`CPU ${statement.limits.cpuMs} ms > ${policy.maxCpuMs}`);
   checks.push(over.length === 0 ? { name: "limits", status: "pass", detail: `${wasm.byteLength} bytes, ${statement.limits.memoryMiB} MiB, ${statement.limits.cpuMs} ms per call` } : { name: "limits", status: "fail", detail: over.join("; ") });
-  checks.push({ name: "reproducible", status: "not run", detail: "needs the source at the named commit (imgb plugin build in a clean folder)" });
-  checks.push({ name: "plugin-test", status: "not run", detail: "needs the plugin's source (imgb plugin test)" });
+  if (opts.source) checks.push(...(await sourceChecks(wasm, opts.source)));
+  else {
+    checks.push({ name: "reproducible", status: "not run", detail: "needs the source at the named commit (--source DIR: imgb plugin build in a clean folder)" });
+    checks.push({ name: "plugin-test", status: "not run", detail: "needs the plugin's source (--source DIR: imgb plugin test)" });
+  }
   return { checks, ok: checks.every((c) => c.status !== "fail"), passed: checks.filter((c) => c.status === "pass").map((c) => c.name) };
 }
 
