@@ -86,15 +86,16 @@ async function cleanCopy(src: VetSource, into: string): Promise<string> {
   const dir = resolve(src.dir);
   if (!existsSync(dir)) throw new Error(`source folder ${src.dir} does not exist`);
   const out = join(into, basename(dir) || "source");
-  const git = await run(["git", "-C", dir, "rev-parse", "--show-prefix"], { captureStdout: true }).then(
-    (r) => new TextDecoder().decode(r.stdout).trim(),
+  const git = await run(["git", "-C", dir, "rev-parse", "--show-toplevel", "--show-prefix"], { captureStdout: true }).then(
+    (r) => new TextDecoder().decode(r.stdout).split("\n"),
     () => undefined,
   );
   if (git !== undefined) {
     // The commit's tree below this folder (the plugin may live in a subfolder of its repository).
+    const [top = dir, prefix = ""] = git;
     const tar = join(into, "source.tar");
     const commit = src.commit ?? "HEAD";
-    await run(["git", "-C", dir, "archive", "--format=tar", "-o", tar, `${commit}:${git}`]).catch((e: unknown) => {
+    await run(["git", "-C", top, "archive", "--format=tar", "-o", tar, `${commit}:${prefix}`]).catch((e: unknown) => {
       throw new Error(`git archive of ${commit} in ${src.dir} failed: ${(e as Error).message}`);
     });
     await run(["mkdir", "-p", out]);
