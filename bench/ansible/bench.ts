@@ -49,11 +49,18 @@ function interleaved(name: string, cmds: Array<[string, string[]]>, env: Record<
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < cmds.length; k++) {
       const [label, argv] = cmds[(r + k) % cmds.length]!;
-      const cp = mkdtempSync(join(work, "cp-"));
-      const t = performance.now();
-      const p = Bun.spawnSync(argv, { cwd: work, env: { ...process.env, ...env, ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, stdout: "pipe", stderr: "pipe" });
-      const wall = (performance.now() - t) / 1000;
-      if (p.exitCode !== 0) throw new Error(`${label} failed (${p.exitCode}):\n${p.stdout.toString().slice(-2000)}${p.stderr.toString().slice(-2000)}`);
+      let p: ReturnType<typeof Bun.spawnSync>;
+      let wall: number;
+      // On a shared machine a run may be interrupted from outside (a signal meant for another imgb): run it again.
+      for (let attempt = 0; ; attempt++) {
+        const cp = mkdtempSync(join(work, "cp-"));
+        const t = performance.now();
+        p = Bun.spawnSync(argv, { cwd: work, env: { ...process.env, ...env, ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, stdout: "pipe", stderr: "pipe" });
+        wall = (performance.now() - t) / 1000;
+        if (attempt < 2 && p.exitCode !== 0 && String(p.stdout ?? "").includes("after receiving interrupt")) continue;
+        break;
+      }
+      if (p.exitCode !== 0) throw new Error(`${label} failed (${p.exitCode}):\n${String(p.stdout ?? "").slice(-2000)}${String(p.stderr ?? "").slice(-2000)}`);
       const cpu = p.resourceUsage ? (Number(p.resourceUsage.cpuTime.user) + Number(p.resourceUsage.cpuTime.system)) / 1e6 : NaN;
       samples.get(label)!.push({ wall, cpu });
       loads.push(loadavg()[0]!);
