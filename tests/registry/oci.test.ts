@@ -3,8 +3,9 @@
 // attacks on the OCI path, each refused with a registry error code: a tampered blob, a tag whose
 // manifest points at another digest, a replayed older timestamp, oversized blobs, redirects to
 // another host. Tampering in transit is played by a proxy on loopback in front of the real registry.
+// Credentials also come from docker credential helpers (credHelpers, credsStore) run from PATH.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { initPlugins } from "../../core/registry/init.ts";
 import { LAYOUT } from "../../core/registry/layout.ts";
@@ -86,6 +87,54 @@ describe("OCI registries as a transport", () => {
       const wrong = join(reg.base, "wrong.json");
       await writeFile(wrong, JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from("alice:nope").toString("base64") } } }));
       await refusal(init(u, { upgrade: true, env: { REGISTRY_AUTH_FILE: wrong } }), "unreachable", /refused the credentials/);
+    } finally {
+      await secured.stop();
+    }
+  });
+});
+
+describe("docker credential helpers", () => {
+  test("credHelpers and credsStore run docker-credential-NAME get with the host on stdin; not found, missing and failing helpers", async () => {
+    const user = { username: "alice", password: "helper pw" };
+    const secured = await startOciRegistry({ auth: user });
+    try {
+      await reg.publish("acme/hello", "1.0.0", []);
+      const u = `oci://${secured.host}/imgb/plugins`;
+      // A helper as docker-credential-helpers behave: the host on stdin, JSON on stdout, "credentials
+      // not found" with status 1 for other hosts; it logs each host it was asked about.
+      const bin = join(reg.base, "bin");
+      await mkdir(bin);
+      const asked = join(reg.base, "asked.log");
+      await writeFile(
+        join(bin, "docker-credential-imgbtest"),
+        `#!/bin/sh\n[ "$1" = get ] || exit 2\nread -r host\necho "$host" >> ${asked}\nif [ "$host" = "${secured.host}" ]; then printf '{"ServerURL":"%s","Username":"${user.username}","Secret":"${user.password}"}' "$host"; else echo "credentials not found in native keychain"; exit 1; fi\n`,
+      );
+      await writeFile(join(bin, "docker-credential-broken"), `#!/bin/sh\necho "keychain locked" >&2\nexit 3\n`);
+      await chmod(join(bin, "docker-credential-imgbtest"), 0o755);
+      await chmod(join(bin, "docker-credential-broken"), 0o755);
+      const docker = async (name: string, config: object) => {
+        const d = join(reg.base, name);
+        await mkdir(d, { recursive: true });
+        await writeFile(join(d, "config.json"), JSON.stringify(config));
+        return { DOCKER_CONFIG: d, PATH: `${bin}:${process.env.PATH}` };
+      };
+      const perHost = await docker("per-host", { auths: { [secured.host]: {} }, credHelpers: { [secured.host]: "imgbtest" } });
+      await pushRegistry(reg.dir, u, { env: perHost });
+      expect((await init(u, { env: perHost }))[0]).toMatchObject({ version: "1.0.0" });
+      expect((await readFile(asked, "utf8")).split("\n")).toContain(secured.host);
+      // credsStore: the helper for every host.
+      const store = await docker("store", { credsStore: "imgbtest" });
+      expect((await init(u, { upgrade: true, env: store }))[0]).toMatchObject({ version: "1.0.0" });
+      // A helper for another host only: its "not found" means no credentials, and the registry says it needs a login.
+      const other = await docker("other", { credHelpers: { "registry.example.org": "broken" }, credsStore: "imgbtest" });
+      await writeFile(join(bin, "docker-credential-imgbtest"), `#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n`);
+      await refusal(init(u, { upgrade: true, env: other }), "unreachable", /needs a login|log in with/);
+      // Failing and missing helpers are errors naming the helper, the host and the file; no secret shown.
+      const broken = await docker("broken", { credHelpers: { [secured.host]: "broken" } });
+      const msg = await refusal(init(u, { upgrade: true, env: broken }), "usage", new RegExp(`credential helper docker-credential-broken \\(named in .*config\\.json\\) for ${secured.host.replace(/\./g, "\\.")}: exited with status 3: keychain locked`));
+      expect(msg).not.toContain(user.password);
+      const missing = await docker("missing", { credsStore: "nowhere" });
+      await refusal(init(u, { upgrade: true, env: missing }), "usage", /credential helper docker-credential-nowhere .* not found on PATH/);
     } finally {
       await secured.stop();
     }
