@@ -20,6 +20,16 @@ $BUN test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 pass=$(grep -Eo '^ *[0-9]+ pass' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 fail=$(grep -Eo '^ *[0-9]+ fail' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+# CI shows only the tail of the output: repeat every failure and unhandled error (with the file it ran
+# in) there, so a failure far up the log can still be diagnosed.
+if grep -q '^(fail)\|Unhandled error' "$log"; then
+  echo "== failures (repeated from above)"
+  awk '/^tests\/.*\.test\.ts:$/ { file = $0 }
+       /^(# )?Unhandled error/ { print "[" file "]"; n = 14 }
+       /^\(fail\)/ { print "[" file "] " $0; m = 3 }
+       n > 0 { print; n--; next }
+       m > 0 { if (!/^\(fail\)/) print; m--; }' "$log" | head -200
+fi
 rm -f "$log"
 pass=$((pass + tsc_ok))
 fail=$((fail + 1 - tsc_ok))
