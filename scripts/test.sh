@@ -25,6 +25,7 @@ fail=$(grep -Eo '^ *[0-9]+ fail' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 if grep -q '^(fail)\|Unhandled error' "$log"; then
   echo "== failures (repeated from above)"
   awk '/^tests\/.*\.test\.ts:$/ { file = $0 }
+       /^[0-9]+ tests? failed:$/ { exit }
        /^(# )?Unhandled error/ { print "[" file "]"; n = 14 }
        /^\(fail\)/ { print "[" file "] " $0; m = 3 }
        n > 0 { print; n--; next }
