@@ -24,12 +24,13 @@ fail=$(grep -Eo '^ *[0-9]+ fail' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 # in) there, so a failure far up the log can still be diagnosed.
 if grep -q '^(fail)\|Unhandled error' "$log"; then
   echo "== failures (repeated from above)"
-  awk '/^tests\/.*\.test\.ts:$/ { file = $0 }
+  awk '/^tests\/.*\.test\.ts:$/ { file = $0; k = 0; next }
        /^[0-9]+ tests? failed:$/ { exit }
-       /^(# )?Unhandled error/ { print "[" file "]"; n = 14 }
-       /^\(fail\)/ { print "[" file "] " $0; m = 3 }
+       /^\(pass\)|^\(skip\)/ { k = 0; next }
+       /^\(fail\)/ { print "---- " file; for (i = 0; i < k; i++) print buf[i]; print; k = 0; next }
+       /^(# )?Unhandled error/ { print "---- " file; n = 16 }
        n > 0 { print; n--; next }
-       m > 0 { if (!/^\(fail\)/) print; m--; }' "$log" | head -200
+       { if (k < 14) buf[k++] = $0; else { for (i = 1; i < 14; i++) buf[i-1] = buf[i]; buf[13] = $0 } }' "$log" | head -200
 fi
 rm -f "$log"
 pass=$((pass + tsc_ok))
