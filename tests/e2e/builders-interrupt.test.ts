@@ -57,12 +57,14 @@ async function interruptBuild(dir: string, template: string, when: RegExp, waitM
   // A moment for the step to be under way (a process started, not only announced).
   await Bun.sleep(500);
   for (const until = Date.now() + 30_000; ready && !ready() && Date.now() < until; ) await Bun.sleep(100);
-  if (ready) expect(ready(), `not ready to interrupt:\n${stdout}`).toBe(true);
+  // Checked after the interrupt, so that a failing check leaves nothing running either.
+  const wasReady = ready ? ready() : true;
   proc.kill("SIGINT");
   const started = performance.now();
   const exitCode = await proc.exited;
   expect(performance.now() - started).toBeLessThan(30_000);
   await drained;
+  expect(wasReady, `not ready to interrupt:\n${stdout}`).toBe(true);
   // The compiled binary's runtime writes its embedded native addons (ssh2's) to TMPDIR under a
   // content-hash name and reuses them on later runs: a bounded cache of the runtime, not the build's.
   const tmpLeft = readdirSync(tmp).filter((n) => !/^\.bun-\d+-[0-9a-f]+\.node$/.test(n));

@@ -162,10 +162,12 @@ async function interrupt(dir: string, args: string[], when: RegExp, afterMs: num
   expect(ok, `never saw ${when} in:\n${stdout}`).toBe(true);
   await Bun.sleep(afterMs);
   for (const until = Date.now() + 30_000; ready && !ready() && Date.now() < until; ) await Bun.sleep(100);
-  if (ready) expect(ready(), `not ready to interrupt:\n${stdout}`).toBe(true);
+  // Checked after the interrupt, so that a failing check leaves nothing running either.
+  const wasReady = ready ? ready() : true;
   proc.kill("SIGINT");
   const exitCode = await proc.exited;
   await drained;
+  expect(wasReady, `not ready to interrupt:\n${stdout}`).toBe(true);
   const tmpLeft = readdirSync(tmp).filter((n) => !/^\.bun-\d+-[0-9a-f]+\.node$/.test(n));
   return { exitCode, stdout, tmp, tmpLeft };
 }
