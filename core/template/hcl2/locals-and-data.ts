@@ -18,7 +18,6 @@ export interface DataSourceImpl {
 
 export const BUILTIN_DATA_SOURCES: Record<string, DataSourceImpl> = {
   null: {
-    schema: { fields: [{ name: "input", type: "any", required: true }] },
     execute(config) {
       return { output: config.input ?? null };
     },
@@ -121,7 +120,7 @@ export class LocalsCollector {
         if (!impl) {
           diags.push(errorDiag("Unknown data source type", node.range, `The data source type ${JSON.stringify(node.type)} is not known; known types: ${Object.keys(dataSources).sort().join(", ")}.`));
         } else {
-          const decoded = decodeLayers([{ kind: "body", body: node.body }], ctx, impl.schema ? { schema: impl.schema, range: node.range } : { range: node.range });
+          const decoded = decodeLayers([{ kind: "body", body: node.body }], ctx, { schema: node.type === "null" ? NULL_SCHEMA : impl.schema, range: node.range });
           diags.push(...decoded.diagnostics);
           if (!diags.some((d) => d.severity === "error")) {
             try {
@@ -197,6 +196,8 @@ export class LocalsCollector {
     return out;
   }
 }
+
+const NULL_SCHEMA = { fields: [{ name: "input", type: "any" as const, required: true }] };
 
 function dataValue(data: Record<string, Record<string, Value>>): Value {
   const types: Record<string, Value> = {};
