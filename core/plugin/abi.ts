@@ -2,7 +2,7 @@
 // malformed answer is a clear error naming the plugin, never a crash in the engine.
 import * as v from "valibot";
 import type { JsonObject, JsonValue } from "../values/json.ts";
-import { ConfigFieldSchema } from "./schema.ts";
+import { ConfigFieldSchema } from "../config/schema.ts";
 import { ABI_VERSION, type PluginDescription, type PluginKind } from "./types.ts";
 
 const Json = v.unknown() as v.GenericSchema<JsonValue>;

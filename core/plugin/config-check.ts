@@ -6,7 +6,7 @@
 import { errorDiag, type Diagnostic } from "../errors/diagnostic.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../values/json.ts";
 import { LIMITS, nestingDepth, nestingMessage } from "../values/limits.ts";
-import type { ConfigSchema, FieldType } from "./schema.ts";
+import type { ConfigSchema, FieldType } from "../config/schema.ts";
 
 type Coerced = { ok: true; value: JsonValue } | { ok: false };
 

@@ -1,7 +1,7 @@
 // Config checks against a plugin's schema, with Packer's (mapstructure) weak typing.
 import { describe, expect, test } from "bun:test";
 import { checkConfigs, coerce } from "../../core/plugin/config-check.ts";
-import type { ConfigSchema } from "../../core/plugin/schema.ts";
+import type { ConfigSchema } from "../../core/config/schema.ts";
 import type { JsonValue } from "../../core/values/json.ts";
 
 describe("coerce (weak typing)", () => {

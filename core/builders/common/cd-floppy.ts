@@ -5,7 +5,7 @@
 import { cp, mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { Glob } from "bun";
-import type { ConfigField } from "../../plugin/schema.ts";
+import type { ConfigField } from "../../config/schema.ts";
 import { run } from "../../process/child.ts";
 
 export interface CdConfig {

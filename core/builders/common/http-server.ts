@@ -5,7 +5,7 @@
 import { realpath, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import type { Ui } from "../../ui/types.ts";
-import type { ConfigField } from "../../plugin/schema.ts";
+import type { ConfigField } from "../../config/schema.ts";
 
 export interface HttpConfig {
   http_directory: string;

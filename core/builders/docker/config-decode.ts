@@ -2,7 +2,7 @@
 // names, types and defaults, so `validate`, HCL2 decoding and the builder agree. Shared by the
 // docker, rootfs and qemu builders.
 import * as v from "valibot";
-import type { ConfigSchema, FieldType } from "../../plugin/schema.ts";
+import type { ConfigSchema, FieldType } from "../../config/schema.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
 import type { JsonObject, JsonValue } from "../../values/json.ts";

@@ -1,6 +1,6 @@
 // The docker builder's configuration: Packer's `docker` builder keys, plus three imgb keys that make
 // a stock podman work on hosts where its defaults do not (engine, engine_args, ulimits).
-import type { ConfigSchema } from "../../plugin/schema.ts";
+import type { ConfigSchema } from "../../config/schema.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
 import type { JsonObject } from "../../values/json.ts";

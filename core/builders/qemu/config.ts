@@ -1,7 +1,7 @@
 // The qemu builder's configuration: Packer's `qemu` builder (packer-plugin-qemu Config) — an OS
 // installed from an ISO (iso_url, boot_command, HTTP server, CD and floppy) or an existing disk
 // image booted (disk_image = true) — plus direct kernel boot (imgb's kernel/initrd/kernel_args).
-import type { ConfigField, ConfigSchema } from "../../plugin/schema.ts";
+import type { ConfigField, ConfigSchema } from "../../config/schema.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
 import type { JsonObject } from "../../values/json.ts";

@@ -1,6 +1,6 @@
 // The rootfs builder's configuration: what goes into the root filesystem (mmdebstrap's suite,
 // mirror, variant, packages, or a given tarball) and which files come out of it.
-import type { ConfigSchema } from "../../plugin/schema.ts";
+import type { ConfigSchema } from "../../config/schema.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
 import type { JsonObject } from "../../values/json.ts";

@@ -2,7 +2,7 @@
 // their own, and the checked, typed SshConfig the communicator runs on.
 import * as v from "valibot";
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
-import type { ConfigField } from "../../plugin/schema.ts";
+import type { ConfigField } from "../../config/schema.ts";
 import type { JsonObject } from "../../values/json.ts";
 import { parseDuration } from "./duration.ts";
 import { parseHostKeyPin } from "./hostkey.ts";

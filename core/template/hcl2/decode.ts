@@ -7,7 +7,7 @@ import { nameSuggestion } from "../../hcl/context.ts";
 import { ConversionError, conversionMessage, convert } from "../../hcl/convert.ts";
 import { T } from "../../hcl/types.ts";
 import { toJsonWithUnknown, V, type Value } from "../../hcl/value.ts";
-import type { ConfigField, ConfigSchema, FieldType } from "../../plugin/schema.ts";
+import type { ConfigField, ConfigSchema, FieldType } from "../../config/schema.ts";
 import type { JsonObject, JsonValue } from "../../values/json.ts";
 import { TemplateError } from "../gotemplate/errors.ts";
 import { isPlainText, renderString } from "../gotemplate/render.ts";

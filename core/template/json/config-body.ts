@@ -4,7 +4,7 @@
 // mapstructure decoding does it — weakly: "true" is a bool, "5" a number, "a,b" a list — and every
 // problem points at the key or value in the template file.
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
-import type { ConfigField, ConfigSchema, FieldType } from "../../plugin/schema.ts";
+import type { ConfigField, ConfigSchema, FieldType } from "../../config/schema.ts";
 import type { JsonObject, JsonValue } from "../../values/json.ts";
 import { TemplateError } from "../gotemplate/errors.ts";
 import { checkTemplate, isPlainText, renderString } from "../gotemplate/render.ts";

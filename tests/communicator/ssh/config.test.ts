@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseDuration, parseSshConfig, sshConfigFields } from "../../../core/communicator/ssh/index.ts";
 import { checkKnownHosts, fingerprint, parseHostKeyPin, parseKnownHosts, pinMatches } from "../../../core/communicator/ssh/hostkey.ts";
 import { isLoopback } from "../../../core/communicator/ssh/host-key-policy.ts";
-import { ConfigSchemaSchema } from "../../../core/plugin/schema.ts";
+import { ConfigSchemaSchema } from "../../../core/config/schema.ts";
 import * as v from "valibot";
 
 describe("ssh config", () => {
