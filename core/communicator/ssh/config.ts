@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
 import type { ConfigField } from "../../config/schema.ts";
 import type { JsonObject } from "../../values/json.ts";
-import { parseDuration } from "./duration.ts";
+import { parseGoDuration } from "../../values/go-duration.ts";
 import { parseHostKeyPin } from "./hostkey.ts";
 import type { SocksProxy } from "./socks.ts";
 import { parseTunnel, type TunnelSpec } from "./tunnels.ts";
@@ -180,12 +180,12 @@ export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?:
 
   const duration = (key: string, text: string | undefined, def: number): number => {
     if (text === undefined || text === "") return def;
-    const ms = parseDuration(text);
-    if (ms === null) {
+    const d = parseGoDuration(text);
+    if (!d.ok) {
       bad(`${key}: ${JSON.stringify(text)} is not a duration (examples: "30s", "5m", "1h5m2s")`);
       return def;
     }
-    return ms;
+    return d.ms;
   };
   const port = (key: string, n: number | undefined): number => {
     if (n === undefined) return 22;
