@@ -1,5 +1,6 @@
 // The SSH communicator's template keys (Packer's `ssh_*` options) as a schema builders merge into
 // their own, and the checked, typed SshConfig the communicator runs on.
+import { issuePath } from "../../errors/valibot-issues.ts";
 import * as v from "valibot";
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
 import type { ConfigField } from "../../config/schema.ts";
@@ -168,10 +169,7 @@ export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?:
   const parsed = v.safeParse(RawSshSchema, raw);
   if (!parsed.success) {
     return {
-      diagnostics: parsed.issues.map((i) => {
-        const key = i.path?.map((p) => String(p.key)).join(".") ?? "ssh";
-        return errorDiag(`invalid ${key}: ${i.message}`, range);
-      }),
+      diagnostics: parsed.issues.map((i) => errorDiag(`invalid ${issuePath(i) ?? "ssh"}: ${i.message}`, range)),
     };
   }
   const r = parsed.output;
