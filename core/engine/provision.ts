@@ -8,7 +8,7 @@ import type { Ui } from "../ui/types.ts";
 import type { JsonObject } from "../values/json.ts";
 import { goDurationString } from "../ui/duration.ts";
 import { PluginCallError } from "../plugin/runtime.ts";
-import { overrideSchema } from "../plugin/schema.ts";
+import { overrideSchema } from "../config/schema.ts";
 
 export interface ProvisionEnv {
   pool: ProvisionerPool;

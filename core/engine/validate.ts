@@ -7,7 +7,7 @@ import { DiagnosticsError, errorDiag } from "../errors/diagnostic.ts";
 import type { PluginCatalog, PluginKind, PostProcessor, Provisioner } from "../plugin/types.ts";
 import type { BuildSpec, ConfigBody, Template } from "../template/model.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
-import { overrideSchema } from "../plugin/schema.ts";
+import { overrideSchema } from "../config/schema.ts";
 import { resolveBuilderFactory } from "../builders/registry.ts";
 import { buildContext, withCommonKeys } from "./build-runner.ts";
 import { errorMessage } from "./provision.ts";

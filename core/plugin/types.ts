@@ -6,7 +6,7 @@ import type { Artifact } from "../engine/artifact.ts";
 import type { Communicator } from "../communicator/types.ts";
 import type { BuildContextValues } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";
-import type { ConfigSchema } from "./schema.ts";
+import type { ConfigSchema } from "../config/schema.ts";
 
 export const ABI_VERSION = "imgb-plugin/1";
 export type PluginKind = "provisioner" | "post-processor";

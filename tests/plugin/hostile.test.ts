@@ -172,9 +172,9 @@ describe("hostile plugins", () => {
     const p = (await catalog.provisioner("probe")) as Probe;
     const r = await p.prepare([{ count: "abc", names: { a: "b" } }]);
     expect(r.diagnostics.map((d) => `${d.summary} (${d.detail})`)).toEqual([
-      'count: expected number, got string "abc" (plugin probe)',
-      "names: expected list(string), got an object (plugin probe)",
-      "action must be set (plugin probe)",
+      `cannot parse 'count' as number: "abc" is not a number (plugin probe)`,
+      "'names[0]' expected type 'string', got unconvertible type 'map[string]interface {}' (plugin probe)",
+      "required configuration key 'action' is not set (plugin probe)",
     ]);
     // Packer's weak typing still applies: "7" is a number, a single string is a one-element list.
     const weak = await p.prepare([{ action: "ok", count: "7", names: "one" }]);

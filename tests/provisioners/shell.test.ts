@@ -77,8 +77,8 @@ describe("shell: describe and prepare", () => {
     ]);
     // Wrong types and unknown keys are caught from the declared schema before the plugin runs.
     expect(await rig.prepareErrors("shell", { inline: { a: "b" }, expect_disconnect: "maybe", bogus: 1 })).toEqual([
-      "inline: expected list(string), got an object",
-      'expect_disconnect: expected bool, got string "maybe"',
+      "'inline[0]' expected type 'string', got unconvertible type 'map[string]interface {}'",
+      `cannot parse 'expect_disconnect' as bool: strconv.ParseBool: parsing "maybe": invalid syntax`,
       `unknown configuration key: '"bogus"'`,
     ]);
   });

@@ -9,7 +9,7 @@ import { errorDiag } from "../../errors/diagnostic.ts";
 import type { Artifact } from "../../engine/artifact.ts";
 import type { BuildContextValues } from "../../template/model.ts";
 import type { JsonObject } from "../../values/json.ts";
-import type { ConfigSchema } from "../../plugin/schema.ts";
+import type { ConfigSchema } from "../../config/schema.ts";
 import { findComponent, type PluginBinary } from "../../packer-plugin/discover.ts";
 import { HOOK_CLEANUP_PROVISION, HOOK_PROVISION, PluginBuilder, type RemoteArtifact } from "../../packer-plugin/builder.ts";
 import { Cancelled } from "../../engine/multistep.ts";

@@ -3,7 +3,7 @@
 // unknown and decode to Packer's placeholder.
 import type { SourceRange } from "../../errors/diagnostic.ts";
 import { V, type Value } from "../../hcl/value.ts";
-import type { ConfigSchema } from "../../plugin/schema.ts";
+import type { ConfigSchema } from "../../config/schema.ts";
 import type { JsonValue } from "../../values/json.ts";
 import type { BuildContextValues, ConfigBody } from "../model.ts";
 import { UNKNOWN_PLACEHOLDER, decodeLayers, type ConfigLayer } from "./decode.ts";
