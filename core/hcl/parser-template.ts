@@ -5,7 +5,7 @@
 import type { SourceRange } from "../errors/diagnostic.ts";
 import type { Node } from "./ast.ts";
 import type { Token } from "./lexer.ts";
-import { isKeyword, type Parser } from "./parser.ts";
+import type { Parser } from "./parser.ts";
 import { unionRange } from "./source.ts";
 import { V } from "./value.ts";
 
@@ -118,15 +118,11 @@ export function parseTemplateTokens(p: Parser, toks: Token[], range: SourceRange
 
 /** Reads `}` or `~}` closing a template sequence; returns its range and whether it strips. */
 function expectSeqEnd(p: Parser): [SourceRange, boolean] {
-  const t = p.peek();
-  if (t.type === "TemplateSeqEnd") {
-    p.read();
-    return [p.range(t), t.text.startsWith("~")];
-  }
-  if (!p.recovery) {
-    p.err("Extra characters after interpolation expression", p.range(t), "Expected a closing brace to end the interpolation expression, but found extra characters.");
-  }
-  const end = p.recover("TemplateSeqEnd");
+  const end = p.expectClose(
+    "TemplateSeqEnd",
+    "Extra characters after interpolation expression",
+    "Expected a closing brace to end the interpolation expression, but found extra characters.",
+  );
   return [p.range(end), end.text.startsWith("~")];
 }
 
@@ -145,33 +141,13 @@ function parseDirective(p: Parser, kw: Token, openRange: SourceRange, stripBefor
   }
   if (word === "for") {
     p.read();
-    const a = p.peek();
-    if (a.type !== "Ident") {
-      if (!p.recovery) p.err("Invalid 'for' directive", p.range(a), "For directive requires variable name after 'for'.");
+    const names = p.parseForNames("directive");
+    if ("summary" in names) {
+      if (!p.recovery) p.err(names.summary, names.range, names.detail);
       p.recover("TemplateSeqEnd");
       return undefined;
     }
-    p.read();
-    let keyVar: string | undefined;
-    let valVar = a.text;
-    if (p.peek().type === "Comma") {
-      p.read();
-      const b = p.peek();
-      if (b.type !== "Ident") {
-        if (!p.recovery) p.err("Invalid 'for' directive", p.range(b), "For directive requires value variable name after comma.");
-        p.recover("TemplateSeqEnd");
-        return undefined;
-      }
-      p.read();
-      keyVar = a.text;
-      valVar = b.text;
-    }
-    if (!isKeyword(p.peek(), "in")) {
-      if (!p.recovery) p.err("Invalid 'for' directive", p.range(p.peek()), "For directive requires 'in' keyword after names.");
-      p.recover("TemplateSeqEnd");
-      return undefined;
-    }
-    p.read();
+    const { keyVar, valVar } = names;
     const coll = p.parseExpression();
     const [end, stripAfter] = expectSeqEnd(p);
     return { kind: "for", keyVar, valVar, coll, range: unionRange(openRange, end), stripBefore, stripAfter };

@@ -1,7 +1,7 @@
 // The native-syntax parser: tokens → syntax tree (ast.ts) plus diagnostics. It follows the
 // structure and error recovery of HCL's Go parser so diagnostics land on the same ranges
 // (the spec suite compares them exactly).
-import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
+import type { Diagnostic, Pos, SourceRange } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
 import { LIMITS } from "../values/limits.ts";
 import type { AnonSymbol, AttributeNode, BinaryOp, BlockNode, BodyNode, Node, TraverseStep } from "./ast.ts";
@@ -18,25 +18,15 @@ export interface ParseResult<N> {
 }
 
 /** Parses a whole native-syntax config file. */
-export function parseConfigNode(
-  src: string,
-  filename: string,
-  base?: { line: number; column: number; byte: number },
-): ParseResult<BodyNode> {
-  const file = new SourceFile(filename, src, base);
-  const p = new Parser(file, lexConfig(src));
+export function parseConfigNode(src: string, filename: string, base?: Pos): ParseResult<BodyNode> {
+  const p = new Parser(new SourceFile(filename, src, base), lexConfig(src));
   const body = p.parseBody("EOF", undefined);
   return { node: body, diagnostics: p.diags };
 }
 
 /** Parses a standalone expression (e.g. a -var value or a type expression). */
-export function parseExpressionNode(
-  src: string,
-  filename: string,
-  base?: { line: number; column: number; byte: number },
-): ParseResult<Node> {
-  const file = new SourceFile(filename, src, base);
-  const p = new Parser(file, lexConfig(src));
+export function parseExpressionNode(src: string, filename: string, base?: Pos): ParseResult<Node> {
+  const p = new Parser(new SourceFile(filename, src, base), lexConfig(src));
   p.pushNewlines(false);
   const expr = p.parseExpression();
   const next = p.peek();
@@ -49,11 +39,7 @@ export function parseExpressionNode(
 }
 
 /** Parses a bare template (no quotes), as used by JSON strings and templatefile(). */
-export function parseTemplateNode(
-  src: string,
-  filename: string,
-  base?: { line: number; column: number; byte: number },
-): ParseResult<Node> {
+export function parseTemplateNode(src: string, filename: string, base?: Pos): ParseResult<Node> {
   const file = new SourceFile(filename, src, base);
   const p = new Parser(file, lexTemplate(src));
   const toks: Token[] = [];
@@ -81,6 +67,17 @@ const OPENERS: Partial<Record<TokenType, TokenType>> = {
 };
 
 let anonCounter = 0;
+
+const ARGUMENT_REQUIRED_DETAIL =
+  'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.';
+const UNCLOSED_BLOCK: [string, string] = [
+  "Unclosed configuration block",
+  "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
+];
+const UNTERMINATED_OBJECT: [string, string] = [
+  "Unterminated object constructor expression",
+  "There is no corresponding closing brace before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
+];
 
 /** Blocks and expressions (LIMITS.maxNesting; HCL itself says "Nesting too deep" past this). */
 const MAX_NESTING = LIMITS.maxNesting;
@@ -234,6 +231,29 @@ export class Parser {
     }
   }
 
+  /**
+   * Reads the closing token `end` if it is next; otherwise reports (unless already recovering) and
+   * skips to it. Returns the token that ended the construct.
+   */
+  expectClose(end: TokenType, summary: string, detail: string): Token {
+    const t = this.peek();
+    if (t.type === end) return this.read();
+    if (!this.recovery) this.err(summary, this.range(t), detail);
+    return this.recover(end);
+  }
+
+  /**
+   * A list (tuple, object) lacks its separator at `sep`: at the end of the file it is
+   * unterminated (reported at its opening), otherwise the separator is missing. Skips to `end`.
+   */
+  private missingSeparator(sep: Token, open: Token, end: TokenType, unterminated: [string, string], missing: [string, string]): Token {
+    if (!this.recovery) {
+      if (sep.type === "EOF") this.err(unterminated[0], this.range(open), unterminated[1]);
+      else this.err(missing[0], this.range(sep), missing[1]);
+    }
+    return this.recover(end);
+  }
+
   // ---- structure ----------------------------------------------------------------------------
 
   parseBody(end: "EOF" | "CBrace", openRange: SourceRange | undefined): BodyNode {
@@ -275,11 +295,7 @@ export class Parser {
       if (!this.recovery) {
         if (bad.type === "OQuote") this.err("Invalid argument name", this.range(bad), "Argument names must not be quoted.");
         else if (bad.type === "EOF") {
-          this.err(
-            "Unclosed configuration block",
-            startRange,
-            "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
-          );
+          this.err(UNCLOSED_BLOCK[0], startRange, UNCLOSED_BLOCK[1]);
         } else {
           this.err("Argument or block definition required", this.range(bad), "An argument or block definition is required here.");
         }
@@ -300,11 +316,7 @@ export class Parser {
     if (next.type === "Equal") return this.finishAttribute(ident, false);
     if (next.type === "OQuote" || next.type === "OBrace" || next.type === "Ident") return this.finishBlock(ident);
     if (!this.recovery) {
-      this.err(
-        "Argument or block definition required",
-        this.range(ident),
-        'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.',
-      );
+      this.err("Argument or block definition required", this.range(ident), ARGUMENT_REQUIRED_DETAIL);
     }
     this.recoverAfterBodyItem();
     return undefined;
@@ -420,17 +432,14 @@ export class Parser {
 
   private parseSingleAttrBody(oRange: SourceRange): BodyNode {
     const ident = this.read();
-    const empty = (): BodyNode => {
-      const close = this.recover("CBrace");
-      const r = this.range(close);
-      return { attributes: [], blocks: [], range: unionRange(oRange, r), endRange: r };
+    // After an error: skip to the closing brace, which ends the body.
+    const recovered = (attributes: AttributeNode[]): BodyNode => {
+      const r = this.range(this.recover("CBrace"));
+      return { attributes, blocks: [], range: unionRange(oRange, r), endRange: r };
     };
+    const empty = (): BodyNode => recovered([]);
     if (ident.type !== "Ident") {
-      this.err(
-        "Argument or block definition required",
-        this.range(ident),
-        'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.',
-      );
+      this.err("Argument or block definition required", this.range(ident), ARGUMENT_REQUIRED_DETAIL);
       return empty();
     }
     const next = this.peek();
@@ -443,11 +452,7 @@ export class Parser {
       return empty();
     }
     if (next.type !== "Equal") {
-      this.err(
-        "Argument or block definition required",
-        this.range(ident),
-        'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.',
-      );
+      this.err("Argument or block definition required", this.range(ident), ARGUMENT_REQUIRED_DETAIL);
       return empty();
     }
     const attr = this.finishAttribute(ident, true);
@@ -470,17 +475,11 @@ export class Parser {
         "The closing brace for a single-line block definition must be on the same line.",
       );
     } else if (end.type === "EOF") {
-      this.err(
-        "Unclosed configuration block",
-        oRange,
-        "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
-      );
+      this.err(UNCLOSED_BLOCK[0], oRange, UNCLOSED_BLOCK[1]);
     } else if (!this.recovery) {
       this.err("Invalid single-argument block definition", this.range(end), "A single-line block definition must end with a closing brace.");
     }
-    const close = this.recover("CBrace");
-    const r = this.range(close);
-    return { attributes: [attr], blocks: [], range: unionRange(oRange, r), endRange: r };
+    return recovered([attr]);
   }
 
   /** A quoted label: a template that must be a single literal. */
@@ -596,14 +595,7 @@ export class Parser {
         this.read();
         this.pushNewlines(false);
         const expr = this.parseExpression();
-        const close = this.peek();
-        let closeTok = close;
-        if (close.type !== "CParen") {
-          if (!this.recovery) {
-            this.err("Unbalanced parentheses", this.range(close), "Expected a closing parenthesis to terminate the expression.");
-          }
-          closeTok = this.recover("CParen");
-        } else this.read();
+        const closeTok = this.expectClose("CParen", "Unbalanced parentheses", "Expected a closing parenthesis to terminate the expression.");
         this.popNewlines();
         return { kind: "parens", wrapped: expr, range: unionRange(this.range(start), this.range(closeTok)) };
       }
@@ -705,17 +697,11 @@ export class Parser {
       if (sep.type === "Ellipsis") {
         this.read();
         expandFinal = true;
-        const c = this.peek();
-        if (c.type !== "CParen") {
-          if (!this.recovery) {
-            this.err(
-              "Missing closing parenthesis",
-              this.range(c),
-              "An expanded function argument (with ...) must be immediately followed by closing parentheses.",
-            );
-          }
-          close = this.recover("CParen");
-        } else close = this.read();
+        close = this.expectClose(
+          "CParen",
+          "Missing closing parenthesis",
+          "An expanded function argument (with ...) must be immediately followed by closing parentheses.",
+        );
         break;
       }
       if (sep.type === "CParen") {
@@ -806,11 +792,9 @@ export class Parser {
         this.pushNewlines(false);
         if (this.peek().type === "Star") {
           this.read();
+          // The marker ends at the token after the star, even when that is not the bracket.
           const close = this.peek();
-          if (close.type !== "CBrack") {
-            if (!this.recovery) this.err("Missing close bracket on splat index", this.range(close), "The star for a full splat operator must be immediately followed by a closing bracket (\"]\").");
-            this.recover("CBrack");
-          } else this.read();
+          this.expectClose("CBrack", "Missing close bracket on splat index", 'The star for a full splat operator must be immediately followed by a closing bracket ("]").');
           this.popNewlines();
           const markerRange = unionRange(this.range(open), this.range(close));
           const item: AnonSymbol = { kind: "anon", range: markerRange, id: ++anonCounter };
@@ -826,12 +810,7 @@ export class Parser {
           continue;
         }
         const key = this.parseExpression();
-        const close = this.peek();
-        let closeTok = close;
-        if (close.type !== "CBrack") {
-          if (!this.recovery) this.err("Missing close bracket on index", this.range(close), "The index operator must end with a closing bracket (\"]\").");
-          closeTok = this.recover("CBrack");
-        } else this.read();
+        const closeTok = this.expectClose("CBrack", "Missing close bracket on index", 'The index operator must end with a closing bracket ("]").');
         this.popNewlines();
         const bracketRange = unionRange(this.range(open), this.range(closeTok));
         const lit = literalKey(key);
@@ -864,14 +843,16 @@ export class Parser {
           break;
         }
         if (sep.type !== "Comma") {
-          if (!this.recovery) {
-            if (sep.type === "EOF") {
-              this.err("Unterminated tuple constructor expression", this.range(open), "There is no corresponding closing bracket before the end of the file. This may be caused by incorrect bracket nesting elsewhere in this file.");
-            } else {
-              this.err("Missing item separator", this.range(sep), "Expected a comma to mark the beginning of the next item.");
-            }
-          }
-          close = this.recover("CBrack");
+          close = this.missingSeparator(
+            sep,
+            open,
+            "CBrack",
+            [
+              "Unterminated tuple constructor expression",
+              "There is no corresponding closing bracket before the end of the file. This may be caused by incorrect bracket nesting elsewhere in this file.",
+            ],
+            ["Missing item separator", "Expected a comma to mark the beginning of the next item."],
+          );
           break;
         }
         this.read();
@@ -913,24 +894,14 @@ export class Parser {
         const key: Node = { kind: "objectKey", wrapped: keyExpr, forceNonLiteral, range: keyExpr.range };
         next = this.peek();
         if (next.type !== "Equal" && next.type !== "Colon") {
-          if (!this.recovery) {
-            if (next.type === "Newline" || next.type === "Comma") {
-              this.err("Missing attribute value", this.range(next), 'Expected an attribute value, introduced by an equals sign ("=").');
-            } else if (next.type === "EOF") {
-              this.err(
-                "Unterminated object constructor expression",
-                this.range(open),
-                "There is no corresponding closing brace before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
-              );
-            } else {
-              this.err(
-                "Missing key/value separator",
-                this.range(next),
-                'Expected an equals sign ("=") to mark the beginning of the attribute value.',
-              );
-            }
+          if ((next.type === "Newline" || next.type === "Comma") && !this.recovery) {
+            this.err("Missing attribute value", this.range(next), 'Expected an attribute value, introduced by an equals sign ("=").');
+            this.recovery = true;
           }
-          close = this.recover("CBrace");
+          close = this.missingSeparator(next, open, "CBrace", UNTERMINATED_OBJECT, [
+            "Missing key/value separator",
+            'Expected an equals sign ("=") to mark the beginning of the attribute value.',
+          ]);
           break;
         }
         this.read();
@@ -943,35 +914,55 @@ export class Parser {
         }
         items.push({ key, value });
         next = this.peek();
-        if (next.type === "Newline") {
+        if (next.type === "Newline" || next.type === "Comma") {
           this.read();
           continue;
         }
-        if (next.type === "CBrace") {
-          close = this.read();
+        // A closing brace ends the loop at the top.
+        if (next.type !== "CBrace") {
+          close = this.missingSeparator(next, open, "CBrace", UNTERMINATED_OBJECT, [
+            "Missing attribute separator",
+            "Expected a newline or comma to mark the beginning of the next attribute.",
+          ]);
           break;
         }
-        if (next.type !== "Comma") {
-          if (!this.recovery) {
-            if (next.type === "EOF") {
-              this.err(
-                "Unterminated object constructor expression",
-                this.range(open),
-                "There is no corresponding closing brace before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
-              );
-            } else {
-              this.err("Missing attribute separator", this.range(next), "Expected a newline or comma to mark the beginning of the next attribute.");
-            }
-          }
-          close = this.recover("CBrace");
-          break;
-        }
-        this.read();
       }
       return { kind: "object", items, range: unionRange(this.range(open), this.range(close)), openRange: this.range(open) };
     } finally {
       this.popNewlines();
     }
+  }
+
+  /**
+   * The `v in` or `k, v in` after the `for` of a for expression or template directive, or what
+   * is wrong with it (the caller reports it and recovers to its own closing token).
+   */
+  parseForNames(
+    what: "expression" | "directive",
+  ): { keyVar?: string; valVar: string } | { summary: string; range: SourceRange; detail: string } {
+    const bad = (t: Token, requires: string) => ({
+      summary: `Invalid 'for' ${what}`,
+      range: this.range(t),
+      detail: `For ${what} requires ${requires}.`,
+    });
+    const first = this.peek();
+    if (first.type !== "Ident") return bad(first, "variable name after 'for'");
+    this.read();
+    let keyVar: string | undefined;
+    let valVar = first.text;
+    if (this.peek().type === "Comma") {
+      this.read();
+      const second = this.peek();
+      if (second.type !== "Ident") return bad(second, "value variable name after comma");
+      this.read();
+      keyVar = first.text;
+      valVar = second.text;
+    }
+    if (!isKeyword(this.peek(), "in")) {
+      return bad(this.peek(), what === "expression" ? "the 'in' keyword after its name declarations" : "'in' keyword after names");
+    }
+    this.read();
+    return { keyVar, valVar };
   }
 
   private finishFor(open: Token, isObject: boolean): Node {
@@ -984,21 +975,9 @@ export class Parser {
         return { kind: "literal", value: V.unknown(), range: unionRange(this.range(open), this.range(close)) };
       };
       this.read(); // "for"
-      const first = this.peek();
-      if (first.type !== "Ident") return fail("Invalid 'for' expression", this.range(first), "For expression requires variable name after 'for'.");
-      this.read();
-      let keyVar: string | undefined;
-      let valVar = first.text;
-      if (this.peek().type === "Comma") {
-        this.read();
-        const second = this.peek();
-        if (second.type !== "Ident") return fail("Invalid 'for' expression", this.range(second), "For expression requires value variable name after comma.");
-        this.read();
-        keyVar = first.text;
-        valVar = second.text;
-      }
-      if (!isKeyword(this.peek(), "in")) return fail("Invalid 'for' expression", this.range(this.peek()), "For expression requires the 'in' keyword after its name declarations.");
-      this.read();
+      const names = this.parseForNames("expression");
+      if ("summary" in names) return fail(names.summary, names.range, names.detail);
+      const { keyVar, valVar } = names;
       const collection = this.parseExpression();
       if (this.peek().type !== "Colon") return fail("Invalid 'for' expression", this.range(this.peek()), "For expression requires a colon after the collection expression.");
       this.read();
@@ -1023,8 +1002,7 @@ export class Parser {
       }
       const close = this.peek();
       if (close.type !== closeType) {
-        const detail = isObject ? "Extra characters after the end of the 'for' expression." : "Extra characters after the end of the 'for' expression.";
-        return fail("Invalid 'for' expression", this.range(close), detail);
+        return fail("Invalid 'for' expression", this.range(close), "Extra characters after the end of the 'for' expression.");
       }
       this.read();
       return {
@@ -1047,7 +1025,7 @@ export class Parser {
 
 }
 
-export function isKeyword(t: Token, word: string): boolean {
+function isKeyword(t: Token, word: string): boolean {
   return t.type === "Ident" && t.text === word;
 }
 
