@@ -6,6 +6,7 @@ import type { Node, Traversal, TraverseStep } from "./ast.ts";
 import { EvalContext, FunctionError, nameSuggestion, type HclFunction } from "./context.ts";
 import { ConversionError, conversionMessage, convert, unify } from "./convert.ts";
 import { NumError } from "./num.ts";
+import { unionRange } from "../source/source-file.ts";
 import { chargeWork, checkCollectionLength, checkStringLength, LimitError, LIMITS, nestingMessage } from "../values/limits.ts";
 import { T, type Type, friendlyName, typeString } from "./types.ts";
 import { UNKNOWN, V, Value, containsUnknown, deepMarks, unmarkDeep, valueEquals } from "./value.ts";
@@ -320,7 +321,7 @@ class Evaluator {
       args = [...args.slice(0, -1), ...last.elems.map((e) => e.withMarks(last.marks))];
       argRanges = [...argRanges.slice(0, -1), ...last.elems.map(() => lastRange)];
     }
-    return callFunction(n.name, f, args, argRanges, n.range, this.diags, unionRangeOf(n.nameRange, n.openParenRange));
+    return callFunction(n.name, f, args, argRanges, n.range, this.diags, unionRange(n.nameRange, n.openParenRange));
   }
 
   private condBool(c: Value, range: SourceRange, summary: string): boolean | undefined | null {
@@ -363,7 +364,7 @@ class Evaluator {
       keep("both");
       this.err(
         "Inconsistent conditional result types",
-        unionRangeOf(n.trueExpr.range, n.falseExpr.range),
+        unionRange(n.trueExpr.range, n.falseExpr.range),
         `The true and false result expressions must have consistent types. The 'true' value is ${typeString(tv.type)}, but the 'false' value is ${typeString(fv.type)}.`,
       );
       return V.unknown();
@@ -694,10 +695,6 @@ function boundResult(name: string, r: Value): void {
     checkCollectionLength(r.attrs.size, `the result of ${name}()`);
     chargeWork(r.attrs.size, `the result of ${name}()`);
   }
-}
-
-function unionRangeOf(a: SourceRange, b: SourceRange): SourceRange {
-  return { filename: a.filename, start: a.start.byte <= b.start.byte ? a.start : b.start, end: a.end.byte >= b.end.byte ? a.end : b.end };
 }
 
 /**

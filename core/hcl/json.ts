@@ -20,7 +20,7 @@ import {
 import type { EvalContext } from "./context.ts";
 import { Num } from "./num.ts";
 import { parseExpressionNode, parseTemplateNode } from "./parser.ts";
-import { SourceFile, unionRange } from "./source.ts";
+import { SourceFile, unionRange } from "../source/source-file.ts";
 import { V, Value } from "./value.ts";
 import type { HclFile } from "./parse.ts";
 
@@ -50,7 +50,7 @@ class JsonParseError extends Error {
 
 /** Parses a JSON-syntax HCL file. */
 export function parseHclJson(src: string, filename: string): { file: HclFile; diagnostics: Diagnostic[] } {
-  const file = new SourceFile(filename, src);
+  const file = new SourceFile(filename, src, { columns: "grapheme" });
   const p = new JsonParser(src, file);
   try {
     p.ws();
@@ -467,7 +467,7 @@ export class JsonBody implements Body {
 
 /** Parses plain JSON text into positioned nodes (used by jsondecode). */
 export function parseJsonNode(src: string, filename: string): { node?: JNode; error?: string } {
-  const file = new SourceFile(filename, src);
+  const file = new SourceFile(filename, src, { columns: "grapheme" });
   const p = new JsonParser(src, file);
   try {
     p.ws();

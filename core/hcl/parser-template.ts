@@ -6,7 +6,7 @@ import type { SourceRange } from "../errors/diagnostic.ts";
 import type { Node } from "./ast.ts";
 import type { Token } from "./lexer.ts";
 import type { Parser } from "./parser.ts";
-import { unionRange } from "./source.ts";
+import { unionRange } from "../source/source-file.ts";
 import { V } from "./value.ts";
 
 type TemplatePiece =

@@ -8,7 +8,7 @@ import type { AnonSymbol, AttributeNode, BinaryOp, BlockNode, BodyNode, Node, Tr
 import { lexConfig, lexTemplate, type Token, type TokenType } from "./lexer.ts";
 import { parseTemplateExpr, parseTemplateTokens, unescapeTemplateLiteral } from "./parser-template.ts";
 import { Num, NumError } from "./num.ts";
-import { SourceFile, unionRange } from "./source.ts";
+import { SourceFile, unionRange } from "../source/source-file.ts";
 import { T } from "./types.ts";
 import { V } from "./value.ts";
 
@@ -19,14 +19,14 @@ export interface ParseResult<N> {
 
 /** Parses a whole native-syntax config file. */
 export function parseConfigNode(src: string, filename: string, base?: Pos): ParseResult<BodyNode> {
-  const p = new Parser(new SourceFile(filename, src, base), lexConfig(src));
+  const p = new Parser(new SourceFile(filename, src, { base, columns: "grapheme" }), lexConfig(src));
   const body = p.parseBody("EOF", undefined);
   return { node: body, diagnostics: p.diags };
 }
 
 /** Parses a standalone expression (e.g. a -var value or a type expression). */
 export function parseExpressionNode(src: string, filename: string, base?: Pos): ParseResult<Node> {
-  const p = new Parser(new SourceFile(filename, src, base), lexConfig(src));
+  const p = new Parser(new SourceFile(filename, src, { base, columns: "grapheme" }), lexConfig(src));
   p.pushNewlines(false);
   const expr = p.parseExpression();
   const next = p.peek();
@@ -40,7 +40,7 @@ export function parseExpressionNode(src: string, filename: string, base?: Pos): 
 
 /** Parses a bare template (no quotes), as used by JSON strings and templatefile(). */
 export function parseTemplateNode(src: string, filename: string, base?: Pos): ParseResult<Node> {
-  const file = new SourceFile(filename, src, base);
+  const file = new SourceFile(filename, src, { base, columns: "grapheme" });
   const p = new Parser(file, lexTemplate(src));
   const toks: Token[] = [];
   while (p.peekRaw().type !== "EOF") toks.push(p.readRaw());

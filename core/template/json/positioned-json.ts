@@ -3,7 +3,7 @@
 // Go's encoding/json, because Packer prints those (with a caret excerpt, see syntax-error.ts).
 import type { JsonValue } from "../../values/json.ts";
 import { LIMITS } from "../../values/limits.ts";
-import type { SourceFile } from "./source.ts";
+import type { SourceFile } from "../../source/source-file.ts";
 
 interface NodeBase {
   /** UTF-16 offsets into the source text, [start, end). */
