@@ -2,7 +2,7 @@
 // exact decimal form, and Go's HTML-safe escaping of <, >, & in JSON strings.
 import { LIMITS, nestingDepth, nestingMessage } from "../../values/limits.ts";
 import { FunctionError } from "../context.ts";
-import { parseJsonNode, type JNode } from "../json.ts";
+import { JsonExpression, parseJsonNode } from "../json.ts";
 import { Num } from "../num.ts";
 import { V, Value } from "../value.ts";
 
@@ -35,27 +35,8 @@ export function jsonString(s: string): string {
 export function jsonDecode(src: string): Value {
   const { node, error } = parseJsonNode(src, "<jsondecode>");
   if (!node) throw new FunctionError(error ?? "invalid JSON");
-  return fromNode(node);
-}
-
-function fromNode(n: JNode): Value {
-  switch (n.kind) {
-    case "string":
-      return V.string(n.value);
-    case "number":
-      return V.number(Num.parse(n.text) ?? Num.ZERO);
-    case "bool":
-      return V.bool(n.value);
-    case "null":
-      return V.null();
-    case "array":
-      return V.tuple(n.items.map(fromNode));
-    case "object": {
-      const m = new Map<string, Value>();
-      for (const p of n.props) m.set(p.name, fromNode(p.value));
-      return V.object(m);
-    }
-  }
+  // Without a context, a JSON expression is its literal value (strings are not templates).
+  return new JsonExpression(node).evaluate().value;
 }
 
 /** yamlencode: block style, double-quoted strings (like cty's yaml.v2 based encoder). */
