@@ -3,33 +3,18 @@
 import { LIMITS, nestingDepth, nestingMessage } from "../../values/limits.ts";
 import { FunctionError } from "../context.ts";
 import { JsonExpression, parseJsonNode } from "../json.ts";
-import { Num } from "../num.ts";
+import { jsonString, primitiveText, yamlQuote } from "../text.ts";
 import { V, Value } from "../value.ts";
 
 export function jsonEncode(v: Value): string {
   if (!v.isKnown) throw new FunctionError("value is not yet known");
   if (v.isNull) return "null";
-  switch (v.type.kind) {
-    case "string":
-      return jsonString(v.str);
-    case "number":
-      return v.num.toString();
-    case "bool":
-      return v.bool ? "true" : "false";
-    case "list":
-    case "set":
-    case "tuple":
-      return "[" + v.elems.map(jsonEncode).join(",") + "]";
-    case "map":
-    case "object":
-      return "{" + [...v.attrs].map(([k, e]) => jsonString(k) + ":" + jsonEncode(e)).join(",") + "}";
-    default:
-      throw new FunctionError("value of dynamic type cannot be encoded");
-  }
-}
-
-export function jsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  const k = v.type.kind;
+  if (k === "list" || k === "set" || k === "tuple") return "[" + v.elems.map(jsonEncode).join(",") + "]";
+  if (k === "map" || k === "object") return "{" + [...v.attrs].map(([key, e]) => jsonString(key) + ":" + jsonEncode(e)).join(",") + "}";
+  const text = primitiveText(v, jsonString);
+  if (text === undefined) throw new FunctionError("value of dynamic type cannot be encoded");
+  return text;
 }
 
 export function jsonDecode(src: string): Value {
@@ -54,35 +39,8 @@ function isScalarOrEmpty(v: Value): boolean {
 
 function yamlScalar(v: Value): string {
   if (v.isNull) return "null";
-  switch (v.type.kind) {
-    case "string":
-      return yamlQuote(v.str);
-    case "number":
-      return v.num.toString();
-    case "bool":
-      return v.bool ? "true" : "false";
-    case "list":
-    case "set":
-    case "tuple":
-      return "[]";
-    default:
-      return "{}";
-  }
-}
-
-function yamlQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (cp < 0x20 || cp === 0x7f) out += "\\x" + cp.toString(16).padStart(2, "0");
-    else out += ch;
-  }
-  return out + '"';
+  const k = v.type.kind;
+  return primitiveText(v, yamlQuote) ?? (k === "list" || k === "set" || k === "tuple" ? "[]" : "{}");
 }
 
 /** Renders a value; nested collections start on a new line. */
