@@ -88,7 +88,10 @@ export interface RawFunction {
   capabilities: readonly Capability[];
   pure: boolean;
   served: "sandbox";
+  /** Its i64 arguments, by name. */
   params: readonly string[];
+  /** How the SDK reads the i64 it returns: a count that may be -1 (i64) or an offset or length (u64). */
+  result: "i64" | "u64";
   doc: string;
 }
 
@@ -316,12 +319,12 @@ export const HOST_FUNCTION_TABLE = {
     reply: Handle,
     doc: "creates (or appends to) a file in the output directory for `artifact_pwrite`",
   }),
-  artifact_pread: raw({ capabilities: ["artifact_read"], pure: false, params: ["handle", "offset", "dst", "len"], doc: "reads up to `len` bytes at file `offset` into linear memory at `dst`; returns the count, 0 at the end" }),
-  artifact_pwrite: raw({ capabilities: ["artifact_write"], pure: false, params: ["handle", "offset", "src", "len"], doc: "writes `len` bytes from linear memory at file `offset`; returns the count" }),
-  artifact_close: raw({ capabilities: [], pure: false, params: ["handle"], doc: "closes a handle (0; -1 if it was not open)" }),
+  artifact_pread: raw({ capabilities: ["artifact_read"], pure: false, params: ["handle", "offset", "dst", "len"], result: "i64", doc: "reads up to `len` bytes at file `offset` into linear memory at `dst`; returns the count, 0 at the end (§14)" }),
+  artifact_pwrite: raw({ capabilities: ["artifact_write"], pure: false, params: ["handle", "offset", "src", "len"], result: "i64", doc: "writes `len` bytes from linear memory at file `offset`; returns the count (§14)" }),
+  artifact_close: raw({ capabilities: [], pure: false, params: ["handle"], result: "i64", doc: "closes a handle (0; -1 if it was not open)" }),
   // The SDK's memory copies: whole blocks to and from linear memory in one call.
-  block_read: raw({ capabilities: [], pure: true, params: ["block", "dst"], doc: "copies a whole block to linear memory at `dst`; returns its length" }),
-  block_write: raw({ capabilities: [], pure: true, params: ["src", "len"], doc: "new block holding `len` bytes of linear memory from `src`; returns its offset" }),
+  block_read: raw({ capabilities: [], pure: true, params: ["block", "dst"], result: "u64", doc: "copies a whole block to linear memory at `dst`; returns its length" }),
+  block_write: raw({ capabilities: [], pure: true, params: ["src", "len"], result: "u64", doc: "new block holding `len` bytes of linear memory from `src`; returns its offset" }),
 } as const satisfies Record<string, HostFunction>;
 
 type Table = typeof HOST_FUNCTION_TABLE;
