@@ -2,6 +2,7 @@
 // raw calls, the ABI document's function table, and the gate's rules for every function, streaming
 // ones included.
 import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HOST_FUNCTION_NAMES, HOST_FUNCTION_TABLE, KNOWN_CAPABILITIES, capabilitiesOf, type HostFunction } from "../../core/plugin/host/table.ts";
@@ -99,10 +100,13 @@ describe("one gate for every function", () => {
 
   test("pure functions pass in describe and prepare; a plain failure does not stick", async () => {
     const ctx = context("prepare", []);
-    expect(JSON.parse(await handleHostCall(ctx, "template_render", '{"template":"x{{ .A }}","data":{"A":"y"}}'))).toEqual({ result: "xy" });
+    const rendered: unknown = JSON.parse(await handleHostCall(ctx, "template_render", '{"template":"x{{ .A }}","data":{"A":"y"}}'));
+    expect(rendered).toEqual({ result: "xy" });
+    expect(v.is(HOST_FUNCTION_TABLE.template_render.reply, rendered)).toBe(true);
     const run = context("run", ["artifact_read"]);
     const reply = JSON.parse(await handleHostCall({ ...run, outputDir: "/nonexistent-imgb-test" }, "output_file_read", '{"path":"/nonexistent-imgb-test/m.json"}'));
     expect(reply).toEqual({ exists: false, data_base64: "", sha256: null, now_unix: expect.any(Number) });
+    expect(v.is(HOST_FUNCTION_TABLE.output_file_read.reply, reply)).toBe(true);
     expect(run.refusal).toBeNull();
   });
 });

@@ -4,7 +4,6 @@
 // the function's handler. A refusal is recorded on the call (it fails with it whatever the plugin does
 // next); every outcome is answered as JSON, {"error": ...} for refusals and failures.
 import * as v from "valibot";
-import type { JsonValue } from "../../values/json.ts";
 import type { HostCallContext } from "./context.ts";
 import { HOST_FUNCTION_TABLE, isHostFunction, type Handler, type Handlers, type JsonFunction, type JsonFunctionName } from "./table.ts";
 import { HostFailure, Refusal } from "./refusal.ts";
@@ -31,7 +30,7 @@ export async function handleHostCall(ctx: HostCallContext, fn: string, payload: 
   }
 }
 
-async function dispatch(ctx: HostCallContext, fn: string, payload: string): Promise<Record<string, JsonValue>> {
+async function dispatch(ctx: HostCallContext, fn: string, payload: string): Promise<object> {
   if (payload.length > ctx.limits.messageBytes || payload.startsWith('{"__oversized":')) {
     throw new Refusal(`host call ${fn}: request is over the message limit of ${ctx.limits.messageBytes} bytes`);
   }

@@ -4,7 +4,6 @@
 // Refusal for a path outside its grant and HostFailure for what went wrong on the host.
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { JsonValue } from "../../values/json.ts";
 import type { CommandResult } from "../../communicator/types.ts";
 import { runLocalProcess } from "../../communicator/local.ts";
 import type { HostCallContext } from "./context.ts";
@@ -16,7 +15,7 @@ import { importImage, saveImage, tagImage } from "./container-images.ts";
 import { closeCommProxy, openCommProxy } from "./comm-proxy.ts";
 import { pushImages } from "./image-push.ts";
 import { HostFailure, refuseCap } from "./refusal.ts";
-import type { Handlers } from "./table.ts";
+import type { Handlers, ReplyOf } from "./table.ts";
 import type { StreamFunctionName } from "../streams/handlers.ts";
 import type { ProgressTracker, Ui } from "../../ui/types.ts";
 import type { UploadOptions } from "../../communicator/types.ts";
@@ -54,6 +53,9 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+/** What a command answers besides its status: its output, when the plugin asked for it back. */
+type Output = Pick<ReplyOf<"comm_start">, "stdout" | "stderr">;
+
 /** Streams a command's output to the UI as Packer's RunWithUi, or collects it (capped). */
 function outputSinks(ctx: HostCallContext, mode: "ui" | "return") {
   const cap = Math.floor(ctx.limits.messageBytes / 4);
@@ -64,7 +66,7 @@ function outputSinks(ctx: HostCallContext, mode: "ui" | "return") {
     return {
       onStdout: (c: Uint8Array) => out.push(c),
       onStderr: (c: Uint8Array) => err.push(c),
-      finish: (): Record<string, JsonValue> => {
+      finish: (): Output => {
         out.flush();
         err.flush();
         return {};
@@ -81,19 +83,19 @@ function outputSinks(ctx: HostCallContext, mode: "ui" | "return") {
       if (chunks.errLen < cap) chunks.err.push(c.subarray(0, cap - chunks.errLen));
       chunks.errLen += c.length;
     },
-    finish: (): Record<string, JsonValue> => ({
+    finish: (): Output => ({
       stdout: Buffer.concat(chunks.out).toString("utf8"),
       stderr: Buffer.concat(chunks.err).toString("utf8"),
     }),
   };
 }
 
-function commandReply(r: CommandResult, extra: Record<string, JsonValue>): Record<string, JsonValue> {
+function commandReply(r: CommandResult, extra: Output): ReplyOf<"comm_start"> {
   if (r.kind === "disconnected") return { disconnected: r.reason, ...extra };
   return { exit_status: r.exitStatus, ...extra };
 }
 
-async function readChunk(path: string, offset: number, length: number | undefined): Promise<Record<string, JsonValue>> {
+async function readChunk(path: string, offset: number, length: number | undefined): Promise<ReplyOf<"local_file_read">> {
   const want = Math.min(length ?? MAX_READ_CHUNK, MAX_READ_CHUNK);
   const fh = await open(path, "r");
   try {
@@ -118,7 +120,7 @@ async function writeChunk(ctx: HostCallContext, path: string, data: Uint8Array, 
 }
 
 /** The clock a plugin sees (the sandbox child serves `now` itself; this is the same answer). */
-function nowReply(): Record<string, JsonValue> {
+function nowReply(): ReplyOf<"now"> {
   return { unix_ms: Date.now(), monotonic_ms: performance.now() + performance.timeOrigin };
 }
 
@@ -163,7 +165,7 @@ export const HOST_HANDLERS: Omit<Handlers, StreamFunctionName> = {
     const answer = await need(ctx.ui, "the UI").ask(req.query);
     return { answer };
   },
-  async ui_progress(ctx, req): Promise<Record<string, JsonValue>> {
+  async ui_progress(ctx, req): Promise<ReplyOf<"ui_progress">> {
     const ui = need(ctx.ui, "the UI");
     if (req.op === "start") {
       const id = ++ctx.progressIds;
@@ -219,7 +221,7 @@ export const HOST_HANDLERS: Omit<Handlers, StreamFunctionName> = {
     await comm.uploadDir(req.dest, req.src.endsWith("/") ? src + "/" : src, req.exclude, ctx.signal);
     return {};
   },
-  async comm_download(ctx, req): Promise<Record<string, JsonValue>> {
+  async comm_download(ctx, req): Promise<ReplyOf<"comm_download">> {
     const comm = need(ctx.communicator, "the communicator");
     if ("path" in req.dest) {
       const dest = await allowed("communicator", req.dest.path, downloadable(ctx, req.dest.path));

@@ -8,10 +8,9 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { JsonValue } from "../../values/json.ts";
 import { ProcessError, run, runText } from "../../process/child.ts";
 import { engineCli, type EngineCli } from "../../builders/docker/engine-cli.ts";
-import type { RequestOf } from "./table.ts";
+import type { ReplyOf, RequestOf } from "./table.ts";
 import type { HostCallContext } from "./context.ts";
 
 /** The registry part of a name, as docker reads it ("docker.io" when the first part is not a host). */
@@ -44,7 +43,7 @@ function authArgs(cli: EngineCli, dir: string): { global: string[]; sub: string[
   return cli === "podman" ? { global: [], sub: ["--authfile", join(dir, "auth.json")] } : { global: ["--config", dir], sub: [] };
 }
 
-export async function pushImages(ctx: HostCallContext, req: RequestOf<"image_push">): Promise<Record<string, JsonValue>> {
+export async function pushImages(ctx: HostCallContext, req: RequestOf<"image_push">): Promise<ReplyOf<"image_push">> {
   const c = ctx.containers;
   if (!c?.image) throw new Error("a container image is not available here (the input artifact is not one)");
   const engine = c.engine;
@@ -69,7 +68,7 @@ export async function pushImages(ctx: HostCallContext, req: RequestOf<"image_pus
         throw new Error(`login to registry ${server} as ${username} failed: ${why(e)}`);
       });
     }
-    const pushed: JsonValue[] = [];
+    const pushed: string[] = [];
     for (const ref of req.refs) {
       const registry = registryOf(ref);
       ctx.ui?.message(`Pushing: ${ref}`);

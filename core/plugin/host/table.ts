@@ -4,8 +4,8 @@
 // other list is derived from it: the sandbox's imports and signatures, the load-time import check,
 // the gate in gate.ts, the parent's CPU accounting, the SDK's @external declarations
 // (plugins-wasm/sdk/assembly/externals.ts, calls.ts) and the function table of docs/plugin-abi.md
-// (both written by scripts/host-functions.ts). Handlers live beside, typed by this table
-// (handlers.ts, ../streams/handlers.ts). This module imports nothing but valibot: the sandbox child
+// (both written by scripts/host-functions.ts). Handlers live beside (handlers.ts,
+// ../streams/handlers.ts), typed by this table: the request they get, the reply they give. This module imports nothing but valibot: the sandbox child
 // loads it too.
 import * as v from "valibot";
 import type { JsonValue } from "../../values/json.ts";
@@ -336,7 +336,8 @@ export type HostServedName = { [F in JsonFunctionName]: Table[F] extends { serve
 export type RequestOf<F extends JsonFunctionName> = v.InferOutput<Table[F]["request"]>;
 
 /** A handler serves one checked request; it throws Refusal or HostFailure (any other error: a failure). */
-export type Handler<F extends JsonFunctionName> = (ctx: HostCallContext, req: RequestOf<F>) => Promise<Record<string, JsonValue>>;
+export type ReplyOf<F extends JsonFunctionName> = v.InferInput<Table[F]["reply"]>;
+export type Handler<F extends JsonFunctionName> = (ctx: HostCallContext, req: RequestOf<F>) => Promise<ReplyOf<F>>;
 export type Handlers = { [F in JsonFunctionName]: Handler<F> };
 
 export const HOST_FUNCTION_NAMES = Object.keys(HOST_FUNCTION_TABLE) as HostFunctionName[];

@@ -8,9 +8,8 @@
 //          output folder — capability artifact_write.
 // Requests arrive checked by the one gate (../host/gate.ts) against the table (../host/table.ts).
 import { isAbsolute, join, sep } from "node:path";
-import type { JsonValue } from "../../values/json.ts";
 import type { HostCallContext } from "../host/context.ts";
-import type { Handlers } from "../host/table.ts";
+import type { Handlers, ReplyOf } from "../host/table.ts";
 import { Refusal } from "../host/refusal.ts";
 import { absolute, allowed, artifactRoots, outputRoots, recordWrite } from "../host/paths.ts";
 import { CompressError, compressFiles } from "./compress.ts";
@@ -90,7 +89,7 @@ export const STREAM_HANDLERS = {
     const total = sizes.reduce((a, b) => a + b, 0);
     const progress = progressFor(ctx, req.progress, total);
     let done = 0;
-    const files: JsonValue[] = [];
+    const files: ReplyOf<"hash_files">["files"] = [];
     for (const [i, p] of paths.entries()) {
       const r = await hashFile(p, req.types, (n) => progress((done += n)), ctx.signal);
       files.push({ path: req.paths[i]!, size: r.size, digests: r.digests });
@@ -125,7 +124,7 @@ export const STREAM_HANDLERS = {
   },
 
   async files_stat(ctx, req) {
-    const files: JsonValue[] = [];
+    const files: ReplyOf<"files_stat">["files"] = [];
     for (const pattern of req.paths) {
       if (req.glob && hasGlobMeta(pattern)) await globBaseAllowed(ctx, pattern);
       const matches = req.glob ? await expandGlob(pattern) : [pattern];
