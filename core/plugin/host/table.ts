@@ -29,8 +29,10 @@ export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 // Request vocabulary shared by several functions.
 const Json = v.unknown() as v.GenericSchema<JsonValue>;
 const Base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, "is not base64"));
-const Mode = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777)));
-const Mode644 = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777)), 0o644);
+const ModeBits = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777));
+/** A file mode; absent: the file keeps its mode (or gets the default of its function). */
+const Mode = v.optional(ModeBits);
+const Mode644 = v.optional(ModeBits, 0o644);
 const Output = v.optional(v.picklist(["ui", "return"]), "ui");
 const StringList = v.optional(v.array(v.string()), []);
 const Paths = v.pipe(v.array(v.string()), v.minLength(1, "needs at least one path"), v.maxLength(10_000));
