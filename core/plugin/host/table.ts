@@ -99,10 +99,10 @@ export interface RawFunction {
 
 export type HostFunction = JsonFunction | RawFunction;
 
-function json<Req extends v.GenericSchema, Rep extends v.GenericSchema>(
-  f: Omit<JsonFunction<Req, Rep>, "kind" | "served" | "pure"> & { served?: ServedIn; pure?: boolean },
-): JsonFunction<Req, Rep> {
-  return { kind: "json", served: "host", pure: false, ...f };
+function json<Req extends v.GenericSchema, Rep extends v.GenericSchema, S extends ServedIn = "host">(
+  f: Omit<JsonFunction<Req, Rep>, "kind" | "served" | "pure"> & { served?: S; pure?: boolean },
+): JsonFunction<Req, Rep> & { served: S } {
+  return { kind: "json", served: "host" as S, pure: false, ...f };
 }
 
 function raw(f: Omit<RawFunction, "kind" | "served">): RawFunction {
@@ -333,8 +333,8 @@ type Table = typeof HOST_FUNCTION_TABLE;
 export type HostFunctionName = keyof Table;
 /** The JSON functions (the ones with a request schema and a handler). */
 export type JsonFunctionName = { [F in HostFunctionName]: Table[F] extends JsonFunction ? F : never }[HostFunctionName];
-/** The JSON functions the plugin host serves (the ones that need a handler there). */
-export type HostServedName = { [F in JsonFunctionName]: Table[F] extends { served: "host" } ? F : never }[JsonFunctionName];
+/** The functions the sandbox child serves itself (sandbox/child.ts implements each). */
+export type SandboxServedName = { [F in HostFunctionName]: Table[F] extends { served: "sandbox" } ? F : never }[HostFunctionName];
 export type RequestOf<F extends JsonFunctionName> = v.InferOutput<Table[F]["request"]>;
 
 /** A handler serves one checked request; it throws Refusal or HostFailure (any other error: a failure). */
