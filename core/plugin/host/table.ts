@@ -29,8 +29,10 @@ export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 // Request vocabulary shared by several functions.
 const Json = v.unknown() as v.GenericSchema<JsonValue>;
 const Base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, "is not base64"));
-const Mode = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777)));
-const Mode644 = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777)), 0o644);
+const ModeBits = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777));
+/** A file mode; absent: the file keeps its mode (or gets the default of its function). */
+const Mode = v.optional(ModeBits);
+const Mode644 = v.optional(ModeBits, 0o644);
 const Output = v.optional(v.picklist(["ui", "return"]), "ui");
 const StringList = v.optional(v.array(v.string()), []);
 const Paths = v.pipe(v.array(v.string()), v.minLength(1, "needs at least one path"), v.maxLength(10_000));
@@ -97,10 +99,10 @@ export interface RawFunction {
 
 export type HostFunction = JsonFunction | RawFunction;
 
-function json<Req extends v.GenericSchema, Rep extends v.GenericSchema>(
-  f: Omit<JsonFunction<Req, Rep>, "kind" | "served" | "pure"> & { served?: ServedIn; pure?: boolean },
-): JsonFunction<Req, Rep> {
-  return { kind: "json", served: "host", pure: false, ...f };
+function json<Req extends v.GenericSchema, Rep extends v.GenericSchema, S extends ServedIn = "host">(
+  f: Omit<JsonFunction<Req, Rep>, "kind" | "served" | "pure"> & { served?: S; pure?: boolean },
+): JsonFunction<Req, Rep> & { served: S } {
+  return { kind: "json", served: "host" as S, pure: false, ...f };
 }
 
 function raw(f: Omit<RawFunction, "kind" | "served">): RawFunction {
@@ -331,8 +333,8 @@ type Table = typeof HOST_FUNCTION_TABLE;
 export type HostFunctionName = keyof Table;
 /** The JSON functions (the ones with a request schema and a handler). */
 export type JsonFunctionName = { [F in HostFunctionName]: Table[F] extends JsonFunction ? F : never }[HostFunctionName];
-/** The JSON functions the plugin host serves (the ones that need a handler there). */
-export type HostServedName = { [F in JsonFunctionName]: Table[F] extends { served: "host" } ? F : never }[JsonFunctionName];
+/** The functions the sandbox child serves itself (sandbox/child.ts implements each). */
+export type SandboxServedName = { [F in HostFunctionName]: Table[F] extends { served: "sandbox" } ? F : never }[HostFunctionName];
 export type RequestOf<F extends JsonFunctionName> = v.InferOutput<Table[F]["request"]>;
 
 /** A handler serves one checked request; it throws Refusal or HostFailure (any other error: a failure). */

@@ -6,7 +6,7 @@
 import { KernelLimit, blockBytes, blocks, pluginInstance, rememberContext, takeReturnCode, withKernel } from "./extism-kernel.ts";
 import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
 import type { ChildMessage, ParentMessage } from "./protocol.ts";
-import { HOST_FUNCTION_NAMES, SANDBOX_FUNCTIONS } from "../host/table.ts";
+import { HOST_FUNCTION_NAMES, SANDBOX_FUNCTIONS, type SandboxServedName } from "../host/table.ts";
 import { ModuleRefused, capModuleMemory, checkImports } from "./module-check.ts";
 import { checkImportTypes } from "./import-check.ts";
 import { ByteHandleError, ByteHandles } from "./byte-handles.ts";
@@ -77,7 +77,7 @@ function linearMemory(what: string, ptr: bigint, len: bigint): Uint8Array {
 }
 
 /** Host functions served here, synchronously (no IPC, no suspension). */
-function childFunctions(): Record<string, (ctx: CallContext, ...args: bigint[]) => bigint> {
+function childFunctions(): Record<SandboxServedName, (ctx: CallContext, ...args: bigint[]) => bigint> {
   return {
     now: (ctx, ptr) => {
       takeRequest(ctx, ptr);
