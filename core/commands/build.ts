@@ -7,7 +7,7 @@ import { loadTemplate } from "../template/load.ts";
 import { validateTemplate } from "../engine/validate.ts";
 import { runBuilds } from "../engine/run.ts";
 import { renderDiagnostics } from "../ui/diagnostics.ts";
-import { openCatalog } from "./catalog.ts";
+import { openCatalog, reportPrepareCount } from "./catalog.ts";
 import { allowedPathsLine, resolveAllowedPaths } from "./allow-paths.ts";
 import { makeOutput, type UiFlags } from "./output-options.ts";
 import { trapInterrupts } from "./signals.ts";
@@ -76,5 +76,6 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
     }
   } finally {
     await catalog.closeAll();
+    reportPrepareCount();
   }
 }

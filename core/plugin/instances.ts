@@ -91,11 +91,23 @@ async function forgedFile(
   return null;
 }
 
+let prepareCalls = 0;
+
+/**
+ * How many Prepare/Configure calls reached a plugin in this process: the component pipeline
+ * prepares each component once per build, and tests and benchmarks count it
+ * (IMGB_DEBUG_PREPARE_COUNT=1 makes `validate` and `build` print it on stderr).
+ */
+export function prepareCallCount(): number {
+  return prepareCalls;
+}
+
 /** Shared prepare/configure: schema check, then the plugin's own validation. */
 async function prepareWith(runtime: PluginRuntime, description: PluginDescription, fn: string, configs: JsonObject[]): Promise<PrepareResult> {
   const plugin = description.name;
   const checked = checkConfigs(plugin, description.schema, envFileDefault(description, configs));
   if (checked.diagnostics.some((d) => d.severity === "error")) return { config: {}, diagnostics: checked.diagnostics };
+  prepareCalls++;
   const out = await runtime.call(fn, { configs: checked.configs }, "prepare", {}, NEVER);
   const parsed = parseOutput(PrepareOutputSchema, fn, out);
   if (!parsed.ok) throw pluginFailure(plugin, parsed.message);
