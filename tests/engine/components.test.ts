@@ -94,3 +94,25 @@ build {
   expect(counts.text).toContain("id=");
   expect(counts.text).not.toContain("id=<");
 });
+
+// Packer 1.9 renders every {{build_name}} of an HCL2 component with packer_build_name, the source's
+// name (hcl2template's builderVariables): a key the core renders (inline) and a late key the plugin
+// renders (execute_command) must agree, and neither is the full build name "named.null.first".
+test("build_name test: a core-rendered key and a late key agree on the source's name", async () => {
+  const template = `
+source "null" "first" {
+  communicator = "none"
+}
+build {
+  name    = "named"
+  sources = ["source.null.first"]
+  provisioner "shell-local" {
+    inline          = ["echo core={{build_name}}"]
+    execute_command = ["/bin/sh", "-c", "echo late={{build_name}}; {{.Vars}} /bin/sh {{.Script}}"]
+  }
+}
+`;
+  const { text } = await validateThenBuild("build-name.pkr.hcl", template);
+  expect(text).toContain("named.null.first: core=first");
+  expect(text).toContain("named.null.first: late=first");
+});

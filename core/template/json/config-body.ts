@@ -8,6 +8,7 @@ import type { ConfigField, ConfigSchema, FieldType } from "../../plugin/schema.t
 import type { JsonObject, JsonValue } from "../../values/json.ts";
 import { TemplateError } from "../gotemplate/errors.ts";
 import { checkTemplate, isPlainText, renderString } from "../gotemplate/render.ts";
+import { contextForBuild } from "../gotemplate/build-context.ts";
 import type { TemplateContext } from "../gotemplate/packer-funcs.ts";
 import type { BuildContextValues, ConfigBody } from "../model.ts";
 import { goFloatString, parseGoBool } from "./decode-helpers.ts";
@@ -30,15 +31,12 @@ export class TemplateEnv {
   contextFor(build: BuildContextValues): TemplateContext {
     let ctx = this.contexts.get(build);
     if (!ctx) {
-      ctx = {
+      ctx = contextForBuild(build, {
         userVariables: this.userVariables,
         templatePath: this.templatePath,
-        buildName: build.buildName,
-        buildType: build.builderType,
-        build,
         ...(this.options.now ? { now: this.options.now } : {}),
         ...(this.options.packerVersion ? { packerVersion: this.options.packerVersion } : {}),
-      };
+      });
       this.contexts.set(build, ctx);
     }
     return ctx;
