@@ -82,7 +82,7 @@ export class PluginError extends Error {
   }
 }
 
-/** The loader: finds embedded and installed plugins by type. */
+/** Finds embedded and installed plugins by type and makes instances of them (loading is core/plugin/loader.ts's). */
 export interface PluginCatalog {
   has(kind: PluginKind, type: string): boolean;
   describe(kind: PluginKind, type: string): Promise<PluginDescription>;
