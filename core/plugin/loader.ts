@@ -4,7 +4,7 @@
 // capabilities, imports only its capabilities allow), and the sandbox is closed: instances are made
 // by the catalog's instance factory, never by the loader.
 import { DescriptionSchema, parseOutput, toDescription } from "./abi.ts";
-import { KNOWN_CAPABILITIES } from "./host/context.ts";
+import { KNOWN_CAPABILITIES } from "./host/table.ts";
 import type { PluginLimits } from "./limits.ts";
 import { SandboxCallError, SandboxProcess } from "./sandbox/parent.ts";
 import { PluginRuntime, pluginFailure } from "./runtime.ts";

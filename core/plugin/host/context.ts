@@ -71,4 +71,3 @@ export class TokenBucket {
 }
 
 // The capability list lives in the host-function table; catalog.ts reads it from here.
-export { KNOWN_CAPABILITIES } from "./table.ts";
