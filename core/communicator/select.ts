@@ -1,6 +1,6 @@
 // The `communicator` key every builder accepts, and the StepConnect that turns it into a
 // Communicator. Builders with a machine of their own (docker, chroot) provide their own connect step.
-import type { ConfigField } from "../plugin/schema.ts";
+import type { ConfigField } from "../config/schema.ts";
 import type { Diagnostic } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
 import type { JsonObject } from "../values/json.ts";

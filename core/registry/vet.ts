@@ -13,6 +13,7 @@
 //   plugin-test    with the source: the plugin's own `imgb plugin test` (test/configs.json) runs the
 //                  submitted module (not the rebuilt one) in the sandbox from that clean copy
 // Without the source both are "not run", and the record says so by leaving them out.
+import { describeIssues } from "../errors/valibot-issues.ts";
 import { createHash } from "node:crypto";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -51,7 +52,7 @@ export async function readPolicy(path: string | undefined): Promise<Required<Vet
     throw new RegistryError("usage", `cannot read policy ${path}: ${(e as Error).message}`);
   }
   const r = v.safeParse(PolicySchema, json);
-  if (!r.success) throw new RegistryError("usage", `policy ${path}: ${r.issues[0]?.message ?? "malformed"}`);
+  if (!r.success) throw new RegistryError("usage", `policy ${path}: ${describeIssues(r.issues, 1)}`);
   return { ...DEFAULT_POLICY, ...r.output };
 }
 

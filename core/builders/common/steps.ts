@@ -142,6 +142,6 @@ function formatSeconds(ms: number): string {
 
 function parseGoDurationMs(text: string | undefined): number | undefined {
   if (!text) return undefined;
-  const d = parseGoDuration(text.trim());
+  const d = parseGoDuration(text);
   return d.ok ? d.ms : undefined;
 }
