@@ -4,7 +4,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import type { BuilderFactory, Step } from "../types.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
-import { stepProvision } from "../../engine/steps/provision.ts";
+import { stepProvision } from "../common/machine-steps.ts";
 import { noneCommunicator } from "../../communicator/types.ts";
 
 export const fileBuilder: BuilderFactory = {
@@ -48,7 +48,7 @@ export const fileBuilder: BuilderFactory = {
           state.communicator = noneCommunicator();
         },
       },
-      stepProvision,
+      stepProvision(),
     ];
     return {
       diagnostics,

@@ -4,13 +4,14 @@ import type { Builder, BuilderFactory, BuildState, Step } from "../types.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
 import type { Artifact } from "../../engine/artifact.ts";
-import { stepProvision } from "../../engine/steps/provision.ts";
+import { stepProvision } from "../common/machine-steps.ts";
+import { CONNECTION_KEYS } from "../common/generated-data.ts";
 import { communicatorFields, connectStep, parseCommunicatorConfig } from "../../communicator/select.ts";
 
 export const nullBuilder: BuilderFactory = {
   type: "null",
   schema: { fields: [...communicatorFields] },
-  generatedKeys: ["ID", "Host", "Port", "User", "Password", "ConnType", "SSHPublicKey", "SSHPrivateKey"],
+  generatedKeys: ["ID", ...CONNECTION_KEYS],
   create(config) {
     const diagnostics: Diagnostic[] = [];
     const comm = parseCommunicatorConfig(config, diagnostics);
@@ -26,7 +27,7 @@ export const nullBuilder: BuilderFactory = {
             },
           },
           connectStep(comm),
-          stepProvision,
+          stepProvision(),
         ];
       },
       artifact(): Artifact {
