@@ -99,6 +99,16 @@ async function copyDirPackerStyle(src: string, dest: string, exclude: string[], 
   else await copyTree(src, join(dest, basename(src)), patterns, src, signal);
 }
 
+/** Runs a file operation; a failure becomes a CommunicatorError naming `what` (one of ours passes as is). */
+async function failingAs<T>(what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    if (e instanceof CommunicatorError) throw e;
+    throw new CommunicatorError(`${what}: ${(e as Error).message}`, TARGET);
+  }
+}
+
 export function localCommunicator(): Communicator {
   return {
     type: "local",
@@ -111,7 +121,7 @@ export function localCommunicator(): Communicator {
     },
     async upload(dest: string, src: UploadSource, opts: UploadOptions, signal: AbortSignal) {
       if (signal.aborted) throw new CommunicatorError("upload cancelled", TARGET);
-      try {
+      await failingAs(`upload to ${dest}`, async () => {
         if (src.kind === "file") {
           // Bun.write streams file-to-file (copy_file_range/sendfile) without buffering the whole file.
           await copyFileKeepingMode(src.path, dest, opts.mode);
@@ -119,36 +129,18 @@ export function localCommunicator(): Communicator {
           await Bun.write(dest, src.data);
           await chmod(dest, opts.mode ?? 0o644);
         }
-      } catch (e) {
-        throw new CommunicatorError(`upload to ${dest}: ${(e as Error).message}`, TARGET);
-      }
+      });
     },
-    async uploadDir(dest, srcDir, exclude, signal) {
-      try {
-        await copyDirPackerStyle(srcDir, dest, exclude, signal);
-      } catch (e) {
-        if (e instanceof CommunicatorError) throw e;
-        throw new CommunicatorError(`upload of ${srcDir}: ${(e as Error).message}`, TARGET);
-      }
-    },
+    uploadDir: (dest, srcDir, exclude, signal) => failingAs(`upload of ${srcDir}`, () => copyDirPackerStyle(srcDir, dest, exclude, signal)),
     async download(src: string, target: DownloadTarget, signal: AbortSignal) {
       if (signal.aborted) throw new CommunicatorError("download cancelled", TARGET);
-      try {
+      return failingAs(`download of ${src}`, async () => {
         if (target.kind === "bytes") return new Uint8Array(await Bun.file(src).arrayBuffer());
         await copyFileKeepingMode(src, target.path);
         return null;
-      } catch (e) {
-        throw new CommunicatorError(`download of ${src}: ${(e as Error).message}`, TARGET);
-      }
+      });
     },
-    async downloadDir(src, destDir, exclude, signal) {
-      try {
-        await copyDirPackerStyle(src, destDir, exclude, signal);
-      } catch (e) {
-        if (e instanceof CommunicatorError) throw e;
-        throw new CommunicatorError(`download of ${src}: ${(e as Error).message}`, TARGET);
-      }
-    },
+    downloadDir: (src, destDir, exclude, signal) => failingAs(`download of ${src}`, () => copyDirPackerStyle(src, destDir, exclude, signal)),
     async close() {},
   };
 }
