@@ -17,7 +17,7 @@ export default defineCommand({
   },
   async run(ctx) {
     const { args } = ctx;
-    const flags = await flagsOf(ctx);
+    const flags = flagsOf(ctx);
     process.exitCode = await buildCommand({
       template: String(args.template),
       vars: parseVars(flags),

@@ -69,7 +69,7 @@ export async function runCli(argv: string[]): Promise<void> {
   }
   try {
     // The flags were read once, here; the verb gets them as they are (repeated ones whole).
-    await runCommand(verbCommand, { rawArgs: args.slice(1), data: { flags } });
+    await runCommand(command, { rawArgs: rest, data: { flags } });
   } catch (err) {
     process.exitCode = reportError(err);
   }

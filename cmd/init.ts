@@ -15,7 +15,7 @@ export default defineCommand({
   },
   run: async (ctx) => {
     const { args } = ctx;
-    const flags = await flagsOf(ctx);
+    const flags = flagsOf(ctx);
     return initCommand({
       template: String(args.template),
       vars: parseVars(flags),

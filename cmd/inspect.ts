@@ -12,7 +12,7 @@ export default defineCommand({
   },
   async run(ctx) {
     const { args } = ctx;
-    const flags = await flagsOf(ctx);
+    const flags = flagsOf(ctx);
     process.exitCode = await inspectCommand({
       template: String(args.template),
       vars: parseVars(flags),

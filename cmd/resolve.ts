@@ -49,8 +49,7 @@ interface FlagShape {
   booleans: Set<string>;
 }
 
-async function flagShape(command: CommandDef): Promise<FlagShape> {
-  const defs = (await resolveValue(command.args as Resolvable<ArgsDef> | undefined)) ?? {};
+function flagShape(defs: ArgsDef): FlagShape {
   const names = new Map<string, string>([
     ["help", "help"],
     ["h", "help"],
@@ -101,7 +100,11 @@ export class ParsedFlags {
  * takes the next word as its value, whatever it looks like (`-var region=-x`); `--` ends the flags.
  */
 export async function parseFlags(command: CommandDef, rest: string[]): Promise<ParsedFlags> {
-  const shape = await flagShape(command);
+  return scanFlags((await resolveValue(command.args as Resolvable<ArgsDef> | undefined)) ?? {}, rest);
+}
+
+function scanFlags(defs: ArgsDef, rest: string[]): ParsedFlags {
+  const shape = flagShape(defs);
   const values = new Map<string, string[]>();
   const add = (name: string, value: string) => values.set(name, [...(values.get(name) ?? []), value]);
   for (let i = 0; i < rest.length; i++) {
@@ -128,11 +131,22 @@ export async function unknownFlag(command: CommandDef, rest: string[]): Promise<
   return (await parseFlags(command, rest)).unknown;
 }
 
+const readings = new WeakMap<string[], ParsedFlags>();
+
 /**
  * The flags of a running command: those the CLI front read (passed as citty's `data`), or, when a
- * command is run without it (a test driving one verb), read here the same way.
+ * command is run without it (a test driving one verb through citty), read here once the same way.
  */
-export async function flagsOf(ctx: { rawArgs: string[]; cmd: { args?: unknown }; data?: unknown }): Promise<ParsedFlags> {
+export function flagsOf(ctx: { rawArgs: string[]; cmd: { args?: unknown }; data?: unknown }): ParsedFlags {
   const given = (ctx.data as { flags?: unknown } | undefined)?.flags;
-  return given instanceof ParsedFlags ? given : parseFlags({ args: ctx.cmd.args as CommandDef["args"] }, ctx.rawArgs);
+  if (given instanceof ParsedFlags) return given;
+  let flags = readings.get(ctx.rawArgs);
+  if (!flags) {
+    // Our verbs declare their flags as plain objects; citty would resolve a lazy declaration.
+    const defs = ctx.cmd.args;
+    if (typeof defs === "function" || defs instanceof Promise) throw new Error("flagsOf: a verb with lazily declared flags must be run through cmd/cli.ts");
+    flags = scanFlags((defs ?? {}) as ArgsDef, ctx.rawArgs);
+    readings.set(ctx.rawArgs, flags);
+  }
+  return flags;
 }

@@ -14,7 +14,7 @@ export default defineCommand({
   },
   async run(ctx) {
     const { args } = ctx;
-    const flags = await flagsOf(ctx);
+    const flags = flagsOf(ctx);
     process.exitCode = await validateCommand({
       template: String(args.template),
       vars: parseVars(flags),
