@@ -8,13 +8,23 @@ import { join } from "node:path";
 import type { BuildState, Step } from "../types.ts";
 import type { Communicator } from "../../communicator/types.ts";
 
+/**
+ * Packer's two provisioning hooks (HookProvision, HookCleanupProvision): hands a communicator to the
+ * engine's, for the build's provisioners or its error-cleanup-provisioner. StepProvision calls it for
+ * imgb's builders; a Packer plugin builder's own StepProvision calls it back over RPC.
+ */
+export async function runProvisionHook(state: BuildState, comm: Communicator, hook: "provision" | "cleanup" = "provision"): Promise<void> {
+  if (hook === "cleanup") await state.provisionCleanup?.(comm);
+  else await state.provision(comm);
+}
+
 /** Runs the build's provisioners (the engine's hook) on the communicator the connect step set. */
 export function stepProvision(): Step {
   return {
     name: "StepProvision",
     async run(state: BuildState) {
       if (!state.communicator) throw new Error("no communicator: the connect step did not run");
-      await state.provision(state.communicator);
+      await runProvisionHook(state, state.communicator);
     },
   };
 }

@@ -13,6 +13,7 @@ import type { ConfigSchema } from "../../plugin/schema.ts";
 import { findComponent, type PluginBinary } from "../../packer-plugin/discover.ts";
 import { HOOK_CLEANUP_PROVISION, HOOK_PROVISION, PluginBuilder, type RemoteArtifact } from "../../packer-plugin/builder.ts";
 import { Cancelled } from "../../engine/multistep.ts";
+import { runProvisionHook } from "../common/machine-steps.ts";
 import { errorMessage, ProvisioningFailed } from "../../engine/provision.ts";
 
 /** Keys imgb's common-key injection adds; they go to the plugin in Packer's separate config. */
@@ -124,13 +125,13 @@ function pluginBuilder(binary: PluginBinary, config: JsonObject, build: BuildCon
                   for (const [k, v] of Object.entries(data)) state.setGenerated(k, v);
                   if (name === HOOK_CLEANUP_PROVISION) {
                     // Packer's StepProvision cleanup after a failed build: the error-cleanup-provisioner.
-                    await state.provisionCleanup?.(comm);
+                    await runProvisionHook(state, comm, "cleanup");
                     return;
                   }
                   if (name !== HOOK_PROVISION) return;
                   try {
                     if (signal.aborted) throw new Cancelled();
-                    await state.provision(comm);
+                    await runProvisionHook(state, comm);
                   } catch (err) {
                     hookError = err;
                     throw err;
