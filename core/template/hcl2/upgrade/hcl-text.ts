@@ -1,6 +1,7 @@
 // HCL text for the JSON → HCL2 upgrade, written the way Packer's upgrader writes it (hclwrite:
 // values as literals, sorted object keys, nested blocks for objects); the upgrader then lays it out
 // with hcl's formatter (hclwrite.Format), so the output matches Packer's byte for byte.
+import { quoteString } from "../../../hcl/index.ts";
 import type { JsonValue } from "../../../values/json.ts";
 
 type Item = { kind: "line"; text: string } | { kind: "block"; type: string; labels: string[]; body: HclBodyText };
@@ -43,13 +44,13 @@ export function blockText(type: string, labels: string[], body: HclBodyText): st
 /** hclwrite's literal for a value: strings escaped (including `${` and `%{`), objects multi-line. */
 export function valueText(v: JsonValue): string {
   if (v === null) return "null";
-  if (typeof v === "string") return `"${escapeString(v)}"`;
+  if (typeof v === "string") return quoteString(v);
   if (typeof v === "number") return numberText(v);
   if (typeof v === "boolean") return String(v);
   if (Array.isArray(v)) return `[${v.map(valueText).join(", ")}]`;
   const keys = Object.keys(v).sort();
   if (keys.length === 0) return "{}";
-  return `{\n${keys.map((k) => `${isIdentifier(k) ? k : `"${escapeString(k)}"`} = ${valueText(v[k]!)}\n`).join("")}}`;
+  return `{\n${keys.map((k) => `${isIdentifier(k) ? k : quoteString(k)} = ${valueText(v[k]!)}\n`).join("")}}`;
 }
 
 function numberText(n: number): string {
@@ -64,43 +65,3 @@ function isIdentifier(s: string): boolean {
   return /^[\p{L}_][\p{L}\p{N}_-]*$/u.test(s);
 }
 
-export function escapeString(s: string): string {
-  let out = "";
-  const chars = [...s];
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    switch (c) {
-      case "\n":
-        out += "\\n";
-        break;
-      case "\r":
-        out += "\\r";
-        break;
-      case "\t":
-        out += "\\t";
-        break;
-      case '"':
-        out += '\\"';
-        break;
-      case "\\":
-        out += "\\\\";
-        break;
-      case "$":
-      case "%":
-        out += c;
-        if (chars[i + 1] === "{") out += c;
-        break;
-      default: {
-        const cp = c.codePointAt(0)!;
-        if (!isPrintable(c)) out += cp < 0x10000 ? `\\u${cp.toString(16).padStart(4, "0")}` : `\\U${cp.toString(16).padStart(8, "0")}`;
-        else out += c;
-      }
-    }
-  }
-  return out;
-}
-
-/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
-function isPrintable(c: string): boolean {
-  return c === " " || /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(c);
-}
