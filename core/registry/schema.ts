@@ -144,13 +144,3 @@ export type RootEnvelope = Envelope<RootSigned>;
 export type IndexEnvelope = Envelope<IndexSigned>;
 export type TimestampEnvelope = Envelope<TimestampSigned>;
 
-/** One line per issue: `at signed.plugins["a/b"].version: expected ...`. */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
-  return issues
-    .slice(0, 5)
-    .map((i) => {
-      const path = v.getDotPath(i);
-      return path ? `at ${path}: ${i.message}` : i.message;
-    })
-    .join("; ");
-}

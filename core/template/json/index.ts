@@ -1,6 +1,6 @@
 // Legacy JSON templates (Packer's format): the loader and the pieces other parts reuse.
 export { loadJsonTemplate, loadJsonTemplateText, type JsonLoaderOverrides } from "./loader.ts";
-export { JsonConfigBody, TemplateEnv, coerce } from "./config-body.ts";
+export { JsonConfigBody, TemplateEnv } from "./config-body.ts";
 export { parseGoDuration, formatGoDuration, type DurationResult } from "../../values/go-duration.ts";
 export {
   parseJson,
