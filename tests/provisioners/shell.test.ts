@@ -178,7 +178,8 @@ describe("shell over SSH", () => {
     expect(output(viaSh.lines)).toEqual([`message: plain|${remote}/s.sh`]);
     // The build's generated values are there too (Packer passes generatedData to the template).
     const gen = await rig.run("shell", { inline: ["true"], remote_path: `${remote}/g.sh`, execute_command: "echo {{.Path}} {{ build_name }}" });
-    expect(output(gen.lines)).toEqual([`message: ${remote}/g.sh null.ssh`]);
+    // {{build_name}} is Packer's packer_build_name: the source's name ("ssh"), not the build's "null.ssh".
+    expect(output(gen.lines)).toEqual([`message: ${remote}/g.sh ssh`]);
     const broken = await rig.run("shell", { inline: ["true"], remote_folder: remote, execute_command: "{{ .Path" });
     expect(broken.error).toStartWith("plugin shell: Error processing command: template_render: ");
   });

@@ -10,6 +10,7 @@ import { homedir } from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
 import type { Ui } from "../../ui/types.ts";
 import { hasher, resolveChecksum, type ChecksumSpec, type HashType } from "./checksum.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
 
 export interface DownloadOptions {
   urls: string[];
@@ -75,7 +76,7 @@ export async function download(o: DownloadOptions): Promise<DownloadResult> {
   o.ui.say(`Retrieving ${o.description}`);
   const errors: string[] = [];
   for (const url of o.urls) {
-    if (o.signal.aborted) throw new Error("cancelled");
+    if (o.signal.aborted) throw new Cancelled("cancelled");
     o.ui.say(`Trying ${url}`);
     try {
       const r = isRemote(url) ? await remote(url, o) : await local(url, o);
@@ -156,7 +157,7 @@ async function stream(url: string, part: string, type: HashType, o: DownloadOpti
       try {
         res = await fetch(url, { headers, signal: o.signal, decompress: false });
       } catch (err) {
-        if (o.signal.aborted) throw new Error("cancelled");
+        if (o.signal.aborted) throw new Cancelled("cancelled");
         lastError = err instanceof Error ? err.message : String(err);
         await Bun.sleep(200 * (attempt + 1));
         continue;
@@ -184,7 +185,7 @@ async function stream(url: string, part: string, type: HashType, o: DownloadOpti
           progress?.update(written);
         }
       } catch (err) {
-        if (o.signal.aborted) throw new Error("cancelled");
+        if (o.signal.aborted) throw new Cancelled("cancelled");
         lastError = err instanceof Error ? err.message : String(err);
         await sink.flush();
         continue;
@@ -211,7 +212,7 @@ async function digestFile(path: string, type: HashType, size: number, o: Downloa
   const progress = size > 64 << 20 ? o.ui.progress(`Verifying the ${type} of ${path}`, size) : undefined;
   let done = 0;
   for await (const chunk of Bun.file(path).stream()) {
-    if (o.signal.aborted) throw new Error("cancelled");
+    if (o.signal.aborted) throw new Cancelled("cancelled");
     h.update(chunk);
     done += chunk.byteLength;
     progress?.update(done);

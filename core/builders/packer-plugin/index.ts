@@ -12,8 +12,8 @@ import type { JsonObject } from "../../values/json.ts";
 import type { ConfigSchema } from "../../config/schema.ts";
 import { findComponent, type PluginBinary } from "../../packer-plugin/discover.ts";
 import { HOOK_CLEANUP_PROVISION, HOOK_PROVISION, PluginBuilder, type RemoteArtifact } from "../../packer-plugin/builder.ts";
-import { Cancelled } from "../../engine/multistep.ts";
-import { errorMessage, ProvisioningFailed } from "../../engine/provision.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
+import { describeError } from "../../engine/errors.ts";
 
 /** Keys imgb's common-key injection adds; they go to the plugin in Packer's separate config. */
 const COMMON_KEYS = ["packer_force", "packer_on_error", "packer_build_name", "packer_builder_type"];
@@ -143,7 +143,7 @@ function pluginBuilder(binary: PluginBinary, config: JsonObject, build: BuildCon
             if (state.signal.aborted) throw new Cancelled();
             // The plugin ran its own error handling (packer_on_error, the cleanup hook): report the
             // provisioner's own error, not as imgb's provisioning failure.
-            if (hookError) throw new Error(errorMessage(hookError instanceof ProvisioningFailed ? hookError.cause : hookError));
+            if (hookError) throw new Error(describeError(hookError));
             throw err;
           }
           if (state.signal.aborted) throw new Cancelled();

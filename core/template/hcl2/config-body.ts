@@ -7,6 +7,7 @@ import type { ConfigSchema } from "../../config/schema.ts";
 import type { JsonValue } from "../../values/json.ts";
 import type { BuildContextValues, ConfigBody } from "../model.ts";
 import { UNKNOWN_PLACEHOLDER, decodeLayers, type ConfigLayer } from "./decode.ts";
+import { contextForBuild } from "../gotemplate/build-context.ts";
 import { expandDynamicBlocks, type EvalContext } from "./hcl.ts";
 
 /** Packer's generated build values, known to exist for every builder (empty when not published). */
@@ -65,13 +66,10 @@ export class HclConfigBody implements ConfigBody {
       ...(schema ? { schema } : {}),
       partial: this.partial,
       ...(this.range ? { range: this.range } : {}),
-      templateContext: {
-        buildName: build.sourceName,
-        buildType: build.builderType,
-        build: { generated: build.generated, placeholders: build.placeholders },
+      templateContext: contextForBuild(build, {
         templatePath: this.scope.templatePath,
         packerVersion: this.scope.packerVersion,
-      },
+      }),
     });
   }
 }

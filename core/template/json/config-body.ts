@@ -10,6 +10,7 @@ import type { ConfigSchema } from "../../config/schema.ts";
 import type { JsonObject, JsonValue } from "../../values/json.ts";
 import { TemplateError } from "../gotemplate/errors.ts";
 import { checkTemplate, isPlainText, renderString } from "../gotemplate/render.ts";
+import { contextForBuild } from "../gotemplate/build-context.ts";
 import type { TemplateContext } from "../gotemplate/packer-funcs.ts";
 import type { BuildContextValues, ConfigBody } from "../model.ts";
 import { stringValueOffset, toJsonValue, type JsonMember, type JsonNode, type JsonStringNode } from "./positioned-json.ts";
@@ -31,15 +32,12 @@ export class TemplateEnv {
   contextFor(build: BuildContextValues): TemplateContext {
     let ctx = this.contexts.get(build);
     if (!ctx) {
-      ctx = {
+      ctx = contextForBuild(build, {
         userVariables: this.userVariables,
         templatePath: this.templatePath,
-        buildName: build.buildName,
-        buildType: build.builderType,
-        build,
         ...(this.options.now ? { now: this.options.now } : {}),
         ...(this.options.packerVersion ? { packerVersion: this.options.packerVersion } : {}),
-      };
+      });
       this.contexts.set(build, ctx);
     }
     return ctx;

@@ -15,7 +15,7 @@ export {
   type JsonSyntaxError,
   type JsonParseResult,
 } from "./positioned-json.ts";
-export { SourceFile } from "./source.ts";
+export { SourceFile } from "../../source/source-file.ts";
 export { jsonSyntaxDiagnostic, packerErrorLocation, goSyntaxOffset } from "./syntax-error.ts";
 export { parseVersion, compareVersions, skipFor } from "./validate.ts";
 export { decodeRawTemplate, type RawTemplate } from "./raw-template.ts";
