@@ -19,6 +19,7 @@ import type { QemuConfig } from "./config.ts";
 import { checkDisk, createBlankDisk, createOverlay, finishDisk, imageInfo } from "./disk.ts";
 import { QmpClient } from "./qmp.ts";
 import { renderPluginTemplate } from "../../plugin/host/template-adapter.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
 
 /** What the qemu steps share through one build. */
 export interface QemuRun {
@@ -410,7 +411,7 @@ async function waitForExit(vm: Child, ms: number, signal: AbortSignal): Promise<
     vm.done.then(() => true),
     new Promise<boolean>((done) => (timer = setTimeout(() => done(false), ms))),
     new Promise<boolean>((_, fail) => {
-      onAbort = () => fail(new Error("cancelled"));
+      onAbort = () => fail(new Cancelled("cancelled"));
       signal.addEventListener("abort", onAbort, { once: true });
     }),
   ]).finally(() => {
