@@ -4,7 +4,7 @@ import { loadTemplate } from "../template/load.ts";
 import { validateTemplate } from "../engine/validate.ts";
 import { renderDiagnostics } from "../ui/diagnostics.ts";
 import { maskSecrets } from "../ui/secrets.ts";
-import { openCatalog } from "./catalog.ts";
+import { openCatalog, reportPrepareCount } from "./catalog.ts";
 import { allowedPathsLine, resolveAllowedPaths } from "./allow-paths.ts";
 
 export interface ValidateOptions {
@@ -35,5 +35,6 @@ export async function validateCommand(opts: ValidateOptions): Promise<number> {
     return 0;
   } finally {
     await catalog.closeAll();
+    reportPrepareCount();
   }
 }

@@ -6,6 +6,7 @@ import type { Node, Traversal, TraverseStep } from "./ast.ts";
 import { EvalContext, FunctionError, nameSuggestion, type HclFunction } from "./context.ts";
 import { ConversionError, conversionMessage, convert, unify } from "./convert.ts";
 import { NumError } from "./num.ts";
+import { unionRange } from "../source/source-file.ts";
 import { chargeWork, checkCollectionLength, checkStringLength, LimitError, LIMITS, nestingMessage } from "../values/limits.ts";
 import { T, type Type, friendlyName, typeString } from "./types.ts";
 import { UNKNOWN, V, Value, containsUnknown, deepMarks, unmarkDeep, valueEquals } from "./value.ts";
@@ -320,7 +321,7 @@ class Evaluator {
       args = [...args.slice(0, -1), ...last.elems.map((e) => e.withMarks(last.marks))];
       argRanges = [...argRanges.slice(0, -1), ...last.elems.map(() => lastRange)];
     }
-    return callFunction(n.name, f, args, argRanges, n.range, this.diags, unionRangeOf(n.nameRange, n.openParenRange));
+    return callFunction(n.name, f, args, argRanges, n.range, this.diags, unionRange(n.nameRange, n.openParenRange));
   }
 
   private condBool(c: Value, range: SourceRange, summary: string): boolean | undefined | null {
@@ -363,7 +364,7 @@ class Evaluator {
       keep("both");
       this.err(
         "Inconsistent conditional result types",
-        unionRangeOf(n.trueExpr.range, n.falseExpr.range),
+        unionRange(n.trueExpr.range, n.falseExpr.range),
         `The true and false result expressions must have consistent types. The 'true' value is ${typeString(tv.type)}, but the 'false' value is ${typeString(fv.type)}.`,
       );
       return V.unknown();
@@ -696,10 +697,6 @@ function boundResult(name: string, r: Value): void {
   }
 }
 
-function unionRangeOf(a: SourceRange, b: SourceRange): SourceRange {
-  return { filename: a.filename, start: a.start.byte <= b.start.byte ? a.start : b.start, end: a.end.byte >= b.end.byte ? a.end : b.end };
-}
-
 /**
  * Calls an HCL function with HCL's argument checks: arity, conversion to parameter types, null
  * and unknown handling, and marks (removed before the call, re-applied to the result).
@@ -795,87 +792,4 @@ export function callFunction(
     }
     throw e;
   }
-}
-
-/** Static references in an expression (variables()), excluding names bound by for-expressions. */
-export function nodeVariables(n: Node, out: Traversal[] = [], locals: Set<string> = new Set()): Traversal[] {
-  const walk = (c: Node | undefined, l = locals) => {
-    if (c) nodeVariables(c, out, l);
-  };
-  switch (n.kind) {
-    case "scopeTraversal":
-      if (!locals.has(n.traversal.root)) out.push(n.traversal);
-      break;
-    case "relativeTraversal":
-      walk(n.source);
-      break;
-    case "index":
-      walk(n.collection);
-      walk(n.key);
-      break;
-    case "splat":
-      walk(n.source);
-      walk(n.each);
-      break;
-    case "call":
-      n.args.forEach((a) => walk(a));
-      break;
-    case "conditional":
-      walk(n.cond);
-      walk(n.trueExpr);
-      walk(n.falseExpr);
-      break;
-    case "binary":
-      walk(n.lhs);
-      walk(n.rhs);
-      break;
-    case "unary":
-      walk(n.operand);
-      break;
-    case "tuple":
-      n.items.forEach((i) => walk(i));
-      break;
-    case "object":
-      for (const i of n.items) {
-        walk(i.key);
-        walk(i.value);
-      }
-      break;
-    case "objectKey":
-      if (!(n.wrapped.kind === "scopeTraversal" && n.wrapped.traversal.steps.length === 0 && !n.forceNonLiteral)) walk(n.wrapped);
-      break;
-    case "for": {
-      walk(n.collection);
-      const inner = new Set(locals);
-      inner.add(n.valVar);
-      if (n.keyVar) inner.add(n.keyVar);
-      walk(n.keyExpr, inner);
-      walk(n.valExpr, inner);
-      walk(n.condExpr, inner);
-      break;
-    }
-    case "parens":
-    case "templateWrap":
-      walk(n.wrapped);
-      break;
-    case "template":
-      n.parts.forEach((p) => walk(p));
-      break;
-    case "templateIf":
-      walk(n.cond);
-      walk(n.trueT);
-      walk(n.falseT);
-      break;
-    case "templateFor": {
-      walk(n.collection);
-      const inner = new Set(locals);
-      inner.add(n.valVar);
-      if (n.keyVar) inner.add(n.keyVar);
-      walk(n.body, inner);
-      break;
-    }
-    default:
-      break;
-  }
-  return out;
 }

@@ -37,4 +37,5 @@ export { standardFunctions, envFunction, UNSUPPORTED_FUNCTIONS, type FunctionOpt
 export type { LazyArg } from "./context.ts";
 export { formatHcl, checkAndFormat } from "./format.ts";
 export { expandDynamicBlocks, dynamicBlockVariables } from "./dynblock.ts";
-export { HclWriter, WriterBody, renderValue, quoteString } from "./writer.ts";
+export { HclWriter, WriterBody, renderValue } from "./writer.ts";
+export { quoteString, goQuote } from "./text.ts";

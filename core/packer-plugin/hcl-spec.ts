@@ -3,7 +3,7 @@
 // that takes blocks. Every field is late: the plugin checks and renders its own values in Prepare,
 // as under Packer; the schema is there so an unknown key or a mistyped value is reported with its
 // position before the plugin sees the config.
-import type { ConfigField, ConfigSchema, FieldType } from "../plugin/schema.ts";
+import type { ConfigField, ConfigSchema, FieldType } from "../config/schema.ts";
 import { decodeGobValue, type GobInterface } from "./gob.ts";
 
 const isIface = (v: unknown): v is GobInterface => !!v && typeof v === "object" && "type" in v && "value" in v;

@@ -1,0 +1,60 @@
+// Text forms of strings and primitive values shared by the encoders: HCL literals (the writer), Go's
+// strconv.Quote (format's %q, the upgrade command's comments), YAML (yamlencode) and JSON
+// (jsonencode). The quoting styles share the common escapes and differ in the extra ones and in how
+// they write other control characters.
+import type { Value } from "./value.ts";
+
+const COMMON_ESCAPES: Readonly<Record<string, string>> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+const GO_ESCAPES: Readonly<Record<string, string>> = { "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v" };
+const NONE: Readonly<Record<string, string>> = {};
+
+function quoteEscaped(s: string, extra: Readonly<Record<string, string>>, control: (cp: number) => string): string {
+  let out = '"';
+  for (const ch of s) {
+    const e = COMMON_ESCAPES[ch] ?? extra[ch];
+    if (e !== undefined) {
+      out += e;
+      continue;
+    }
+    const cp = ch.codePointAt(0)!;
+    out += cp < 0x20 || cp === 0x7f ? control(cp) : ch;
+  }
+  return out + '"';
+}
+
+const hexByte = (cp: number): string => "\\x" + cp.toString(16).padStart(2, "0");
+const hexUnit = (cp: number): string => "\\u" + cp.toString(16).padStart(4, "0");
+
+/** Go's strconv.Quote (for the characters HCL configs contain: control characters, not unprintable Unicode). */
+export function goQuote(s: string): string {
+  return quoteEscaped(s, GO_ESCAPES, hexByte);
+}
+
+/** A YAML double-quoted scalar, as yaml.v2 writes one. */
+export function yamlQuote(s: string): string {
+  return quoteEscaped(s, NONE, hexByte);
+}
+
+/** Quotes a string as an HCL template literal, escaping `${` and `%{` so nothing interpolates. */
+export function quoteString(s: string): string {
+  return quoteEscaped(s.replace(/[$%](?=\{)/g, "$&$&"), NONE, hexUnit);
+}
+
+/** A JSON string with Go's HTML-safe escaping of <, >, & (and U+2028/9), as cty's jsonencode does. */
+export function jsonString(s: string): string {
+  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+/** The text of a known, non-null string (through `quote`), number or bool; undefined for anything else. */
+export function primitiveText(v: Value, quote: (s: string) => string): string | undefined {
+  switch (v.type.kind) {
+    case "string":
+      return quote(v.str);
+    case "number":
+      return v.num.toString();
+    case "bool":
+      return v.bool ? "true" : "false";
+    default:
+      return undefined;
+  }
+}
