@@ -11,6 +11,7 @@ export default defineCommand({
     ...varArgs,
     ...filterArgs,
     "syntax-only": { type: "boolean", default: false, description: "only check syntax; do not check configuration" },
+    "evaluate-datasources": { type: "boolean", default: false, description: "run data sources while validating (HCL2 only; they may reach cloud services and incur costs)" },
   },
   async run({ args, rawArgs }) {
     process.exitCode = await validateCommand({
@@ -19,6 +20,7 @@ export default defineCommand({
       varFiles: repeatedFlag(rawArgs, "var-file"),
       ...parseFilters(rawArgs),
       syntaxOnly: args["syntax-only"] === true,
+      evaluateDatasources: args["evaluate-datasources"] === true,
       allowPaths: repeatedFlag(rawArgs, "allow-path"),
     });
   },

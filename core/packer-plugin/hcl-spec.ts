@@ -4,32 +4,20 @@
 // as under Packer; the schema is there so an unknown key or a mistyped value is reported with its
 // position before the plugin sees the config.
 import type { ConfigField, ConfigSchema, FieldType } from "../plugin/schema.ts";
+import { ctyType, ctyTypeName } from "./cty.ts";
 import { decodeGobValue, type GobInterface } from "./gob.ts";
+import { T, type Type } from "../hcl/types.ts";
 
 const isIface = (v: unknown): v is GobInterface => !!v && typeof v === "object" && "type" in v && "value" in v;
 const obj = (v: unknown): Record<string, unknown> =>
   v instanceof Map ? Object.fromEntries([...v].map(([k, x]) => [String(k), x])) : v && typeof v === "object" ? (v as Record<string, unknown>) : {};
 
-/** The cty type of an AttrSpec (cty.Type's own gob encoding: gobType{Version, Impl}). */
-export function ctyTypeName(bytes: Uint8Array): string {
-  const impl = obj(decodeGobValue(bytes)).Impl;
-  if (!isIface(impl)) return "dynamic";
-  const t = impl.type.slice(impl.type.lastIndexOf(".") + 1);
-  const v = obj(impl.value);
-  switch (t) {
-    case "primitiveType":
-      return ({ 83: "string", 78: "number", 66: "bool" } as Record<number, string>)[Number(v.Kind)] ?? "dynamic";
-    case "typeList":
-    case "typeSet":
-      return `${t === "typeList" ? "list" : "set"}(${ctyTypeName(v.ElementTypeT as Uint8Array)})`;
-    case "typeMap":
-      return `map(${ctyTypeName(v.ElementTypeT as Uint8Array)})`;
-    case "typeObject":
-      return "object";
-    case "pseudoTypeDynamic":
-      return "dynamic";
-    default:
-      return t;
+/** A cty type this schema cannot name is "any": the plugin still checks it. */
+function typeNameOf(bytes: Uint8Array): string {
+  try {
+    return ctyTypeName(bytes);
+  } catch {
+    return "any";
   }
 }
 
@@ -62,7 +50,7 @@ export function schemaFromConfigSpec(bytes: Uint8Array): ConfigSchema {
     const v = obj(entry.value);
     const kind = entry.type.slice(entry.type.lastIndexOf(".") + 1);
     if (kind === "AttrSpec") {
-      const type = v.Type instanceof Uint8Array ? fieldType(ctyTypeName(v.Type)) : "any";
+      const type = v.Type instanceof Uint8Array ? fieldType(typeNameOf(v.Type)) : "any";
       // Required keys are left to Prepare, which names them as Packer does in JSON and HCL2 alike.
       fields.push({ name: String(key), type, late: true });
     } else if (kind === "BlockSpec") {
@@ -74,4 +62,28 @@ export function schemaFromConfigSpec(bytes: Uint8Array): ConfigSchema {
     }
   }
   return { fields, allowUnknown: false };
+}
+
+/**
+ * hcldec.ImpliedType of an ObjectSpec (a data source's OutputSpec): an object with one attribute
+ * per AttrSpec of its cty type; block specs and types imgb cannot read are dynamic.
+ */
+export function impliedTypeOfSpec(bytes: Uint8Array): Type {
+  const spec = decodeGobValue(bytes);
+  if (!(spec instanceof Map)) throw new Error("the spec is not an hcldec.ObjectSpec");
+  const attrs: Record<string, Type> = {};
+  for (const [key, entry] of spec) {
+    if (!isIface(entry)) continue;
+    const v = obj(entry.value);
+    let t: Type = T.dynamic;
+    if (entry.type.endsWith(".AttrSpec") && v.Type instanceof Uint8Array) {
+      try {
+        t = ctyType(v.Type);
+      } catch {
+        // dynamic
+      }
+    }
+    attrs[String(key)] = t;
+  }
+  return T.object(attrs);
 }
