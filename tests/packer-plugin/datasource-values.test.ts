@@ -1,0 +1,70 @@
+// What data source plugins send and take, piece by piece: gob-encoded cty values and types and
+// hcldec specs (as tests/support's encoder, written from Go's encoding/gob, writes them), big.Float
+// bytes as Go writes them, and the cty JSON Configure takes. The whole exchange with a plugin
+// process is in tests/e2e/packer-plugin-datasource.test.ts.
+import { describe, expect, test } from "bun:test";
+import { bigFloat, ctyJsonDynamic, ctyType, ctyValueFromGob } from "../../core/packer-plugin/cty.ts";
+import { impliedTypeOfSpec, schemaFromConfigSpec } from "../../core/packer-plugin/hcl-spec.ts";
+import { toJson } from "../../core/hcl/value.ts";
+import { typeString } from "../../core/hcl/types.ts";
+import { G, GobEncoder } from "../support/gob-encoder.ts";
+import { floatGob, objectSpecGob, typeGob, valueGob } from "../support/cty-gob.ts";
+
+const hex = (s: string) => new Uint8Array(s.split(/\s+/).filter(Boolean).map((h) => parseInt(h, 16)));
+
+describe("the test plugins' gob encoder", () => {
+  test("writes Go's own example (encoding/gob doc.go) byte for byte", () => {
+    const Point = G.struct("Point", [["X", G.int], ["Y", G.int]]);
+    const bytes = new GobEncoder().encode(Point, { X: 22, Y: 33 }).encode(Point, { X: 22, Y: 33 }).bytes();
+    const def = "1f ff 81 03 01 01 05 50 6f 69 6e 74 01 ff 82 00 01 02 01 01 58 01 04 00 01 01 59 01 04 00 00 00";
+    expect(bytes).toEqual(hex(`${def} 07 ff 82 01 2c 01 42 00 07 ff 82 01 2c 01 42 00`));
+  });
+});
+
+describe("cty over gob", () => {
+  test("big.Float as Go's GobEncode writes it: 42, -1.5, 0 (big.NewFloat, precision 53)", () => {
+    expect(bigFloat(hex("01 0a 00 00 00 35 00 00 00 06 a8 00 00 00 00 00 00 00")).toNumber()).toBe(42);
+    expect(bigFloat(hex("01 0b 00 00 00 35 00 00 00 01 c0 00 00 00 00 00 00 00")).toNumber()).toBe(-1.5);
+    expect(bigFloat(hex("01 08 00 00 00 35")).toNumber()).toBe(0);
+    expect(bigFloat(floatGob(123456789)).toNumber()).toBe(123456789);
+  });
+
+  test("types: primitives, lists, objects", () => {
+    expect(typeString(ctyType(typeGob("string")))).toBe("string");
+    expect(typeString(ctyType(typeGob(["list", "number"])))).toBe("list(number)");
+    expect(typeString(ctyType(typeGob(["object", { a: "bool", b: ["list", "string"] }])))).toBe("object({a=bool, b=list(string)})");
+  });
+
+  test("an object value with nested interfaces, numbers and a null", () => {
+    const v = ctyValueFromGob(valueGob(["object", { s: "string", n: "number", l: ["list", "string"], b: "bool", z: "string" }], { s: "hi", n: 7, l: ["a", "b"], b: true, z: null }));
+    expect(toJson(v)).toEqual({ s: "hi", n: 7, l: ["a", "b"], b: true, z: null });
+    expect(typeString(v.type)).toBe("object({b=bool, l=list(string), n=number, s=string, z=string})");
+  });
+
+  test("garbage is refused, not guessed at", () => {
+    expect(() => ctyValueFromGob(hex("03 04 00 06"))).toThrow();
+    expect(() => ctyValueFromGob(new Uint8Array([1, 2, 3]))).toThrow();
+  });
+});
+
+describe("hcldec specs", () => {
+  const spec = objectSpecGob({ name: { type: "string", required: true }, times: { type: "number" }, tags: { type: ["list", "string"] } });
+  test("a ConfigSpec becomes the schema the data block is decoded with", () => {
+    const schema = schemaFromConfigSpec(spec);
+    expect(schema.allowUnknown).toBe(false);
+    expect(schema.fields.map((f) => [f.name, f.type]).sort()).toEqual([["name", "string"], ["tags", "list(string)"], ["times", "number"]]);
+  });
+  test("an OutputSpec's implied type (the validate placeholder's)", () => {
+    expect(typeString(impliedTypeOfSpec(spec))).toBe("object({name=string, tags=list(string), times=number})");
+  });
+});
+
+describe("Configure's cty JSON (json.Marshal(v, cty.DynamicPseudoType))", () => {
+  test("value and type together; nulls left out", () => {
+    const text = new TextDecoder().decode(ctyJsonDynamic({ name: "x", times: 2, on: true, list: ["a", 1], unset: null, nested: { k: "v" } }));
+    expect(JSON.parse(text)).toEqual({
+      value: { name: "x", times: 2, on: true, list: ["a", 1], nested: { k: "v" } },
+      type: ["object", { name: "string", times: "number", on: "bool", list: ["tuple", ["string", "number"]], nested: ["object", { k: "string" }] }],
+    });
+  });
+});
