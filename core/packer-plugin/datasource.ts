@@ -51,7 +51,7 @@ export class PluginDatasource {
   }
 
   async configSchema(): Promise<ConfigSchema> {
-    return schemaFromConfigSpec(this.spec(await this.call("ConfigSpec", null), "ConfigSpec"));
+    return schemaFromConfigSpec(this.spec(await this.call("ConfigSpec", null), "ConfigSpec"), true);
   }
 
   /** The data source's own checks of its config; their message, or undefined when it accepts it. */

@@ -40,8 +40,12 @@ function fieldType(cty: string): FieldType {
   }
 }
 
-/** The schema of a ConfigSpec reply's bytes; throws GobError on bytes that are not one. */
-export function schemaFromConfigSpec(bytes: Uint8Array): ConfigSchema {
+/**
+ * The schema of a ConfigSpec reply's bytes; throws GobError on bytes that are not one. With
+ * requiredFromSpec, an AttrSpec's Required is kept (hcldec reports it missing before the plugin
+ * runs, as Packer's startDatasource does); builders leave it to Prepare.
+ */
+export function schemaFromConfigSpec(bytes: Uint8Array, requiredFromSpec = false): ConfigSchema {
   const spec = decodeGobValue(bytes);
   if (!(spec instanceof Map)) throw new Error("ConfigSpec is not an hcldec.ObjectSpec");
   const fields: ConfigField[] = [];
@@ -52,7 +56,7 @@ export function schemaFromConfigSpec(bytes: Uint8Array): ConfigSchema {
     if (kind === "AttrSpec") {
       const type = v.Type instanceof Uint8Array ? fieldType(typeNameOf(v.Type)) : "any";
       // Required keys are left to Prepare, which names them as Packer does in JSON and HCL2 alike.
-      fields.push({ name: String(key), type, late: true });
+      fields.push({ name: String(key), type, late: true, ...(requiredFromSpec && v.Required === true ? { required: true } : {}) });
     } else if (kind === "BlockSpec") {
       // One block: its object (HCL2 decodes it unwrapped for a map-typed field).
       fields.push({ name: String(key), type: "map(string)", late: true });

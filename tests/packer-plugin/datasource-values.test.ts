@@ -53,6 +53,8 @@ describe("hcldec specs", () => {
     const schema = schemaFromConfigSpec(spec);
     expect(schema.allowUnknown).toBe(false);
     expect(schema.fields.map((f) => [f.name, f.type]).sort()).toEqual([["name", "string"], ["tags", "list(string)"], ["times", "number"]]);
+    expect(schemaFromConfigSpec(spec, true).fields.filter((f) => f.required).map((f) => f.name)).toEqual(["name"]);
+    expect(schema.fields.some((f) => f.required)).toBe(false);
   });
   test("an OutputSpec's implied type (the validate placeholder's)", () => {
     expect(typeString(impliedTypeOfSpec(spec))).toBe("object({name=string, tags=list(string), times=number})");

@@ -132,7 +132,7 @@ export class LocalsCollector {
           try {
             ext = await external?.(node.type);
           } catch (e) {
-            diags.push(errorDiag("Failed to start data source", node.range, e instanceof Error ? e.message : String(e)));
+            diags.push(errorDiag("Failed to start data source", node.range, `${node.id}: ${e instanceof Error ? e.message : String(e)}`));
           }
         }
         if (ext) {
@@ -143,7 +143,7 @@ export class LocalsCollector {
             try {
               (result.data[node.type] ??= {})[node.name] = await ext.run(decoded.value);
             } catch (e) {
-              diags.push(errorDiag("Data source failed", node.range, e instanceof Error ? e.message : String(e)));
+              diags.push(errorDiag("Data source failed", node.range, `${node.id}: ${e instanceof Error ? e.message : String(e)}`));
             }
           }
         } else if (!impl) {

@@ -1,0 +1,140 @@
+// HCL2 `data` blocks served by a Packer plugin's data sources, through the compiled binary. The
+// plugin is tests/support/datasource-plugin.ts, installed as `packer init` installs a
+// multi-component plugin (packer 1.6.6 has no data sources, and no SDK-built plugin can be had here).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { goArch } from "../../core/packer-plugin/discover.ts";
+import { requireBinary, runImgb } from "../support/binary.ts";
+import { processAlive } from "../support/processes.ts";
+
+const PLUGIN_FILE = `packer-plugin-acme_v1.0.0_x5.0_${process.platform}_${goArch()}`;
+let dir: string;
+let logs: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "imgb-e2e-datasource-"));
+  logs = join(dir, "logs");
+  const folder = join(dir, "plugins", "github.com", "acme", "acme");
+  mkdirSync(folder, { recursive: true });
+  mkdirSync(logs);
+  const script = join(folder, PLUGIN_FILE);
+  writeFileSync(script, `#!/bin/sh\nexec ${process.execPath} ${resolve(import.meta.dir, "../support/datasource-plugin.ts")} "$@"\n`);
+  chmodSync(script, 0o755);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const env = () => ({ PACKER_PLUGIN_PATH: join(dir, "plugins"), IMGB_TEST_DS_DIR: logs });
+
+/** A template folder of its own; the plugin's logs start empty. */
+function template(name: string, hcl: string): string {
+  const d = join(dir, name);
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, "t.pkr.hcl"), hcl);
+  for (const c of ["echo", "fail", "hang"]) rmSync(join(logs, `${c}.log`), { force: true });
+  return d;
+}
+const log = (component: string): string => (existsSync(join(logs, `${component}.log`)) ? readFileSync(join(logs, `${component}.log`), "utf8") : "");
+const pidsIn = (text: string): number[] => [...text.matchAll(/^pid (\d+)$/gm)].map((m) => Number(m[1]));
+
+const ECHO = `data "acme-echo" "who" {
+  name  = "big world"
+  times = 2
+}
+source "null" "n" { communicator = "none" }
+build {
+  sources = ["source.null.n"]
+  provisioner "shell-local" {
+    inline = ["echo greeting=\${data.acme-echo.who.greeting} shout=\${data.acme-echo.who.shout} length=\${data.acme-echo.who.length} first=\${data.acme-echo.who.words[0]}"]
+  }
+}
+`;
+
+describe("data sources from a Packer plugin", () => {
+  test("build: Configure gets the decoded block, Execute's value is used by a provisioner; the plugin is gone after", async () => {
+    const d = template("build", ECHO);
+    const r = await runImgb(["build", "-color=false", "."], { cwd: d, env: env() });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("greeting=hello, big world shout=BIG WORLD-BIG WORLD length=9 first=big");
+    expect(log("echo")).toContain('configured {"name":"big world","times":2}');
+    expect(log("echo")).toContain("executing");
+    for (const pid of pidsIn(log("echo"))) expect(processAlive(pid)).toBe(false);
+  }, 60_000);
+
+  test("validate configures but does not execute (an unknown placeholder of OutputSpec's type), as Packer 1.9; -evaluate-datasources executes", async () => {
+    const d = template("validate", ECHO);
+    const r = await runImgb(["validate", "."], { cwd: d, env: env() });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("The configuration is valid.");
+    expect(log("echo")).toContain("configured");
+    expect(log("echo")).not.toContain("executing");
+
+    const e = await runImgb(["validate", "-evaluate-datasources", "."], { cwd: d, env: env() });
+    expect(e.exitCode, e.stdout + e.stderr).toBe(0);
+    expect(log("echo")).toContain("executing");
+
+    // The placeholder has the output's attributes and no others, as cty.UnknownVal(ImpliedType(OutputSpec)).
+    const bad = template("validate-attr", ECHO.replace("data.acme-echo.who.length", "data.acme-echo.who.size"));
+    const b = await runImgb(["validate", "."], { cwd: bad, env: env() });
+    expect(b.exitCode).toBe(1);
+    expect(b.stderr).toContain("t.pkr.hcl:9:");
+    expect(b.stderr).toContain("size");
+  }, 60_000);
+
+  test("an unknown key or a mistyped value in the block is reported where it is, before the plugin is configured", async () => {
+    const d = template("unknown", ECHO.replace("  times = 2\n", '  times = 2\n  colour = "red"\n'));
+    const r = await runImgb(["validate", "."], { cwd: d, env: env() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("t.pkr.hcl:4:3");
+    expect(r.stderr).toContain('An argument named "colour" is not expected here.');
+    expect(r.stderr.match(/Error: /g)).toHaveLength(1);
+    expect(log("echo")).not.toContain("configured");
+
+    const t = template("mistyped", ECHO.replace("times = 2", "times = [1]"));
+    const m = await runImgb(["validate", "."], { cwd: t, env: env() });
+    expect(m.exitCode).toBe(1);
+    expect(m.stderr).toContain("t.pkr.hcl:3:");
+    expect(m.stderr).toMatch(/number required/);
+
+    // A Required AttrSpec of the ConfigSpec: hcldec's error, at the block.
+    const n = template("missing", ECHO.replace('  name  = "big world"\n', ""));
+    const q = await runImgb(["validate", "."], { cwd: n, env: env() });
+    expect(q.exitCode).toBe(1);
+    expect(q.stderr).toContain("t.pkr.hcl:1:1");
+    expect(q.stderr).toContain('The argument "name" is required');
+    expect(log("echo")).not.toContain("configured");
+  }, 60_000);
+
+  test("a data source whose Execute fails: the build fails naming the plugin, the data source and its error", async () => {
+    const d = template("fail", ECHO.replace('data "acme-echo" "who" {', 'data "acme-fail" "img" {').replaceAll("data.acme-echo.who", "data.acme-fail.img"));
+    const r = await runImgb(["build", "-color=false", "."], { cwd: d, env: env() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("t.pkr.hcl:1:1");
+    expect(r.stderr).toContain("data.acme-fail.img");
+    expect(r.stderr).toContain(PLUGIN_FILE);
+    expect(r.stderr).toContain("no image named big world was found");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    for (const pid of pidsIn(log("fail"))) expect(processAlive(pid)).toBe(false);
+  }, 60_000);
+
+  test("Ctrl-C while a data source hangs in Execute: imgb stops, the plugin (which ignores SIGINT) is killed", async () => {
+    const d = template("hang", ECHO.replace('data "acme-echo" "who" {', 'data "acme-hang" "h" {').replaceAll("data.acme-echo.who", "data.acme-hang.h"));
+    const proc = Bun.spawn([requireBinary(), "build", "-color=false", "."], { cwd: d, env: { ...process.env, ...env() }, stdout: "pipe", stderr: "pipe" });
+    const output = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    const t0 = performance.now();
+    while (!log("hang").includes("executing") && performance.now() - t0 < 30_000) await Bun.sleep(50);
+    expect(log("hang")).toContain("executing");
+    const [pid] = pidsIn(log("hang"));
+    expect(processAlive(pid!)).toBe(true);
+    proc.kill("SIGINT");
+    const t1 = performance.now();
+    const code = await proc.exited;
+    const [, stderr] = await output;
+    expect(performance.now() - t1).toBeLessThan(10_000);
+    expect(code).toBe(1);
+    expect(stderr).toContain("data.acme-hang.h");
+    expect(stderr).toContain("cancelled: received SIGINT");
+    expect(processAlive(pid!)).toBe(false);
+  }, 60_000);
+});
