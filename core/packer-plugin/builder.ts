@@ -70,7 +70,7 @@ export class PluginBuilder {
   async configSchema(): Promise<ConfigSchema> {
     const reply = asObject(await this.guarded("ConfigSpec", this.conn.rpc.call("Builder.ConfigSpec", null), this.opts.prepareTimeoutMs ?? 60_000));
     if (!(reply.ConfigSpec instanceof Uint8Array)) throw new PluginError(this.binary.path, "ConfigSpec returned no spec");
-    return schemaFromConfigSpec(reply.ConfigSpec);
+    return schemaFromConfigSpec(reply.ConfigSpec, false, this.binary.encoding);
   }
 
   async prepare(configs: JsonObject[]): Promise<PrepareResult> {

@@ -6,11 +6,16 @@
 //     gobValue{Version, Ty, V}, V an interface holding string, bool, math/big.Float (numbers),
 //     map[string]interface {} (objects and maps) or []interface {} (lists and tuples); a nil V is null.
 //     (go-cty's cty/gob.go, which SDK plugins keep through their go-cty fork.)
+//   - with --protobuf (protocol v2), Execute's value is cty's msgpack instead:
+//     msgpack.Marshal(v, cty.DynamicPseudoType) = [type JSON as bytes, the value], unknown values as
+//     extension 0 (or 0x0c with refinements), numbers as ints, floats or decimal strings
+//     (go-cty's cty/msgpack marshal.go, dynamic.go, unknown.go);
 //   - values going to a plugin (Datasource.Configure) are cty's JSON with the type alongside
 //     (rpc/cty_encode.go: json.Marshal(v, cty.DynamicPseudoType) = {"value": ..., "type": ...}).
 import { Num } from "../hcl/num.ts";
 import { T, typeString, type Type } from "../hcl/types.ts";
 import { V, type Value } from "../hcl/value.ts";
+import { decode as decodeMsgpack, ExtData } from "@msgpack/msgpack";
 import type { JsonValue } from "../values/json.ts";
 import { decodeGobValue, GobError, type GobInterface } from "./gob.ts";
 
@@ -59,11 +64,6 @@ export function ctyType(bytes: Uint8Array): Type {
       return T.dynamic;
   }
   throw new GobError(`unsupported cty type ${impl.type}`);
-}
-
-/** The name imgb's schemas use for a cty type ("string", "list(string)", "any", ...). */
-export function ctyTypeName(bytes: Uint8Array): string {
-  return typeString(ctyType(bytes));
 }
 
 /** A math/big.Float from its GobEncode bytes (version 1; mode|acc|form|neg; prec; exp; mantissa words). */
@@ -146,4 +146,74 @@ function withoutNulls(v: JsonValue): JsonValue {
 export function ctyJsonDynamic(config: JsonValue): Uint8Array {
   const value = withoutNulls(config);
   return new TextEncoder().encode(JSON.stringify({ value, type: jsonType(value) }));
+}
+
+/** A cty type from cty's JSON type encoding ("string", ["list", T], ["object", {...}], ...). */
+export function ctyTypeFromJson(j: unknown): Type {
+  switch (j) {
+    case "string":
+      return T.string;
+    case "number":
+      return T.number;
+    case "bool":
+      return T.bool;
+    case "dynamic":
+      return T.dynamic;
+  }
+  if (Array.isArray(j)) {
+    const [kind, arg] = j as [unknown, unknown];
+    if (kind === "list") return T.list(ctyTypeFromJson(arg));
+    if (kind === "set") return T.set(ctyTypeFromJson(arg));
+    if (kind === "map") return T.map(ctyTypeFromJson(arg));
+    if (kind === "tuple" && Array.isArray(arg)) return T.tuple(arg.map(ctyTypeFromJson));
+    if (kind === "object" && arg && typeof arg === "object") {
+      const attrs: Record<string, Type> = {};
+      for (const [k, t] of Object.entries(arg)) attrs[k] = ctyTypeFromJson(t);
+      return T.object(attrs);
+    }
+  }
+  throw new Error(`unsupported cty type ${JSON.stringify(j)}`);
+}
+
+/** Execute's value in protocol v2: msgpack.Marshal(v, cty.DynamicPseudoType). */
+export function ctyValueFromMsgpack(bytes: Uint8Array): Value {
+  return fromMsgpack(T.dynamic, decodeMsgpack(bytes, { useBigInt64: false }));
+}
+
+function fromMsgpack(type: Type, raw: unknown): Value {
+  if (raw instanceof ExtData) return V.unknown(type);
+  if (type.kind === "dynamic") {
+    if (raw === null) return V.null();
+    if (!Array.isArray(raw) || raw.length !== 2 || !(raw[0] instanceof Uint8Array)) throw new Error("a dynamic value without its type");
+    return fromMsgpack(ctyTypeFromJson(JSON.parse(new TextDecoder().decode(raw[0]))), raw[1]);
+  }
+  if (raw === null || raw === undefined) return V.null(type);
+  const wrong = () => new Error(`a ${typeString(type)} value arrived as ${JSON.stringify(raw)}`);
+  switch (type.kind) {
+    case "string":
+      if (typeof raw !== "string") throw wrong();
+      return V.string(raw);
+    case "bool":
+      if (typeof raw !== "boolean") throw wrong();
+      return V.bool(raw);
+    case "number": {
+      const n = typeof raw === "number" ? Num.fromNumber(raw) : typeof raw === "string" ? Num.parse(raw) : undefined;
+      if (!n) throw wrong();
+      return V.number(n);
+    }
+    case "list":
+    case "set":
+    case "tuple": {
+      if (!Array.isArray(raw)) throw wrong();
+      const elems = raw.map((e: unknown, i: number) => fromMsgpack(type.kind === "tuple" ? (type.elems[i] ?? T.dynamic) : type.elem, e));
+      return type.kind === "tuple" ? V.tuple(elems) : type.kind === "list" ? V.list(elems, type.elem) : V.set(elems, type.elem);
+    }
+    case "map":
+    case "object": {
+      if (typeof raw !== "object" || Array.isArray(raw) || raw instanceof Uint8Array) throw wrong();
+      const m = new Map<string, Value>();
+      for (const [k, e] of raw instanceof Map ? raw : Object.entries(raw)) m.set(String(k), fromMsgpack(type.kind === "map" ? type.elem : (type.attrs[String(k)] ?? T.dynamic), e));
+      return type.kind === "map" ? V.map(m, type.elem) : V.object(m);
+    }
+  }
 }

@@ -3,13 +3,14 @@
 // recursivelyEvaluateDatasources): start the plugin, decode the block with its ConfigSpec, Configure
 // it with the decoded value (cty JSON), then either Execute it (its gob cty.Value is the block's
 // value) or, when only validating, stop there and use an unknown value of OutputSpec's implied type
-// (Packer 1.9's `validate` without -evaluate-datasources). One plugin process per block, killed when
+// (Packer 1.9's `validate` without -evaluate-datasources). Specs and the value are gob, or protobuf
+// and cty msgpack for a plugin started with --protobuf (discover.ts decides, as Packer does). One plugin process per block, killed when
 // the block is done, as under Packer. The process is native and unsandboxed, as under Packer.
 import type { ConfigSchema } from "../plugin/schema.ts";
 import type { ExternalDataSource, ExternalDataSources } from "../template/hcl2/locals-and-data.ts";
 import { V, type Value } from "../hcl/value.ts";
 import type { JsonObject } from "../values/json.ts";
-import { ctyJsonDynamic, ctyValueFromGob } from "./cty.ts";
+import { ctyJsonDynamic, ctyValueFromGob, ctyValueFromMsgpack } from "./cty.ts";
 import { findComponent, type PluginBinary } from "./discover.ts";
 import { impliedTypeOfSpec, schemaFromConfigSpec } from "./hcl-spec.ts";
 import { guardedCall, PluginError, startPlugin, type PluginConnection } from "./process.ts";
@@ -51,7 +52,7 @@ export class PluginDatasource {
   }
 
   async configSchema(): Promise<ConfigSchema> {
-    return schemaFromConfigSpec(this.spec(await this.call("ConfigSpec", null), "ConfigSpec"), true);
+    return schemaFromConfigSpec(this.spec(await this.call("ConfigSpec", null), "ConfigSpec"), true, this.binary.encoding);
   }
 
   /** The data source's own checks of its config; their message, or undefined when it accepts it. */
@@ -63,7 +64,7 @@ export class PluginDatasource {
 
   /** An unknown value of OutputSpec's implied type: each output attribute is there, unknown. */
   async placeholder(): Promise<Value> {
-    const type = impliedTypeOfSpec(this.spec(await this.call("OutputSpec", null), "OutputSpec"));
+    const type = impliedTypeOfSpec(this.spec(await this.call("OutputSpec", null), "OutputSpec"), this.binary.encoding);
     if (type.kind !== "object") return V.unknown(type);
     const attrs: Record<string, Value> = {};
     for (const [k, t] of Object.entries(type.attrs)) attrs[k] = V.unknown(t);
@@ -76,7 +77,7 @@ export class PluginDatasource {
     if (typeof message === "string" && message) throw new PluginError(this.binary.path, `Execute failed: ${message}`);
     if (!(reply.Value instanceof Uint8Array)) throw new PluginError(this.binary.path, "Execute returned no value");
     try {
-      return ctyValueFromGob(reply.Value);
+      return this.binary.encoding === "protobuf" ? ctyValueFromMsgpack(reply.Value) : ctyValueFromGob(reply.Value);
     } catch (err) {
       throw new PluginError(this.binary.path, `Execute returned a value imgb cannot read: ${(err as Error).message}`);
     }

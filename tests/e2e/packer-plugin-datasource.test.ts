@@ -1,6 +1,7 @@
 // HCL2 `data` blocks served by a Packer plugin's data sources, through the compiled binary. The
 // plugin is tests/support/datasource-plugin.ts, installed as `packer init` installs a
 // multi-component plugin (packer 1.6.6 has no data sources, and no SDK-built plugin can be had here).
+// It describes itself as protocol v2, so imgb starts it with --protobuf as Packer does.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -52,14 +53,17 @@ build {
 `;
 
 describe("data sources from a Packer plugin", () => {
-  test("build: Configure gets the decoded block, Execute's value is used by a provisioner; the plugin is gone after", async () => {
-    const d = template("build", ECHO);
-    const r = await runImgb(["build", "-color=false", "."], { cwd: d, env: env() });
-    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain("greeting=hello, big world shout=BIG WORLD-BIG WORLD length=9 first=big");
-    expect(log("echo")).toContain('configured {"name":"big world","times":2}');
-    expect(log("echo")).toContain("executing");
-    for (const pid of pidsIn(log("echo"))) expect(processAlive(pid)).toBe(false);
+  test("build: Configure gets the decoded block, Execute's value is used by a provisioner; the plugin is gone after (protobuf as negotiated, and gob under PACKER_FORCE_GOB)", async () => {
+    for (const [encoding, extra] of [["protobuf", {}], ["gob", { PACKER_FORCE_GOB: "1" }]] as const) {
+      const d = template(`build-${encoding}`, ECHO);
+      const r = await runImgb(["build", "-color=false", "."], { cwd: d, env: { ...env(), ...extra } });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain("greeting=hello, big world shout=BIG WORLD-BIG WORLD length=9 first=big");
+      expect(log("echo")).toContain(`encoding ${encoding}`);
+      expect(log("echo")).toContain('configured {"name":"big world","times":2}');
+      expect(log("echo")).toContain("executing");
+      for (const pid of pidsIn(log("echo"))) expect(processAlive(pid)).toBe(false);
+    }
   }, 60_000);
 
   test("validate configures but does not execute (an unknown placeholder of OutputSpec's type), as Packer 1.9; -evaluate-datasources executes", async () => {

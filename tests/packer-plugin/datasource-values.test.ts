@@ -3,7 +3,9 @@
 // bytes as Go writes them, and the cty JSON Configure takes. The whole exchange with a plugin
 // process is in tests/e2e/packer-plugin-datasource.test.ts.
 import { describe, expect, test } from "bun:test";
-import { bigFloat, ctyJsonDynamic, ctyType, ctyValueFromGob } from "../../core/packer-plugin/cty.ts";
+import { bigFloat, ctyJsonDynamic, ctyType, ctyValueFromGob, ctyValueFromMsgpack } from "../../core/packer-plugin/cty.ts";
+import { objectSpecProto, valueMsgpack } from "../support/cty-protobuf.ts";
+import { encode as encodeMsgpack, ExtData } from "@msgpack/msgpack";
 import { impliedTypeOfSpec, schemaFromConfigSpec } from "../../core/packer-plugin/hcl-spec.ts";
 import { toJson } from "../../core/hcl/value.ts";
 import { typeString } from "../../core/hcl/types.ts";
@@ -58,6 +60,30 @@ describe("hcldec specs", () => {
   });
   test("an OutputSpec's implied type (the validate placeholder's)", () => {
     expect(typeString(impliedTypeOfSpec(spec))).toBe("object({name=string, tags=list(string), times=number})");
+  });
+});
+
+describe("protocol v2 (--protobuf): protobuf specs, cty msgpack values", () => {
+  test("an hcl_spec.proto object spec gives the same schema and implied type as its gob twin", () => {
+    const attrs = { name: { type: "string" as const, required: true }, times: { type: "number" as const }, tags: { type: ["list", "string"] as ["list", "string"] } };
+    const proto = objectSpecProto(attrs);
+    const gob = objectSpecGob(attrs);
+    const sorted = (s: ReturnType<typeof schemaFromConfigSpec>) => [...s.fields].sort((a, b) => a.name.localeCompare(b.name));
+    expect(sorted(schemaFromConfigSpec(proto, true, "protobuf"))).toEqual(sorted(schemaFromConfigSpec(gob, true, "gob")));
+    expect(typeString(impliedTypeOfSpec(proto, "protobuf"))).toBe(typeString(impliedTypeOfSpec(gob)));
+    expect(() => schemaFromConfigSpec(new Uint8Array([0x0a, 0x05, 1]), false, "protobuf")).toThrow(/runs past the end/);
+  });
+
+  test("msgpack.Marshal(v, cty.DynamicPseudoType): the type alongside, nulls, numbers, unknowns", () => {
+    const v = ctyValueFromMsgpack(valueMsgpack(["object", { s: "string", n: "number", l: ["list", "string"], z: "bool" }], { s: "hi", n: 7, l: ["a"], z: null }));
+    expect(toJson(v)).toEqual({ s: "hi", n: 7, l: ["a"], z: null });
+    expect(typeString(v.type)).toBe("object({l=list(string), n=number, s=string, z=bool})");
+    // A number too big for an int64 or float64 travels as its decimal text; an unknown as extension 0.
+    const big = ctyValueFromMsgpack(encodeMsgpack([new TextEncoder().encode('"number"'), "123456789012345678901234567890"]));
+    expect(big.num.toString()).toBe("123456789012345678901234567890");
+    const unknown = ctyValueFromMsgpack(encodeMsgpack([new TextEncoder().encode('"string"'), new ExtData(0, new Uint8Array(1))]));
+    expect(unknown.isKnown).toBe(false);
+    expect(() => ctyValueFromMsgpack(encodeMsgpack([new TextEncoder().encode('"string"'), 3]))).toThrow(/string value arrived as 3/);
   });
 });
 

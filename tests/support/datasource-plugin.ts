@@ -8,10 +8,12 @@
 //   - Datasource.ConfigSpec / OutputSpec reply a gob-encoded hcldec.ObjectSpec, Configure takes
 //     cty JSON bytes ({"value","type"}), Execute replies a gob-encoded cty.Value; a failing
 //     Configure or Execute returns its error from the RPC method, as the SDK's server does.
+//   - like current SDK releases, its description says protocol_version "v2", and started with
+//     --protobuf (anywhere among the arguments: plugin/set.go parseProtobufFlag) it sends the specs
+//     as protobuf (rpc/hcl_spec.proto) and Execute's value as cty msgpack; otherwise gob.
 // The session, broker and RPC framing reuse imgb's own (core/packer-plugin), which the builder
-// tests check against packer 1.6.6's real server; the gob payloads come from tests/support's own
-// encoder (gob-encoder.ts), written from Go's encoding/gob, not from imgb's decoder. It speaks gob
-// only, as SDK releases before protocol v2 did, so its description has no protocol_version.
+// tests check against packer 1.6.6's real server; the payloads come from tests/support's own
+// encoders (gob-encoder.ts from Go's encoding/gob, cty-protobuf.ts), not from imgb's decoders.
 //
 // Components: echo (greets its `name`), fail (Execute fails), hang (Execute never answers; its pid
 // and a line saying it got there go to IMGB_TEST_DS_DIR).
@@ -22,18 +24,22 @@ import { join } from "node:path";
 import { MuxBroker } from "../../core/packer-plugin/mux-broker.ts";
 import { serveRpc, type RpcHandler } from "../../core/packer-plugin/rpc.ts";
 import { objectSpecGob, valueGob, type Cty } from "./cty-gob.ts";
+import { objectSpecProto, valueMsgpack } from "./cty-protobuf.ts";
 
 const MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 const COMPONENTS = ["echo", "fail", "hang"];
 
 const OUTPUT: Cty = ["object", { greeting: "string", shout: "string", length: "number", words: ["list", "string"] }];
-const CONFIG_SPEC = objectSpecGob({ name: { type: "string", required: true }, times: { type: "number" } });
-const OUTPUT_SPEC = objectSpecGob({ greeting: { type: "string" }, shout: { type: "string" }, length: { type: "number" }, words: { type: ["list", "string"] } });
+const CONFIG_ATTRS = { name: { type: "string" as Cty, required: true }, times: { type: "number" as Cty } };
+const OUTPUT_ATTRS = { greeting: { type: "string" as Cty }, shout: { type: "string" as Cty }, length: { type: "number" as Cty }, words: { type: ["list", "string"] as Cty } };
 
-const [cmd, kind, component] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const useProto = args.includes("--protobuf");
+const [cmd, kind, component] = args.filter((a) => a !== "--protobuf");
+const spec = (attrs: Record<string, { type: Cty; required?: boolean }>) => (useProto ? objectSpecProto(attrs) : objectSpecGob(attrs));
 if (cmd === "describe") {
   process.stdout.write(
-    `${JSON.stringify({ version: "1.0.0", sdk_version: "0.4.0", api_version: "x5.0", builders: [], post_processors: [], provisioners: [], datasources: COMPONENTS })}\n`,
+    `${JSON.stringify({ version: "1.0.0", sdk_version: "0.6.0", api_version: "x5.0", builders: [], post_processors: [], provisioners: [], datasources: COMPONENTS, protocol_version: "v2" })}\n`,
   );
   process.exit(0);
 }
@@ -47,11 +53,12 @@ if (process.env.PACKER_PLUGIN_MAGIC_COOKIE !== MAGIC_COOKIE_VALUE) {
 }
 const record = (line: string) => process.env.IMGB_TEST_DS_DIR && appendFileSync(join(process.env.IMGB_TEST_DS_DIR, `${component}.log`), `${line}\n`);
 record(`pid ${process.pid}`);
+record(`encoding ${useProto ? "protobuf" : "gob"}`);
 
 let config: { name?: string; times?: number } = {};
 const handlers: Record<string, RpcHandler> = {
-  "Datasource.ConfigSpec": () => ({ ConfigSpec: CONFIG_SPEC }),
-  "Datasource.OutputSpec": () => ({ OutputSpec: OUTPUT_SPEC }),
+  "Datasource.ConfigSpec": () => ({ ConfigSpec: spec(CONFIG_ATTRS) }),
+  "Datasource.OutputSpec": () => ({ OutputSpec: spec(OUTPUT_ATTRS) }),
   "Datasource.Configure": (arg) => {
     const configs = (arg as { Configs?: unknown[] }).Configs ?? [];
     const raw = configs[0];
@@ -70,7 +77,7 @@ const handlers: Record<string, RpcHandler> = {
     const name = config.name!;
     const times = config.times ?? 1;
     const value = { greeting: `hello, ${name}`, shout: Array(times).fill(name.toUpperCase()).join("-"), length: name.length, words: name.split(" ") };
-    return { Value: valueGob(OUTPUT, value), Error: null };
+    return { Value: useProto ? valueMsgpack(OUTPUT, value) : valueGob(OUTPUT, value), Error: null };
   },
 };
 
