@@ -17,6 +17,8 @@ import { guardedCall, PluginError, startPlugin, type PluginConnection } from "./
 import { asObject } from "./rpc.ts";
 
 export interface DatasourceOptions {
+  /** Shared by the blocks of one template: once interrupted, no further plugin is started. */
+  interrupted?: { by?: string };
   /** false: Configure only, the value is unknown (validate without -evaluate-datasources). */
   execute: boolean;
   /** Longest ConfigSpec, Configure or OutputSpec may take (Execute may take as long as it needs). */
@@ -95,12 +97,16 @@ export class PluginDatasource {
 export async function startPluginDatasource(type: string, opts: DatasourceOptions): Promise<ExternalDataSource | undefined> {
   const binary = await findComponent("datasource", type);
   if (!binary) return undefined;
+  if (opts.interrupted?.by) throw new PluginError(binary.path, `not started: received ${opts.interrupted.by}`);
   let interrupted: ((sig: string) => void) | undefined;
   const cancelled = new Promise<never>((_, reject) => {
     interrupted = (sig) => reject(new PluginError(binary.path, `data source ${type} cancelled: received ${sig}; the plugin is killed`));
   });
   cancelled.catch(() => undefined);
-  const onSignal = (sig: NodeJS.Signals) => interrupted?.(sig);
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (opts.interrupted) opts.interrupted.by ??= sig;
+    interrupted?.(sig);
+  };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   let plugin: PluginDatasource | undefined;
@@ -139,5 +145,6 @@ export async function startPluginDatasource(type: string, opts: DatasourceOption
 export function pluginDataSources(execute: boolean): ExternalDataSources {
   const callTimeoutMs = Number(process.env.IMGB_PLUGIN_PREPARE_TIMEOUT_MS) || undefined;
   const startTimeoutMs = Number(process.env.IMGB_PLUGIN_START_TIMEOUT_MS) || undefined;
-  return (type) => startPluginDatasource(type, { execute, callTimeoutMs, startTimeoutMs });
+  const interrupted: { by?: string } = {};
+  return (type) => startPluginDatasource(type, { execute, callTimeoutMs, startTimeoutMs, interrupted });
 }

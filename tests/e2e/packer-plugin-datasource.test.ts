@@ -123,7 +123,12 @@ describe("data sources from a Packer plugin", () => {
   }, 60_000);
 
   test("Ctrl-C while a data source hangs in Execute: imgb stops, the plugin (which ignores SIGINT) is killed", async () => {
-    const d = template("hang", ECHO.replace('data "acme-echo" "who" {', 'data "acme-hang" "h" {').replaceAll("data.acme-echo.who", "data.acme-hang.h"));
+    // The echo block needs the hanging one: after Ctrl-C no further plugin may start.
+    const d = template(
+      "hang",
+      ECHO.replace('data "acme-echo" "who" {', 'data "acme-hang" "h" {').replaceAll("data.acme-echo.who", "data.acme-hang.h") +
+        'data "acme-echo" "after" {\n  name = "late"\n}\nlocals { after = data.acme-echo.after.greeting }\n',
+    );
     const proc = Bun.spawn([requireBinary(), "build", "-color=false", "."], { cwd: d, env: { ...process.env, ...env() }, stdout: "pipe", stderr: "pipe" });
     const output = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
     const t0 = performance.now();
@@ -140,5 +145,6 @@ describe("data sources from a Packer plugin", () => {
     expect(stderr).toContain("data.acme-hang.h");
     expect(stderr).toContain("cancelled: received SIGINT");
     expect(processAlive(pid!)).toBe(false);
+    expect(log("echo")).toBe("");
   }, 60_000);
 });
