@@ -101,6 +101,13 @@ describe("data sources from a Packer plugin", () => {
     expect(m.stderr).toContain("t.pkr.hcl:3:");
     expect(m.stderr).toMatch(/number required/);
 
+    // A type no installed plugin serves.
+    const u = template("unserved", ECHO.replace('"acme-echo" "who"', '"amazon-ami" "who"').replaceAll("data.acme-echo", "data.amazon-ami"));
+    const w = await runImgb(["validate", "."], { cwd: u, env: env() });
+    expect(w.exitCode).toBe(1);
+    expect(w.stderr).toContain("t.pkr.hcl:1:1");
+    expect(w.stderr).toContain('The data source type "amazon-ami" is not known; known types: null; no installed Packer plugin serves it either');
+
     // A Required AttrSpec of the ConfigSpec: hcldec's error, at the block.
     const n = template("missing", ECHO.replace('  name  = "big world"\n', ""));
     const q = await runImgb(["validate", "."], { cwd: n, env: env() });

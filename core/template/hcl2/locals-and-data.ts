@@ -147,7 +147,8 @@ export class LocalsCollector {
             }
           }
         } else if (!impl) {
-          if (!diags.length) diags.push(errorDiag("Unknown data source type", node.range, `The data source type ${JSON.stringify(node.type)} is not known; known types: ${Object.keys(dataSources).sort().join(", ")}.`));
+          const plugins = external ? "; no installed Packer plugin serves it either (imgb init installs a template's required_plugins)" : "";
+          if (!diags.length) diags.push(errorDiag("Unknown data source type", node.range, `The data source type ${JSON.stringify(node.type)} is not known; known types: ${Object.keys(dataSources).sort().join(", ")}${plugins}.`));
         } else {
           const decoded = decodeLayers([{ kind: "body", body: node.body }], ctx, node.type === "null" ? { schema: NULL_SCHEMA, range: node.range } : { range: node.range });
           diags.push(...decoded.diagnostics);
