@@ -34,8 +34,8 @@ export class PluginDatasource {
     private readonly timeoutMs: number,
   ) {}
 
-  static async start(binary: PluginBinary, opts: { startTimeoutMs?: number; callTimeoutMs?: number } = {}): Promise<PluginDatasource> {
-    const conn = await startPlugin(binary.argv, { startTimeoutMs: opts.startTimeoutMs });
+  static async start(binary: PluginBinary, opts: { startTimeoutMs?: number; callTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<PluginDatasource> {
+    const conn = await startPlugin(binary.argv, { startTimeoutMs: opts.startTimeoutMs, signal: opts.signal });
     return new PluginDatasource(binary, conn, opts.callTimeoutMs ?? 60_000);
   }
 
@@ -103,17 +103,22 @@ export async function startPluginDatasource(type: string, opts: DatasourceOption
     interrupted = (sig) => reject(new PluginError(binary.path, `data source ${type} cancelled: received ${sig}; the plugin is killed`));
   });
   cancelled.catch(() => undefined);
+  // Kills the plugin even while it is still starting (before `plugin` is set).
+  const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (opts.interrupted) opts.interrupted.by ??= sig;
+    abort.abort();
     interrupted?.(sig);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  let plugin: PluginDatasource | undefined;
+  const starting = PluginDatasource.start(binary, { startTimeoutMs: opts.startTimeoutMs, callTimeoutMs: opts.callTimeoutMs, signal: abort.signal });
+  starting.catch(() => undefined);
   const close = async () => {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    await plugin?.kill();
+    // Interrupted while starting: the abort is killing it; wait until it is gone.
+    await starting.then((p) => p.kill(), () => undefined);
   };
   const whileAlive = async <T>(p: Promise<T>): Promise<T> => {
     try {
@@ -123,8 +128,7 @@ export async function startPluginDatasource(type: string, opts: DatasourceOption
       throw err;
     }
   };
-  plugin = await whileAlive(PluginDatasource.start(binary, { startTimeoutMs: opts.startTimeoutMs, callTimeoutMs: opts.callTimeoutMs }));
-  const p = plugin;
+  const p = await whileAlive(starting);
   const schema = await whileAlive(p.configSchema());
   return {
     schema,

@@ -50,6 +50,8 @@ export interface StartOptions {
   /** Plugin log lines (its stderr). */
   onLog?: (line: string) => void;
   env?: Record<string, string>;
+  /** Aborting kills the plugin (and what it started), also while it is starting. */
+  signal?: AbortSignal;
 }
 
 export async function startPlugin(argv: string[], opts: StartOptions = {}): Promise<PluginConnection> {
@@ -105,6 +107,11 @@ export async function startPlugin(argv: string[], opts: StartOptions = {}): Prom
       }
       await stopping;
     })());
+
+  const onAbort = () => void kill();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  void child.done.then(() => opts.signal?.removeEventListener("abort", onAbort));
+  if (opts.signal?.aborted) onAbort();
 
   const fail = async (message: string): Promise<never> => {
     await kill();

@@ -129,18 +129,19 @@ describe("data sources from a Packer plugin", () => {
     for (const pid of pidsIn(log("fail"))) expect(processAlive(pid)).toBe(false);
   }, 60_000);
 
-  test("Ctrl-C while a data source hangs in Execute: imgb stops, the plugin (which ignores SIGINT) is killed", async () => {
-    // The echo block needs the hanging one: after Ctrl-C no further plugin may start.
+  /** Starts a build of the hanging data source, waits for the plugin to reach `mark`, then sends Ctrl-C. */
+  async function interruptAt(name: string, mark: string, extra: Record<string, string> = {}) {
+    // The echo block needs nothing from the hanging one, but comes after it: after Ctrl-C no further plugin may start.
     const d = template(
-      "hang",
+      name,
       ECHO.replace('data "acme-echo" "who" {', 'data "acme-hang" "h" {').replaceAll("data.acme-echo.who", "data.acme-hang.h") +
         'data "acme-echo" "after" {\n  name = "late"\n}\nlocals { after = data.acme-echo.after.greeting }\n',
     );
-    const proc = Bun.spawn([requireBinary(), "build", "-color=false", "."], { cwd: d, env: { ...process.env, ...env() }, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([requireBinary(), "build", "-color=false", "."], { cwd: d, env: { ...process.env, ...env(), ...extra }, stdout: "pipe", stderr: "pipe" });
     const output = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
     const t0 = performance.now();
-    while (!log("hang").includes("executing") && performance.now() - t0 < 30_000) await Bun.sleep(50);
-    expect(log("hang")).toContain("executing");
+    while (!log("hang").includes(mark) && performance.now() - t0 < 30_000) await Bun.sleep(50);
+    expect(log("hang")).toContain(mark);
     const [pid] = pidsIn(log("hang"));
     expect(processAlive(pid!)).toBe(true);
     proc.kill("SIGINT");
@@ -153,5 +154,13 @@ describe("data sources from a Packer plugin", () => {
     expect(stderr).toContain("cancelled: received SIGINT");
     expect(processAlive(pid!)).toBe(false);
     expect(log("echo")).toBe("");
+  }
+
+  test("Ctrl-C while a data source hangs in Execute: imgb stops, the plugin (which ignores SIGINT) is killed", async () => {
+    await interruptAt("hang", "executing");
+  }, 60_000);
+
+  test("Ctrl-C while a data source plugin is still starting: it is killed too", async () => {
+    await interruptAt("hang-start", "encoding", { IMGB_TEST_DS_SLOW_START: "1" });
   }, 60_000);
 });

@@ -16,7 +16,8 @@
 // encoders (gob-encoder.ts from Go's encoding/gob, cty-protobuf.ts), not from imgb's decoders.
 //
 // Components: echo (greets its `name`), fail (Execute fails), hang (Execute never answers; its pid
-// and a line saying it got there go to IMGB_TEST_DS_DIR).
+// and a line saying it got there go to IMGB_TEST_DS_DIR; with IMGB_TEST_DS_SLOW_START=1 it does not
+// even finish starting).
 import { createServer } from "node:net";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -92,7 +93,9 @@ const server = createServer((socket) => {
   });
   broker.accept(0).then((stream) => serveRpc(stream, handlers));
 });
-server.listen(path, () => process.stdout.write(`5|0|unix|${path}\n`));
+// IMGB_TEST_DS_SLOW_START: the hang component takes its time before printing its address.
+const slow = component === "hang" && process.env.IMGB_TEST_DS_SLOW_START === "1";
+server.listen(path, () => setTimeout(() => process.stdout.write(`5|0|unix|${path}\n`), slow ? 600_000 : 0));
 process.on("SIGINT", () => record("ignored SIGINT"));
 process.on("SIGTERM", () => record("ignored SIGTERM"));
 
