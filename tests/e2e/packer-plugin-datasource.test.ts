@@ -20,13 +20,15 @@ beforeAll(() => {
   const folder = join(dir, "plugins", "github.com", "acme", "acme");
   mkdirSync(folder, { recursive: true });
   mkdirSync(logs);
+  mkdirSync(join(dir, "tmp"));
   const script = join(folder, PLUGIN_FILE);
   writeFileSync(script, `#!/bin/sh\nexec ${process.execPath} ${resolve(import.meta.dir, "../support/datasource-plugin.ts")} "$@"\n`);
   chmodSync(script, 0o755);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const env = () => ({ PACKER_PLUGIN_PATH: join(dir, "plugins"), IMGB_TEST_DS_DIR: logs });
+// TMPDIR inside the test's folder: a plugin killed while starting cannot remove its socket folder.
+const env = () => ({ PACKER_PLUGIN_PATH: join(dir, "plugins"), IMGB_TEST_DS_DIR: logs, TMPDIR: join(dir, "tmp") });
 
 /** A template folder of its own; the plugin's logs start empty. */
 function template(name: string, hcl: string): string {
