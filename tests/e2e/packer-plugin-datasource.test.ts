@@ -35,7 +35,7 @@ function template(name: string, hcl: string): string {
   const d = join(dir, name);
   mkdirSync(d, { recursive: true });
   writeFileSync(join(d, "t.pkr.hcl"), hcl);
-  for (const c of ["echo", "fail", "hang"]) rmSync(join(logs, `${c}.log`), { force: true });
+  for (const c of ["echo", "fail", "hang", "crash"]) rmSync(join(logs, `${c}.log`), { force: true });
   return d;
 }
 const log = (component: string): string => (existsSync(join(logs, `${component}.log`)) ? readFileSync(join(logs, `${component}.log`), "utf8") : "");
@@ -119,7 +119,7 @@ describe("data sources from a Packer plugin", () => {
     expect(log("echo")).not.toContain("configured");
   }, 60_000);
 
-  test("a data source whose Execute fails: the build fails naming the plugin, the data source and its error", async () => {
+  test("a data source whose Execute fails, or whose plugin crashes: the build fails naming the plugin, the data source and what happened", async () => {
     const d = template("fail", ECHO.replace('data "acme-echo" "who" {', 'data "acme-fail" "img" {').replaceAll("data.acme-echo.who", "data.acme-fail.img"));
     const r = await runImgb(["build", "-color=false", "."], { cwd: d, env: env() });
     expect(r.exitCode).toBe(1);
@@ -129,6 +129,15 @@ describe("data sources from a Packer plugin", () => {
     expect(r.stderr).toContain("no image named big world was found");
     expect(r.stderr).not.toMatch(/\n\s+at /);
     for (const pid of pidsIn(log("fail"))) expect(processAlive(pid)).toBe(false);
+
+    // A plugin that dies during Execute: how it ended, and its last words.
+    const c = template("crash", ECHO.replace('data "acme-echo" "who" {', 'data "acme-crash" "c" {').replaceAll("data.acme-echo.who", "data.acme-crash.c"));
+    const x = await runImgb(["build", "-color=false", "."], { cwd: c, env: env() });
+    expect(x.exitCode).toBe(1);
+    expect(x.stderr).toContain("data.acme-crash.c");
+    expect(x.stderr).toContain(PLUGIN_FILE);
+    expect(x.stderr).toContain("exited with status 2");
+    expect(x.stderr).toContain("nil pointer dereference");
   }, 60_000);
 
   /** Starts a build of the hanging data source, waits for the plugin to reach `mark`, then sends Ctrl-C. */

@@ -15,7 +15,7 @@
 // tests check against packer 1.6.6's real server; the payloads come from tests/support's own
 // encoders (gob-encoder.ts from Go's encoding/gob, cty-protobuf.ts), not from imgb's decoders.
 //
-// Components: echo (greets its `name`), fail (Execute fails), hang (Execute never answers; its pid
+// Components: echo (greets its `name`), fail (Execute fails), crash (exits during Execute), hang (Execute never answers; its pid
 // and a line saying it got there go to IMGB_TEST_DS_DIR; with IMGB_TEST_DS_SLOW_START=1 it does not
 // even finish starting).
 import { createServer } from "node:net";
@@ -28,7 +28,7 @@ import { objectSpecGob, valueGob, type Cty } from "./cty-gob.ts";
 import { objectSpecProto, valueMsgpack } from "./cty-protobuf.ts";
 
 const MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
-const COMPONENTS = ["echo", "fail", "hang"];
+const COMPONENTS = ["echo", "fail", "hang", "crash"];
 
 const OUTPUT: Cty = ["object", { greeting: "string", shout: "string", length: "number", words: ["list", "string"] }];
 const CONFIG_ATTRS = { name: { type: "string" as Cty, required: true }, times: { type: "number" as Cty } };
@@ -75,6 +75,10 @@ const handlers: Record<string, RpcHandler> = {
     record("executing");
     if (component === "fail") throw new Error(`no image named ${config.name} was found`);
     if (component === "hang") await new Promise(() => {});
+    if (component === "crash") {
+      process.stderr.write("panic: runtime error: invalid memory address or nil pointer dereference\n");
+      process.exit(2);
+    }
     const name = config.name!;
     const times = config.times ?? 1;
     const value = { greeting: `hello, ${name}`, shout: Array(times).fill(name.toUpperCase()).join("-"), length: name.length, words: name.split(" ") };
