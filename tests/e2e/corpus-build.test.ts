@@ -49,7 +49,7 @@ function scratch(): string {
 
 afterAll(() => {
   for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
-});
+}, 60_000);
 
 // Expectations that cannot hold for imgb or any reimplementation, each with the reason.
 const NOT_APPLICABLE_FILES: Record<string, { files: string[]; why: string }> = {

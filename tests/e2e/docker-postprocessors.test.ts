@@ -14,7 +14,7 @@ const names: string[] = [];
 afterAll(() => {
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
   for (const n of names) Bun.spawnSync(["podman", "rmi", "-f", n]);
-});
+}, 60_000); // each podman rmi takes a second or more on a busy machine
 
 async function build(postProcessors: unknown, builder: object | null = null, provisioner: object = { type: "shell-local", inline: ["true"] }) {
   const image = await podmanBaseImage();
