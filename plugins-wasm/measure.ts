@@ -3,7 +3,7 @@
 //   bun run plugins-wasm/measure.ts
 import createPlugin, { type CallContext } from "@extism/extism";
 import { join } from "node:path";
-import { HOST_FUNCTIONS } from "../core/plugin/sandbox/protocol.ts";
+import { HOST_FUNCTION_NAMES } from "../core/plugin/host/table.ts";
 import { SandboxProcess } from "../core/plugin/sandbox/parent.ts";
 import { withLimits } from "../core/plugin/limits.ts";
 import { hostileWasm } from "../tests/plugin/hostile/build.ts";
@@ -22,7 +22,7 @@ const probe = new Uint8Array(await Bun.file(await hostileWasm("probe")).arrayBuf
 
 async function inProcess(bytes: Uint8Array) {
   const functions: Record<string, (ctx: CallContext, p: bigint) => Promise<bigint>> = {};
-  for (const f of HOST_FUNCTIONS) functions[f] = async function (ctx: CallContext, _p: bigint): Promise<bigint> { return ctx.store("{}"); };
+  for (const f of HOST_FUNCTION_NAMES) functions[f] = async function (ctx: CallContext, _p: bigint): Promise<bigint> { return ctx.store("{}"); };
   return createPlugin({ wasm: [{ module: new WebAssembly.Module(bytes) }] }, { useWasi: false, functions: { "extism:host/user": functions } });
 }
 

@@ -37,11 +37,15 @@ export function sourceFacts(): { commit: string; date: string } {
   return { commit: commit ? `${commit}${dirty ? "-dirty" : ""}` : "unknown", date };
 }
 
-export function compileBinary(o: { bunTarget?: string; outfile: string; info: BuildInfo }): void {
+/**
+ * The AssemblyScript compiler goes in as compressed files (scripts/compiler-assets.ts), not as code:
+ * extra entry points are embedded as they are and listed in Bun.embeddedFiles.
+ */
+export function compileBinary(o: { bunTarget?: string; outfile: string; info: BuildInfo; assets: string[] }): void {
   mkdirSync(dirname(o.outfile), { recursive: true });
   const argv = [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format", "esm"];
   if (o.bunTarget) argv.push(`--target=${o.bunTarget}`);
-  argv.push("--define", `IMGB_BUILD_INFO=${JSON.stringify(JSON.stringify(o.info))}`, "cmd/main.ts", "--outfile", o.outfile);
+  argv.push("--define", `IMGB_BUILD_INFO=${JSON.stringify(JSON.stringify(o.info))}`, "cmd/main.ts", ...o.assets, "--outfile", o.outfile);
   const proc = Bun.spawnSync(argv, { cwd: REPO, stdout: "ignore", stderr: "inherit" });
   if (proc.exitCode !== 0) throw new Error(`bun build --compile failed for ${o.bunTarget ?? "this machine"} (exit ${proc.exitCode})`);
 }

@@ -3,9 +3,11 @@
 import { hostTarget } from "../core/release/build-info.ts";
 import { IMGB_VERSION } from "../core/version.ts";
 import { compileBinary, sourceFacts } from "./compile-binary.ts";
+import { compilerAssets } from "./compiler-assets.ts";
 
 try {
-  compileBinary({ outfile: "dist/imgb", info: { version: IMGB_VERSION, ...sourceFacts(), target: hostTarget() } });
+  const assets = await compilerAssets();
+  compileBinary({ outfile: "dist/imgb", info: { version: IMGB_VERSION, ...sourceFacts(), target: hostTarget() }, assets });
 } catch (e) {
   console.error(`compile: ${(e as Error).message}`);
   process.exit(1);

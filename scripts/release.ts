@@ -19,6 +19,7 @@ import { parsePrivateKey, readPrivateKey, signBytes } from "../core/registry/key
 import type { PrivateKeyFile } from "../core/registry/schema.ts";
 import { IMGB_VERSION } from "../core/version.ts";
 import { compileBinary, REPO, sourceFacts, TARGETS } from "./compile-binary.ts";
+import { compilerAssets } from "./compiler-assets.ts";
 
 const DEB_ARCH: Record<string, string> = { "linux-x64": "amd64", "linux-arm64": "arm64" };
 
@@ -146,13 +147,14 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   run([process.execPath, "run", "plugins-wasm/build.ts"]);
 
+  const assets = await compilerAssets();
   const release: Release = { version, commit: facts.commit, date: facts.date, files: {} };
   const sums: { name: string; sha256: string }[] = [];
   for (const target of targets) {
     const name = binaryName(version, target);
     const info: BuildInfo = { version, commit: facts.commit, date: facts.date, target, releaseKey: key.public, releaseUrl: baseUrl };
     const started = performance.now();
-    compileBinary({ bunTarget: TARGETS[target], outfile: join(out, name), info });
+    compileBinary({ bunTarget: TARGETS[target], outfile: join(out, name), info, assets });
     const bytes = readFileSync(join(out, name));
     release.files[target] = { name, sha256: sha256(bytes), size: bytes.byteLength };
     sums.push({ name, sha256: release.files[target]!.sha256 });

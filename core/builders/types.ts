@@ -7,7 +7,7 @@ import type { Artifact } from "../engine/artifact.ts";
 import type { Communicator } from "../communicator/types.ts";
 import type { BuildContextValues } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";
-import type { ConfigSchema } from "../plugin/schema.ts";
+import type { ConfigSchema } from "../config/schema.ts";
 
 export type OnErrorMode = "cleanup" | "abort" | "ask" | "run-cleanup-provisioner";
 

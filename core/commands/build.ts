@@ -7,8 +7,9 @@ import { loadTemplate } from "../template/load.ts";
 import { pluginDataSources } from "../packer-plugin/datasource.ts";
 import { validateTemplate } from "../engine/validate.ts";
 import { runBuilds } from "../engine/run.ts";
+import { ComponentPipeline } from "../engine/components.ts";
 import { renderDiagnostics } from "../ui/diagnostics.ts";
-import { openCatalog } from "./catalog.ts";
+import { openCatalog, reportPrepareCount } from "./catalog.ts";
 import { allowedPathsLine, resolveAllowedPaths } from "./allow-paths.ts";
 import { makeOutput, type UiFlags } from "./output-options.ts";
 import { trapInterrupts } from "./signals.ts";
@@ -40,9 +41,11 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
     out.machine("", "allow-path", allowed);
   }
   const catalog = await openCatalog(template.dir, allowed);
+  // One pipeline for validation and the builds: a component validation prepared is not prepared again.
+  const components = new ComponentPipeline(catalog);
   try {
     // As Packer: builds that fail validation are reported and skipped; the valid ones still run.
-    const { diagnostics, invalidBuilds } = await validateTemplate(template, catalog, opts);
+    const { diagnostics, invalidBuilds } = await validateTemplate(template, catalog, opts, components);
     // As Packer, values set for undeclared variables are only worth a warning in `validate`.
     const shown = diagnostics.filter((d) => !(d.severity === "warning" && d.summary === UNDECLARED_VARIABLE_SUMMARY));
     process.stderr.write(renderDiagnostics(shown, (s) => out.mask(s)));
@@ -70,12 +73,15 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
         except: opts.except,
         skip: invalidBuilds,
         signal: interrupts.signal,
+        components,
       });
       return hasErrors(diagnostics) ? 1 : result.exitCode;
     } finally {
       interrupts.dispose();
     }
   } finally {
+    await components.closeAll();
     await catalog.closeAll();
+    reportPrepareCount();
   }
 }

@@ -5,6 +5,7 @@ import { createPluginCatalog, type WasmPluginCatalog } from "../plugin/catalog.t
 import { installedPlugins, lockedPlugins, type LockedPlugin } from "../registry/init.ts";
 import { descriptionStore } from "../registry/cache.ts";
 import { defaultCacheDir } from "../registry/config.ts";
+import { prepareCallCount } from "../plugin/instances.ts";
 
 export async function openCatalog(templateDir: string, allowedPaths: readonly string[] = []): Promise<WasmPluginCatalog> {
   // describe answers are kept on disk by sha256: a plugin used before is not described in a sandbox again.
@@ -27,4 +28,9 @@ function register(catalog: WasmPluginCatalog, plugin: LockedPlugin): void {
     aliases: [plugin.localName],
     limits: { memoryBytes: plugin.limits.memoryMiB * 2 ** 20, cpuMsPerCall: plugin.limits.cpuMs },
   });
+}
+
+/** IMGB_DEBUG_PREPARE_COUNT=1: how many Prepare/Configure calls reached a plugin (benchmarks count it). */
+export function reportPrepareCount(): void {
+  if (process.env.IMGB_DEBUG_PREPARE_COUNT) process.stderr.write(`imgb: ${prepareCallCount()} plugin prepare/configure calls\n`);
 }

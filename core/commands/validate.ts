@@ -5,7 +5,7 @@ import { pluginDataSources } from "../packer-plugin/datasource.ts";
 import { validateTemplate } from "../engine/validate.ts";
 import { renderDiagnostics } from "../ui/diagnostics.ts";
 import { maskSecrets } from "../ui/secrets.ts";
-import { openCatalog } from "./catalog.ts";
+import { openCatalog, reportPrepareCount } from "./catalog.ts";
 import { allowedPathsLine, resolveAllowedPaths } from "./allow-paths.ts";
 
 export interface ValidateOptions {
@@ -38,5 +38,6 @@ export async function validateCommand(opts: ValidateOptions): Promise<number> {
     return 0;
   } finally {
     await catalog.closeAll();
+    reportPrepareCount();
   }
 }

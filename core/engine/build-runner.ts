@@ -2,23 +2,26 @@
 // the post-processor chains on the builder's artifact.
 import type { Artifact } from "./artifact.ts";
 import type { Builder, BuildState, OnErrorMode, Step } from "../builders/types.ts";
-import type { PluginCatalog } from "../plugin/types.ts";
 import type { BuildContextValues, BuildSpec, TemplateFormat } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";
 import type { Communicator } from "../communicator/types.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
 import { resolveBuilderFactory } from "../builders/registry.ts";
-import { DiagnosticsError, formatDiagnostic, throwIfErrors } from "../errors/diagnostic.ts";
-import { Cancelled, runSteps, StepFailed } from "./multistep.ts";
-import { errorMessage, ProvisionerPool, ProvisioningFailed, runProvisioners } from "./provision.ts";
+import { throwIfErrors } from "../errors/diagnostic.ts";
+import { Cancelled } from "../errors/cancelled.ts";
+import { runSteps, StepFailed } from "./multistep.ts";
+import { ProvisioningFailed, runProvisioners } from "./provision.ts";
 import { runPostProcessorChains } from "./postprocess.ts";
+import type { ComponentPipeline } from "./components.ts";
+import { describeError } from "./errors.ts";
 import { stdinIsTty } from "../ui/terminal.ts";
 
 export interface BuildRunOptions {
   spec: BuildSpec;
   templateDir: string;
   format: TemplateFormat;
-  catalog: PluginCatalog;
+  /** The pipeline the build's validation prepared its components in. */
+  components: ComponentPipeline;
   ui: Ui;
   uiFor(type: string): Ui;
   signal: AbortSignal;
@@ -69,11 +72,10 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
     return { status: "error", error: describeError(err), artifacts: [] };
   }
 
-  const pool = new ProvisionerPool(opts.catalog);
   try {
-    return await runSteppedBuild(opts, build, builder, steps, pool);
+    return await runSteppedBuild(opts, build, builder, steps);
   } finally {
-    await pool.closeAll();
+    await opts.components.pool.closeScope(build.buildName);
     await builder.close?.();
     await factory.release?.();
   }
@@ -84,9 +86,9 @@ async function runSteppedBuild(
   build: BuildContextValues,
   builder: Builder,
   steps: Step[],
-  pool: ProvisionerPool,
 ): Promise<BuildOutcome> {
   const { spec, ui, signal } = opts;
+  const components = opts.components;
   const state: BuildState = {
     ui,
     signal,
@@ -97,24 +99,24 @@ async function runSteppedBuild(
       build.generated[key] = value;
     },
     provision: (comm: Communicator) =>
-      runProvisioners(spec.provisioners, comm, { pool, ui, build, templateDir: opts.templateDir, signal }),
+      runProvisioners(spec.provisioners, comm, { components, ui, build, templateDir: opts.templateDir, signal }),
   };
   const cleanup = spec.errorCleanupProvisioner;
-  if (cleanup) state.provisionCleanup = (comm: Communicator) => runProvisioners([cleanup], comm, { pool, ui, build, templateDir: opts.templateDir, signal });
+  if (cleanup) state.provisionCleanup = (comm: Communicator) => runProvisioners([cleanup], comm, { components, ui, build, templateDir: opts.templateDir, signal });
 
   try {
-    await runSteps(steps, state, { onStepError: (step, err) => decideOnError(step, err, state, opts, pool) });
+    await runSteps(steps, state, { onStepError: (step, err) => decideOnError(step, err, state, opts) });
   } catch (err) {
     if (err instanceof Cancelled || signal.aborted) return { status: "cancelled" };
     const cause = err instanceof StepFailed ? err.cause : err;
-    return { status: "error", error: describeError(cause instanceof ProvisioningFailed ? cause.cause : cause), artifacts: [] };
+    return { status: "error", error: describeError(cause), artifacts: [] };
   }
   if (signal.aborted) return { status: "cancelled" };
 
   const artifact = builder.artifact(state);
   if (!artifact) return { status: "ok", artifacts: [], errors: [] };
   const chains = await runPostProcessorChains(spec.postProcessors, artifact, {
-    catalog: opts.catalog,
+    components,
     ui,
     uiFor: opts.uiFor,
     build,
@@ -132,7 +134,6 @@ async function decideOnError(
   err: unknown,
   state: BuildState,
   opts: BuildRunOptions,
-  pool: ProvisionerPool,
 ): Promise<"cleanup" | "abort" | "retry"> {
   const { ui } = state;
   let mode: OnErrorMode = opts.onError;
@@ -141,7 +142,7 @@ async function decideOnError(
       mode = "cleanup";
     } else {
       ui.error(`Step "${step.name}" failed`);
-      ui.error(describeError(err instanceof ProvisioningFailed ? err.cause : err));
+      ui.error(describeError(err));
       for (;;) {
         const answer = (
           await ui.ask("[c] Clean up and exit, [a] abort without cleanup, or [r] retry step (build may fail even if retry succeeds)? ")
@@ -162,27 +163,27 @@ async function decideOnError(
   }
   switch (mode) {
     case "abort":
-      ui.error(describeError(err instanceof ProvisioningFailed ? err.cause : err));
+      ui.error(describeError(err));
       ui.error(`Step "${step.name}" failed, aborting...`);
       return "abort";
     case "run-cleanup-provisioner":
-      await runCleanupProvisioner(err, state, opts, pool);
+      await runCleanupProvisioner(err, state, opts);
       ui.error(`Step "${step.name}" failed, aborting...`);
       return "abort";
     default:
-      await runCleanupProvisioner(err, state, opts, pool);
+      await runCleanupProvisioner(err, state, opts);
       return "cleanup";
   }
 }
 
-async function runCleanupProvisioner(err: unknown, state: BuildState, opts: BuildRunOptions, pool: ProvisionerPool): Promise<void> {
+async function runCleanupProvisioner(err: unknown, state: BuildState, opts: BuildRunOptions): Promise<void> {
   if (!(err instanceof ProvisioningFailed) || state.signal.aborted) return;
   state.ui.say("Provisioning step had errors: Running the cleanup provisioner, if present...");
   const cleanup = opts.spec.errorCleanupProvisioner;
   if (!cleanup) return;
   try {
     await runProvisioners([cleanup], err.communicator, {
-      pool,
+      components: opts.components,
       ui: state.ui,
       build: state.build,
       templateDir: opts.templateDir,
@@ -190,13 +191,8 @@ async function runCleanupProvisioner(err: unknown, state: BuildState, opts: Buil
     });
   } catch (cleanupErr) {
     // The build's error stays the provisioner's; the cleanup provisioner's failure is only reported.
-    state.ui.error(`Error cleanup provisioner failed: ${describeError(cleanupErr instanceof ProvisioningFailed ? cleanupErr.cause : cleanupErr)}`);
+    state.ui.error(`Error cleanup provisioner failed: ${describeError(cleanupErr)}`);
   }
-}
-
-export function describeError(err: unknown): string {
-  if (err instanceof DiagnosticsError) return err.diagnostics.map(formatDiagnostic).join("\n");
-  return errorMessage(err);
 }
 
 /** Packer injects these into every builder's config; builders read -force as packer_force. */

@@ -1,6 +1,7 @@
 // Packer's multistep runner: steps run in order; when one fails (or the build is cancelled), the
 // cleanups of the steps that ran are called in reverse order. -on-error=abort skips the cleanups.
 import type { BuildState, Step } from "../builders/types.ts";
+import { Cancelled } from "../errors/cancelled.ts";
 
 export class StepFailed extends Error {
   constructor(
@@ -9,13 +10,6 @@ export class StepFailed extends Error {
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
     this.name = "StepFailed";
-  }
-}
-
-export class Cancelled extends Error {
-  constructor() {
-    super("build was cancelled");
-    this.name = "Cancelled";
   }
 }
 

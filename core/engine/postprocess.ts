@@ -3,14 +3,15 @@
 // keep_input_artifact wins unless the plugin forces keeping); the builder's own artifact survives
 // when there are no chains or any first step of a chain keeps it.
 import type { Artifact } from "./artifact.ts";
-import type { PluginCatalog, PostProcessor } from "../plugin/types.ts";
 import type { BuildContextValues, PostProcessorSpec, TemplateFormat } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";
-import { throwIfErrors } from "../errors/diagnostic.ts";
-import { errorMessage } from "./provision.ts";
+import { DiagnosticsError, hasErrors } from "../errors/diagnostic.ts";
+import { Cancelled } from "../errors/cancelled.ts";
+import type { ComponentPipeline } from "./components.ts";
+import { describeError } from "./errors.ts";
 
 export interface PostProcessEnv {
-  catalog: PluginCatalog;
+  components: ComponentPipeline;
   /** The build's Ui. */
   ui: Ui;
   /** A Ui prefixed `BUILD (TYPE):` for the post-processor's own output. */
@@ -26,23 +27,6 @@ export interface ChainsResult {
   errors: string[];
 }
 
-export async function configurePostProcessor(
-  spec: PostProcessorSpec,
-  catalog: PluginCatalog,
-  build: BuildContextValues,
-): Promise<PostProcessor> {
-  const plugin = await catalog.postProcessor(spec.type);
-  try {
-    const decoded = spec.config.decode(build, plugin.description.schema);
-    throwIfErrors(decoded.diagnostics);
-    throwIfErrors((await plugin.configure([decoded.value])).diagnostics);
-    return plugin;
-  } catch (err) {
-    await plugin.close();
-    throw err;
-  }
-}
-
 export async function runPostProcessorChains(
   chains: PostProcessorSpec[][],
   builderArtifact: Artifact,
@@ -55,25 +39,30 @@ export async function runPostProcessorChains(
   for (const chain of chains) {
     let prior: Artifact | undefined = builderArtifact;
     for (const [i, spec] of chain.entries()) {
-      if (env.signal.aborted) return { artifacts, errors: [...errors, "build was cancelled"] };
+      if (env.signal.aborted) return { artifacts, errors: [...errors, new Cancelled().message] };
       env.ui.say(
         env.format === "hcl2"
           ? `Running post-processor: ${spec.name ?? ""} (type ${spec.type})`
           : `Running post-processor: ${spec.type}`,
       );
       let result;
+      const scope = env.build.buildName;
       try {
-        const plugin = await configurePostProcessor(spec, env.catalog, env.build);
+        // Configured again with the build's live values unless validation configured it with the same.
+        const configured = await env.components.prepare("post-processor", spec, env.build, scope);
+        if (hasErrors(configured.diagnostics) || !configured.config) throw new DiagnosticsError(configured.diagnostics);
         try {
-          result = await plugin.postProcess(
-            { ui: env.uiFor(spec.type), build: env.build, templateDir: env.templateDir, signal: env.signal },
+          result = await configured.plugin.postProcess(
+            { ui: env.uiFor(spec.type), build: env.build, templateDir: env.templateDir, signal: env.signal, config: configured.config },
             prior,
           );
-        } finally {
-          await plugin.close();
+        } catch (err) {
+          // A failed or killed sandbox is not reused: its state is unknown.
+          await env.components.pool.discard(scope, "post-processor", spec.type);
+          throw err;
         }
       } catch (err) {
-        errors.push(`Post-processor failed: ${errorMessage(err)}`);
+        errors.push(`Post-processor failed: ${describeError(err)}`);
         prior = undefined;
         break;
       }
@@ -102,7 +91,7 @@ async function destroyQuietly(artifact: Artifact, ui: Ui, errors: string[]): Pro
   try {
     await artifact.destroy();
   } catch (err) {
-    errors.push(`Failed cleaning up prior artifact: ${errorMessage(err)}`);
-    ui.error(`Failed cleaning up prior artifact: ${errorMessage(err)}`);
+    errors.push(`Failed cleaning up prior artifact: ${describeError(err)}`);
+    ui.error(`Failed cleaning up prior artifact: ${describeError(err)}`);
   }
 }

@@ -9,6 +9,7 @@ import { BuildUi } from "../ui/build-ui.ts";
 import { humanDuration } from "../ui/duration.ts";
 import { runBuild, type BuildOutcome } from "./build-runner.ts";
 import { selectBuilds, type BuildFilter } from "./plan.ts";
+import { ComponentPipeline } from "./components.ts";
 
 export interface RunOptions extends BuildFilter {
   template: Template;
@@ -23,6 +24,8 @@ export interface RunOptions extends BuildFilter {
   signal: AbortSignal;
   /** Builds not to run (they failed validation and were reported). */
   skip?: Set<string>;
+  /** The pipeline validation prepared the components in (none: one of its own). */
+  components?: ComponentPipeline;
 }
 
 export interface RunResult {
@@ -42,6 +45,7 @@ export async function runBuilds(opts: RunOptions): Promise<RunResult> {
     out.plain("");
   }
 
+  const components = opts.components ?? new ComponentPipeline(opts.catalog);
   const outcomes: Array<{ name: string; outcome: BuildOutcome }> = [];
   const limit = opts.parallel > 0 ? opts.parallel : builds.length;
   let next = 0;
@@ -56,7 +60,7 @@ export async function runBuilds(opts: RunOptions): Promise<RunResult> {
         spec,
         templateDir: template.dir,
         format: template.format,
-        catalog: opts.catalog,
+        components,
         ui,
         uiFor: (type) => new BuildUi(out, `${spec.name} (${type})`, i, opts.write),
         signal: opts.signal,
@@ -70,7 +74,11 @@ export async function runBuilds(opts: RunOptions): Promise<RunResult> {
       outcomes.push({ name: spec.name, outcome });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, builds.length)) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, builds.length)) }, worker));
+  } finally {
+    if (!opts.components) await components.closeAll();
+  }
 
   out.plain("");
   out.plain(`==> Wait completed after ${humanDuration(performance.now() - started)}`);

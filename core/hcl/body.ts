@@ -5,7 +5,8 @@ import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
 import type { AttributeNode, BlockNode, BodyNode, Node, Traversal } from "./ast.ts";
 import { nameSuggestion, type EvalContext } from "./context.ts";
-import { evaluateNode, nodeVariables } from "./eval.ts";
+import { evaluateNode } from "./eval.ts";
+import { nodeVariables } from "./variables.ts";
 import type { Value } from "./value.ts";
 
 export interface EvalResult {

@@ -1,9 +1,9 @@
-// HCL's JSON syntax (json/spec.md), used by .pkr.json: a positioned JSON parser and the Body /
-// Expression API over it. Strings are templates when evaluated with a context; property names
-// map to attributes or blocks depending on the schema the caller asks with.
+// HCL's JSON syntax (json/spec.md), used by .pkr.json: JSON read by the one positioned scanner
+// (core/source/positioned-json.ts; its errors worded here as HCL words them) and the Body /
+// Expression API over it. Strings are templates when evaluated with a context; property names map
+// to attributes or blocks depending on the schema the caller asks with.
 import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
-import { LIMITS } from "../values/limits.ts";
 import type { Node, Traversal } from "./ast.ts";
 import {
   checkBlockLabels,
@@ -20,7 +20,8 @@ import {
 import type { EvalContext } from "./context.ts";
 import { Num } from "./num.ts";
 import { parseExpressionNode, parseTemplateNode } from "./parser.ts";
-import { SourceFile, unionRange } from "./source.ts";
+import { parseJson, type JsonFailurePoint, type JsonNode } from "../source/positioned-json.ts";
+import { SourceFile, unionRange } from "../source/source-file.ts";
 import { V, Value } from "./value.ts";
 import type { HclFile } from "./parse.ts";
 
@@ -50,39 +51,35 @@ class JsonParseError extends Error {
 
 /** Parses a JSON-syntax HCL file. */
 export function parseHclJson(src: string, filename: string): { file: HclFile; diagnostics: Diagnostic[] } {
-  const file = new SourceFile(filename, src);
-  const p = new JsonParser(src, file);
-  try {
-    p.ws();
-    const root = p.value(0);
-    p.ws();
-    if (p.i < src.length) throw new JsonParseError("Extraneous data after value", p.i, "Extra characters appear after the JSON value.");
-    if (root.kind === "array" && root.items.length > 0 && root.items.every((i) => i.kind === "object")) {
-      // A body may also be an array of objects, visited in order (json/spec.md).
-      const objs = root.items as Array<Extract<JNode, { kind: "object" }>>;
-      const merged: Extract<JNode, { kind: "object" }> = {
-        kind: "object",
-        props: objs.flatMap((o) => o.props),
-        range: root.range,
-        openRange: root.openRange,
-        closeRange: objs[objs.length - 1]!.closeRange,
-      };
-      return { file: { filename, body: new JsonBody(merged) }, diagnostics: [] };
-    }
-    if (root.kind !== "object") {
-      return {
-        file: { filename, body: new JsonBody(emptyObject(file)) },
-        diagnostics: [errorDiag("Root value must be object", root.range, "The root value in a JSON-based configuration must be either a JSON object or a JSON array of objects.")],
-      };
-    }
-    return { file: { filename, body: new JsonBody(root) }, diagnostics: [] };
-  } catch (e) {
-    if (!(e instanceof JsonParseError)) throw e;
+  const file = new SourceFile(filename, src, { columns: "grapheme" });
+  const r = scanHclJson(file);
+  if ("error" in r) {
+    const { summary, at, detail } = r.error;
     return {
       file: { filename, body: new JsonBody(emptyObject(file)) },
-      diagnostics: [errorDiag(e.summary, file.range(e.at, Math.min(src.length, e.at + 1)), e.detail)],
+      diagnostics: [errorDiag(summary, file.range(at, Math.min(src.length, at + 1)), detail)],
     };
   }
+  const root = r.node;
+  if (root.kind === "array" && root.items.length > 0 && root.items.every((i) => i.kind === "object")) {
+    // A body may also be an array of objects, visited in order (json/spec.md).
+    const objs = root.items as Array<Extract<JNode, { kind: "object" }>>;
+    const merged: Extract<JNode, { kind: "object" }> = {
+      kind: "object",
+      props: objs.flatMap((o) => o.props),
+      range: root.range,
+      openRange: root.openRange,
+      closeRange: objs[objs.length - 1]!.closeRange,
+    };
+    return { file: { filename, body: new JsonBody(merged) }, diagnostics: [] };
+  }
+  if (root.kind !== "object") {
+    return {
+      file: { filename, body: new JsonBody(emptyObject(file)) },
+      diagnostics: [errorDiag("Root value must be object", root.range, "The root value in a JSON-based configuration must be either a JSON object or a JSON array of objects.")],
+    };
+  }
+  return { file: { filename, body: new JsonBody(root) }, diagnostics: [] };
 }
 
 function emptyObject(file: SourceFile): Extract<JNode, { kind: "object" }> {
@@ -90,150 +87,82 @@ function emptyObject(file: SourceFile): Extract<JNode, { kind: "object" }> {
   return { kind: "object", props: [], range: r, openRange: r, closeRange: r };
 }
 
-const MAX_DEPTH = LIMITS.maxNesting;
+/** A syntax error in HCL's words, at a UTF-16 offset. */
+interface HclJsonError {
+  summary: string;
+  at: number;
+  detail: string;
+}
 
-class JsonParser {
-  i = 0;
-  constructor(
-    private readonly s: string,
-    private readonly file: SourceFile,
-  ) {}
+/** Reads JSON with the one positioned scanner, then gives every node its source ranges. */
+function scanHclJson(file: SourceFile): { node: JNode } | { error: HclJsonError } {
+  const r = parseJson(file);
+  if (!r.ok) return { error: hclJsonError(file.text, r.error.offset, r.at) };
+  return { node: toJNode(r.node, file) };
+}
 
-  ws(): void {
-    const s = this.s;
-    while (this.i < s.length) {
-      const c = s[this.i];
-      if (c === " " || c === "\t" || c === "\n" || c === "\r") this.i++;
-      else break;
-    }
+/** HCL's wording of a scanner failure (the scanner's own is Go's, which legacy templates show). */
+function hclJsonError(text: string, offset: number, at: JsonFailurePoint): HclJsonError {
+  switch (at.context) {
+    case "depth":
+      return { summary: "Nesting too deep", at: offset, detail: "The JSON value is nested too deeply." };
+    case "looking for beginning of value":
+      if (offset >= text.length) return { summary: "Missing JSON value", at: offset, detail: "A JSON value must start here." };
+      return { summary: "Invalid JSON value", at: at.valueStart, detail: INVALID_VALUE };
+    case "in literal":
+    case "in numeric literal":
+    case "after decimal point in numeric literal":
+    case "in exponent of numeric literal":
+      return { summary: "Invalid JSON value", at: at.valueStart, detail: INVALID_VALUE };
+    case "in string literal":
+      if (offset >= text.length || text[offset] === "\n") {
+        return { summary: "Unterminated string", at: at.valueStart, detail: "A JSON string must end with a closing quote on the same line." };
+      }
+      return { summary: "Invalid character in string", at: offset, detail: "Control characters must be escaped in JSON strings." };
+    case "in \\u hexadecimal character escape":
+      return { summary: "Invalid escape sequence", at: at.escapeStart ?? offset, detail: "\\u must be followed by four hexadecimal digits." };
+    case "in string escape code":
+      return {
+        summary: "Invalid escape sequence",
+        at: at.escapeStart ?? offset,
+        detail: `The escape sequence \\${text[offset] ?? ""} is not valid in JSON.`,
+      };
+    case "after top-level value":
+      return { summary: "Extraneous data after value", at: offset, detail: "Extra characters appear after the JSON value." };
+    case "after array element":
+      return { summary: "Missing array element separator comma", at: offset, detail: "A comma must appear between each element of an array." };
+    case "looking for beginning of object key string":
+      return { summary: "Invalid object property name", at: offset, detail: "A JSON object property name must be a quoted string." };
+    case "after object key":
+      return { summary: "Missing property value colon", at: offset, detail: "JSON object properties must have a colon between the name and value." };
+    case "after object key:value pair":
+      return { summary: "Missing attribute seperator comma", at: offset, detail: "A comma must appear between each property definition in an object." };
   }
+}
 
-  value(depth: number): JNode {
-    if (depth > MAX_DEPTH) throw new JsonParseError("Nesting too deep", this.i, "The JSON value is nested too deeply.");
-    const s = this.s;
-    const start = this.i;
-    const c = s[start];
-    if (c === undefined) throw new JsonParseError("Missing JSON value", start, "A JSON value must start here.");
-    if (c === "{") return this.object(depth);
-    if (c === "[") return this.array(depth);
-    if (c === '"') {
-      const v = this.string();
-      return { kind: "string", value: v, range: this.file.range(start, this.i) };
-    }
-    const num = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-    num.lastIndex = start;
-    const m = num.exec(s);
-    if (m && m[0].length > 0 && m[0] !== "-") {
-      this.i = start + m[0].length;
-      return { kind: "number", text: m[0], range: this.file.range(start, this.i) };
-    }
-    for (const [kw, node] of [
-      ["true", { kind: "bool", value: true }],
-      ["false", { kind: "bool", value: false }],
-      ["null", { kind: "null" }],
-    ] as const) {
-      if (s.startsWith(kw, start)) {
-        this.i = start + kw.length;
-        return { ...node, range: this.file.range(start, this.i) } as JNode;
-      }
-    }
-    throw new JsonParseError("Invalid JSON value", start, "Expected a JSON value (object, array, string, number, true, false or null).");
-  }
+const INVALID_VALUE = "Expected a JSON value (object, array, string, number, true, false or null).";
 
-  private string(): string {
-    const s = this.s;
-    const start = this.i;
-    this.i++;
-    let out = "";
-    for (;;) {
-      const c = s[this.i];
-      if (c === undefined || c === "\n") throw new JsonParseError("Unterminated string", start, "A JSON string must end with a closing quote on the same line.");
-      if (c === '"') {
-        this.i++;
-        return out;
-      }
-      if (c === "\\") {
-        const e = s[this.i + 1];
-        const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
-        if (e !== undefined && e in simple) {
-          out += simple[e];
-          this.i += 2;
-          continue;
-        }
-        if (e === "u") {
-          const hex = s.slice(this.i + 2, this.i + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new JsonParseError("Invalid escape sequence", this.i, "\\u must be followed by four hexadecimal digits.");
-          out += String.fromCharCode(parseInt(hex, 16));
-          this.i += 6;
-          continue;
-        }
-        throw new JsonParseError("Invalid escape sequence", this.i, `The escape sequence \\${e ?? ""} is not valid in JSON.`);
-      }
-      if (c.charCodeAt(0) < 0x20) throw new JsonParseError("Invalid character in string", this.i, "Control characters must be escaped in JSON strings.");
-      out += c;
-      this.i++;
-    }
-  }
-
-  private object(depth: number): JNode {
-    const start = this.i;
-    this.i++;
-    const props: JProp[] = [];
-    this.ws();
-    if (this.s[this.i] === "}") {
-      this.i++;
-      return { kind: "object", props, range: this.file.range(start, this.i), openRange: this.file.range(start, start + 1), closeRange: this.file.range(this.i - 1, this.i) };
-    }
-    for (;;) {
-      this.ws();
-      if (this.s[this.i] !== '"') throw new JsonParseError("Invalid object property name", this.i, "A JSON object property name must be a quoted string.");
-      const ns = this.i;
-      const name = this.string();
-      const nameRange = this.file.range(ns, this.i);
-      this.ws();
-      if (this.s[this.i] !== ":") throw new JsonParseError("Missing property value colon", this.i, "JSON object properties must have a colon between the name and value.");
-      this.i++;
-      this.ws();
-      const value = this.value(depth + 1);
-      props.push({ name, nameRange, value });
-      this.ws();
-      const c = this.s[this.i];
-      if (c === ",") {
-        this.i++;
-        continue;
-      }
-      if (c === "}") {
-        this.i++;
-        return { kind: "object", props, range: this.file.range(start, this.i), openRange: this.file.range(start, start + 1), closeRange: this.file.range(this.i - 1, this.i) };
-      }
-      throw new JsonParseError("Missing attribute seperator comma", this.i, "A comma must appear between each property definition in an object.");
-    }
-  }
-
-  private array(depth: number): JNode {
-    const start = this.i;
-    this.i++;
-    const items: JNode[] = [];
-    this.ws();
-    if (this.s[this.i] === "]") {
-      this.i++;
-      return { kind: "array", items, range: this.file.range(start, this.i), openRange: this.file.range(start, start + 1) };
-    }
-    for (;;) {
-      this.ws();
-      items.push(this.value(depth + 1));
-      this.ws();
-      const c = this.s[this.i];
-      if (c === ",") {
-        this.i++;
-        continue;
-      }
-      if (c === "]") {
-        this.i++;
-        return { kind: "array", items, range: this.file.range(start, this.i), openRange: this.file.range(start, start + 1) };
-      }
-      throw new JsonParseError("Missing array element separator comma", this.i, "A comma must appear between each element of an array.");
-    }
+function toJNode(n: JsonNode, file: SourceFile): JNode {
+  const range = file.range(n.start, n.end);
+  switch (n.kind) {
+    case "string":
+      return { kind: "string", value: n.value, range };
+    case "number":
+      return { kind: "number", text: file.text.slice(n.start, n.end), range };
+    case "bool":
+      return { kind: "bool", value: n.value, range };
+    case "null":
+      return { kind: "null", range };
+    case "array":
+      return { kind: "array", items: n.items.map((i) => toJNode(i, file)), range, openRange: file.range(n.start, n.start + 1) };
+    case "object":
+      return {
+        kind: "object",
+        props: n.entries.map((m) => ({ name: m.key.value, nameRange: file.range(m.key.start, m.key.end), value: toJNode(m.value, file) })),
+        range,
+        openRange: file.range(n.start, n.start + 1),
+        closeRange: file.range(n.end - 1, n.end),
+      };
   }
 }
 
@@ -467,16 +396,9 @@ export class JsonBody implements Body {
 
 /** Parses plain JSON text into positioned nodes (used by jsondecode). */
 export function parseJsonNode(src: string, filename: string): { node?: JNode; error?: string } {
-  const file = new SourceFile(filename, src);
-  const p = new JsonParser(src, file);
-  try {
-    p.ws();
-    const node = p.value(0);
-    p.ws();
-    if (p.i < src.length) return { error: `extraneous data after JSON value at offset ${p.i}` };
-    return { node };
-  } catch (e) {
-    if (!(e instanceof JsonParseError)) throw e;
-    return { error: `${e.summary.toLowerCase()} at offset ${e.at}` };
-  }
+  const r = scanHclJson(new SourceFile(filename, src, { columns: "grapheme" }));
+  if (!("error" in r)) return { node: r.node };
+  // jsondecode's messages have always said "JSON" here, where a .pkr.json diagnostic does not.
+  const summary = r.error.summary === "Extraneous data after value" ? "extraneous data after JSON value" : r.error.summary.toLowerCase();
+  return { error: `${summary} at offset ${r.error.at}` };
 }

@@ -1,6 +1,7 @@
 // Entry points: parse a file or an expression into the Body / Expression API.
 import type { Diagnostic } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
+import { SourceFile } from "../source/source-file.ts";
 import type { BodyNode } from "./ast.ts";
 import { NativeBody, NativeExpression, type Body, type Expression } from "./body.ts";
 import { parseConfigNode, parseExpressionNode, parseTemplateNode } from "./parser.ts";
@@ -23,8 +24,7 @@ export function parseHcl(src: string | Uint8Array, filename: string): { file: Hc
     const bad = firstInvalidUtf8(src);
     if (bad !== undefined) {
       const before = new TextDecoder().decode(src.subarray(0, bad));
-      const lines = before.split("\n");
-      const pos = { line: lines.length, column: [...lines[lines.length - 1]!].length + 1, byte: bad };
+      const pos = { ...new SourceFile(filename, before).pos(before.length), byte: bad };
       const { node } = parseConfigNode("", filename);
       return {
         file: { filename, body: new NativeBody(node), node },

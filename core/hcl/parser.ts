@@ -1,13 +1,14 @@
 // The native-syntax parser: tokens → syntax tree (ast.ts) plus diagnostics. It follows the
 // structure and error recovery of HCL's Go parser so diagnostics land on the same ranges
 // (the spec suite compares them exactly).
-import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
+import type { Diagnostic, Pos, SourceRange } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
 import { LIMITS } from "../values/limits.ts";
 import type { AnonSymbol, AttributeNode, BinaryOp, BlockNode, BodyNode, Node, TraverseStep } from "./ast.ts";
 import { lexConfig, lexTemplate, type Token, type TokenType } from "./lexer.ts";
+import { parseTemplateExpr, parseTemplateTokens, unescapeTemplateLiteral } from "./parser-template.ts";
 import { Num, NumError } from "./num.ts";
-import { SourceFile, unionRange } from "./source.ts";
+import { SourceFile, unionRange } from "../source/source-file.ts";
 import { T } from "./types.ts";
 import { V } from "./value.ts";
 
@@ -17,25 +18,15 @@ export interface ParseResult<N> {
 }
 
 /** Parses a whole native-syntax config file. */
-export function parseConfigNode(
-  src: string,
-  filename: string,
-  base?: { line: number; column: number; byte: number },
-): ParseResult<BodyNode> {
-  const file = new SourceFile(filename, src, base);
-  const p = new Parser(file, lexConfig(src));
+export function parseConfigNode(src: string, filename: string, base?: Pos): ParseResult<BodyNode> {
+  const p = new Parser(new SourceFile(filename, src, { base, columns: "grapheme" }), lexConfig(src));
   const body = p.parseBody("EOF", undefined);
   return { node: body, diagnostics: p.diags };
 }
 
 /** Parses a standalone expression (e.g. a -var value or a type expression). */
-export function parseExpressionNode(
-  src: string,
-  filename: string,
-  base?: { line: number; column: number; byte: number },
-): ParseResult<Node> {
-  const file = new SourceFile(filename, src, base);
-  const p = new Parser(file, lexConfig(src));
+export function parseExpressionNode(src: string, filename: string, base?: Pos): ParseResult<Node> {
+  const p = new Parser(new SourceFile(filename, src, { base, columns: "grapheme" }), lexConfig(src));
   p.pushNewlines(false);
   const expr = p.parseExpression();
   const next = p.peek();
@@ -48,17 +39,13 @@ export function parseExpressionNode(
 }
 
 /** Parses a bare template (no quotes), as used by JSON strings and templatefile(). */
-export function parseTemplateNode(
-  src: string,
-  filename: string,
-  base?: { line: number; column: number; byte: number },
-): ParseResult<Node> {
-  const file = new SourceFile(filename, src, base);
+export function parseTemplateNode(src: string, filename: string, base?: Pos): ParseResult<Node> {
+  const file = new SourceFile(filename, src, { base, columns: "grapheme" });
   const p = new Parser(file, lexTemplate(src));
   const toks: Token[] = [];
   while (p.peekRaw().type !== "EOF") toks.push(p.readRaw());
   const eof = p.peekRaw();
-  const node = p.parseTemplateTokens(toks, file.range(0, src.length), false, false, eof);
+  const node = parseTemplateTokens(p, toks, file.range(0, src.length), false, false, eof);
   return { node, diagnostics: p.diags };
 }
 
@@ -81,35 +68,41 @@ const OPENERS: Partial<Record<TokenType, TokenType>> = {
 
 let anonCounter = 0;
 
+const ARGUMENT_REQUIRED_DETAIL =
+  'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.';
+const UNCLOSED_BLOCK: [string, string] = [
+  "Unclosed configuration block",
+  "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
+];
+const UNTERMINATED_OBJECT: [string, string] = [
+  "Unterminated object constructor expression",
+  "There is no corresponding closing brace before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
+];
+
 /** Blocks and expressions (LIMITS.maxNesting; HCL itself says "Nesting too deep" past this). */
 const MAX_NESTING = LIMITS.maxNesting;
 const MAX_CHAIN = 1000;
 
-type TemplatePiece =
-  | { kind: "lit"; val: string; range: SourceRange; lineStart: boolean }
-  | { kind: "interp"; expr: Node; range: SourceRange; stripBefore: boolean; stripAfter: boolean }
-  | { kind: "if"; cond: Node; range: SourceRange; stripBefore: boolean; stripAfter: boolean }
-  | { kind: "else" | "endif" | "endfor"; range: SourceRange; stripBefore: boolean; stripAfter: boolean }
-  | {
-      kind: "for";
-      keyVar?: string;
-      valVar: string;
-      coll: Node;
-      range: SourceRange;
-      stripBefore: boolean;
-      stripAfter: boolean;
-    };
 
-class Parser {
+export class Parser {
   readonly diags: Diagnostic[] = [];
   recovery = false;
-  private idx = 0;
+  /** Index of the next raw token (template parsing moves it over the pieces it has read). */
+  idx = 0;
   private readonly newlineStack: boolean[] = [true];
 
   constructor(
     readonly file: SourceFile,
     private readonly toks: Token[],
   ) {}
+
+  /** A parser over a template's own tokens, one level deeper, inheriting the recovery state. */
+  sub(toks: Token[]): Parser {
+    const sub = new Parser(this.file, toks);
+    sub.recovery = this.recovery;
+    sub.depth = this.depth + 1;
+    return sub;
+  }
 
   // ---- token access -------------------------------------------------------------------------
 
@@ -177,12 +170,12 @@ class Parser {
   private prevRange(): SourceRange {
     return this.prev ? this.range(this.prev) : this.file.range(0, 0);
   }
-  private err(summary: string, range: SourceRange, detail?: string): void {
+  err(summary: string, range: SourceRange, detail?: string): void {
     this.diags.push(errorDiag(summary, range, detail));
   }
 
   /** Skips to the token closing the current bracket of type `end` (at nesting 0) and returns it. */
-  private recover(end: TokenType): Token {
+  recover(end: TokenType): Token {
     this.recovery = true;
     const start = OPENERS[end];
     let nest = 0;
@@ -238,6 +231,29 @@ class Parser {
     }
   }
 
+  /**
+   * Reads the closing token `end` if it is next; otherwise reports (unless already recovering) and
+   * skips to it. Returns the token that ended the construct.
+   */
+  expectClose(end: TokenType, summary: string, detail: string): Token {
+    const t = this.peek();
+    if (t.type === end) return this.read();
+    if (!this.recovery) this.err(summary, this.range(t), detail);
+    return this.recover(end);
+  }
+
+  /**
+   * A list (tuple, object) lacks its separator at `sep`: at the end of the file it is
+   * unterminated (reported at its opening), otherwise the separator is missing. Skips to `end`.
+   */
+  private missingSeparator(sep: Token, open: Token, end: TokenType, unterminated: [string, string], missing: [string, string]): Token {
+    if (!this.recovery) {
+      if (sep.type === "EOF") this.err(unterminated[0], this.range(open), unterminated[1]);
+      else this.err(missing[0], this.range(sep), missing[1]);
+    }
+    return this.recover(end);
+  }
+
   // ---- structure ----------------------------------------------------------------------------
 
   parseBody(end: "EOF" | "CBrace", openRange: SourceRange | undefined): BodyNode {
@@ -279,11 +295,7 @@ class Parser {
       if (!this.recovery) {
         if (bad.type === "OQuote") this.err("Invalid argument name", this.range(bad), "Argument names must not be quoted.");
         else if (bad.type === "EOF") {
-          this.err(
-            "Unclosed configuration block",
-            startRange,
-            "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
-          );
+          this.err(UNCLOSED_BLOCK[0], startRange, UNCLOSED_BLOCK[1]);
         } else {
           this.err("Argument or block definition required", this.range(bad), "An argument or block definition is required here.");
         }
@@ -304,11 +316,7 @@ class Parser {
     if (next.type === "Equal") return this.finishAttribute(ident, false);
     if (next.type === "OQuote" || next.type === "OBrace" || next.type === "Ident") return this.finishBlock(ident);
     if (!this.recovery) {
-      this.err(
-        "Argument or block definition required",
-        this.range(ident),
-        'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.',
-      );
+      this.err("Argument or block definition required", this.range(ident), ARGUMENT_REQUIRED_DETAIL);
     }
     this.recoverAfterBodyItem();
     return undefined;
@@ -424,17 +432,14 @@ class Parser {
 
   private parseSingleAttrBody(oRange: SourceRange): BodyNode {
     const ident = this.read();
-    const empty = (): BodyNode => {
-      const close = this.recover("CBrace");
-      const r = this.range(close);
-      return { attributes: [], blocks: [], range: unionRange(oRange, r), endRange: r };
+    // After an error: skip to the closing brace, which ends the body.
+    const recovered = (attributes: AttributeNode[]): BodyNode => {
+      const r = this.range(this.recover("CBrace"));
+      return { attributes, blocks: [], range: unionRange(oRange, r), endRange: r };
     };
+    const empty = (): BodyNode => recovered([]);
     if (ident.type !== "Ident") {
-      this.err(
-        "Argument or block definition required",
-        this.range(ident),
-        'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.',
-      );
+      this.err("Argument or block definition required", this.range(ident), ARGUMENT_REQUIRED_DETAIL);
       return empty();
     }
     const next = this.peek();
@@ -447,11 +452,7 @@ class Parser {
       return empty();
     }
     if (next.type !== "Equal") {
-      this.err(
-        "Argument or block definition required",
-        this.range(ident),
-        'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.',
-      );
+      this.err("Argument or block definition required", this.range(ident), ARGUMENT_REQUIRED_DETAIL);
       return empty();
     }
     const attr = this.finishAttribute(ident, true);
@@ -474,17 +475,11 @@ class Parser {
         "The closing brace for a single-line block definition must be on the same line.",
       );
     } else if (end.type === "EOF") {
-      this.err(
-        "Unclosed configuration block",
-        oRange,
-        "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
-      );
+      this.err(UNCLOSED_BLOCK[0], oRange, UNCLOSED_BLOCK[1]);
     } else if (!this.recovery) {
       this.err("Invalid single-argument block definition", this.range(end), "A single-line block definition must end with a closing brace.");
     }
-    const close = this.recover("CBrace");
-    const r = this.range(close);
-    return { attributes: [attr], blocks: [], range: unionRange(oRange, r), endRange: r };
+    return recovered([attr]);
   }
 
   /** A quoted label: a template that must be a single literal. */
@@ -498,7 +493,7 @@ class Parser {
         return [text.normalize("NFC"), unionRange(this.range(open), this.range(t))];
       }
       if (t.type === "QuotedLit") {
-        text += this.unescape(t, true);
+        text += unescapeTemplateLiteral(this, t, true);
         continue;
       }
       if (t.type === "TemplateInterp" || t.type === "TemplateControl") {
@@ -523,7 +518,7 @@ class Parser {
 
   // ---- expressions --------------------------------------------------------------------------
 
-  private depth = 0;
+  depth = 0;
 
   parseExpression(): Node {
     // Deeply nested input would exhaust the JS stack; HCL configs never nest this far.
@@ -600,14 +595,7 @@ class Parser {
         this.read();
         this.pushNewlines(false);
         const expr = this.parseExpression();
-        const close = this.peek();
-        let closeTok = close;
-        if (close.type !== "CParen") {
-          if (!this.recovery) {
-            this.err("Unbalanced parentheses", this.range(close), "Expected a closing parenthesis to terminate the expression.");
-          }
-          closeTok = this.recover("CParen");
-        } else this.read();
+        const closeTok = this.expectClose("CParen", "Unbalanced parentheses", "Expected a closing parenthesis to terminate the expression.");
         this.popNewlines();
         return { kind: "parens", wrapped: expr, range: unionRange(this.range(start), this.range(closeTok)) };
       }
@@ -637,7 +625,7 @@ class Parser {
       }
       case "OQuote":
       case "OHeredoc":
-        return this.parseTemplateExpr();
+        return parseTemplateExpr(this);
       case "Minus":
       case "Bang": {
         this.read();
@@ -709,17 +697,11 @@ class Parser {
       if (sep.type === "Ellipsis") {
         this.read();
         expandFinal = true;
-        const c = this.peek();
-        if (c.type !== "CParen") {
-          if (!this.recovery) {
-            this.err(
-              "Missing closing parenthesis",
-              this.range(c),
-              "An expanded function argument (with ...) must be immediately followed by closing parentheses.",
-            );
-          }
-          close = this.recover("CParen");
-        } else close = this.read();
+        close = this.expectClose(
+          "CParen",
+          "Missing closing parenthesis",
+          "An expanded function argument (with ...) must be immediately followed by closing parentheses.",
+        );
         break;
       }
       if (sep.type === "CParen") {
@@ -810,11 +792,9 @@ class Parser {
         this.pushNewlines(false);
         if (this.peek().type === "Star") {
           this.read();
+          // The marker ends at the token after the star, even when that is not the bracket.
           const close = this.peek();
-          if (close.type !== "CBrack") {
-            if (!this.recovery) this.err("Missing close bracket on splat index", this.range(close), "The star for a full splat operator must be immediately followed by a closing bracket (\"]\").");
-            this.recover("CBrack");
-          } else this.read();
+          this.expectClose("CBrack", "Missing close bracket on splat index", 'The star for a full splat operator must be immediately followed by a closing bracket ("]").');
           this.popNewlines();
           const markerRange = unionRange(this.range(open), this.range(close));
           const item: AnonSymbol = { kind: "anon", range: markerRange, id: ++anonCounter };
@@ -830,12 +810,7 @@ class Parser {
           continue;
         }
         const key = this.parseExpression();
-        const close = this.peek();
-        let closeTok = close;
-        if (close.type !== "CBrack") {
-          if (!this.recovery) this.err("Missing close bracket on index", this.range(close), "The index operator must end with a closing bracket (\"]\").");
-          closeTok = this.recover("CBrack");
-        } else this.read();
+        const closeTok = this.expectClose("CBrack", "Missing close bracket on index", 'The index operator must end with a closing bracket ("]").');
         this.popNewlines();
         const bracketRange = unionRange(this.range(open), this.range(closeTok));
         const lit = literalKey(key);
@@ -868,14 +843,16 @@ class Parser {
           break;
         }
         if (sep.type !== "Comma") {
-          if (!this.recovery) {
-            if (sep.type === "EOF") {
-              this.err("Unterminated tuple constructor expression", this.range(open), "There is no corresponding closing bracket before the end of the file. This may be caused by incorrect bracket nesting elsewhere in this file.");
-            } else {
-              this.err("Missing item separator", this.range(sep), "Expected a comma to mark the beginning of the next item.");
-            }
-          }
-          close = this.recover("CBrack");
+          close = this.missingSeparator(
+            sep,
+            open,
+            "CBrack",
+            [
+              "Unterminated tuple constructor expression",
+              "There is no corresponding closing bracket before the end of the file. This may be caused by incorrect bracket nesting elsewhere in this file.",
+            ],
+            ["Missing item separator", "Expected a comma to mark the beginning of the next item."],
+          );
           break;
         }
         this.read();
@@ -917,24 +894,14 @@ class Parser {
         const key: Node = { kind: "objectKey", wrapped: keyExpr, forceNonLiteral, range: keyExpr.range };
         next = this.peek();
         if (next.type !== "Equal" && next.type !== "Colon") {
-          if (!this.recovery) {
-            if (next.type === "Newline" || next.type === "Comma") {
-              this.err("Missing attribute value", this.range(next), 'Expected an attribute value, introduced by an equals sign ("=").');
-            } else if (next.type === "EOF") {
-              this.err(
-                "Unterminated object constructor expression",
-                this.range(open),
-                "There is no corresponding closing brace before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
-              );
-            } else {
-              this.err(
-                "Missing key/value separator",
-                this.range(next),
-                'Expected an equals sign ("=") to mark the beginning of the attribute value.',
-              );
-            }
+          if ((next.type === "Newline" || next.type === "Comma") && !this.recovery) {
+            this.err("Missing attribute value", this.range(next), 'Expected an attribute value, introduced by an equals sign ("=").');
+            this.recovery = true;
           }
-          close = this.recover("CBrace");
+          close = this.missingSeparator(next, open, "CBrace", UNTERMINATED_OBJECT, [
+            "Missing key/value separator",
+            'Expected an equals sign ("=") to mark the beginning of the attribute value.',
+          ]);
           break;
         }
         this.read();
@@ -947,35 +914,55 @@ class Parser {
         }
         items.push({ key, value });
         next = this.peek();
-        if (next.type === "Newline") {
+        if (next.type === "Newline" || next.type === "Comma") {
           this.read();
           continue;
         }
-        if (next.type === "CBrace") {
-          close = this.read();
+        // A closing brace ends the loop at the top.
+        if (next.type !== "CBrace") {
+          close = this.missingSeparator(next, open, "CBrace", UNTERMINATED_OBJECT, [
+            "Missing attribute separator",
+            "Expected a newline or comma to mark the beginning of the next attribute.",
+          ]);
           break;
         }
-        if (next.type !== "Comma") {
-          if (!this.recovery) {
-            if (next.type === "EOF") {
-              this.err(
-                "Unterminated object constructor expression",
-                this.range(open),
-                "There is no corresponding closing brace before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
-              );
-            } else {
-              this.err("Missing attribute separator", this.range(next), "Expected a newline or comma to mark the beginning of the next attribute.");
-            }
-          }
-          close = this.recover("CBrace");
-          break;
-        }
-        this.read();
       }
       return { kind: "object", items, range: unionRange(this.range(open), this.range(close)), openRange: this.range(open) };
     } finally {
       this.popNewlines();
     }
+  }
+
+  /**
+   * The `v in` or `k, v in` after the `for` of a for expression or template directive, or what
+   * is wrong with it (the caller reports it and recovers to its own closing token).
+   */
+  parseForNames(
+    what: "expression" | "directive",
+  ): { keyVar?: string; valVar: string } | { summary: string; range: SourceRange; detail: string } {
+    const bad = (t: Token, requires: string) => ({
+      summary: `Invalid 'for' ${what}`,
+      range: this.range(t),
+      detail: `For ${what} requires ${requires}.`,
+    });
+    const first = this.peek();
+    if (first.type !== "Ident") return bad(first, "variable name after 'for'");
+    this.read();
+    let keyVar: string | undefined;
+    let valVar = first.text;
+    if (this.peek().type === "Comma") {
+      this.read();
+      const second = this.peek();
+      if (second.type !== "Ident") return bad(second, "value variable name after comma");
+      this.read();
+      keyVar = first.text;
+      valVar = second.text;
+    }
+    if (!isKeyword(this.peek(), "in")) {
+      return bad(this.peek(), what === "expression" ? "the 'in' keyword after its name declarations" : "'in' keyword after names");
+    }
+    this.read();
+    return { keyVar, valVar };
   }
 
   private finishFor(open: Token, isObject: boolean): Node {
@@ -988,21 +975,9 @@ class Parser {
         return { kind: "literal", value: V.unknown(), range: unionRange(this.range(open), this.range(close)) };
       };
       this.read(); // "for"
-      const first = this.peek();
-      if (first.type !== "Ident") return fail("Invalid 'for' expression", this.range(first), "For expression requires variable name after 'for'.");
-      this.read();
-      let keyVar: string | undefined;
-      let valVar = first.text;
-      if (this.peek().type === "Comma") {
-        this.read();
-        const second = this.peek();
-        if (second.type !== "Ident") return fail("Invalid 'for' expression", this.range(second), "For expression requires value variable name after comma.");
-        this.read();
-        keyVar = first.text;
-        valVar = second.text;
-      }
-      if (!isKeyword(this.peek(), "in")) return fail("Invalid 'for' expression", this.range(this.peek()), "For expression requires the 'in' keyword after its name declarations.");
-      this.read();
+      const names = this.parseForNames("expression");
+      if ("summary" in names) return fail(names.summary, names.range, names.detail);
+      const { keyVar, valVar } = names;
       const collection = this.parseExpression();
       if (this.peek().type !== "Colon") return fail("Invalid 'for' expression", this.range(this.peek()), "For expression requires a colon after the collection expression.");
       this.read();
@@ -1027,8 +1002,7 @@ class Parser {
       }
       const close = this.peek();
       if (close.type !== closeType) {
-        const detail = isObject ? "Extra characters after the end of the 'for' expression." : "Extra characters after the end of the 'for' expression.";
-        return fail("Invalid 'for' expression", this.range(close), detail);
+        return fail("Invalid 'for' expression", this.range(close), "Extra characters after the end of the 'for' expression.");
       }
       this.read();
       return {
@@ -1049,296 +1023,6 @@ class Parser {
     }
   }
 
-  // ---- templates ----------------------------------------------------------------------------
-
-  private parseTemplateExpr(): Node {
-    const open = this.read();
-    const heredoc = open.type === "OHeredoc";
-    const flush = heredoc && open.text.startsWith("<<-");
-    const toks: Token[] = [];
-    let close: Token;
-    // Nested templates inside ${ } have their own delimiters: only stop at depth 0.
-    let depth = 0;
-    for (;;) {
-      const t = this.peekRaw();
-      if (t.type === "TemplateInterp" || t.type === "TemplateControl") depth++;
-      else if (t.type === "TemplateSeqEnd" && depth > 0) depth--;
-      if (depth === 0 && ((!heredoc && t.type === "CQuote") || (heredoc && t.type === "CHeredoc"))) {
-        close = this.readRaw();
-        break;
-      }
-      if (t.type === "EOF" || t.type === "QuotedNewline") {
-        if (!this.recovery) {
-          if (t.type === "QuotedNewline") {
-            this.err(
-              "Invalid multi-line string",
-              this.range(t),
-              'Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \\n escape to represent a newline character or use the "heredoc" multi-line template syntax.',
-            );
-          } else if (heredoc) {
-            this.err("Unterminated template string", this.range(open), `No closing marker was found for the string.`);
-          } else {
-            this.err("Unterminated template string", this.range(open), "No closing quote was found for the string.");
-          }
-        }
-        this.recovery = true;
-        if (t.type === "QuotedNewline") this.readRaw();
-        close = t;
-        break;
-      }
-      toks.push(this.readRaw());
-    }
-    const range = unionRange(this.range(open), this.range(close));
-    return this.parseTemplateTokens(toks, range, !heredoc, flush, close);
-  }
-
-  /** Builds a template node from the tokens between the delimiters. */
-  parseTemplateTokens(toks: Token[], range: SourceRange, quoted: boolean, flush: boolean, endTok: Token): Node {
-    const pieces: TemplatePiece[] = [];
-    let lineStart = true;
-    let i = 0;
-    const sub = new Parser(this.file, [...toks, { ...endTok, type: "EOF" }]);
-    sub.recovery = this.recovery;
-    sub.depth = this.depth + 1;
-    while (i < toks.length) {
-      const t = toks[i]!;
-      if (t.type === "QuotedLit" || t.type === "StringLit") {
-        pieces.push({ kind: "lit", val: this.unescape(t, quoted), range: this.range(t), lineStart });
-        lineStart = t.text.endsWith("\n");
-        i++;
-        continue;
-      }
-      lineStart = false;
-      if (t.type === "TemplateInterp" || t.type === "TemplateControl") {
-        sub.idx = i + 1;
-        sub.pushNewlines(false);
-        const stripBefore = t.text.endsWith("~");
-        if (t.type === "TemplateInterp") {
-          const expr = sub.parseExpression();
-          const [end, stripAfter] = sub.expectSeqEnd();
-          pieces.push({ kind: "interp", expr, range: unionRange(this.range(t), end), stripBefore, stripAfter });
-        } else {
-          const kw = sub.peek();
-          const piece = sub.parseDirective(kw, this.range(t), stripBefore);
-          if (piece) pieces.push(piece);
-        }
-        sub.popNewlines();
-        i = sub.idx;
-        continue;
-      }
-      // Anything else inside a template is a scanner-level problem.
-      if (!sub.recovery) sub.err("Invalid template", this.range(t), "Unexpected token in template.");
-      sub.recovery = true;
-      i++;
-    }
-    this.diags.push(...sub.diags);
-    if (sub.recovery) this.recovery = true;
-    // HCL strips around ~ markers while reading the parts, before the <<- indentation pass.
-    applyStrip(pieces);
-    if (flush) flushHeredoc(pieces);
-    const built = this.buildTemplate(pieces, 0, range, []);
-    const parts = built.parts;
-    if (parts.length === 1 && parts[0]!.kind !== "literal" && parts[0]!.kind !== "templateIf" && parts[0]!.kind !== "templateFor") {
-      return { kind: "templateWrap", wrapped: parts[0]!, range };
-    }
-    return { kind: "template", parts, range, heredoc: !quoted };
-  }
-
-  /** Reads `}` or `~}` closing a template sequence; returns its range and whether it strips. */
-  private expectSeqEnd(): [SourceRange, boolean] {
-    const t = this.peek();
-    if (t.type === "TemplateSeqEnd") {
-      this.read();
-      return [this.range(t), t.text.startsWith("~")];
-    }
-    if (!this.recovery) {
-      this.err("Extra characters after interpolation expression", this.range(t), "Expected a closing brace to end the interpolation expression, but found extra characters.");
-    }
-    const end = this.recover("TemplateSeqEnd");
-    return [this.range(end), end.text.startsWith("~")];
-  }
-
-  private parseDirective(kw: Token, openRange: SourceRange, stripBefore: boolean): TemplatePiece | undefined {
-    const word = kw.type === "Ident" ? kw.text : "";
-    if (word === "if") {
-      this.read();
-      const cond = this.parseExpression();
-      const [end, stripAfter] = this.expectSeqEnd();
-      return { kind: "if", cond, range: unionRange(openRange, end), stripBefore, stripAfter };
-    }
-    if (word === "else" || word === "endif" || word === "endfor") {
-      this.read();
-      const [end, stripAfter] = this.expectSeqEnd();
-      return { kind: word, range: unionRange(openRange, end), stripBefore, stripAfter };
-    }
-    if (word === "for") {
-      this.read();
-      const a = this.peek();
-      if (a.type !== "Ident") {
-        if (!this.recovery) this.err("Invalid 'for' directive", this.range(a), "For directive requires variable name after 'for'.");
-        this.recover("TemplateSeqEnd");
-        return undefined;
-      }
-      this.read();
-      let keyVar: string | undefined;
-      let valVar = a.text;
-      if (this.peek().type === "Comma") {
-        this.read();
-        const b = this.peek();
-        if (b.type !== "Ident") {
-          if (!this.recovery) this.err("Invalid 'for' directive", this.range(b), "For directive requires value variable name after comma.");
-          this.recover("TemplateSeqEnd");
-          return undefined;
-        }
-        this.read();
-        keyVar = a.text;
-        valVar = b.text;
-      }
-      if (!isKeyword(this.peek(), "in")) {
-        if (!this.recovery) this.err("Invalid 'for' directive", this.range(this.peek()), "For directive requires 'in' keyword after names.");
-        this.recover("TemplateSeqEnd");
-        return undefined;
-      }
-      this.read();
-      const coll = this.parseExpression();
-      const [end, stripAfter] = this.expectSeqEnd();
-      return { kind: "for", keyVar, valVar, coll, range: unionRange(openRange, end), stripBefore, stripAfter };
-    }
-    if (!this.recovery) {
-      this.err("Invalid template directive", this.range(kw), 'A template directive keyword ("if", "for", etc) is expected at the beginning of a %{ sequence.');
-    }
-    this.recover("TemplateSeqEnd");
-    return undefined;
-  }
-
-  /**
-   * Turns the flat piece list into nodes, nesting if/for bodies. Returns the parts and the index
-   * of the piece that ended this level (else/endif/endfor) or pieces.length.
-   */
-  private buildTemplate(
-    pieces: TemplatePiece[],
-    from: number,
-    range: SourceRange,
-    stops: Array<"else" | "endif" | "endfor">,
-  ): { parts: Node[]; next: number; stop?: TemplatePiece } {
-    const parts: Node[] = [];
-    let i = from;
-    while (i < pieces.length) {
-      const p = pieces[i]!;
-      switch (p.kind) {
-        case "lit":
-          if (p.val !== "") parts.push({ kind: "literal", value: V.string(p.val), range: p.range });
-          i++;
-          break;
-        case "interp":
-          parts.push(p.expr);
-          i++;
-          break;
-        case "if": {
-          const t = this.buildTemplate(pieces, i + 1, range, ["else", "endif"]);
-          let f: { parts: Node[]; next: number; stop?: TemplatePiece } | undefined;
-          let endPiece = t.stop;
-          let next = t.next;
-          if (t.stop?.kind === "else") {
-            f = this.buildTemplate(pieces, t.next + 1, range, ["endif"]);
-            endPiece = f.stop;
-            next = f.next;
-          }
-          if (!endPiece || endPiece.kind !== "endif") {
-            if (!this.recovery) this.err("Unterminated template directive", p.range, "There is no corresponding %{ endif } directive for this %{ if }.");
-            this.recovery = true;
-          }
-          const endRange = endPiece?.range ?? p.range;
-          parts.push({
-            kind: "templateIf",
-            cond: p.cond,
-            trueT: { kind: "template", parts: t.parts, range: p.range, heredoc: false },
-            falseT: f ? { kind: "template", parts: f.parts, range: p.range, heredoc: false } : undefined,
-            range: unionRange(p.range, endRange),
-          });
-          i = next + 1;
-          break;
-        }
-        case "for": {
-          const b = this.buildTemplate(pieces, i + 1, range, ["endfor"]);
-          if (!b.stop || b.stop.kind !== "endfor") {
-            if (!this.recovery) this.err("Unterminated template directive", p.range, "There is no corresponding %{ endfor } directive for this %{ for }.");
-            this.recovery = true;
-          }
-          parts.push({
-            kind: "templateFor",
-            keyVar: p.keyVar,
-            valVar: p.valVar,
-            collection: p.coll,
-            body: { kind: "template", parts: b.parts, range: p.range, heredoc: false },
-            range: unionRange(p.range, b.stop?.range ?? p.range),
-          });
-          i = b.next + 1;
-          break;
-        }
-        default: {
-          if ((stops as string[]).includes(p.kind)) return { parts, next: i, stop: p };
-          if (!this.recovery) {
-            const opener = p.kind === "endfor" ? "for" : "if";
-            this.err(`Unexpected ${p.kind} directive`, p.range, `The ${p.kind} directive has no corresponding %{ ${opener} }.`);
-          }
-          this.recovery = true;
-          i++;
-        }
-      }
-    }
-    return { parts, next: pieces.length };
-  }
-
-  /** Decodes a literal template chunk: escapes (quoted only), $${ and %%{, then NFC. */
-  private unescape(t: Token, quoted: boolean): string {
-    const s = t.text;
-    let out = "";
-    for (let i = 0; i < s.length; i++) {
-      const c = s[i]!;
-      if ((c === "$" || c === "%") && s[i + 1] === c && s[i + 2] === "{") {
-        out += c + "{";
-        i += 2;
-        continue;
-      }
-      if (c !== "\\" || !quoted) {
-        out += c;
-        continue;
-      }
-      const e = s[i + 1];
-      const simple: Record<string, string> = { n: "\n", r: "\r", t: "\t", '"': '"', "\\": "\\" };
-      if (e !== undefined && e in simple) {
-        out += simple[e];
-        i++;
-        continue;
-      }
-      if (e === "u" || e === "U") {
-        const len = e === "u" ? 4 : 8;
-        const hex = s.slice(i + 2, i + 2 + len);
-        if (/^[0-9a-fA-F]+$/.test(hex) && hex.length === len) {
-          const cp = parseInt(hex, 16);
-          if (cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) {
-            out += String.fromCodePoint(cp);
-            i += 1 + len;
-            continue;
-          }
-        }
-        this.err("Invalid escape sequence", this.file.range(t.start + i, t.start + Math.min(s.length, i + 2 + len)), `The \\${e} escape sequence requires ${len} hexadecimal digits.`);
-        i += 1;
-        continue;
-      }
-      this.err(
-        "Invalid escape sequence",
-        this.file.range(t.start + i, t.start + i + (e === undefined ? 1 : 2)),
-        `The symbol ${JSON.stringify(e ?? "")} is not a valid escape sequence selector.`,
-      );
-      if (e !== undefined) {
-        out += e;
-        i++;
-      }
-    }
-    return out.normalize("NFC");
-  }
 }
 
 function isKeyword(t: Token, word: string): boolean {
@@ -1368,54 +1052,4 @@ function addStep(n: Node, step: TraverseStep): Node {
     return { kind: "relativeTraversal", source: n.source, steps: [...n.steps, step], range: unionRange(n.range, step.range) };
   }
   return { kind: "relativeTraversal", source: n, steps: [step], range: unionRange(n.range, step.range) };
-}
-
-const SPACE = /\s/u;
-
-/** `<<-` heredocs: remove the smallest leading-space count (in characters) from every line. */
-function flushHeredoc(pieces: TemplatePiece[]): void {
-  let min = Infinity;
-  const adjust: Array<Extract<TemplatePiece, { kind: "lit" }>> = [];
-  let newline = true;
-  for (const p of pieces) {
-    if (newline) {
-      newline = false;
-      if (p.kind === "lit") {
-        const chars = [...p.val];
-        let n = 0;
-        while (n < chars.length && SPACE.test(chars[n]!) && chars[n] !== "\n") n++;
-        const blank = n === chars.length - 1 && p.val.endsWith("\n");
-        if (blank || (n === chars.length && p.val.endsWith("\n"))) {
-          // blank lines do not count
-        } else {
-          adjust.push(p);
-          min = Math.min(min, n);
-        }
-      } else {
-        min = 0;
-      }
-    }
-    if (p.kind === "lit" && p.val.endsWith("\n")) newline = true;
-  }
-  if (!Number.isFinite(min)) return;
-  for (const p of adjust) {
-    const chars = [...p.val];
-    p.val = chars.slice(min).join("");
-  }
-}
-
-/** Applies `~` strip markers to the neighbouring literal pieces. */
-function applyStrip(pieces: TemplatePiece[]): void {
-  for (let i = 0; i < pieces.length; i++) {
-    const p = pieces[i]!;
-    if (p.kind === "lit") continue;
-    if (p.stripBefore) {
-      const prev = pieces[i - 1];
-      if (prev?.kind === "lit") prev.val = prev.val.replace(/\s+$/u, "");
-    }
-    if (p.stripAfter) {
-      const next = pieces[i + 1];
-      if (next?.kind === "lit") next.val = next.val.replace(/^\s+/u, "");
-    }
-  }
 }

@@ -2,6 +2,7 @@
 // AppendNewBlock) and renders it canonically formatted. Used by the JSON → HCL2 upgrade.
 import type { JsonValue } from "../values/json.ts";
 import { formatTokens, tokensOf } from "./format.ts";
+import { primitiveText, quoteString } from "./text.ts";
 import { V, Value, fromJson } from "./value.ts";
 
 type Item =
@@ -12,49 +13,19 @@ type Item =
 
 const IDENT = /^[\p{ID_Start}_][\p{ID_Continue}-]*$/u;
 
-/** Quotes a string as an HCL template literal, escaping `${` and `%{` so nothing interpolates. */
-export function quoteString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    const cp = c.charCodeAt(0);
-    if (c === '"') out += '\\"';
-    else if (c === "\\") out += "\\\\";
-    else if (c === "\n") out += "\\n";
-    else if (c === "\r") out += "\\r";
-    else if (c === "\t") out += "\\t";
-    else if ((c === "$" || c === "%") && s[i + 1] === "{") out += c + c;
-    else if (cp < 0x20 || cp === 0x7f) out += "\\u" + cp.toString(16).padStart(4, "0");
-    else out += c;
-  }
-  return out + '"';
-}
-
 /** Renders a value as an HCL expression (lists inline, objects one attribute per line). */
 export function renderValue(v: Value, indent = ""): string {
   if (!v.isKnown) throw new Error("cannot render an unknown value");
   if (v.isNull) return "null";
-  switch (v.type.kind) {
-    case "string":
-      return quoteString(v.str);
-    case "number":
-      return v.num.toString();
-    case "bool":
-      return v.bool ? "true" : "false";
-    case "list":
-    case "set":
-    case "tuple":
-      return "[" + v.elems.map((e) => renderValue(e, indent)).join(", ") + "]";
-    case "map":
-    case "object": {
-      if (v.attrs.size === 0) return "{}";
-      const inner = indent + "  ";
-      const lines = [...v.attrs].map(([k, e]) => `${inner}${IDENT.test(k) ? k : quoteString(k)} = ${renderValue(e, inner)}`);
-      return "{\n" + lines.join("\n") + "\n" + indent + "}";
-    }
-    default:
-      return "null";
+  const k = v.type.kind;
+  if (k === "list" || k === "set" || k === "tuple") return "[" + v.elems.map((e) => renderValue(e, indent)).join(", ") + "]";
+  if (k === "map" || k === "object") {
+    if (v.attrs.size === 0) return "{}";
+    const inner = indent + "  ";
+    const lines = [...v.attrs].map(([key, e]) => `${inner}${IDENT.test(key) ? key : quoteString(key)} = ${renderValue(e, inner)}`);
+    return "{\n" + lines.join("\n") + "\n" + indent + "}";
   }
+  return primitiveText(v, quoteString) ?? "null";
 }
 
 export class WriterBody {

@@ -7,7 +7,7 @@ import type { Ui, ProgressTracker } from "../ui/types.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
 import { BridgedCommunicator } from "./communicator.ts";
 import { schemaFromConfigSpec } from "./hcl-spec.ts";
-import type { ConfigSchema } from "../plugin/schema.ts";
+import type { ConfigSchema } from "../config/schema.ts";
 import type { PluginBinary } from "./discover.ts";
 import { guardedCall, PluginError, startPlugin, type PluginConnection } from "./process.ts";
 import { asObject, RpcClient, serveRpc, type RpcHandler } from "./rpc.ts";

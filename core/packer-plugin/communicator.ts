@@ -11,6 +11,7 @@ import { decodeGob, GobError } from "./gob.ts";
 import type { MuxBroker } from "./mux-broker.ts";
 import type { RpcClient } from "./rpc.ts";
 import type { YamuxStream } from "./yamux.ts";
+import { Cancelled } from "../errors/cancelled.ts";
 
 /** Packer's packersdk.CmdDisconnect: the connection dropped before the command's status arrived. */
 const CMD_DISCONNECT = 2300218;
@@ -71,7 +72,7 @@ export class BridgedCommunicator implements Communicator {
 
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason);
-      signal.addEventListener("abort", () => reject(signal.reason ?? new Error("cancelled")), { once: true });
+      signal.addEventListener("abort", () => reject(signal.reason ?? new Cancelled("cancelled")), { once: true });
     });
     aborted.catch(() => undefined);
     try {

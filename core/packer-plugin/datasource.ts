@@ -6,7 +6,7 @@
 // (Packer 1.9's `validate` without -evaluate-datasources). Specs and the value are gob, or protobuf
 // and cty msgpack for a plugin started with --protobuf (discover.ts decides, as Packer does). One plugin process per block, killed when
 // the block is done, as under Packer. The process is native and unsandboxed, as under Packer.
-import type { ConfigSchema } from "../plugin/schema.ts";
+import type { ConfigSchema } from "../config/schema.ts";
 import type { ExternalDataSource, ExternalDataSources } from "../template/hcl2/locals-and-data.ts";
 import { V, type Value } from "../hcl/value.ts";
 import type { JsonObject } from "../values/json.ts";

@@ -7,6 +7,7 @@
 // Folders, lowest priority first (a later folder's binary wins, as in Packer 1.6.6): the folder of
 // the imgb binary, the legacy ~/.packer.d/plugins, Packer's ~/.config/packer/plugins (or
 // $PACKER_CONFIG_DIR/plugins), the working directory, and each folder of PACKER_PLUGIN_PATH.
+import { describeIssues } from "../errors/valibot-issues.ts";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -121,7 +122,7 @@ export async function describePlugin(path: string, timeoutMs = 10_000): Promise<
     throw new Error(`plugin ${path}: describe printed no JSON`);
   }
   const parsed = v.safeParse(DescribeSchema, json);
-  if (!parsed.success) throw new Error(`plugin ${path}: describe output is not a plugin description: ${parsed.issues[0].message}`);
+  if (!parsed.success) throw new Error(`plugin ${path}: describe output is not a plugin description: ${describeIssues(parsed.issues, 1)}`);
   return parsed.output;
 }
 

@@ -6,7 +6,7 @@
 // The spec arrives in one of two encodings: gob (hcldec.ObjectSpec, a map of *hcldec.AttrSpec and
 // other registered spec types) or, from an SDK plugin started with --protobuf, the protobuf Spec of
 // the SDK's rpc/hcl_spec.proto (Spec{object: Object{attributes: map<string, Spec>}}).
-import type { ConfigField, ConfigSchema, FieldType } from "../plugin/schema.ts";
+import type { ConfigField, ConfigSchema, FieldType } from "../config/schema.ts";
 import { ctyType } from "./cty.ts";
 import { protobufSpecEntries } from "./hcl-spec-proto.ts";
 import { decodeGobValue, type GobInterface } from "./gob.ts";

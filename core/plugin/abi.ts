@@ -1,8 +1,9 @@
 // Valibot schemas for what a plugin answers (ABI imgb-plugin/1). Plugin output is untrusted: a
 // malformed answer is a clear error naming the plugin, never a crash in the engine.
+import { describeIssues } from "../errors/valibot-issues.ts";
 import * as v from "valibot";
 import type { JsonObject, JsonValue } from "../values/json.ts";
-import { ConfigFieldSchema } from "./schema.ts";
+import { ConfigFieldSchema } from "../config/schema.ts";
 import { ABI_VERSION, type PluginDescription, type PluginKind } from "./types.ts";
 
 const Json = v.unknown() as v.GenericSchema<JsonValue>;
@@ -59,9 +60,7 @@ export function parseOutput<T>(
   }
   const r = v.safeParse(schema, raw);
   if (!r.success) {
-    const issue = r.issues[0];
-    const where = issue?.path?.map((p) => String(p.key)).join(".") ?? "";
-    return { ok: false, message: `${fn} answered a malformed result${where ? ` at ${where}` : ""}: ${issue?.message ?? "invalid"}` };
+    return { ok: false, message: `${fn} answered a malformed result: ${describeIssues(r.issues, 1)}` };
   }
   return { ok: true, value: r.output };
 }

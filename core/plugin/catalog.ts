@@ -1,25 +1,18 @@
-// The plugin catalog: embedded first-party plugins and installed ones, all loaded the same way
-// (bytes -> sandbox -> describe). `describe` results are cached per module (SHA-256 of the bytes);
-// the sandbox that answered describe is handed to the first instance of that plugin, so a build's
-// first plugin instance costs one process start, not two.
+// The plugin catalog: which plugins a command may use (embedded first-party ones and installed
+// ones, by kind and type), what each is granted, and the instance factory that makes a sandboxed
+// instance of one. Loading — bytes to a verified description, cached by sha256 — is the loader's
+// (core/plugin/loader.ts); pooling instances is the engine's component pipeline's.
 import { EMBEDDED_PLUGINS } from "./embedded/index.ts";
-import { DescriptionSchema, parseOutput, toDescription } from "./abi.ts";
 import { notProvidedReason } from "./not-provided.ts";
-import { KNOWN_CAPABILITIES } from "./host/context.ts";
 import { withLimits, type PluginLimits } from "./limits.ts";
-import { SandboxCallError, SandboxProcess } from "./sandbox/parent.ts";
 import { PluginRuntime, pluginFailure } from "./runtime.ts";
 import { WasmPostProcessor, WasmProvisioner } from "./instances.ts";
+import { PluginLoader, type DescriptionStore } from "./loader.ts";
 import type { PluginCatalog, PluginDescription, PluginKind, PostProcessor, Provisioner } from "./types.ts";
 import { basename } from "node:path";
-import { undeclaredImport } from "./sandbox/import-capabilities.ts";
 import { UserError } from "../errors/diagnostic.ts";
 
-/** Where `describe` answers are kept across runs, by the module's sha256 (the registry's cache). */
-export interface DescriptionStore {
-  get(sha256: string): Promise<string | undefined>;
-  put(sha256: string, describeOutput: string): Promise<void>;
-}
+export type { DescriptionStore };
 
 export interface CatalogOptions {
   limits?: Partial<PluginLimits>;
@@ -44,30 +37,22 @@ interface Entry {
   unloaded?: { label: string };
 }
 
-const describeCache = new Map<string, PluginDescription>();
-
 function key(kind: PluginKind, type: string): string {
   return `${kind}:${type}`;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 }
 
 export class WasmPluginCatalog implements PluginCatalog {
   private readonly entries = new Map<string, Entry>();
   private readonly runtimes = new Set<PluginRuntime>();
-  /** A described sandbox waiting to be used by the first instance. */
-  private readonly idle = new Map<string, SandboxProcess>();
   /** describe calls in flight, so concurrent callers share one sandbox start. */
   private readonly describing = new Map<string, Promise<PluginDescription>>();
   readonly limits: PluginLimits;
-  private readonly descriptions: DescriptionStore | undefined;
+  private readonly loader: PluginLoader;
   readonly allowedPaths: readonly string[];
 
   constructor(opts: CatalogOptions = {}) {
     this.limits = withLimits(opts.limits);
-    this.descriptions = opts.descriptions;
+    this.loader = new PluginLoader(this.limits, opts.descriptions);
     this.allowedPaths = opts.allowedPaths ?? [];
     if (opts.embedded !== false) {
       for (const p of EMBEDDED_PLUGINS) {
@@ -109,7 +94,7 @@ export class WasmPluginCatalog implements PluginCatalog {
     label = "(unnamed)",
     limits?: Partial<PluginLimits>,
   ): Promise<PluginDescription> {
-    const description = await this.describeBytes(label, bytes);
+    const description = await this.loader.describe(label, bytes);
     const entry: Entry = {
       kind: description.kind,
       name: description.name,
@@ -181,7 +166,7 @@ export class WasmPluginCatalog implements PluginCatalog {
 
   private async describeEntry(e: Entry, kind: PluginKind, type: string): Promise<PluginDescription> {
     const bytes = await e.bytes();
-    const d = await this.describeBytes(e.unloaded?.label ?? type, bytes, key(kind, type));
+    const d = await this.loader.describe(e.unloaded?.label ?? type, bytes);
     // The entry's own name: an alias (a required_plugins local name) is checked against the name it stands for.
     if (e.unloaded && d.name !== e.name) {
       throw new UserError(`plugin ${e.unloaded.label}: the module describes itself as "${d.name}", not "${e.name}"; refusing to load it`);
@@ -196,76 +181,14 @@ export class WasmPluginCatalog implements PluginCatalog {
     return d;
   }
 
-  /** Runs `describe` in a fresh sandbox (cached per module hash); keeps the sandbox for reuse. */
-  private async describeBytes(label: string, bytes: Uint8Array, idleKey?: string): Promise<PluginDescription> {
-    const hash = sha256(bytes);
-    const cached = describeCache.get(hash);
-    if (cached) return cached;
-    // An answer kept on disk for these exact bytes: no sandbox is started to describe them again.
-    const stored = await this.descriptions?.get(hash).catch(() => undefined);
-    if (stored !== undefined) {
-      const parsed = parseOutput(DescriptionSchema, "describe", stored);
-      if (parsed.ok) {
-        const d = toDescription(parsed.value);
-        describeCache.set(hash, d);
-        return d;
-      }
-    }
-    const sandbox = await SandboxProcess.start(label, bytes, this.limits).catch((e: unknown) => {
-      throw pluginFailure(label, e instanceof SandboxCallError ? e.detail : e instanceof Error ? e.message : String(e));
-    });
-    const runtime = new PluginRuntime(label, bytes, this.limits, new Set(), sandbox);
-    let out: string;
-    try {
-      out = await runtime.call("describe", {}, "describe", {}, new AbortController().signal);
-    } catch (e) {
-      await runtime.close();
-      throw e;
-    }
-    const parsed = parseOutput(DescriptionSchema, "describe", out);
-    if (!parsed.ok) {
-      await runtime.close();
-      throw pluginFailure(label, parsed.message);
-    }
-    const d = toDescription(parsed.value);
-    const needed = d.kind === "provisioner" ? ["prepare", "provision"] : ["configure", "post_process"];
-    const missing = needed.filter((f) => !sandbox.exports.includes(f));
-    if (missing.length > 0) {
-      await runtime.close();
-      throw pluginFailure(d.name, `a ${d.kind} must export ${needed.join(" and ")}; the module lacks ${missing.join(" and ")}`);
-    }
-    const unknown = d.capabilities.filter((c) => !(KNOWN_CAPABILITIES as readonly string[]).includes(c));
-    if (unknown.length > 0) {
-      await runtime.close();
-      throw pluginFailure(d.name, `declares unknown capabilities: ${unknown.join(", ")}`);
-    }
-    const undeclared = undeclaredImport(sandbox.imports, d.capabilities);
-    if (undeclared) {
-      await runtime.close();
-      throw pluginFailure(d.name, undeclared);
-    }
-    describeCache.set(hash, d);
-    await this.descriptions?.put(hash, out).catch(() => undefined);
-    const k = idleKey ?? key(d.kind, d.name);
-    if (sandbox.alive && !this.idle.has(k)) this.idle.set(k, sandbox);
-    else await runtime.close();
-    return d;
-  }
-
   private async runtimeFor(kind: PluginKind, type: string): Promise<{ description: PluginDescription; runtime: PluginRuntime }> {
     const description = await this.describe(kind, type);
     const e = this.entry(kind, type);
     const bytes = await e.bytes();
     const declared = new Set(description.capabilities);
     const granted = e.grants === "declared" ? declared : new Set([...declared].filter((c) => (e.grants as ReadonlySet<string>).has(c)));
-    const k = key(kind, type);
-    const sandbox = this.idle.get(k) ?? null;
-    this.idle.delete(k);
-    const limits = e.limits ?? this.limits;
-    // A sandbox started for describe ran under the catalog's limits: a plugin with its own starts fresh.
-    const reuse = sandbox?.alive && e.limits === undefined ? sandbox : null;
-    if (sandbox && !reuse) sandbox.kill();
-    const runtime = new PluginRuntime(description.name, bytes, limits, granted, reuse);
+    // The sandbox starts on the first call, under this plugin's own limits (a lock's) or the catalog's.
+    const runtime = new PluginRuntime(description.name, bytes, e.limits ?? this.limits, granted);
     runtime.allowedPaths = this.allowedPaths;
     this.runtimes.add(runtime);
     return { description, runtime };
@@ -283,18 +206,13 @@ export class WasmPluginCatalog implements PluginCatalog {
 
   /** Pids of every live sandbox process (for tests: nothing may be left behind). */
   sandboxPids(): number[] {
-    const pids = [...this.idle.values()].filter((s) => s.alive).map((s) => s.pid);
-    for (const r of this.runtimes) pids.push(...r.pids);
-    return pids;
+    return [...this.runtimes].flatMap((r) => r.pids);
   }
 
   async closeAll(): Promise<void> {
-    const idle = [...this.idle.values()];
-    this.idle.clear();
-    for (const s of idle) s.kill();
     const runtimes = [...this.runtimes];
     this.runtimes.clear();
-    await Promise.all([...idle.map((s) => s.exited), ...runtimes.map((r) => r.close())]);
+    await Promise.all(runtimes.map((r) => r.close()));
   }
 }
 

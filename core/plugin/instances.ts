@@ -91,11 +91,23 @@ async function forgedFile(
   return null;
 }
 
+let prepareCalls = 0;
+
+/**
+ * How many Prepare/Configure calls reached a plugin in this process: the component pipeline
+ * prepares each component once per build, and tests and benchmarks count it
+ * (IMGB_DEBUG_PREPARE_COUNT=1 makes `validate` and `build` print it on stderr).
+ */
+export function prepareCallCount(): number {
+  return prepareCalls;
+}
+
 /** Shared prepare/configure: schema check, then the plugin's own validation. */
 async function prepareWith(runtime: PluginRuntime, description: PluginDescription, fn: string, configs: JsonObject[]): Promise<PrepareResult> {
   const plugin = description.name;
   const checked = checkConfigs(plugin, description.schema, envFileDefault(description, configs));
   if (checked.diagnostics.some((d) => d.severity === "error")) return { config: {}, diagnostics: checked.diagnostics };
+  prepareCalls++;
   const out = await runtime.call(fn, { configs: checked.configs }, "prepare", {}, NEVER);
   const parsed = parseOutput(PrepareOutputSchema, fn, out);
   if (!parsed.ok) throw pluginFailure(plugin, parsed.message);
@@ -109,27 +121,45 @@ async function prepareWith(runtime: PluginRuntime, description: PluginDescriptio
   return { config: parsed.value.config, diagnostics };
 }
 
-export class WasmProvisioner implements Provisioner {
-  private prepared: JsonObject | null = null;
+/** What both kinds share: the runtime, and the config the last successful Prepare/Configure answered. */
+abstract class WasmInstance {
+  protected prepared: JsonObject | null = null;
 
   constructor(
     readonly description: PluginDescription,
-    private readonly runtime: PluginRuntime,
+    protected readonly runtime: PluginRuntime,
   ) {}
 
   get pids(): number[] {
     return this.runtime.pids;
   }
 
-  async prepare(configs: JsonObject[]): Promise<PrepareResult> {
-    const r = await prepareWith(this.runtime, this.description, "prepare", configs);
+  protected async prepareAs(fn: "prepare" | "configure", configs: JsonObject[]): Promise<PrepareResult> {
+    const r = await prepareWith(this.runtime, this.description, fn, configs);
     this.prepared = r.diagnostics.some((d) => d.severity === "error") ? null : r.config;
     return r;
   }
 
+  /** The config a run uses: the one the engine passes, or the last successful prepare's. */
+  protected configFor(given: JsonObject | undefined, run: string, prepare: string): JsonObject {
+    const config = given ?? this.prepared;
+    if (!config) throw pluginFailure(this.description.name, `${run} called before a successful ${prepare}`);
+    return config;
+  }
+
+  close(): Promise<void> {
+    return this.runtime.close();
+  }
+}
+
+export class WasmProvisioner extends WasmInstance implements Provisioner {
+  prepare(configs: JsonObject[]): Promise<PrepareResult> {
+    return this.prepareAs("prepare", configs);
+  }
+
   async provision(ctx: ProvisionContext): Promise<void> {
-    if (!this.prepared) throw pluginFailure(this.description.name, "provision called before a successful prepare");
-    const input: JsonValue = { config: this.prepared, build: buildJson(ctx.build), template_dir: ctx.templateDir, host_os: hostOs() };
+    const config = this.configFor(ctx.config, "provision", "prepare");
+    const input: JsonValue = { config, build: buildJson(ctx.build), template_dir: ctx.templateDir, host_os: hostOs() };
     const out = await this.runtime.call(
       "provision",
       input,
@@ -140,36 +170,19 @@ export class WasmProvisioner implements Provisioner {
     const parsed = parseOutput(ProvisionOutputSchema, "provision", out);
     if (!parsed.ok) throw pluginFailure(this.description.name, parsed.message);
   }
-
-  close(): Promise<void> {
-    return this.runtime.close();
-  }
 }
 
-export class WasmPostProcessor implements PostProcessor {
-  private prepared: JsonObject | null = null;
-
-  constructor(
-    readonly description: PluginDescription,
-    private readonly runtime: PluginRuntime,
-  ) {}
-
-  get pids(): number[] {
-    return this.runtime.pids;
-  }
-
-  async configure(configs: JsonObject[]): Promise<PrepareResult> {
-    const r = await prepareWith(this.runtime, this.description, "configure", configs);
-    this.prepared = r.diagnostics.some((d) => d.severity === "error") ? null : r.config;
-    return r;
+export class WasmPostProcessor extends WasmInstance implements PostProcessor {
+  configure(configs: JsonObject[]): Promise<PrepareResult> {
+    return this.prepareAs("configure", configs);
   }
 
   async postProcess(ctx: PostProcessContext, input: Artifact): Promise<PostProcessResult> {
     const plugin = this.description.name;
-    if (!this.prepared) throw pluginFailure(plugin, "post_process called before a successful configure");
+    const config = this.configFor(ctx.config, "post_process", "configure");
     const outputDir = ctx.outputDir ?? process.cwd();
     const payload: JsonValue = {
-      config: this.prepared,
+      config,
       build: buildJson(ctx.build),
       template_dir: ctx.templateDir,
       host_os: hostOs(),
@@ -225,9 +238,5 @@ export class WasmPostProcessor implements PostProcessor {
           ...(named ? { image: named } : {}),
         };
     return { artifact, keep: parsed.value.keep, forceOverride: parsed.value.force_override };
-  }
-
-  close(): Promise<void> {
-    return this.runtime.close();
   }
 }

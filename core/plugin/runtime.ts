@@ -5,7 +5,7 @@ import { PluginError } from "./types.ts";
 import type { PluginLimits } from "./limits.ts";
 import { SandboxCallError, SandboxProcess } from "./sandbox/parent.ts";
 import { TokenBucket, type CallPhase, type HostCallContext } from "./host/context.ts";
-import { handleHostCall } from "./host/functions.ts";
+import { handleHostCall } from "./host/gate.ts";
 import { TempFiles } from "./host/temp-files.ts";
 
 /**

@@ -6,7 +6,7 @@ import type { Artifact } from "../engine/artifact.ts";
 import type { Communicator } from "../communicator/types.ts";
 import type { BuildContextValues } from "../template/model.ts";
 import type { Ui } from "../ui/types.ts";
-import type { ConfigSchema } from "./schema.ts";
+import type { ConfigSchema } from "../config/schema.ts";
 
 export const ABI_VERSION = "imgb-plugin/1";
 export type PluginKind = "provisioner" | "post-processor";
@@ -35,6 +35,8 @@ export interface ProvisionContext {
   templateDir: string;
   /** Aborted on the provisioner's `timeout` and on Ctrl-C. */
   signal: AbortSignal;
+  /** The config Prepare answered for this component (the engine prepares many with one instance); default: the last one. */
+  config?: JsonObject;
 }
 
 export interface Provisioner {
@@ -52,6 +54,8 @@ export interface PostProcessContext {
   signal: AbortSignal;
   /** Folder the post-processor may write into (artifact_write); default: the working directory. */
   outputDir?: string;
+  /** The config Configure answered for this component; default: the last one. */
+  config?: JsonObject;
 }
 
 export interface PostProcessResult {
@@ -78,7 +82,7 @@ export class PluginError extends Error {
   }
 }
 
-/** The loader: finds embedded and installed plugins by type. */
+/** Finds embedded and installed plugins by type and makes instances of them (loading is core/plugin/loader.ts's). */
 export interface PluginCatalog {
   has(kind: PluginKind, type: string): boolean;
   describe(kind: PluginKind, type: string): Promise<PluginDescription>;

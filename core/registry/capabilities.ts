@@ -1,9 +1,8 @@
 // Capability names a plugin may declare (docs/plugin-abi.md §4). The registry refuses names it does
 // not know: a client cannot ask a user to grant something it cannot explain.
 // One list for the whole program: the plugin host's, which enforces them.
-import { KNOWN_CAPABILITIES } from "../plugin/host/context.ts";
-export { KNOWN_CAPABILITIES };
-export type Capability = (typeof KNOWN_CAPABILITIES)[number];
+import { KNOWN_CAPABILITIES, type Capability } from "../plugin/host/table.ts";
+export { KNOWN_CAPABILITIES, type Capability };
 
 const EXPLAIN: Record<Capability, string> = {
   communicator: "run commands and copy files on the machine being built",

@@ -1,12 +1,13 @@
 // Ed25519 keys through node:crypto (Bun implements it natively). A key's id is the sha256 of the
 // canonical JSON of its public form, so an id can never name two different keys.
+import { describeIssues } from "../errors/valibot-issues.ts";
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import * as v from "valibot";
 import { canonicalBytes } from "./canonical-json.ts";
 import { RegistryError } from "./errors.ts";
 import { sha256Hex } from "./hashing.ts";
-import { PrivateKeyFileSchema, PublicKeySchema, describeIssues, type PrivateKeyFile, type PublicKey } from "./schema.ts";
+import { PrivateKeyFileSchema, PublicKeySchema, type PrivateKeyFile, type PublicKey } from "./schema.ts";
 
 export function keyId(key: PublicKey): string {
   return sha256Hex(canonicalBytes({ keytype: key.keytype, public: key.public }));

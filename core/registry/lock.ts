@@ -17,12 +17,13 @@
 //     }
 //   }
 // }
+import { describeIssues } from "../errors/valibot-issues.ts";
 import { join } from "node:path";
 import * as v from "valibot";
 import { RegistryError } from "./errors.ts";
 import { jsonText, readIfExists, writeFileAtomic } from "./fsutil.ts";
 import { isValidPluginName } from "./names.ts";
-import { CapabilityName, LimitsSchema, describeIssues } from "./schema.ts";
+import { CapabilityName, LimitsSchema } from "./schema.ts";
 import { isSemVer } from "./semver.ts";
 import { SHA256_HEX } from "./hashing.ts";
 

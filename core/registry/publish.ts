@@ -1,6 +1,7 @@
 // The registry's authoring tools: create a registry, delegate a namespace to a publisher key,
 // sign a plugin (publisher side), publish it (registry side: vetting record + re-signed index and
 // timestamp), yank a version, rotate the root keys.
+import { describeIssues } from "../errors/valibot-issues.ts";
 import { copyFile, mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
@@ -18,7 +19,6 @@ import {
   SPEC_VERSION,
   SignedStatementSchema,
   VettingSchema,
-  describeIssues,
   type IndexSigned,
   type Limits,
   type PrivateKeyFile,

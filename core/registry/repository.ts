@@ -1,6 +1,7 @@
 // A registry folder on disk, from the publisher's side: read its current root, timestamp and index,
 // and write new signed versions. Used by `imgb registry init|publish|...`, by the mirror and by
 // tests that need to forge attacks with valid registry keys.
+import { describeIssues } from "../errors/valibot-issues.ts";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
@@ -13,7 +14,6 @@ import {
   RootEnvelopeSchema,
   SPEC_VERSION,
   TimestampEnvelopeSchema,
-  describeIssues,
   type IndexEnvelope,
   type IndexSigned,
   type PrivateKeyFile,

@@ -54,11 +54,15 @@ const RoleSchema = v.strictObject({
 });
 export type Role = v.InferOutput<typeof RoleSchema>;
 
-export const RootSignedSchema = v.strictObject({
-  _type: v.literal("root"),
-  spec: v.literal(SPEC_VERSION),
-  version: Version,
-  expires: Timestamp,
+/**
+ * The signed part of a role's metadata: the header every role shares (its type, the spec version, a
+ * version number that only grows, an expiry) and the role's own entries.
+ */
+function signedRoleSchema<const T extends string, const E extends v.ObjectEntries>(type: T, entries: E) {
+  return v.strictObject({ _type: v.literal(type), spec: v.literal(SPEC_VERSION), version: Version, expires: Timestamp, ...entries });
+}
+
+export const RootSignedSchema = signedRoleSchema("root", {
   keys: v.record(Hex64, PublicKeySchema),
   roles: v.strictObject({ root: RoleSchema, index: RoleSchema, timestamp: RoleSchema }),
 });
@@ -116,11 +120,7 @@ export const PublisherSchema = v.strictObject({
 });
 export type Publisher = v.InferOutput<typeof PublisherSchema>;
 
-export const IndexSignedSchema = v.strictObject({
-  _type: v.literal("index"),
-  spec: v.literal(SPEC_VERSION),
-  version: Version,
-  expires: Timestamp,
+export const IndexSignedSchema = signedRoleSchema("index", {
   publishers: v.record(Hex64, PublisherSchema),
   plugins: v.record(PluginName, v.strictObject({ versions: v.record(SemVerString, PluginVersionSchema) })),
   /** Packer source addresses (lowercased) this registry serves under another name: "github.com/acme/packer-motd" → "acme/motd". */
@@ -128,11 +128,7 @@ export const IndexSignedSchema = v.strictObject({
 });
 export type IndexSigned = v.InferOutput<typeof IndexSignedSchema>;
 
-export const TimestampSignedSchema = v.strictObject({
-  _type: v.literal("timestamp"),
-  spec: v.literal(SPEC_VERSION),
-  version: Version,
-  expires: Timestamp,
+export const TimestampSignedSchema = signedRoleSchema("timestamp", {
   index: v.strictObject({ version: Version, sha256: Hex64, length: v.pipe(v.number(), v.safeInteger(), v.minValue(1)) }),
 });
 export type TimestampSigned = v.InferOutput<typeof TimestampSignedSchema>;
@@ -148,13 +144,3 @@ export type RootEnvelope = Envelope<RootSigned>;
 export type IndexEnvelope = Envelope<IndexSigned>;
 export type TimestampEnvelope = Envelope<TimestampSigned>;
 
-/** One line per issue: `at signed.plugins["a/b"].version: expected ...`. */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
-  return issues
-    .slice(0, 5)
-    .map((i) => {
-      const path = v.getDotPath(i);
-      return path ? `at ${path}: ${i.message}` : i.message;
-    })
-    .join("; ");
-}

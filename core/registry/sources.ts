@@ -12,6 +12,7 @@
 // against the pin and kept in the state folder). A registry with neither is refused, with the
 // command that pins it. Credentials never appear here: `user:password@` in a URL given to `add` is
 // moved to the credentials store (core/registry/credentials.ts).
+import { describeIssues } from "../errors/valibot-issues.ts";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import * as v from "valibot";
@@ -72,9 +73,7 @@ async function readFileOf(path: string): Promise<Entry[]> {
   }
   const r = v.safeParse(FileSchema, json);
   if (!r.success) {
-    const issue = r.issues[0];
-    const at = issue?.path?.map((p) => String(p.key)).join(".") ?? "";
-    throw new RegistryError("usage", `${path}: ${at ? `${at}: ` : ""}${issue?.message ?? "malformed"}`);
+    throw new RegistryError("usage", `${path}: ${describeIssues(r.issues, 1)}`);
   }
   return r.output.registries;
 }

@@ -1,5 +1,6 @@
 // The client's checks, as pure functions over bytes and already-trusted metadata. Each returns the
 // validated document or throws a RegistryError that says which attack or fault it saw.
+import { describeIssues } from "../errors/valibot-issues.ts";
 import * as v from "valibot";
 import { canonicalBytes } from "./canonical-json.ts";
 import { RegistryError } from "./errors.ts";
@@ -10,7 +11,6 @@ import {
   IndexEnvelopeSchema,
   RootEnvelopeSchema,
   TimestampEnvelopeSchema,
-  describeIssues,
   type IndexSigned,
   type PluginVersion,
   type PublisherStatement,

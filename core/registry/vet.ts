@@ -9,6 +9,7 @@
 //   limits         module size and the statement's memory/CPU limits within the registry's maxima
 //   reproducible   not run here: rebuilding from the named commit needs the source (`imgb plugin build`)
 //   plugin-test    not run here: the plugin's own tests need its source (`imgb plugin test`)
+import { describeIssues } from "../errors/valibot-issues.ts";
 import { readFile } from "node:fs/promises";
 import * as v from "valibot";
 import { RegistryError } from "./errors.ts";
@@ -42,7 +43,7 @@ export async function readPolicy(path: string | undefined): Promise<Required<Vet
     throw new RegistryError("usage", `cannot read policy ${path}: ${(e as Error).message}`);
   }
   const r = v.safeParse(PolicySchema, json);
-  if (!r.success) throw new RegistryError("usage", `policy ${path}: ${r.issues[0]?.message ?? "malformed"}`);
+  if (!r.success) throw new RegistryError("usage", `policy ${path}: ${describeIssues(r.issues, 1)}`);
   return { ...DEFAULT_POLICY, ...r.output };
 }
 

@@ -3,7 +3,7 @@
 // knows which format a build came from.
 import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
-import type { ConfigSchema } from "../plugin/schema.ts";
+import type { ConfigSchema } from "../config/schema.ts";
 import type { ExternalDataSources } from "./hcl2/locals-and-data.ts";
 
 export type TemplateFormat = "json" | "hcl2";

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { errorDiag, type Diagnostic } from "../errors/diagnostic.ts";
 import { firstInvalidUtf8 } from "../hcl/parse.ts";
+import { SourceFile } from "../source/source-file.ts";
 
 export type SourceText = { ok: true; text: string } | { ok: false; diagnostic: Diagnostic };
 
@@ -12,9 +13,8 @@ export function decodeSourceText(filename: string, bytes: Uint8Array, bom: "stri
   const bad = firstInvalidUtf8(bytes);
   if (bad !== undefined) {
     const before = new TextDecoder().decode(bytes.subarray(0, bad));
-    const lineStart = before.lastIndexOf("\n") + 1;
-    const line = before.slice(0, lineStart).split("\n").length;
-    const column = Array.from(before.slice(lineStart)).length + 1;
+    // The byte offset is the decoder's (a leading byte order mark is not in `before`).
+    const { line, column } = new SourceFile(filename, before).pos(before.length);
     const start = { line, column, byte: bad };
     const byteHex = (bytes[bad] ?? 0).toString(16).padStart(2, "0");
     return {

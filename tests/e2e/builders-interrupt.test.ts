@@ -4,11 +4,12 @@
 // "nothing left" can be checked exactly. With -on-error=abort the opposite is asked for: the machine
 // stays for inspection, and the user is told what stays and how to remove it.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requireBinary, runImgb } from "../support/binary.ts";
+import { runImgb } from "../support/binary.ts";
 import { processAlive } from "../support/processes.ts";
+import { interruptBuild as interrupt, type Interrupted } from "../support/interrupt.ts";
 import { debianMinbaseTarball, podmanBaseImage } from "../support/images.ts";
 
 const dirs: string[] = [];
@@ -20,48 +21,9 @@ function freshDir(prefix: string): string {
   return d;
 }
 
-interface Interrupted {
-  exitCode: number;
-  stdout: string;
-  /** What the build left in its TMPDIR. */
-  tmpLeft: string[];
-}
-
 /** Runs `imgb build`, sends SIGINT once stdout matches `when`, and waits for imgb to exit. */
-async function interruptBuild(dir: string, template: string, when: RegExp, waitMs: number): Promise<Interrupted> {
-  const tmp = freshDir("imgb-int-tmp-");
-  const proc = Bun.spawn([requireBinary(), "build", "-color=false", template], {
-    cwd: dir,
-    env: { ...process.env, TMPDIR: tmp },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let stdout = "";
-  let seen!: (reached: boolean) => void;
-  const reached = new Promise<boolean>((r) => (seen = r));
-  const drained = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of proc.stdout) {
-      stdout += decoder.decode(chunk, { stream: true });
-      if (when.test(stdout)) seen(true);
-    }
-    seen(false);
-  })();
-  const timeout = Bun.sleep(waitMs).then(() => false);
-  const ok = await Promise.race([reached, timeout]);
-  if (!ok) proc.kill("SIGKILL");
-  expect(ok, `never saw ${when} in:\n${stdout}`).toBe(true);
-  // A moment for the step to be under way (a process started, not only announced).
-  await Bun.sleep(500);
-  proc.kill("SIGINT");
-  const started = performance.now();
-  const exitCode = await proc.exited;
-  expect(performance.now() - started).toBeLessThan(30_000);
-  await drained;
-  // The compiled binary's runtime writes its embedded native addons (ssh2's) to TMPDIR under a
-  // content-hash name and reuses them on later runs: a bounded cache of the runtime, not the build's.
-  const tmpLeft = readdirSync(tmp).filter((n) => !/^\.bun-\d+-[0-9a-f]+\.node$/.test(n));
-  return { exitCode, stdout, tmpLeft };
+function interruptBuild(dir: string, template: string, when: RegExp, waitMs: number): Promise<Interrupted> {
+  return interrupt(dir, { args: [template], when, waitMs, tmp: freshDir("imgb-int-tmp-"), exitWithinMs: 30_000 });
 }
 
 function pgrep(pattern: string): string {

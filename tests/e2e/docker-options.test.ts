@@ -55,7 +55,8 @@ build {
     const r = await runImgb(["build", "-color=false", "."], { cwd: dir, timeoutMs: 180_000 });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("owner=42 mtime=2001-02-03T04:05:06 me=42");
-    expect(r.stdout).toContain("tag=docker.owner-vanilla");
+    // {{build_name}} is Packer's packer_build_name: the source's name, "owner" (hcl2template's builderVariables).
+    expect(r.stdout).toContain("tag=owner-vanilla");
   }, 300_000);
 
   test("an upload that fails says why", async () => {

@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { requireBinary, runImgb } from "../support/binary.ts";
+import { runImgb } from "../support/binary.ts";
 import { installerIso } from "../support/installer-iso.ts";
 import { readFromDiskImage } from "../support/images.ts";
 import { run } from "../../core/process/child.ts";
+import { interruptBuild, type Interrupted } from "../support/interrupt.ts";
 
 const FIXTURE = resolve(import.meta.dir, "fixtures/qemu-iso");
 const dirs: string[] = [];
@@ -135,37 +136,8 @@ test(
   420_000,
 );
 
-interface Interrupted {
-  exitCode: number;
-  stdout: string;
-  tmp: string;
-  tmpLeft: string[];
-}
-
-/** `imgb build` with its own TMPDIR; SIGINT once stdout matches `when` (plus `afterMs`). */
-async function interrupt(dir: string, args: string[], when: RegExp, afterMs: number, env: Record<string, string> = {}): Promise<Interrupted> {
-  const tmp = freshDir("imgb-iso-int-tmp-");
-  const proc = Bun.spawn([requireBinary(), "build", "-color=false", ...args], { cwd: dir, env: { ...process.env, TMPDIR: tmp, ...env }, stdout: "pipe", stderr: "pipe" });
-  let stdout = "";
-  let seen!: (ok: boolean) => void;
-  const reached = new Promise<boolean>((r) => (seen = r));
-  const drained = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of proc.stdout) {
-      stdout += decoder.decode(chunk, { stream: true });
-      if (when.test(stdout)) seen(true);
-    }
-    seen(false);
-  })();
-  const ok = await Promise.race([reached, Bun.sleep(120_000).then(() => false)]);
-  if (!ok) proc.kill("SIGKILL");
-  expect(ok, `never saw ${when} in:\n${stdout}`).toBe(true);
-  await Bun.sleep(afterMs);
-  proc.kill("SIGINT");
-  const exitCode = await proc.exited;
-  await drained;
-  const tmpLeft = readdirSync(tmp).filter((n) => !/^\.bun-\d+-[0-9a-f]+\.node$/.test(n));
-  return { exitCode, stdout, tmp, tmpLeft };
+function interrupt(dir: string, args: string[], when: RegExp, afterMs: number, env: Record<string, string> = {}): Promise<Interrupted> {
+  return interruptBuild(dir, { args, when, afterMs, env, tmp: freshDir("imgb-iso-int-tmp-") });
 }
 
 async function expectNothingLeft(r: Interrupted, dir: string, output: string) {

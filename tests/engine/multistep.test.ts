@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { runSteps, StepFailed, Cancelled } from "../../core/engine/multistep.ts";
+import { runSteps, StepFailed } from "../../core/engine/multistep.ts";
+import { Cancelled } from "../../core/errors/cancelled.ts";
 import type { BuildState, Step } from "../../core/builders/types.ts";
 import type { Ui } from "../../core/ui/types.ts";
 

@@ -1,28 +1,8 @@
-// Config checks against a plugin's schema, with Packer's (mapstructure) weak typing.
+// Config checks against a plugin's schema (the weak typing itself: tests/config/decode.test.ts).
 import { describe, expect, test } from "bun:test";
-import { checkConfigs, coerce } from "../../core/plugin/config-check.ts";
-import type { ConfigSchema } from "../../core/plugin/schema.ts";
+import { checkConfigs } from "../../core/plugin/config-check.ts";
+import type { ConfigSchema } from "../../core/config/schema.ts";
 import type { JsonValue } from "../../core/values/json.ts";
-
-describe("coerce (weak typing)", () => {
-  test("scalars convert as mapstructure's WeaklyTypedInput does", () => {
-    expect(coerce("string", 5)).toEqual({ ok: true, value: "5" });
-    expect(coerce("string", true)).toEqual({ ok: true, value: "1" });
-    expect(coerce("number", "7")).toEqual({ ok: true, value: 7 });
-    expect(coerce("number", "seven")).toEqual({ ok: false });
-    expect(coerce("bool", "true")).toEqual({ ok: true, value: true });
-    expect(coerce("bool", "0")).toEqual({ ok: true, value: false });
-    expect(coerce("bool", "yes")).toEqual({ ok: false });
-  });
-
-  test("a single value where a list is wanted becomes a one-element list", () => {
-    expect(coerce("list(string)", "A=b")).toEqual({ ok: true, value: ["A=b"] });
-    expect(coerce("list(number)", ["1", 2])).toEqual({ ok: true, value: [1, 2] });
-    expect(coerce("map(string)", { a: 1 })).toEqual({ ok: true, value: { a: "1" } });
-    expect(coerce("map(string)", ["a"])).toEqual({ ok: false });
-    expect(coerce("list(map(string))", [{ a: "x" }])).toEqual({ ok: true, value: [{ a: "x" }] });
-  });
-});
 
 describe("checkConfigs", () => {
   const schema: ConfigSchema = {
@@ -43,8 +23,8 @@ describe("checkConfigs", () => {
     const r = checkConfigs("demo", schema, [{ bogus: 1, retries: {} }]);
     expect(r.diagnostics.map((d) => [d.summary, d.detail])).toEqual([
       [`unknown configuration key: '"bogus"'`, "plugin demo"],
-      ["retries: expected number, got an object", "plugin demo"],
-      ["name must be set", "plugin demo"],
+      ["'retries' expected type 'number', got unconvertible type 'map[string]interface {}'", "plugin demo"],
+      ["required configuration key 'name' is not set", "plugin demo"],
     ]);
   });
 

@@ -92,7 +92,7 @@ describe("shell-local provisioner", () => {
     const r = await p.prepare([{ inline: ["true"], bogus_key: 1, env: ["not", "a", "map"] }]);
     expect(r.diagnostics.map((d) => d.summary)).toEqual([
       `unknown configuration key: '"bogus_key"'`,
-      "env: expected map(string), got a list",
+      "'env' expected a map, got '[]interface {}'",
     ]);
     expect(r.diagnostics.every((d) => d.detail === "plugin shell-local")).toBe(true);
     await p.close();

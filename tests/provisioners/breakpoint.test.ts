@@ -71,7 +71,10 @@ describe("breakpoint", () => {
   test("wrong types are diagnostics naming the key", async () => {
     const p = await catalog.provisioner("breakpoint");
     const r = await p.prepare([{ disable: "sometimes", note: ["a"] }]);
-    expect(r.diagnostics.map((d) => d.summary)).toEqual(['disable: expected bool, got string "sometimes"', "note: expected string, got a list"]);
+    expect(r.diagnostics.map((d) => d.summary)).toEqual([
+      `cannot parse 'disable' as bool: strconv.ParseBool: parsing "sometimes": invalid syntax`,
+      "'note' expected type 'string', got unconvertible type '[]interface {}'",
+    ]);
     await p.close();
   });
 

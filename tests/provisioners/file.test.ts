@@ -71,8 +71,8 @@ describe("file: describe and prepare", () => {
       'content can only be uploaded: remove content or set direction = "upload".',
     ]);
     expect(await rig.prepareErrors("file", { source: ["a", "b"], destination: "/x", generated: "yes please" })).toEqual([
-      "source: expected string, got a list",
-      'generated: expected bool, got string "yes please"',
+      "'source' expected type 'string', got unconvertible type '[]interface {}'",
+      `cannot parse 'generated' as bool: strconv.ParseBool: parsing "yes please": invalid syntax`,
     ]);
   });
 });

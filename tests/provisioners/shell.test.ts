@@ -77,8 +77,8 @@ describe("shell: describe and prepare", () => {
     ]);
     // Wrong types and unknown keys are caught from the declared schema before the plugin runs.
     expect(await rig.prepareErrors("shell", { inline: { a: "b" }, expect_disconnect: "maybe", bogus: 1 })).toEqual([
-      "inline: expected list(string), got an object",
-      'expect_disconnect: expected bool, got string "maybe"',
+      "'inline[0]' expected type 'string', got unconvertible type 'map[string]interface {}'",
+      `cannot parse 'expect_disconnect' as bool: strconv.ParseBool: parsing "maybe": invalid syntax`,
       `unknown configuration key: '"bogus"'`,
     ]);
   });
@@ -178,7 +178,8 @@ describe("shell over SSH", () => {
     expect(output(viaSh.lines)).toEqual([`message: plain|${remote}/s.sh`]);
     // The build's generated values are there too (Packer passes generatedData to the template).
     const gen = await rig.run("shell", { inline: ["true"], remote_path: `${remote}/g.sh`, execute_command: "echo {{.Path}} {{ build_name }}" });
-    expect(output(gen.lines)).toEqual([`message: ${remote}/g.sh null.ssh`]);
+    // {{build_name}} is Packer's packer_build_name: the source's name ("ssh"), not the build's "null.ssh".
+    expect(output(gen.lines)).toEqual([`message: ${remote}/g.sh ssh`]);
     const broken = await rig.run("shell", { inline: ["true"], remote_folder: remote, execute_command: "{{ .Path" });
     expect(broken.error).toStartWith("plugin shell: Error processing command: template_render: ");
   });

@@ -68,7 +68,7 @@ describe("configured registries", () => {
     await refusal(addRegistry({ name: "x", url: "ftp://x", root: a.rootPath, env }), "usage", /must start with http/);
     await refusal(addRegistry({ name: "x", url: a.url, root: a.rootPath, rootSha256: "ab", env }), "usage", /not both/);
     await Bun.write(join(env.HOME!, ".config", "imgb", "registries.json"), JSON.stringify({ registries: [{ name: "x", url: "http://u:p@h/" }] }));
-    await refusal(configuredRegistries({ env }), "usage", /registries\.json: registries\.0\.url: credentials do not belong in a stored URL/);
+    await refusal(configuredRegistries({ env }), "usage", /registries\.json: at registries\.0\.url: credentials do not belong in a stored URL/);
   });
 });
 

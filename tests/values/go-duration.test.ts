@@ -43,3 +43,36 @@ test.each([
 ])("format %d ms", (ms, s) => {
   expect(formatGoDuration(ms)).toBe(s);
 });
+
+test("what ssh_timeout and the builders' durations accept (milliseconds) and refuse, as Go does", () => {
+  const parseDuration = (text: string) => {
+    const d = parseGoDuration(text);
+    return d.ok ? d.ms : null;
+  };
+  expect(parseDuration("5m")).toBe(300_000);
+  expect(parseDuration("1h5m2s")).toBe(3_902_000);
+  expect(parseDuration("300ms")).toBe(300);
+  expect(parseDuration("1.5s")).toBe(1500);
+  expect(parseDuration("-1s")).toBe(-1000);
+  expect(parseDuration("0")).toBe(0);
+  expect(parseDuration("5")).toBeNull();
+  expect(parseDuration("5 m")).toBeNull();
+  // Go accepts no spaces around a duration and no bare number of seconds.
+  expect(parseDuration(" 5m")).toBeNull();
+  expect(parseDuration("10")).toBeNull();
+});
+
+test("Go's integer nanoseconds: fractions below a nanosecond are cut, beyond int64 is an error", () => {
+  const ns = (text: string) => {
+    const d = parseGoDuration(text);
+    return d.ok ? d.ns : d.error;
+  };
+  expect(ns("1.5ns")).toBe(1n);
+  expect(ns("1.000000001s")).toBe(1_000_000_001n);
+  expect(ns("2562047h47m16.854775807s")).toBe((1n << 63n) - 1n);
+  expect(ns("2562047h47m16.854775808s")).toBe('time: invalid duration "2562047h47m16.854775808s"');
+  expect(ns("-2562047h47m16.854775808s")).toBe(-(1n << 63n));
+  expect(ns("1.s")).toBe(1_000_000_000n);
+  expect(ns(".s")).toBe('time: invalid duration ".s"');
+  expect(ns("1h-5m")).toBe('time: unknown unit "h-" in duration "1h-5m"');
+});

@@ -6,6 +6,7 @@
 //   anything else                         that one character, typed (with shift when it needs it)
 // A `<` that starts none of these is the character `<`. Parsing is pure, so validate checks it.
 import { parseGoDuration } from "../../values/go-duration.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
 
 export type KeyAction = "press" | "on" | "off";
 export type BootExpr =
@@ -147,7 +148,7 @@ export function untypable(exprs: BootExpr[]): string[] {
  */
 export async function typeBootCommand(exprs: BootExpr[], sink: KeyEventSink, intervalMs: number, signal: AbortSignal): Promise<void> {
   const event = async (qcode: string, down: boolean) => {
-    if (signal.aborted) throw new Error("cancelled");
+    if (signal.aborted) throw new Cancelled("cancelled");
     await sink.key(qcode, down);
     if (intervalMs > 0) await sleep(intervalMs, signal);
   };
@@ -170,10 +171,10 @@ export async function typeBootCommand(exprs: BootExpr[], sink: KeyEventSink, int
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((done, fail) => {
-    if (signal.aborted) return fail(new Error("cancelled"));
+    if (signal.aborted) return fail(new Cancelled("cancelled"));
     const onAbort = () => {
       clearTimeout(t);
-      fail(new Error("cancelled"));
+      fail(new Cancelled("cancelled"));
     };
     const t = setTimeout(() => {
       signal.removeEventListener("abort", onAbort);

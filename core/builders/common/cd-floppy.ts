@@ -5,32 +5,22 @@
 import { cp, mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { Glob } from "bun";
-import type { ConfigField } from "../../plugin/schema.ts";
+import { defineFields, type ConfigOf } from "../../config/schema.ts";
 import { run } from "../../process/child.ts";
 
-export interface CdConfig {
-  cd_files: string[];
-  cd_content: Record<string, string>;
-  cd_label: string;
-}
-export interface FloppyConfig {
-  floppy_files: string[];
-  floppy_dirs: string[];
-  floppy_content: Record<string, string>;
-  floppy_label: string;
-}
-
-export const cdConfigFields: ConfigField[] = [
+export const cdConfigFields = defineFields([
   { name: "cd_files", type: "list(string)", default: [], description: "Files, globs and folders put on an extra CD." },
   { name: "cd_content", type: "map(string)", default: {}, description: "Texts (path -> content) put on the extra CD." },
   { name: "cd_label", type: "string", default: "", description: "The extra CD's volume label (cidata for cloud-init)." },
-];
-export const floppyConfigFields: ConfigField[] = [
+]);
+export type CdConfig = ConfigOf<typeof cdConfigFields>;
+export const floppyConfigFields = defineFields([
   { name: "floppy_files", type: "list(string)", default: [] },
   { name: "floppy_dirs", type: "list(string)", default: [] },
   { name: "floppy_content", type: "map(string)", default: {} },
   { name: "floppy_label", type: "string", default: "packer" },
-];
+]);
+export type FloppyConfig = ConfigOf<typeof floppyConfigFields>;
 
 export const cdWanted = (c: CdConfig) => c.cd_files.length > 0 || Object.keys(c.cd_content).length > 0;
 export const floppyWanted = (c: FloppyConfig) =>

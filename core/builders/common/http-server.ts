@@ -5,23 +5,16 @@
 import { realpath, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import type { Ui } from "../../ui/types.ts";
-import type { ConfigField } from "../../plugin/schema.ts";
+import { defineFields, type ConfigOf } from "../../config/schema.ts";
 
-export interface HttpConfig {
-  http_directory: string;
-  http_content: Record<string, string>;
-  http_port_min: number;
-  http_port_max: number;
-  http_bind_address: string;
-}
-
-export const httpConfigFields: ConfigField[] = [
+export const httpConfigFields = defineFields([
   { name: "http_directory", type: "string", default: "", description: "Serve this folder to the guest while it installs." },
   { name: "http_content", type: "map(string)", default: {}, description: "Serve these texts (path -> content) instead of a folder." },
   { name: "http_port_min", type: "number", default: 8000 },
   { name: "http_port_max", type: "number", default: 9000 },
   { name: "http_bind_address", type: "string", default: "0.0.0.0" },
-];
+]);
+export type HttpConfig = ConfigOf<typeof httpConfigFields>;
 
 export function checkHttpConfig(c: HttpConfig): string[] {
   const errs: string[] = [];

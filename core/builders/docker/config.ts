@@ -1,10 +1,10 @@
 // The docker builder's configuration: Packer's `docker` builder keys, plus three imgb keys that make
 // a stock podman work on hosts where its defaults do not (engine, engine_args, ulimits).
-import type { ConfigSchema } from "../../plugin/schema.ts";
+import { defineFields, type ConfigOf } from "../../config/schema.ts";
+import { decodeTyped } from "../../config/typed.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
 import type { JsonObject } from "../../values/json.ts";
-import { decodeConfig } from "./config-decode.ts";
 import { UserError } from "../../errors/diagnostic.ts";
 import { renderPluginTemplate } from "../../plugin/host/template-adapter.ts";
 import type { BuildContextValues } from "../../template/model.ts";
@@ -18,8 +18,8 @@ export const DEFAULT_RUN_COMMAND = ["-d", "-i", "-t", "--entrypoint=/bin/sh", "-
  */
 export const DEFAULT_ULIMITS = ["nofile=20000:20000", "nproc=20000:20000"];
 
-export const dockerSchema: ConfigSchema = {
-  fields: [
+export const dockerSchema = {
+  fields: defineFields([
     { name: "image", type: "string", description: "Base image to start the container from." },
     { name: "pull", type: "bool", default: true, description: "Pull the image before starting." },
     { name: "commit", type: "bool", default: false, description: "Commit the container to an image." },
@@ -57,42 +57,10 @@ export const dockerSchema: ConfigSchema = {
     { name: "engine", type: "string", default: "podman", description: "imgb: the container CLI." },
     { name: "engine_args", type: "list(string)", default: [], description: "imgb: global CLI arguments, e.g. [\"--runtime\", \"runc\"]." },
     { name: "ulimits", type: "list(string)", default: DEFAULT_ULIMITS, description: "imgb: `--ulimit` values for the container." },
-  ],
+  ]),
 };
 
-export interface DockerConfig {
-  image: string;
-  pull: boolean;
-  commit: boolean;
-  discard: boolean;
-  export_path: string;
-  changes: string[];
-  author: string;
-  message: string;
-  run_command: string[];
-  volumes: Record<string, string>;
-  privileged: boolean;
-  cap_add: string[];
-  cap_drop: string[];
-  device: string[];
-  tmpfs: string[];
-  container_dir: string;
-  exec_user: string;
-  fix_upload_owner: boolean;
-  platform: string;
-  login: boolean;
-  login_server: string;
-  login_username: string;
-  login_password: string;
-  ecr_login: boolean;
-  aws_access_key: string;
-  aws_secret_key: string;
-  aws_token: string;
-  aws_profile: string;
-  engine: string;
-  engine_args: string[];
-  ulimits: string[];
-}
+export type DockerConfig = ConfigOf<typeof dockerSchema.fields>;
 
 /** Instructions `commit --change` accepts (Packer's list). */
 const CHANGE_INSTRUCTIONS = new Set([
@@ -110,7 +78,7 @@ const CHANGE_INSTRUCTIONS = new Set([
 ]);
 
 export function parseDockerConfig(raw: JsonObject): { config?: DockerConfig; diagnostics: Diagnostic[] } {
-  const { value: c, diagnostics } = decodeConfig<DockerConfig>("docker", dockerSchema, raw);
+  const { value: c, diagnostics } = decodeTyped("docker", dockerSchema, raw);
   if (!c) return { diagnostics };
   const bad = (summary: string) => diagnostics.push(errorDiag(`docker: ${summary}`));
   if (!c.image) bad('"image" must be specified');

@@ -2,32 +2,32 @@
 import { copyFile, chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { BuilderFactory, Step } from "../types.ts";
-import type { Diagnostic } from "../../errors/diagnostic.ts";
+import { defineFields } from "../../config/schema.ts";
+import { decodeTyped } from "../../config/typed.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
-import { stepProvision } from "../../engine/steps/provision.ts";
+import { stepProvision } from "../common/machine-steps.ts";
 import { noneCommunicator } from "../../communicator/types.ts";
+
+const fileSchema = {
+  fields: defineFields([
+    { name: "target", type: "string", required: true, description: "file to write" },
+    { name: "content", type: "string", description: "text written to target" },
+    { name: "source", type: "string", description: "file copied to target" },
+  ]),
+};
 
 export const fileBuilder: BuilderFactory = {
   type: "file",
-  schema: {
-    fields: [
-      { name: "target", type: "string", required: true, description: "file to write" },
-      { name: "content", type: "string", description: "text written to target" },
-      { name: "source", type: "string", description: "file copied to target" },
-    ],
-  },
+  schema: fileSchema,
   generatedKeys: ["ID"],
   create(config) {
-    const diagnostics: Diagnostic[] = [];
-    const target = config["target"];
-    const content = config["content"];
-    const source = config["source"];
-    if (typeof target !== "string" || target === "") diagnostics.push(errorDiag("target must be specified"));
-    if (content !== undefined && source !== undefined && content !== null && source !== null && content !== "" && source !== "")
-      diagnostics.push(errorDiag("only one of source or content may be specified"));
-    if ((content === undefined || content === null || content === "") && (source === undefined || source === null || source === ""))
-      diagnostics.push(errorDiag("source or content must be specified"));
-    if (diagnostics.length || typeof target !== "string") return { diagnostics };
+    const { value: c, diagnostics } = decodeTyped("file", fileSchema, config);
+    if (!c) return { diagnostics };
+    const { target, content, source } = c;
+    if (target === "") diagnostics.push(errorDiag("target must be specified"));
+    if (content !== "" && source !== "") diagnostics.push(errorDiag("only one of source or content may be specified"));
+    if (content === "" && source === "") diagnostics.push(errorDiag("source or content must be specified"));
+    if (diagnostics.length) return { diagnostics };
 
     let targetPath = target;
     const steps: Step[] = [
@@ -36,19 +36,19 @@ export const fileBuilder: BuilderFactory = {
         async run(state) {
           targetPath = isAbsolute(target) ? target : resolve(process.cwd(), target);
           await mkdir(dirname(targetPath), { recursive: true });
-          if (typeof source === "string" && source !== "") {
+          if (source !== "") {
             state.ui.say(`Copying ${source} to ${target}`);
             await copyFile(isAbsolute(source) ? source : resolve(process.cwd(), source), targetPath);
           } else {
             state.ui.say(`Writing content to ${target}`);
-            await writeFile(targetPath, typeof content === "string" ? content : "");
+            await writeFile(targetPath, content);
           }
           await chmod(targetPath, 0o600);
           state.setGenerated("ID", target);
           state.communicator = noneCommunicator();
         },
       },
-      stepProvision,
+      stepProvision(),
     ];
     return {
       diagnostics,

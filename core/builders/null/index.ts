@@ -3,17 +3,24 @@
 import type { Builder, BuilderFactory, BuildState, Step } from "../types.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
+import { decode } from "../../config/decode.ts";
+import { issueDiagnostic } from "../../config/messages.ts";
 import type { Artifact } from "../../engine/artifact.ts";
-import { stepProvision } from "../../engine/steps/provision.ts";
+import { stepProvision } from "../common/machine-steps.ts";
+import { CONNECTION_KEYS } from "../common/generated-data.ts";
 import { communicatorFields, connectStep, parseCommunicatorConfig } from "../../communicator/select.ts";
+
+const nullSchema = { fields: communicatorFields };
 
 export const nullBuilder: BuilderFactory = {
   type: "null",
-  schema: { fields: [...communicatorFields] },
-  generatedKeys: ["ID", "Host", "Port", "User", "Password", "ConnType", "SSHPublicKey", "SSHPrivateKey"],
+  schema: nullSchema,
+  generatedKeys: ["ID", ...CONNECTION_KEYS],
   create(config) {
-    const diagnostics: Diagnostic[] = [];
-    const comm = parseCommunicatorConfig(config, diagnostics);
+    const { value, issues } = decode(nullSchema, config);
+    const diagnostics: Diagnostic[] = issues.map((i) => issueDiagnostic(i, { prefix: "null" }));
+    if (diagnostics.length > 0) return { diagnostics };
+    const comm = parseCommunicatorConfig(value, diagnostics);
     if (!comm) return { diagnostics };
     if (comm.type === "local") diagnostics.push(errorDiag('communicator "local" is not supported by the null builder; use "none" or "ssh"'));
     const builder: Builder = {
@@ -26,7 +33,7 @@ export const nullBuilder: BuilderFactory = {
             },
           },
           connectStep(comm),
-          stepProvision,
+          stepProvision(),
         ];
       },
       artifact(): Artifact {

@@ -5,6 +5,7 @@
 // SeaBIOS and the disk's boot loader). KVM counts as working only once that kernel reaches the
 // hand-over to init on the serial console, which takes a second or two when KVM works.
 import { spawnChild } from "../../process/child.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
 
 export type Accelerator = "kvm" | "tcg";
 
@@ -67,7 +68,7 @@ export async function testBoot(o: TestBootOptions): Promise<TestBootResult> {
   const how = await outcome;
   clearTimeout(timer);
   const result = await child.stop(1000);
-  if (o.signal?.aborted) throw new Error("cancelled");
+  if (o.signal?.aborted) throw new Cancelled("cancelled");
   const ms = Math.round(performance.now() - started);
   const what = o.kernel ? "the kernel" : "the disk";
   if (how === "reached") return { works: true, reason: `${what} reached init in ${ms} ms` };

@@ -1,13 +1,15 @@
 // The qemu builder's configuration: Packer's `qemu` builder (packer-plugin-qemu Config) — an OS
 // installed from an ISO (iso_url, boot_command, HTTP server, CD and floppy) or an existing disk
 // image booted (disk_image = true) — plus direct kernel boot (imgb's kernel/initrd/kernel_args).
-import type { ConfigField, ConfigSchema } from "../../plugin/schema.ts";
+import { defineFields, type ConfigField, type ConfigOf } from "../../config/schema.ts";
+import { decodeTyped } from "../../config/typed.ts";
+import { parseGoDuration } from "../../values/go-duration.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
 import type { JsonObject } from "../../values/json.ts";
 import type { BuildContextValues } from "../../template/model.ts";
 import { sshConfigFields, parseSshConfig, type SshConfig } from "../../communicator/ssh/index.ts";
-import { decodeConfig, parseDuration, parseSize } from "../docker/config-decode.ts";
+import { parseSize } from "../common/disk-size.ts";
 import { parseChecksum, type ChecksumSpec } from "../common/checksum.ts";
 import { urlProblem } from "../common/download.ts";
 import { checkHttpConfig, httpConfigFields, type HttpConfig } from "../common/http-server.ts";
@@ -24,8 +26,7 @@ const sshFields: ConfigField[] = sshConfigFields.map((f) =>
   f.name === "ssh_port" ? { ...f, default: 22, description: "Guest port sshd listens on (the host side is forwarded)." } : f,
 );
 
-export const qemuSchema: ConfigSchema = {
-  fields: [
+const qemuFields = defineFields([
     { name: "iso_url", type: "string", default: "", description: "The installer ISO, or with disk_image the disk image: a path, file://, http(s)://." },
     { name: "iso_urls", type: "list(string)", default: [], description: "URLs tried in turn." },
     { name: "iso_checksum", type: "string", default: "", description: '"none", "sha256:HEX" (md5, sha1, sha512 too), a bare HEX, or "file:URL-or-path" of a SUMS file.' },
@@ -98,15 +99,21 @@ export const qemuSchema: ConfigSchema = {
     { name: "ssh_wait_timeout", type: "string", default: "", description: "Old name of ssh_timeout." },
     { name: "pause_before_connecting", type: "string", default: "", description: "Wait this long before connecting." },
     // WinRM keys are accepted (templates set them for every builder) but the communicator is not supported.
-    ...["winrm_username", "winrm_password", "winrm_host", "winrm_timeout", "winrm_transport_decorator"].map((name): ConfigField => ({ name, type: "string", default: "" })),
+    { name: "winrm_username", type: "string", default: "" },
+    { name: "winrm_password", type: "string", default: "" },
+    { name: "winrm_host", type: "string", default: "" },
+    { name: "winrm_timeout", type: "string", default: "" },
+    { name: "winrm_transport_decorator", type: "string", default: "" },
     { name: "winrm_port", type: "number", default: 0 },
-    ...["winrm_use_ssl", "winrm_insecure", "winrm_use_ntlm", "winrm_no_proxy"].map((name): ConfigField => ({ name, type: "bool", default: false })),
+    { name: "winrm_use_ssl", type: "bool", default: false },
+    { name: "winrm_insecure", type: "bool", default: false },
+    { name: "winrm_use_ntlm", type: "bool", default: false },
+    { name: "winrm_no_proxy", type: "bool", default: false },
     { name: "packer_force", type: "bool", default: false },
-    ...httpConfigFields,
-    ...cdConfigFields,
-    ...floppyConfigFields,
-    ...sshFields,
-  ],
+]);
+
+export const qemuSchema = {
+  fields: [...qemuFields, ...httpConfigFields, ...cdConfigFields, ...floppyConfigFields, ...sshFields],
 };
 
 export interface QemuImgArgs {
@@ -115,79 +122,17 @@ export interface QemuImgArgs {
   resize: string[];
 }
 
-export interface QemuConfig extends HttpConfig, CdConfig, FloppyConfig {
-  iso_url: string;
-  iso_urls: string[];
-  iso_checksum: string;
-  iso_target_path: string;
-  iso_target_extension: string;
-  disk_image: boolean;
-  use_backing_file: boolean;
-  output_directory: string;
-  vm_name: string;
-  format: "qcow2" | "raw";
-  disk_size: string;
-  disk_additional_size: string[];
-  disk_interface: string;
-  disk_cache: string;
-  disk_discard: string;
-  disk_detect_zeroes: string;
-  disk_compression: boolean;
-  skip_compaction: boolean;
-  skip_resize_disk: boolean;
-  qemu_img_args: QemuImgArgs;
-  cdrom_interface: string;
-  net_device: string;
-  net_bridge: string;
-  accelerator: (typeof ACCELERATORS)[number];
-  machine_type: string;
-  cpu_model: string;
-  cpus: number;
-  sockets: number;
-  cores: number;
-  threads: number;
-  memory: number;
-  vga: string;
-  display: string;
-  use_default_display: boolean;
-  headless: boolean;
-  firmware: string;
-  use_pflash: boolean;
-  efi_boot: boolean;
-  efi_firmware_code: string;
-  efi_firmware_vars: string;
-  efi_drop_efivars: boolean;
-  vtpm: boolean;
-  use_tpm1: boolean;
-  tpm_device_type: string;
-  qemu_binary: string;
-  qemuargs: string[][];
-  kernel: string;
-  initrd: string;
-  kernel_args: string;
-  boot_command: string[];
-  boot_steps: string[][];
-  boot_wait: string;
-  boot_key_interval: string;
-  boot_keygroup_interval: string;
-  disable_vnc: boolean;
-  vnc_bind_address: string;
-  vnc_port_min: number;
-  vnc_port_max: number;
-  vnc_use_password: boolean;
-  qmp_enable: boolean;
-  qmp_socket_path: string;
-  host_port_min: number;
-  host_port_max: number;
-  ssh_host_port_min: number;
-  ssh_host_port_max: number;
-  skip_nat_mapping: boolean;
-  shutdown_command: string;
-  shutdown_timeout: string;
-  communicator: "ssh" | "none";
-  ssh_wait_timeout: string;
-  pause_before_connecting: string;
-  packer_force: boolean;
+/** The decoded schema, narrowed where the checks in parseQemuConfig allow only some values, plus what is derived. */
+export type QemuConfig = Omit<ConfigOf<typeof qemuFields>, "format" | "accelerator" | "communicator" | "qemuargs" | "qemu_img_args" | "boot_steps"> &
+  HttpConfig &
+  CdConfig &
+  FloppyConfig & {
+    format: "qcow2" | "raw";
+    accelerator: (typeof ACCELERATORS)[number];
+    communicator: "ssh" | "none";
+    qemuargs: string[][];
+    qemu_img_args: QemuImgArgs;
+    boot_steps: string[][];
   // Derived.
   isoUrls: string[];
   checksum: ChecksumSpec;
@@ -199,7 +144,7 @@ export interface QemuConfig extends HttpConfig, CdConfig, FloppyConfig {
   shutdownTimeoutMs: number;
   pauseBeforeConnectingMs: number;
   ssh?: SshConfig;
-}
+  };
 
 /** Packer's default OVMF paths are Debian's (the ovmf package). */
 export const DEFAULT_EFI_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
@@ -207,8 +152,11 @@ export const DEFAULT_EFI_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 const DEFAULT_INSTALL_DISK = "40960M";
 
 export function parseQemuConfig(raw: JsonObject, build: BuildContextValues): { config?: QemuConfig; diagnostics: Diagnostic[] } {
-  const { value: c, diagnostics } = decodeConfig<QemuConfig>("qemu", qemuSchema, raw);
-  if (!c) return { diagnostics };
+  const { value, diagnostics } = decodeTyped("qemu", qemuSchema, raw);
+  if (!value) return { diagnostics };
+  // Narrowed: the values of the narrowed keys are checked below (any other is a diagnostic), and the
+  // derived keys are set below.
+  const c = value as unknown as QemuConfig;
   const bad = (summary: string) => diagnostics.push(errorDiag(`qemu: ${summary}`));
   c.isoUrls = c.iso_url ? [c.iso_url] : c.iso_urls;
   if (c.iso_url && c.iso_urls.length > 0) bad('only one of "iso_url" or "iso_urls" may be specified');
@@ -265,9 +213,9 @@ export function parseQemuConfig(raw: JsonObject, build: BuildContextValues): { c
     }
   }
   const duration = (key: string, text: string) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) bad(`"${key}": "${text}" is not a duration like 5m or 30s`);
-    return ms ?? 0;
+    const d = parseGoDuration(text);
+    if (!d.ok) bad(`"${key}": "${text}" is not a duration like 5m or 30s`);
+    return d.ok ? d.ms : 0;
   };
   // Packer: boot_wait defaults to 10s; a negative one means none.
   c.bootWaitMs = c.boot_wait === "" ? (steps.length > 0 ? 10_000 : 0) : Math.max(0, duration("boot_wait", c.boot_wait));

@@ -5,6 +5,7 @@
 import type { Socket } from "bun";
 import * as v from "valibot";
 import type { KeyEventSink } from "../common/boot-command.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
 
 const Reply = v.union([
   v.object({ return: v.unknown() }),
@@ -28,7 +29,7 @@ export class QmpClient implements KeyEventSink {
     client.greeted = new Promise<void>((r) => (greet = r));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (signal.aborted) throw new Error("cancelled");
+      if (signal.aborted) throw new Cancelled("cancelled");
       try {
         client.socket = await Bun.connect({
           unix: path,

@@ -1,11 +1,12 @@
 // The rootfs builder's configuration: what goes into the root filesystem (mmdebstrap's suite,
 // mirror, variant, packages, or a given tarball) and which files come out of it.
-import type { ConfigSchema } from "../../plugin/schema.ts";
+import { defineFields, type ConfigOf } from "../../config/schema.ts";
+import { decodeTyped } from "../../config/typed.ts";
 import type { Diagnostic } from "../../errors/diagnostic.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
 import type { JsonObject } from "../../values/json.ts";
 import type { BuildContextValues } from "../../template/model.ts";
-import { decodeConfig, parseSize } from "../docker/config-decode.ts";
+import { parseSize } from "../common/disk-size.ts";
 
 export const ROOTFS_FORMATS = ["tar", "tar.gz", "tar.zst", "ext4", "raw", "qcow2", "oci"] as const;
 export const BOOTLOADERS = ["none", "syslinux"] as const;
@@ -13,8 +14,8 @@ export type RootfsFormat = (typeof ROOTFS_FORMATS)[number];
 
 const VARIANTS = ["extract", "custom", "essential", "apt", "required", "minbase", "buildd", "important", "debootstrap", "standard"];
 
-export const rootfsSchema: ConfigSchema = {
-  fields: [
+export const rootfsSchema = {
+  fields: defineFields([
     { name: "suite", type: "string", default: "bookworm", description: "Debian suite for mmdebstrap." },
     { name: "mirror", type: "string", default: "", description: "Default: the mirror apt uses on the build host." },
     { name: "variant", type: "string", default: "minbase", description: "mmdebstrap --variant." },
@@ -36,33 +37,22 @@ export const rootfsSchema: ConfigSchema = {
     { name: "image_ref", type: "string", default: "", description: "OCI ref name; default: localhost/<image_name>:latest." },
     { name: "export_kernel", type: "bool", default: true, description: "Copy /boot's kernel and initrd out, when present." },
     { name: "packer_force", type: "bool", default: false, description: "Overwrite an existing output directory (-force)." },
-  ],
+  ]),
 };
 
-export interface RootfsConfig {
-  suite: string;
-  mirror: string;
-  variant: string;
-  components: string[];
-  packages: string[];
-  mmdebstrap_args: string[];
-  source_tarball: string;
-  output_directory: string;
-  image_name: string;
+/** The decoded schema, with formats and bootloader narrowed by the checks in parseRootfsConfig. */
+export type RootfsConfig = Omit<ConfigOf<typeof rootfsSchema.fields>, "formats" | "bootloader"> & {
   formats: RootfsFormat[];
-  disk_size: string;
   bootloader: (typeof BOOTLOADERS)[number];
-  kernel_args: string;
-  image_ref: string;
-  export_kernel: boolean;
-  packer_force: boolean;
   /** Parsed disk_size in bytes; undefined = automatic. */
   diskBytes?: number;
-}
+};
 
 export function parseRootfsConfig(raw: JsonObject, build: BuildContextValues): { config?: RootfsConfig; diagnostics: Diagnostic[] } {
-  const { value: c, diagnostics } = decodeConfig<RootfsConfig>("rootfs", rootfsSchema, raw);
-  if (!c) return { diagnostics };
+  const { value, diagnostics } = decodeTyped("rootfs", rootfsSchema, raw);
+  if (!value) return { diagnostics };
+  // Narrowed: the members of formats and bootloader are checked below (any other is a diagnostic).
+  const c = value as RootfsConfig;
   const bad = (summary: string) => diagnostics.push(errorDiag(`rootfs: ${summary}`));
   if (!VARIANTS.includes(c.variant)) bad(`"variant" must be one of ${VARIANTS.join(", ")}`);
   for (const f of c.formats) {

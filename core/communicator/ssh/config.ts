@@ -1,10 +1,11 @@
 // The SSH communicator's template keys (Packer's `ssh_*` options) as a schema builders merge into
 // their own, and the checked, typed SshConfig the communicator runs on.
-import * as v from "valibot";
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
-import type { ConfigField } from "../../plugin/schema.ts";
+import { decode } from "../../config/decode.ts";
+import { issueDiagnostic } from "../../config/messages.ts";
+import { defineFields, type ConfigOf } from "../../config/schema.ts";
 import type { JsonObject } from "../../values/json.ts";
-import { parseDuration } from "./duration.ts";
+import { parseGoDuration } from "../../values/go-duration.ts";
 import { parseHostKeyPin } from "./hostkey.ts";
 import type { SocksProxy } from "./socks.ts";
 import { parseTunnel, type TunnelSpec } from "./tunnels.ts";
@@ -70,122 +71,67 @@ export interface SshConfig {
   keyExchangeAlgorithms?: string[];
 }
 
-const f = (name: string, type: ConfigField["type"], description: string, def?: ConfigField["default"]): ConfigField =>
-  def === undefined ? { name, type, description } : { name, type, description, default: def };
-
 /** Every key the SSH communicator reads; builders append these to their schema's fields. */
-export const sshConfigFields: ConfigField[] = [
-  f("ssh_host", "string", "Address to connect to; usually set by the builder."),
-  f("ssh_port", "number", "Port to connect to.", 22),
-  f("ssh_username", "string", "User to log in as (required)."),
-  f("ssh_password", "string", "Password for password and keyboard-interactive authentication."),
-  f("ssh_private_key_file", "string", "Private key file for public-key authentication (~ expands)."),
-  f("ssh_certificate_file", "string", "OpenSSH user certificate for ssh_private_key_file (~ expands)."),
-  f("ssh_agent_auth", "bool", "Authenticate with the agent at SSH_AUTH_SOCK; password and key file are ignored.", false),
-  f("ssh_timeout", "string", "How long to keep trying to connect (Go duration).", "5m"),
-  f("ssh_wait_timeout", "string", "Old name of ssh_timeout (Packer's SDK still reads it, and it wins when set)."),
-  f("ssh_handshake_attempts", "number", "Handshake (including authentication) failures tolerated once TCP connects.", 10),
-  f("ssh_keep_alive_interval", "string", "Keep-alive interval (Go duration); negative disables.", "5s"),
-  f("ssh_read_write_timeout", "string", "A connection silent this long counts as dropped (Go duration); 0 disables.", "0s"),
-  f("ssh_pty", "bool", "Request a PTY for commands.", false),
-  f("ssh_bastion_host", "string", "Bastion host to reach ssh_host through."),
-  f("ssh_bastion_port", "number", "Bastion port.", 22),
-  f("ssh_bastion_username", "string", "Bastion user."),
-  f("ssh_bastion_password", "string", "Bastion password."),
-  f("ssh_bastion_private_key_file", "string", "Bastion private key file (~ expands)."),
-  f("ssh_bastion_certificate_file", "string", "OpenSSH user certificate for ssh_bastion_private_key_file."),
-  f("ssh_bastion_agent_auth", "bool", "Authenticate to the bastion with the SSH agent.", false),
-  f("ssh_bastion_host_key", "string", "Pin for the bastion's host key (like ssh_host_key)."),
-  f("ssh_proxy_host", "string", "SOCKS5 proxy to open the connection through."),
-  f("ssh_proxy_port", "number", "SOCKS5 proxy port.", 1080),
-  f("ssh_proxy_username", "string", "SOCKS5 proxy user (RFC 1929)."),
-  f("ssh_proxy_password", "string", "SOCKS5 proxy password."),
-  f("ssh_local_tunnels", "list(string)", "Like ssh -L: \"[bind_address:]port:host:hostport\", listening here (loopback by default)."),
-  f("ssh_remote_tunnels", "list(string)", "Like ssh -R: \"[bind_address:]port:host:hostport\", listening on the machine."),
-  f("ssh_file_transfer_method", "string", '"sftp" or "scp".', "sftp"),
-  f("ssh_disable_agent_forwarding", "bool", "Do not forward the local SSH agent.", false),
-  f("ssh_clear_authorized_keys", "bool", "On cleanup, remove the temporary key from ~/.ssh/authorized_keys.", false),
-  f("ssh_host_key", "string", 'Expected host key: "ssh-ed25519 AAAA..." or a "SHA256:..." fingerprint.'),
-  f("ssh_known_hosts_file", "string", "known_hosts file to check the host key against (default ~/.ssh/known_hosts)."),
-  f("ssh_trust_on_first_use", "bool", "Accept an unknown host key on first connection and pin it for the build.", false),
-  f("ssh_ciphers", "list(string)", "Cipher preference list."),
-  f("ssh_key_exchange_algorithms", "list(string)", "Key-exchange preference list."),
-  f("temporary_key_pair_name", "string", "Comment of the temporary key pair a builder generates."),
-];
-
-// Legacy JSON templates get Go's weak decoding: "22" is a port, "true" a bool.
-const weakNumber = v.union([
-  v.number(),
-  v.pipe(v.string(), v.regex(/^\s*-?\d+\s*$/, "expected a number"), v.transform(Number)),
+export const sshConfigFields = defineFields([
+  { name: "ssh_host", type: "string", description: "Address to connect to; usually set by the builder." },
+  { name: "ssh_port", type: "number", description: "Port to connect to.", default: 22 },
+  { name: "ssh_username", type: "string", description: "User to log in as (required)." },
+  { name: "ssh_password", type: "string", description: "Password for password and keyboard-interactive authentication." },
+  { name: "ssh_private_key_file", type: "string", description: "Private key file for public-key authentication (~ expands)." },
+  { name: "ssh_certificate_file", type: "string", description: "OpenSSH user certificate for ssh_private_key_file (~ expands)." },
+  { name: "ssh_agent_auth", type: "bool", description: "Authenticate with the agent at SSH_AUTH_SOCK; password and key file are ignored.", default: false },
+  { name: "ssh_timeout", type: "string", description: "How long to keep trying to connect (Go duration).", default: "5m" },
+  { name: "ssh_wait_timeout", type: "string", description: "Old name of ssh_timeout (Packer's SDK still reads it, and it wins when set)." },
+  { name: "ssh_handshake_attempts", type: "number", description: "Handshake (including authentication) failures tolerated once TCP connects.", default: 10 },
+  { name: "ssh_keep_alive_interval", type: "string", description: "Keep-alive interval (Go duration); negative disables.", default: "5s" },
+  { name: "ssh_read_write_timeout", type: "string", description: "A connection silent this long counts as dropped (Go duration); 0 disables.", default: "0s" },
+  { name: "ssh_pty", type: "bool", description: "Request a PTY for commands.", default: false },
+  { name: "ssh_bastion_host", type: "string", description: "Bastion host to reach ssh_host through." },
+  { name: "ssh_bastion_port", type: "number", description: "Bastion port.", default: 22 },
+  { name: "ssh_bastion_username", type: "string", description: "Bastion user." },
+  { name: "ssh_bastion_password", type: "string", description: "Bastion password." },
+  { name: "ssh_bastion_private_key_file", type: "string", description: "Bastion private key file (~ expands)." },
+  { name: "ssh_bastion_certificate_file", type: "string", description: "OpenSSH user certificate for ssh_bastion_private_key_file." },
+  { name: "ssh_bastion_agent_auth", type: "bool", description: "Authenticate to the bastion with the SSH agent.", default: false },
+  { name: "ssh_bastion_host_key", type: "string", description: "Pin for the bastion's host key (like ssh_host_key)." },
+  { name: "ssh_proxy_host", type: "string", description: "SOCKS5 proxy to open the connection through." },
+  { name: "ssh_proxy_port", type: "number", description: "SOCKS5 proxy port.", default: 1080 },
+  { name: "ssh_proxy_username", type: "string", description: "SOCKS5 proxy user (RFC 1929)." },
+  { name: "ssh_proxy_password", type: "string", description: "SOCKS5 proxy password." },
+  { name: "ssh_local_tunnels", type: "list(string)", description: "Like ssh -L: \"[bind_address:]port:host:hostport\", listening here (loopback by default)." },
+  { name: "ssh_remote_tunnels", type: "list(string)", description: "Like ssh -R: \"[bind_address:]port:host:hostport\", listening on the machine." },
+  { name: "ssh_file_transfer_method", type: "string", description: '"sftp" or "scp".', default: "sftp" },
+  { name: "ssh_disable_agent_forwarding", type: "bool", description: "Do not forward the local SSH agent.", default: false },
+  { name: "ssh_clear_authorized_keys", type: "bool", description: "On cleanup, remove the temporary key from ~/.ssh/authorized_keys.", default: false },
+  { name: "ssh_host_key", type: "string", description: 'Expected host key: "ssh-ed25519 AAAA..." or a "SHA256:..." fingerprint.' },
+  { name: "ssh_known_hosts_file", type: "string", description: "known_hosts file to check the host key against (default ~/.ssh/known_hosts)." },
+  { name: "ssh_trust_on_first_use", type: "bool", description: "Accept an unknown host key on first connection and pin it for the build.", default: false },
+  { name: "ssh_ciphers", type: "list(string)", description: "Cipher preference list." },
+  { name: "ssh_key_exchange_algorithms", type: "list(string)", description: "Key-exchange preference list." },
+  { name: "temporary_key_pair_name", type: "string", description: "Comment of the temporary key pair a builder generates." },
 ]);
-const weakBool = v.union([v.boolean(), v.pipe(v.picklist(["true", "false"]), v.transform((s) => s === "true"))]);
-const str = v.string();
-
-const RawSshSchema = v.looseObject({
-  ssh_host: v.optional(str),
-  ssh_port: v.optional(weakNumber),
-  ssh_username: v.optional(str),
-  ssh_password: v.optional(str),
-  ssh_private_key_file: v.optional(str),
-  ssh_agent_auth: v.optional(weakBool),
-  ssh_certificate_file: v.optional(str),
-  ssh_timeout: v.optional(str),
-  ssh_wait_timeout: v.optional(str),
-  ssh_handshake_attempts: v.optional(weakNumber),
-  ssh_keep_alive_interval: v.optional(str),
-  ssh_read_write_timeout: v.optional(str),
-  ssh_pty: v.optional(weakBool),
-  ssh_bastion_host: v.optional(str),
-  ssh_bastion_port: v.optional(weakNumber),
-  ssh_bastion_username: v.optional(str),
-  ssh_bastion_password: v.optional(str),
-  ssh_bastion_private_key_file: v.optional(str),
-  ssh_bastion_certificate_file: v.optional(str),
-  ssh_bastion_agent_auth: v.optional(weakBool),
-  ssh_bastion_host_key: v.optional(str),
-  ssh_file_transfer_method: v.optional(str),
-  ssh_local_tunnels: v.optional(v.array(str)),
-  ssh_remote_tunnels: v.optional(v.array(str)),
-  ssh_proxy_host: v.optional(str),
-  ssh_proxy_port: v.optional(weakNumber),
-  ssh_proxy_username: v.optional(str),
-  ssh_proxy_password: v.optional(str),
-  ssh_disable_agent_forwarding: v.optional(weakBool),
-  ssh_clear_authorized_keys: v.optional(weakBool),
-  ssh_host_key: v.optional(str),
-  ssh_known_hosts_file: v.optional(str),
-  ssh_trust_on_first_use: v.optional(weakBool),
-  ssh_ciphers: v.optional(v.array(str)),
-  ssh_key_exchange_algorithms: v.optional(v.array(str)),
-  temporary_key_pair_name: v.optional(str),
-});
 
 /**
  * Checks the `ssh_*` keys of a decoded builder config. Unknown keys are left alone (the builder's
  * schema owns them). `range` is where the block is, for the diagnostics.
  */
 export function parseSshConfig(raw: JsonObject, range?: SourceRange): { config?: SshConfig; diagnostics: Diagnostic[] } {
-  const parsed = v.safeParse(RawSshSchema, raw);
-  if (!parsed.success) {
-    return {
-      diagnostics: parsed.issues.map((i) => {
-        const key = i.path?.map((p) => String(p.key)).join(".") ?? "ssh";
-        return errorDiag(`invalid ${key}: ${i.message}`, range);
-      }),
-    };
-  }
-  const r = parsed.output;
+  // The builder's schema owns the other keys; only the ssh_* keys that are set are decoded here.
+  const decoded = decode({ fields: sshConfigFields, allowUnknown: true }, raw, { partial: true });
+  if (decoded.issues.length > 0) return { diagnostics: decoded.issues.map((i) => issueDiagnostic(i, range ? { range } : {})) };
+  // Safe: every ssh_* key present was converted to its declared type.
+  const r = decoded.value as Partial<ConfigOf<typeof sshConfigFields>>;
   const diags: Diagnostic[] = [];
   const bad = (msg: string): void => void diags.push(errorDiag(msg, range));
 
   const duration = (key: string, text: string | undefined, def: number): number => {
     if (text === undefined || text === "") return def;
-    const ms = parseDuration(text);
-    if (ms === null) {
+    const d = parseGoDuration(text);
+    if (!d.ok) {
       bad(`${key}: ${JSON.stringify(text)} is not a duration (examples: "30s", "5m", "1h5m2s")`);
       return def;
     }
-    return ms;
+    return d.ms;
   };
   const port = (key: string, n: number | undefined): number => {
     if (n === undefined) return 22;

@@ -1,11 +1,5 @@
-// ssh_timeout and friends are Go durations ("5m", "1h5m2s", "300ms"), parsed by the one Go duration parser.
-import { formatGoDuration, parseGoDuration } from "../../values/go-duration.ts";
-
-/** Milliseconds, or null when `text` is not a Go duration. */
-export function parseDuration(text: string): number | null {
-  const r = parseGoDuration(text.trim());
-  return r.ok ? r.ms : null;
-}
+// ssh's messages print durations back the way Go does ("5m0s"); parsing is the one Go duration parser's.
+import { formatGoDuration } from "../../values/go-duration.ts";
 
 /** "5m0s"-style text for messages (whole seconds above one second). */
 export function formatDuration(ms: number): string {

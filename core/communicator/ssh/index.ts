@@ -5,5 +5,5 @@ export { connectSsh, SshCommunicator } from "./communicator.ts";
 export { generateTemporaryKeyPair, sshGeneratedValues, type TemporaryKeyPair } from "./keys.ts";
 export { clearAuthorizedKeys, clearKeyCommand } from "./clear-keys.ts";
 export { stepConnectSsh, type ConnectSshStepOptions } from "./step.ts";
-export { parseDuration, formatDuration } from "./duration.ts";
+export { formatDuration } from "./duration.ts";
 export { fingerprint as hostKeyFingerprint } from "./hostkey.ts";

@@ -4,6 +4,7 @@ import type { HclFunction } from "../context.ts";
 import { T } from "../types.ts";
 import { V } from "../value.ts";
 import { FunctionError, fn, p } from "./helpers.ts";
+import { parseGoDuration } from "../../values/go-duration.ts";
 
 /** A point in time plus the UTC offset it was written with. */
 export interface ZonedTime {
@@ -187,28 +188,6 @@ export function formatDate(spec: string, t: ZonedTime): string {
   return out;
 }
 
-/** Go's time.ParseDuration, in nanoseconds. */
-export function parseDuration(s: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, "μs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let rest = s;
-  let sign = 1;
-  if (rest.startsWith("-") || rest.startsWith("+")) {
-    sign = rest[0] === "-" ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  if (rest === "0") return 0;
-  if (rest === "") throw new FunctionError(`time: invalid duration ${JSON.stringify(s)}`, 1);
-  let total = 0;
-  const re = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
-  while (rest) {
-    const m = re.exec(rest);
-    if (!m) throw new FunctionError(`time: invalid duration ${JSON.stringify(s)}`, 1);
-    total += parseFloat(m[1]!) * units[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
-  return sign * total;
-}
-
 /** Go reference-time layout formatting (for legacy_isotime). */
 export function goLayout(layout: string, t: ZonedTime): string {
   const f = fields(t);
@@ -343,7 +322,9 @@ export function dateTimeFunctions(now: () => Date): Record<string, HclFunction> 
     formatdate: fn([p("format", T.string), p("time", T.string)], ([f, t]) => V.string(formatDate(f!.str, parseRfc3339(t!.str)))),
     timeadd: fn([p("timestamp", T.string), p("duration", T.string)], ([t, d]) => {
       const z = parseRfc3339(t!.str);
-      const ns = parseDuration(d!.str) + z.nanos;
+      const dur = parseGoDuration(d!.str);
+      if (!dur.ok) throw new FunctionError(dur.error, 1);
+      const ns = Number(dur.ns) + z.nanos;
       const addMs = Math.floor(ns / 1e6);
       return V.string(toRfc3339({ ...z, ms: z.ms + addMs, nanos: Math.round(ns - addMs * 1e6) }));
     }),

@@ -6,7 +6,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { EvalContext, type HclFunction } from "../context.ts";
 import { NativeExpression } from "../body.ts";
 import { parseTemplateNode } from "../parser.ts";
-import { nodeVariables } from "../eval.ts";
+import { nodeVariables } from "../variables.ts";
 import type { Diagnostic, SourceRange } from "../../errors/diagnostic.ts";
 import { T } from "../types.ts";
 import { V, Value } from "../value.ts";

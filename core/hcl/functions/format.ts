@@ -6,6 +6,7 @@ import { T } from "../types.ts";
 import { Value } from "../value.ts";
 import { checkStringLength } from "../../values/limits.ts";
 import { jsonEncode } from "./json-codec.ts";
+import { goQuote } from "../text.ts";
 
 export function formatString(fmt: string, args: Value[]): string {
   let out = "";
@@ -174,22 +175,3 @@ function goG(x: number, prec: number | undefined): string {
   return String(Number(x.toPrecision(p)));
 }
 
-/** Go's strconv.Quote. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (ch === "\x07") out += "\\a";
-    else if (ch === "\b") out += "\\b";
-    else if (ch === "\f") out += "\\f";
-    else if (ch === "\v") out += "\\v";
-    else if (cp < 0x20 || cp === 0x7f) out += "\\x" + cp.toString(16).padStart(2, "0");
-    else out += ch;
-  }
-  return out + '"';
-}

@@ -2,60 +2,26 @@
 // exact decimal form, and Go's HTML-safe escaping of <, >, & in JSON strings.
 import { LIMITS, nestingDepth, nestingMessage } from "../../values/limits.ts";
 import { FunctionError } from "../context.ts";
-import { parseJsonNode, type JNode } from "../json.ts";
-import { Num } from "../num.ts";
+import { JsonExpression, parseJsonNode } from "../json.ts";
+import { jsonString, primitiveText, yamlQuote } from "../text.ts";
 import { V, Value } from "../value.ts";
 
 export function jsonEncode(v: Value): string {
   if (!v.isKnown) throw new FunctionError("value is not yet known");
   if (v.isNull) return "null";
-  switch (v.type.kind) {
-    case "string":
-      return jsonString(v.str);
-    case "number":
-      return v.num.toString();
-    case "bool":
-      return v.bool ? "true" : "false";
-    case "list":
-    case "set":
-    case "tuple":
-      return "[" + v.elems.map(jsonEncode).join(",") + "]";
-    case "map":
-    case "object":
-      return "{" + [...v.attrs].map(([k, e]) => jsonString(k) + ":" + jsonEncode(e)).join(",") + "}";
-    default:
-      throw new FunctionError("value of dynamic type cannot be encoded");
-  }
-}
-
-export function jsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  const k = v.type.kind;
+  if (k === "list" || k === "set" || k === "tuple") return "[" + v.elems.map(jsonEncode).join(",") + "]";
+  if (k === "map" || k === "object") return "{" + [...v.attrs].map(([key, e]) => jsonString(key) + ":" + jsonEncode(e)).join(",") + "}";
+  const text = primitiveText(v, jsonString);
+  if (text === undefined) throw new FunctionError("value of dynamic type cannot be encoded");
+  return text;
 }
 
 export function jsonDecode(src: string): Value {
   const { node, error } = parseJsonNode(src, "<jsondecode>");
   if (!node) throw new FunctionError(error ?? "invalid JSON");
-  return fromNode(node);
-}
-
-function fromNode(n: JNode): Value {
-  switch (n.kind) {
-    case "string":
-      return V.string(n.value);
-    case "number":
-      return V.number(Num.parse(n.text) ?? Num.ZERO);
-    case "bool":
-      return V.bool(n.value);
-    case "null":
-      return V.null();
-    case "array":
-      return V.tuple(n.items.map(fromNode));
-    case "object": {
-      const m = new Map<string, Value>();
-      for (const p of n.props) m.set(p.name, fromNode(p.value));
-      return V.object(m);
-    }
-  }
+  // Without a context, a JSON expression is its literal value (strings are not templates).
+  return new JsonExpression(node).evaluate().value;
 }
 
 /** yamlencode: block style, double-quoted strings (like cty's yaml.v2 based encoder). */
@@ -73,35 +39,8 @@ function isScalarOrEmpty(v: Value): boolean {
 
 function yamlScalar(v: Value): string {
   if (v.isNull) return "null";
-  switch (v.type.kind) {
-    case "string":
-      return yamlQuote(v.str);
-    case "number":
-      return v.num.toString();
-    case "bool":
-      return v.bool ? "true" : "false";
-    case "list":
-    case "set":
-    case "tuple":
-      return "[]";
-    default:
-      return "{}";
-  }
-}
-
-function yamlQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (cp < 0x20 || cp === 0x7f) out += "\\x" + cp.toString(16).padStart(2, "0");
-    else out += ch;
-  }
-  return out + '"';
+  const k = v.type.kind;
+  return primitiveText(v, yamlQuote) ?? (k === "list" || k === "set" || k === "tuple" ? "[]" : "{}");
 }
 
 /** Renders a value; nested collections start on a new line. */

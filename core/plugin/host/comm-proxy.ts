@@ -3,20 +3,13 @@
 // with local_exec (ansible-playbook). The host generates the keys and writes the client key and a
 // known_hosts line to the call's temp files; the plugin gets paths and a port, never the server.
 // Adapters still open when the call ends are closed then.
-import * as v from "valibot";
-import type { JsonValue } from "../../values/json.ts";
 import { startAdapter, type Adapter } from "../../communicator/adapter/server.ts";
 import type { HostCallContext } from "./context.ts";
-
-export const CommProxyOpen = v.object({
-  /** 0 = a free port (Packer's local_port when set). */
-  port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 0),
-});
-export const CommProxyClose = v.object({ id: v.pipe(v.number(), v.integer()) });
+import type { ReplyOf, RequestOf } from "./table.ts";
 
 const open = new WeakMap<HostCallContext, Map<number, Adapter>>();
 
-export async function openCommProxy(ctx: HostCallContext, req: v.InferOutput<typeof CommProxyOpen>): Promise<Record<string, JsonValue>> {
+export async function openCommProxy(ctx: HostCallContext, req: RequestOf<"comm_proxy_open">): Promise<ReplyOf<"comm_proxy_open">> {
   if (!ctx.communicator) throw new Error("the communicator is not available here");
   if (!ctx.temp) throw new Error("temp files are not available here");
   const adapter = await startAdapter(ctx.communicator, { port: req.port }, ctx.signal).catch((e: Error) => {
@@ -37,7 +30,7 @@ export async function openCommProxy(ctx: HostCallContext, req: v.InferOutput<typ
   return { id: adapter.port, host: "127.0.0.1", port: adapter.port, private_key_file: key, known_hosts_file: knownHosts };
 }
 
-export async function closeCommProxy(ctx: HostCallContext, req: v.InferOutput<typeof CommProxyClose>): Promise<Record<string, JsonValue>> {
+export async function closeCommProxy(ctx: HostCallContext, req: RequestOf<"comm_proxy_close">): Promise<ReplyOf<"comm_proxy_close">> {
   const adapter = open.get(ctx)?.get(req.id);
   if (!adapter) throw new Error(`no adapter ${req.id} is open`);
   open.get(ctx)?.delete(req.id);

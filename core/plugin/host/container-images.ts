@@ -4,13 +4,6 @@
 import { rm } from "node:fs/promises";
 import { run, runText } from "../../process/child.ts";
 
-/**
- * A repository with an optional registry host and tag, as `docker tag` takes it. The first character
- * is never "-", so a name cannot be read as an engine option.
- */
-export const IMAGE_REF =
-  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
-
 export interface EngineImage {
   ref: string;
   engine: string[];

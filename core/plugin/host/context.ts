@@ -70,48 +70,4 @@ export class TokenBucket {
   }
 }
 
-/** Capability each host function needs; null = always available (subject to the phase). */
-export const CAPABILITY_OF: Record<string, string | null> = {
-  ui_say: null,
-  ui_message: null,
-  ui_error: null,
-  ui_progress: null,
-  template_render: null,
-  ui_ask: "ui_ask",
-  comm_start: "communicator",
-  comm_upload: "communicator",
-  comm_upload_dir: "communicator",
-  comm_download: "communicator",
-  comm_download_dir: "communicator",
-  local_exec: "local_exec",
-  local_file_read: "local_file_read",
-  local_file_write: "local_file_write",
-  temp_file: "temp_file",
-  artifact_read: "artifact_read",
-  artifact_write: "artifact_write",
-  image_tag: "container_image",
-  image_save: "container_image",
-  image_import: "container_image",
-  image_push: "container_image",
-  comm_proxy_open: "comm_proxy",
-  comm_proxy_close: "comm_proxy",
-  plugin_error: null,
-  now: null,
-  sleep: null,
-};
-
-export const KNOWN_CAPABILITIES = [
-  "communicator",
-  "local_exec",
-  "local_file_read",
-  "local_file_write",
-  "temp_file",
-  "artifact_read",
-  "artifact_write",
-  "ui_ask",
-  "container_image",
-  "comm_proxy",
-] as const;
-
-/** Host functions a pure phase (describe, prepare/configure) may call. */
-export const PURE_FUNCTIONS = new Set(["template_render", "ui_say", "ui_message", "ui_error", "plugin_error", "now"]);
+// The capability list lives in the host-function table; catalog.ts reads it from here.

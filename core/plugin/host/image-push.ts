@@ -8,25 +8,10 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as v from "valibot";
-import type { JsonValue } from "../../values/json.ts";
 import { ProcessError, run, runText } from "../../process/child.ts";
 import { engineCli, type EngineCli } from "../../builders/docker/engine-cli.ts";
-import { IMAGE_REF } from "./container-images.ts";
+import type { ReplyOf, RequestOf } from "./table.ts";
 import type { HostCallContext } from "./context.ts";
-
-const Ref = v.pipe(v.string(), v.regex(IMAGE_REF, "is not an image name like registry/repository:tag"));
-export const ImagePush = v.object({
-  refs: v.pipe(v.array(Ref), v.minLength(1, "names no image")),
-  login: v.optional(
-    v.object({
-      server: v.pipe(v.string(), v.regex(/^[A-Za-z0-9.[\]:-]+(\/[A-Za-z0-9._/-]*)?$/, "is not a registry host")),
-      username: v.string(),
-      password: v.string(),
-    }),
-  ),
-  insecure: v.optional(v.boolean(), false),
-});
 
 /** The registry part of a name, as docker reads it ("docker.io" when the first part is not a host). */
 export function registryOf(ref: string): string {
@@ -58,7 +43,7 @@ function authArgs(cli: EngineCli, dir: string): { global: string[]; sub: string[
   return cli === "podman" ? { global: [], sub: ["--authfile", join(dir, "auth.json")] } : { global: ["--config", dir], sub: [] };
 }
 
-export async function pushImages(ctx: HostCallContext, req: v.InferOutput<typeof ImagePush>): Promise<Record<string, JsonValue>> {
+export async function pushImages(ctx: HostCallContext, req: RequestOf<"image_push">): Promise<ReplyOf<"image_push">> {
   const c = ctx.containers;
   if (!c?.image) throw new Error("a container image is not available here (the input artifact is not one)");
   const engine = c.engine;
@@ -83,7 +68,7 @@ export async function pushImages(ctx: HostCallContext, req: v.InferOutput<typeof
         throw new Error(`login to registry ${server} as ${username} failed: ${why(e)}`);
       });
     }
-    const pushed: JsonValue[] = [];
+    const pushed: string[] = [];
     for (const ref of req.refs) {
       const registry = registryOf(ref);
       ctx.ui?.message(`Pushing: ${ref}`);

@@ -10,6 +10,7 @@ import { lstat, open, realpath, type FileHandle } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
 import type { HostCallContext } from "./context.ts";
+import { refuseCap } from "./refusal.ts";
 
 export interface Root {
   /** Absolute folder, or an exact file when `exact`. */
@@ -80,6 +81,20 @@ export async function checkPath(path: string, roots: Root[]): Promise<PathCheck>
   if (roots.length === 0) return { ok: false, reason: "no local paths are granted here" };
   const labels = [...new Set(roots.map((r) => r.label))];
   return { ok: false, reason: `outside ${labels.join(" and ")}` };
+}
+
+/** Grants, with the words explaining roots that were left out (a working directory too broad to grant). */
+export interface Grant {
+  roots: Root[];
+  note?: string;
+}
+
+/** The one grant check every path a plugin names goes through: the checked path, or a refusal of `cap`. */
+export async function allowed(cap: string, path: string, grant: Grant | Root[]): Promise<string> {
+  const g = Array.isArray(grant) ? { roots: grant } : grant;
+  const r = await checkPath(path, g.roots);
+  if (!r.ok) refuseCap(cap, path, r.reason + (r.reason.startsWith("outside") ? (g.note ?? "") : ""));
+  return r.path;
 }
 
 /** A post-processor's input artifact files, each granted exactly. */

@@ -5,7 +5,8 @@
 // extism-kernel.ts must be evaluated before @extism/extism (it wraps WebAssembly.promising).
 import { KernelLimit, blockBytes, blocks, pluginInstance, rememberContext, takeReturnCode, withKernel } from "./extism-kernel.ts";
 import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
-import { CHILD_FUNCTIONS, HOST_FUNCTIONS, type ChildMessage, type ParentMessage } from "./protocol.ts";
+import type { ChildMessage, ParentMessage } from "./protocol.ts";
+import { HOST_FUNCTION_NAMES, SANDBOX_FUNCTIONS, type SandboxServedName } from "../host/table.ts";
 import { ModuleRefused, capModuleMemory, checkImports } from "./module-check.ts";
 import { checkImportTypes } from "./import-check.ts";
 import { ByteHandleError, ByteHandles } from "./byte-handles.ts";
@@ -76,7 +77,7 @@ function linearMemory(what: string, ptr: bigint, len: bigint): Uint8Array {
 }
 
 /** Host functions served here, synchronously (no IPC, no suspension). */
-function childFunctions(): Record<string, (ctx: CallContext, ...args: bigint[]) => bigint> {
+function childFunctions(): Record<SandboxServedName, (ctx: CallContext, ...args: bigint[]) => bigint> {
   return {
     now: (ctx, ptr) => {
       takeRequest(ctx, ptr);
@@ -112,7 +113,7 @@ async function load(msg: Extract<ParentMessage, { t: "load" }>): Promise<void> {
     const imports = checkImports(module);
     checkImportTypes(capped);
     const functions: Record<string, (ctx: CallContext, ...args: bigint[]) => bigint | Promise<bigint>> = {};
-    for (const fn of HOST_FUNCTIONS) if (!CHILD_FUNCTIONS.has(fn)) functions[fn] = forwarder(fn);
+    for (const fn of HOST_FUNCTION_NAMES) if (!SANDBOX_FUNCTIONS.has(fn)) functions[fn] = forwarder(fn);
     Object.assign(functions, childFunctions());
     plugin = await withKernel(() =>
       createPlugin(

@@ -1,18 +1,7 @@
 // Load-time check of capability-gated imports: a module that imports a host function needing a
 // capability its `describe` did not declare is refused when it is registered, before any run-phase
 // call (the grant itself is still checked on every call).
-import { CAPABILITY_OF } from "../host/context.ts";
-import { STREAM_CAPABILITIES } from "../streams/host-functions.ts";
-
-/** Capabilities a host function needs (empty for pure ones). */
-export function capabilitiesOf(fn: string): readonly string[] {
-  const stream = STREAM_CAPABILITIES[fn];
-  if (stream) return stream;
-  if (fn === "artifact_pread") return ["artifact_read"];
-  if (fn === "artifact_pwrite") return ["artifact_write"];
-  const cap = CAPABILITY_OF[fn];
-  return cap ? [cap] : [];
-}
+import { capabilitiesOf } from "../host/table.ts";
 
 /**
  * The first import ("extism:host/user.NAME") that needs a capability the plugin did not declare, as

@@ -3,6 +3,7 @@
 // failing at call time with a confusing reply. (import-capabilities.ts checks the names against the
 // declared capabilities.)
 import { ModuleRefused } from "./module-check.ts";
+import { isHostFunction, signatureOf } from "../host/table.ts";
 
 /** A function type in wasm text form: "(i64, i64) -> i64", "() -> ()". */
 export type Signature = string;
@@ -38,20 +39,6 @@ export const KERNEL_SIGNATURES: Record<string, Signature> = {
   log_trace: "(i64) -> ()",
   get_log_level: "() -> i32",
 };
-
-/** imgb host functions (extism:host/user): JSON in, JSON out, except the byte movers. */
-const JSON_CALL: Signature = "(i64) -> i64";
-export const HOST_SIGNATURES: Record<string, Signature> = {
-  artifact_pread: "(i64, i64, i64, i64) -> i64",
-  artifact_pwrite: "(i64, i64, i64, i64) -> i64",
-  artifact_close: "(i64) -> i64",
-  block_read: "(i64, i64) -> i64",
-  block_write: "(i64, i64) -> i64",
-};
-
-export function hostSignature(name: string): Signature {
-  return HOST_SIGNATURES[name] ?? JSON_CALL;
-}
 
 export interface ImportedFunction {
   module: string;
@@ -138,7 +125,7 @@ export function importedFunctions(bytes: Uint8Array): ImportedFunction[] {
 export function checkImportTypes(bytes: Uint8Array): void {
   for (const imp of importedFunctions(bytes)) {
     const want =
-      imp.module === "extism:host/env" ? KERNEL_SIGNATURES[imp.name] : imp.module === "extism:host/user" ? hostSignature(imp.name) : undefined;
+      imp.module === "extism:host/env" ? KERNEL_SIGNATURES[imp.name] : imp.module === "extism:host/user" && isHostFunction(imp.name) ? signatureOf(imp.name) : undefined;
     if (want !== undefined && want !== imp.signature) {
       throw new ModuleRefused(`module imports ${JSON.stringify(imp.module)}.${JSON.stringify(imp.name)} as ${imp.signature}; imgb provides it as ${want}`);
     }

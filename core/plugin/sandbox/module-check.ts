@@ -2,7 +2,7 @@
 // may be imported (no WASI, no env.abort, no imported memory or table), and the module's own linear
 // memory gets a declared maximum no larger than the plugin's memory limit. Extism's `memory.maxPages`
 // limits only host-side buffers under Bun, so rewriting the memory section is what bounds the plugin.
-import { isHostFunction } from "./protocol.ts";
+import { isHostFunction } from "../host/table.ts";
 
 /** Extism kernel functions a plugin may import (`http_request` is left out: plugins get no network). */
 const EXTISM_KERNEL = new Set([

@@ -11,6 +11,7 @@ import { WASM_PAGE, type PluginLimits } from "../limits.ts";
 import { sandboxCommand } from "./command.ts";
 import { checkLoadBounds } from "./load-bounds.ts";
 import { ChildMessageSchema, type ChildMessage, type ParentMessage } from "./protocol.ts";
+import { CHARGED_FUNCTIONS } from "../host/table.ts";
 
 /** Serves one host-function call of the plugin; returns the JSON reply. Never throws. */
 export type HostCallHandler = (fn: string, payload: string) => Promise<string>;
@@ -43,12 +44,6 @@ interface Operation {
   limit: { ms: number; what: string };
 }
 
-/**
- * Host functions whose service time counts as the plugin's CPU time: quick work done on its behalf
- * (UI lines, template rendering), so a plugin cannot escape its CPU limit by looping on them. Slow
- * host work (commands, transfers, sleep) is bounded by the engine's timeout and abort instead.
- */
-const CHARGED_HOST_FUNCTIONS = new Set(["ui_say", "ui_message", "ui_error", "ui_progress", "template_render", "plugin_error"]);
 
 /** User + system CPU time of a process in ms (Linux: clock ticks of 10 ms), or null. */
 function processCpuMs(pid: number): number | null {
@@ -217,7 +212,10 @@ export class SandboxProcess {
           this.kill(new SandboxCallError(this.plugin, `made more than ${this.limits.hostCallsPerCall} host calls in one call (the limit)`, "limit"));
           return;
         }
-        if (!CHARGED_HOST_FUNCTIONS.has(msg.fn)) this.endSlice();
+        // Quick host work done on the plugin's behalf (UI lines, template rendering; `charged` in the
+        // table) counts as its CPU time, so it cannot escape its limit by looping on it. Slow host
+        // work (commands, transfers, sleep) is bounded by the engine's timeout and abort instead.
+        if (!CHARGED_FUNCTIONS.has(msg.fn)) this.endSlice();
         void this.serveHostCall(op, msg.id, msg.fn, msg.payload);
         return;
       case "result":

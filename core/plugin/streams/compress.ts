@@ -5,13 +5,13 @@
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { ChunkPool } from "./chunk-pool.ts";
+import { ARCHIVES, COMPRESSIONS } from "../host/table.ts";
+import { HostFailure } from "../host/refusal.ts";
 import { ParallelEncoder, PassThroughEncoder, ProcessEncoder, type Encoder } from "./encoders.ts";
 import { FileSink, type ByteSink } from "./sinks.ts";
 import { tarHeader, tarPadding, tarTrailer } from "./tar.ts";
 import { ZipWriter } from "./zip.ts";
 
-export const ARCHIVES = ["tar", "zip", "none"] as const;
-export const COMPRESSIONS = ["gzip", "zstd", "xz", "lz4", "none"] as const;
 export type ArchiveKind = (typeof ARCHIVES)[number];
 export type Compression = (typeof COMPRESSIONS)[number];
 
@@ -42,7 +42,8 @@ export interface CompressResult {
 }
 
 /** A problem with the request itself (reported to the plugin as an error reply). */
-export class CompressError extends Error {}
+/** A failure worded for the plugin as it stands (no function-name prefix). */
+export class CompressError extends HostFailure {}
 
 const GZIP_HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
 

@@ -3,7 +3,9 @@
 // while the current block is hashed. Bun.CryptoHasher is BoringSSL (SHA-NI where the CPU has it).
 import { open } from "node:fs/promises";
 
-export const HASH_TYPES = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"] as const;
+import { HASH_TYPES } from "../host/table.ts";
+
+export { HASH_TYPES };
 export type HashType = (typeof HASH_TYPES)[number];
 
 const READ_SIZE = 4 * 2 ** 20;

@@ -1,8 +1,9 @@
-// The AssemblyScript compiler (asc + Binaryen, pure JavaScript and wasm) called in-process. It is a
-// dynamic import so that the ~15 MB compiler is loaded only by the verbs that compile: `imgb plugin
-// build` and plugins-wasm/build.ts, not on every start of the binary.
+// The AssemblyScript compiler (asc + Binaryen, pure JavaScript and wasm) called in-process. It is
+// loaded only by the verbs that compile (`imgb plugin build` and plugins-wasm/build.ts), never on
+// the start of the binary.
 import { dirname, relative, sep } from "node:path";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { importEmbeddedAsc } from "./embedded-compiler.ts";
 
 /** The flags every plugin is compiled with (first-party and third-party alike). */
 export const ASC_FLAGS = ["-O2", "--runtime", "incremental", "--noAssert"] as const;
@@ -42,9 +43,13 @@ interface Asc {
   ): Promise<{ error: Error | null }>;
 }
 
+/** The package, when running from the repository; a variable, so `bun build` does not bundle it. */
+const ASC_PACKAGE: string = "assemblyscript/asc";
+
 async function loadAsc(): Promise<Asc> {
-  // A literal specifier, so `bun build --compile` bundles the compiler; typed through Asc above.
-  return (await import("assemblyscript/asc" as string)) as Asc;
+  // The compiled binary carries the compiler as compressed files (embedded-compiler.ts); from the
+  // repository it is the npm package. Typed through Asc above.
+  return ((await importEmbeddedAsc()) ?? (await import(ASC_PACKAGE))) as Asc;
 }
 
 export async function ascVersion(): Promise<string> {

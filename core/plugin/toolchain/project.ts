@@ -2,6 +2,7 @@
 // `imgb plugin build` compiles it with the embedded AssemblyScript compiler and runs the load-time
 // checks on the result; first-party plugins (plugins-wasm/<folder>/) are projects too and build
 // through the same function.
+import { describeIssues } from "../../errors/valibot-issues.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import * as v from "valibot";
@@ -36,9 +37,7 @@ export function readManifest(dir: string): PluginManifest {
   }
   const parsed = v.safeParse(ManifestSchema, raw);
   if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const where = issue?.path?.map((p) => String(p.key)).join(".") ?? "";
-    throw new UserError(`${path}: ${where ? `${where}: ` : ""}${issue?.message ?? "invalid"}`);
+    throw new UserError(`${path}: ${describeIssues(parsed.issues, 1)}`);
   }
   const m = parsed.output;
   if (!m.first_party && !isValidPluginName(m.name)) {

@@ -3,6 +3,7 @@
 // config of test/configs.json (the "good" ones must pass, each "bad" one must fail with its error);
 // provision against the local communicator in a temporary folder, or post_process against a
 // temporary artifact. Reports each step; any failure fails the command.
+import { describeIssues } from "../../errors/valibot-issues.ts";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -55,9 +56,7 @@ function readConfigs(dir: string): v.InferOutput<typeof ConfigsSchema> {
   if (!existsSync(path)) throw new UserError(`${path} not found: sample configs for prepare/configure ({"good": [{...}], "bad": [{"config": {...}, "error": "..."}]})`);
   const parsed = v.safeParse(ConfigsSchema, JSON.parse(readFileSync(path, "utf8")));
   if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const where = issue?.path?.map((p) => String(p.key)).join(".") ?? "";
-    throw new UserError(`${path}: ${where ? `${where}: ` : ""}${issue?.message ?? "invalid"}`);
+    throw new UserError(`${path}: ${describeIssues(parsed.issues, 1)}`);
   }
   return parsed.output;
 }

@@ -14,4 +14,4 @@ export {
 export { type TemplateContext, INIT_TIME, timeOrderedUuid, goReplace, cleanResourceName } from "./packer-funcs.ts";
 export { goFormatTime, RFC3339 } from "./go-time.ts";
 export { TemplateError } from "./errors.ts";
-export { contextForBuild } from "./build-context.ts";
+export { contextForBuild, userVariableStrings, type TemplateFacts } from "./build-context.ts";

@@ -136,17 +136,7 @@ export function lex(input: string): Token[] {
         continue;
       }
       if (c === '"') {
-        i++;
-        for (;;) {
-          const d = input[i];
-          if (d === "\\") {
-            i += 2;
-            continue;
-          }
-          if (d === undefined || d === "\n") throw new TemplateError("unterminated quoted string", start);
-          i++;
-          if (d === '"') break;
-        }
+        i = endOfQuoted(input, start, "unterminated quoted string");
         tokens.push({ type: "string", val: input.slice(start, i), pos: start });
         continue;
       }
@@ -158,17 +148,7 @@ export function lex(input: string): Token[] {
         continue;
       }
       if (c === "'") {
-        i++;
-        for (;;) {
-          const d = input[i];
-          if (d === "\\") {
-            i += 2;
-            continue;
-          }
-          if (d === undefined || d === "\n") throw new TemplateError("unterminated character constant", start);
-          i++;
-          if (d === "'") break;
-        }
+        i = endOfQuoted(input, start, "unterminated character constant");
         tokens.push({ type: "char", val: input.slice(start, i), pos: start });
         continue;
       }
@@ -227,4 +207,23 @@ export function lex(input: string): Token[] {
 function goRune(c: string): string {
   const cp = c.codePointAt(0) ?? 0;
   return `U+${cp.toString(16).toUpperCase().padStart(4, "0")} '${c}'`;
+}
+
+/**
+ * The end (past the closing quote) of the "string" or 'character' literal starting at `start`, whose
+ * first character is the quote; backslash escapes are skipped. It must close on the same line.
+ */
+function endOfQuoted(input: string, start: number, unterminated: string): number {
+  const quote = input[start];
+  let i = start + 1;
+  for (;;) {
+    const d = input[i];
+    if (d === "\\") {
+      i += 2;
+      continue;
+    }
+    if (d === undefined || d === "\n") throw new TemplateError(unterminated, start);
+    i++;
+    if (d === quote) return i;
+  }
 }

@@ -2,6 +2,7 @@
 // Diagnostics. `renderTemplate` works with dot data alone, which is what a plugin has when it renders
 // its own late keys (`execute_command` with {{.Path}} and {{.Vars}}).
 import { DiagnosticsError, errorDiag, type SourceRange } from "../../errors/diagnostic.ts";
+import { SourceFile } from "../../source/source-file.ts";
 import type { JsonValue } from "../../values/json.ts";
 import { TemplateError } from "./errors.ts";
 import { execute, type FuncMap, type TemplateFunc } from "./exec.ts";
@@ -70,13 +71,8 @@ export function checkTemplate(text: string): TemplateError | undefined {
 export type OffsetLocator = (offset: number, length: number) => SourceRange;
 
 export function textLocator(text: string, filename = "<template>"): OffsetLocator {
-  const at = (offset: number) => {
-    const before = text.slice(0, offset);
-    const line = before.split("\n").length;
-    const column = Array.from(before.slice(before.lastIndexOf("\n") + 1)).length + 1;
-    return { line, column, byte: new TextEncoder().encode(before).length };
-  };
-  return (offset, length) => ({ filename, start: at(offset), end: at(Math.min(text.length, offset + length)) });
+  const file = new SourceFile(filename, text);
+  return (offset, length) => file.range(offset, Math.min(text.length, offset + length));
 }
 
 /** TemplateError → a Diagnostic naming the problem, positioned by `locate`. */

@@ -3,11 +3,12 @@
 // HCL's summaries and positions), render Packer's `{{ }}` functions in strings as plugins do,
 // turn values into JSON and fill the schema's defaults.
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
-import { nameSuggestion } from "../../hcl/context.ts";
 import { ConversionError, conversionMessage, convert } from "../../hcl/convert.ts";
 import { T } from "../../hcl/types.ts";
 import { toJsonWithUnknown, V, type Value } from "../../hcl/value.ts";
-import type { ConfigField, ConfigSchema, FieldType } from "../../plugin/schema.ts";
+import { complete, unknownKey } from "../../config/decode.ts";
+import { hclIssueDiagnostic } from "../../config/messages.ts";
+import type { ConfigSchema, FieldType } from "../../config/schema.ts";
 import type { JsonObject, JsonValue } from "../../values/json.ts";
 import { TemplateError } from "../gotemplate/errors.ts";
 import { isPlainText, renderString } from "../gotemplate/render.ts";
@@ -69,13 +70,7 @@ export function decodeLayers(layers: ConfigLayer[], ctx: EvalContext, opts: Deco
   for (const item of items.values()) {
     const field = schema?.fields.find((f) => f.name === item.name);
     if (schema && !field && !schema.allowUnknown) {
-      const suggestion = nameSuggestion(item.name, schema.fields.map((f) => f.name));
-      const hint = suggestion ? ` Did you mean ${JSON.stringify(suggestion)}?` : "";
-      diags.push(
-        item.blocks
-          ? errorDiag("Unsupported block type", item.nameRange, `Blocks of type ${JSON.stringify(item.name)} are not expected here.${hint}`)
-          : errorDiag("Unsupported argument", item.nameRange, `An argument named ${JSON.stringify(item.name)} is not expected here.${hint}`),
-      );
+      diags.push(hclIssueDiagnostic(unknownKey(item.name, schema), item.nameRange, item.blocks !== undefined));
       continue;
     }
     present.add(item.name);
@@ -109,19 +104,8 @@ export function decodeLayers(layers: ConfigLayer[], ctx: EvalContext, opts: Deco
     }
     out[item.name] = j;
   }
-  if (schema && !opts.partial) fillDefaults(schema.fields, out, present, diags, opts.range);
+  if (schema && !opts.partial) for (const issue of complete(schema, out, present)) diags.push(hclIssueDiagnostic(issue, opts.range));
   return { value: out, diagnostics: diags };
-}
-
-function fillDefaults(fields: ConfigField[], out: JsonObject, present: Set<string>, diags: Diagnostic[], range?: SourceRange): void {
-  for (const f of fields) {
-    if (f.name in out) continue;
-    if (f.required && !present.has(f.name)) {
-      diags.push(errorDiag("Missing required argument", range, `The argument ${JSON.stringify(f.name)} is required, but no definition was found.`));
-      continue;
-    }
-    if (f.default !== undefined) out[f.name] = f.default;
-  }
 }
 
 /** Later layers win per attribute name; a layer's blocks of one type replace earlier ones of that type. */

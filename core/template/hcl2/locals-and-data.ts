@@ -5,7 +5,7 @@
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
 import { toJsonLoose, V, fromJson, type Value } from "../../hcl/value.ts";
 import type { JsonObject } from "../../values/json.ts";
-import type { ConfigSchema } from "../../plugin/schema.ts";
+import type { ConfigSchema } from "../../config/schema.ts";
 import { decodeLayers } from "./decode.ts";
 import { rawContent, type Attribute, type Block, type Body, type EvalContext, type Expression, type Traversal } from "./hcl.ts";
 

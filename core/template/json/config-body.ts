@@ -4,13 +4,15 @@
 // mapstructure decoding does it — weakly: "true" is a bool, "5" a number, "a,b" a list — and every
 // problem points at the key or value in the template file.
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
-import type { ConfigField, ConfigSchema, FieldType } from "../../plugin/schema.ts";
+import { complete, convert, isCommonKey, unknownKey, type IssuePath } from "../../config/decode.ts";
+import { issueDiagnostic } from "../../config/messages.ts";
+import type { ConfigSchema } from "../../config/schema.ts";
 import type { JsonObject, JsonValue } from "../../values/json.ts";
 import { TemplateError } from "../gotemplate/errors.ts";
 import { checkTemplate, isPlainText, renderString } from "../gotemplate/render.ts";
+import { contextForBuild } from "../gotemplate/build-context.ts";
 import type { TemplateContext } from "../gotemplate/packer-funcs.ts";
 import type { BuildContextValues, ConfigBody } from "../model.ts";
-import { goFloatString, parseGoBool } from "./decode-helpers.ts";
 import { stringValueOffset, toJsonValue, type JsonMember, type JsonNode, type JsonStringNode } from "./positioned-json.ts";
 import type { SourceFile } from "./source.ts";
 
@@ -30,15 +32,12 @@ export class TemplateEnv {
   contextFor(build: BuildContextValues): TemplateContext {
     let ctx = this.contexts.get(build);
     if (!ctx) {
-      ctx = {
+      ctx = contextForBuild(build, {
         userVariables: this.userVariables,
         templatePath: this.templatePath,
-        buildName: build.buildName,
-        buildType: build.builderType,
-        build,
         ...(this.options.now ? { now: this.options.now } : {}),
         ...(this.options.packerVersion ? { packerVersion: this.options.packerVersion } : {}),
-      };
+      });
       this.contexts.set(build, ctx);
     }
     return ctx;
@@ -101,8 +100,8 @@ export class JsonConfigBody implements ConfigBody {
       const key = m.key.value;
       present.add(key);
       const field = schema?.fields.find((f) => f.name === key);
-      if (schema && !field && !schema.allowUnknown && !key.startsWith("packer_")) {
-        diags.push(errorDiag(`unknown configuration key: '${JSON.stringify(key)}'`, this.env.range(m.key)));
+      if (schema && !field && !schema.allowUnknown && !isCommonKey(key)) {
+        diags.push(issueDiagnostic(unknownKey(key, schema), { range: this.env.range(m.key) }));
         continue;
       }
       if (field?.late || (!field && schema?.unknownLate)) {
@@ -111,15 +110,20 @@ export class JsonConfigBody implements ConfigBody {
         continue;
       }
       const rendered = this.render(m.value, ctx, dot, key, diags);
+      // null leaves the key unset (Go's zero value): a default or "required" applies.
+      if (rendered === null) present.delete(key);
       if (rendered === undefined || rendered === null) continue;
       if (!field) {
         out[key] = rendered;
         continue;
       }
-      const coerced = coerce(rendered, field.type, key, m.value, (msg, node) => diags.push(errorDiag(msg, this.env.range(node))));
-      if (coerced !== undefined) out[key] = coerced;
+      const c = convert(field.type, rendered, [key]);
+      if (c.ok) out[key] = c.value;
+      else diags.push(issueDiagnostic(c.issue, { range: this.env.range(nodeAt(m.value, c.issue.path)) }));
     }
-    if (schema && !this.partial) fillDefaults(schema.fields, out, present, diags, this.range);
+    if (schema && !this.partial) {
+      for (const issue of complete(schema, out, present)) diags.push(issueDiagnostic(issue, this.range ? { range: this.range } : {}));
+    }
     return { value: out, diagnostics: diags };
   }
 
@@ -174,121 +178,13 @@ export class JsonConfigBody implements ConfigBody {
   }
 }
 
-function fillDefaults(fields: readonly ConfigField[], out: JsonObject, present: Set<string>, diags: Diagnostic[], range?: SourceRange): void {
-  for (const f of fields) {
-    if (Object.hasOwn(out, f.name)) continue;
-    if (present.has(f.name) && !Object.hasOwn(out, f.name)) {
-      // Set to null (Go leaves the zero value) or rejected above: only a default can fill it.
-      if (f.default !== undefined) out[f.name] = structuredClone(f.default);
-      continue;
-    }
-    if (f.default !== undefined) out[f.name] = structuredClone(f.default);
-    else if (f.required) diags.push(errorDiag(`required configuration key '${f.name}' is not set`, range));
+/** The node of a nested value an issue names (`[key, 0]`: the list's first element), else the closest one. */
+function nodeAt(node: JsonNode, path: IssuePath): JsonNode {
+  let n = node;
+  for (const step of path.slice(1)) {
+    if (n.kind === "array" && typeof step === "number") n = n.items[step] ?? n;
+    else if (n.kind === "object" && typeof step === "string") n = n.members.get(step)?.value ?? n;
+    else break;
   }
-}
-
-type Report = (message: string, node: JsonNode) => void;
-
-/** mapstructure's weak decoding of one (already rendered) value to a schema type. */
-export function coerce(value: JsonValue, type: FieldType, key: string, node: JsonNode, report: Report): JsonValue | undefined {
-  const itemNode = (i: number): JsonNode => (node.kind === "array" ? (node.items[i] ?? node) : node);
-  switch (type) {
-    case "any":
-      return value;
-    case "string":
-      return toStr(value, key, node, report);
-    case "number":
-      return toNum(value, key, node, report);
-    case "bool":
-      return toBool(value, key, node, report);
-    case "list(string)":
-    case "list(number)": {
-      const list = toList(value);
-      const conv = type === "list(string)" ? toStr : toNum;
-      const out: JsonValue[] = [];
-      for (let i = 0; i < list.length; i++) {
-        const v = conv(list[i] as JsonValue, `${key}[${i}]`, itemNode(i), report);
-        if (v === undefined) return undefined;
-        out.push(v);
-      }
-      return out;
-    }
-    case "map(string)":
-      return toStringMap(value, key, node, report);
-    case "list(map(string))": {
-      const list = Array.isArray(value) ? value : [value];
-      const out: JsonValue[] = [];
-      for (let i = 0; i < list.length; i++) {
-        const v = toStringMap(list[i] as JsonValue, `${key}[${i}]`, itemNode(i), report);
-        if (v === undefined) return undefined;
-        out.push(v);
-      }
-      return out;
-    }
-  }
-}
-
-function describeGo(v: JsonValue): string {
-  if (v === null) return "<nil>";
-  if (Array.isArray(v)) return "[]interface {}";
-  if (typeof v === "object") return "map[string]interface {}";
-  return typeof v === "number" ? "float64" : typeof v;
-}
-
-function toStr(v: JsonValue, key: string, node: JsonNode, report: Report): string | undefined {
-  if (typeof v === "string") return v;
-  if (typeof v === "number") return goFloatString(v);
-  if (typeof v === "boolean") return v ? "1" : "0";
-  report(`'${key}' expected type 'string', got unconvertible type '${describeGo(v)}'`, node);
-  return undefined;
-}
-
-function toNum(v: JsonValue, key: string, node: JsonNode, report: Report): number | undefined {
-  if (typeof v === "number") return v;
-  if (typeof v === "boolean") return v ? 1 : 0;
-  if (typeof v === "string") {
-    const s = v.trim();
-    if (s === "") return 0;
-    const n = /^[+-]?0[xX][0-9a-fA-F]+$/.test(s) ? parseInt(s, 16) : Number(s);
-    if (!Number.isNaN(n) && /^[+-]?(\d|\.\d|0[xX])/.test(s)) return n;
-    report(`cannot parse '${key}' as number: ${JSON.stringify(v)} is not a number`, node);
-    return undefined;
-  }
-  report(`'${key}' expected type 'number', got unconvertible type '${describeGo(v)}'`, node);
-  return undefined;
-}
-
-function toBool(v: JsonValue, key: string, node: JsonNode, report: Report): boolean | undefined {
-  if (typeof v === "boolean") return v;
-  if (typeof v === "number") return v !== 0;
-  if (typeof v === "string") {
-    const b = parseGoBool(v);
-    if (b !== undefined) return b;
-    report(`cannot parse '${key}' as bool: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`, node);
-    return undefined;
-  }
-  report(`'${key}' expected type 'bool', got unconvertible type '${describeGo(v)}'`, node);
-  return undefined;
-}
-
-/** Packer's StringToSliceHookFunc(","): "a,b" is a list; "" is empty; a single value is a list of one. */
-function toList(v: JsonValue): JsonValue[] {
-  if (Array.isArray(v)) return v;
-  if (typeof v === "string") return v === "" ? [] : v.split(",");
-  return [v];
-}
-
-function toStringMap(v: JsonValue, key: string, node: JsonNode, report: Report): JsonObject | undefined {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) {
-    report(`'${key}' expected a map, got '${describeGo(v)}'`, node);
-    return undefined;
-  }
-  const out: JsonObject = {};
-  for (const [k, item] of Object.entries(v)) {
-    const child = node.kind === "object" ? (node.members.get(k)?.value ?? node) : node;
-    const s = toStr(item, `${key}[${k}]`, child, report);
-    if (s === undefined) return undefined;
-    out[k] = s;
-  }
-  return out;
+  return n;
 }

@@ -1,6 +1,6 @@
 // Legacy JSON templates (Packer's format): the loader and the pieces other parts reuse.
 export { loadJsonTemplate, loadJsonTemplateText, type JsonLoaderOverrides } from "./loader.ts";
-export { JsonConfigBody, TemplateEnv, coerce } from "./config-body.ts";
+export { JsonConfigBody, TemplateEnv } from "./config-body.ts";
 export { parseGoDuration, formatGoDuration, type DurationResult } from "../../values/go-duration.ts";
 export {
   parseJson,
@@ -15,7 +15,7 @@ export {
   type JsonSyntaxError,
   type JsonParseResult,
 } from "./positioned-json.ts";
-export { SourceFile } from "./source.ts";
+export { SourceFile } from "../../source/source-file.ts";
 export { jsonSyntaxDiagnostic, packerErrorLocation, goSyntaxOffset } from "./syntax-error.ts";
 export { parseVersion, compareVersions, skipFor } from "./validate.ts";
 export { decodeRawTemplate, type RawTemplate } from "./raw-template.ts";

@@ -14,7 +14,7 @@ import type { BuildSpec, InspectView, LoadOptions, PostProcessorSpec, Provisione
 import { JsonConfigBody, TemplateEnv } from "./config-body.ts";
 import { parseJson, type JsonStringNode } from "./positioned-json.ts";
 import { decodeRawTemplate, type RawBuilder, type RawProvisioner, type RawTemplate } from "./raw-template.ts";
-import { SourceFile } from "./source.ts";
+import { SourceFile } from "../../source/source-file.ts";
 import { jsonSyntaxDiagnostic } from "./syntax-error.ts";
 import { requiredVariableDiagnostics, skipFor, validateRawTemplate } from "./validate.ts";
 import { readVarFile } from "./var-file.ts";

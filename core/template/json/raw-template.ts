@@ -11,7 +11,7 @@ import {
   type JsonObjectNode,
   type JsonStringNode,
 } from "./positioned-json.ts";
-import type { SourceFile } from "./source.ts";
+import type { SourceFile } from "../../source/source-file.ts";
 
 export interface RawVariable {
   name: string;

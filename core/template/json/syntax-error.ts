@@ -5,7 +5,7 @@
 import { errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
 import type { JsonSyntaxError } from "./positioned-json.ts";
 import { EXCERPT_WIDTH } from "../../ui/diagnostics.ts";
-import { utf8Length, type SourceFile } from "./source.ts";
+import { utf8Length, type SourceFile } from "../../source/source-file.ts";
 
 export interface PackerErrorLocation {
   line: number;

@@ -3,7 +3,7 @@
 import { errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
 import type { JsonNode } from "./positioned-json.ts";
 import type { OnlyExcept, RawTemplate } from "./raw-template.ts";
-import type { SourceFile } from "./source.ts";
+import type { SourceFile } from "../../source/source-file.ts";
 
 /** Packer's OnlyExcept.Skip: is the component skipped for the build with this (raw) name? */
 export function skipFor(oe: OnlyExcept, buildName: string): boolean {

@@ -3,7 +3,7 @@
 import { decodeSourceText } from "../source-text.ts";
 import { errorDiag, type Diagnostic } from "../../errors/diagnostic.ts";
 import { parseJson, reportedDuplicates, type JsonNode, type JsonStringNode } from "./positioned-json.ts";
-import { SourceFile } from "./source.ts";
+import { SourceFile } from "../../source/source-file.ts";
 import { jsonSyntaxDiagnostic } from "./syntax-error.ts";
 
 export interface VarFileEntry {

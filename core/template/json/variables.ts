@@ -7,7 +7,7 @@ import { FuncError, TemplateError } from "../gotemplate/errors.ts";
 import { renderString } from "../gotemplate/render.ts";
 import type { TemplateContext } from "../gotemplate/packer-funcs.ts";
 import { stringValueOffset, type JsonStringNode } from "./positioned-json.ts";
-import type { SourceFile } from "./source.ts";
+import type { SourceFile } from "../../source/source-file.ts";
 
 /** One candidate value of a variable and where it came from. */
 export interface VariableInput {

@@ -4,10 +4,7 @@
 // Its own module, so that only plugins using it import these host functions.
 //   import { CommProxy } from "../../sdk/assembly/commproxy";
 import { Json } from "./json";
-import { replyOf, requestOf } from "./host";
-
-@external("extism:host/user", "comm_proxy_open") declare function host_comm_proxy_open(p: u64): u64;
-@external("extism:host/user", "comm_proxy_close") declare function host_comm_proxy_close(p: u64): u64;
+import { HostCall } from "./calls";
 
 export class CommProxy {
   id: i32 = 0;
@@ -20,7 +17,7 @@ export class CommProxy {
 
   /** Opens an adapter on `port` (0 = any free port). */
   static open(port: i32 = 0): CommProxy {
-    const r = replyOf("comm_proxy_open", host_comm_proxy_open(requestOf(Json.obj().setNum("port", f64(port)))));
+    const r = HostCall.comm_proxy_open(Json.obj().setNum("port", f64(port)));
     const p = new CommProxy();
     p.id = i32(r.getNumber("id"));
     p.host = r.getString("host", "127.0.0.1");
@@ -32,6 +29,6 @@ export class CommProxy {
 
   /** Ends every connection and stops every forwarded command. */
   close(): void {
-    replyOf("comm_proxy_close", host_comm_proxy_close(requestOf(Json.obj().setNum("id", f64(this.id)))));
+    HostCall.comm_proxy_close(Json.obj().setNum("id", f64(this.id)));
   }
 }

@@ -4,21 +4,16 @@
 // module, so that only plugins using it import these host functions.
 //   import { Images } from "../../sdk/assembly/images";
 import { Json } from "./json";
-import { replyOf, requestOf } from "./host";
-
-@external("extism:host/user", "image_tag") declare function host_image_tag(p: u64): u64;
-@external("extism:host/user", "image_save") declare function host_image_save(p: u64): u64;
-@external("extism:host/user", "image_import") declare function host_image_import(p: u64): u64;
-@external("extism:host/user", "image_push") declare function host_image_push(p: u64): u64;
+import { HostCall } from "./calls";
 
 export class Images {
   /** Gives the input image another name: "repository" or "registry:port/repository:tag". */
   static tag(ref: string): void {
-    replyOf("image_tag", host_image_tag(requestOf(Json.obj().setStr("ref", ref))));
+    HostCall.image_tag(Json.obj().setStr("ref", ref));
   }
   /** Writes the input image as a tar (the engine's `save`) to a path in the working or output folder. */
   static save(path: string): void {
-    replyOf("image_save", host_image_save(requestOf(Json.obj().setStr("path", path))));
+    HostCall.image_save(Json.obj().setStr("path", path));
   }
   /**
    * Pushes names of the input image (each must name it) to their registries. With `username` set,
@@ -28,11 +23,11 @@ export class Images {
   static push(refs: Array<string>, server: string, username: string, password: string, insecure: bool): void {
     const req = Json.obj().set("refs", Json.strings(refs)).setBool("insecure", insecure);
     if (username.length > 0) req.set("login", Json.obj().setStr("server", server).setStr("username", username).setStr("password", password));
-    replyOf("image_push", host_image_push(requestOf(req)));
+    HostCall.image_push(req);
   }
   /** Imports one of the input artifact's files (a filesystem tar) as image `ref`; returns the new image's id. */
   static importFile(path: string, ref: string, changes: Array<string>): string {
     const req = Json.obj().setStr("path", path).setStr("ref", ref).set("changes", Json.strings(changes));
-    return replyOf("image_import", host_image_import(requestOf(req))).getString("id");
+    return HostCall.image_import(req).getString("id");
   }
 }

@@ -4,11 +4,13 @@
 // `ok(json)` / `fail(message)`.
 import { Json, JsonKind, parseJson, quote } from "./json";
 import { base64Decode, base64Encode, utf8 } from "./base64";
-import { artifact_close, artifact_pread, artifact_pwrite, fail as failHard, HostCall, inputBytes, outputBytes, reportBeforeTrap, setError } from "./host";
+import { fail as failHard, inputBytes, outputBytes, reportBeforeTrap, setError } from "./host";
+import { artifact_close, artifact_pread, artifact_pwrite } from "./externals";
+import { HostCall } from "./calls";
 
 export { Json, JsonKind, parseJson, quote } from "./json";
 export { base64Decode, base64Encode, utf8 } from "./base64";
-export { HostCall, hostCall } from "./host";
+export { HostCall, hostCall } from "./calls";
 
 export const ABI = "imgb-plugin/1";
 

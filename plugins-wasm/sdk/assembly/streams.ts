@@ -5,35 +5,7 @@
 //   import { Streams } from "../../sdk/assembly/streams";
 import { Json, JsonKind } from "./json";
 import { base64Decode, base64Encode } from "./base64";
-import { fail, replyOf, requestOf } from "./host";
-
-@external("extism:host/user", "hash_files") declare function host_hash_files(p: u64): u64;
-@external("extism:host/user", "compress_files") declare function host_compress_files(p: u64): u64;
-@external("extism:host/user", "files_stat") declare function host_files_stat(p: u64): u64;
-@external("extism:host/user", "output_file_read") declare function host_output_file_read(p: u64): u64;
-@external("extism:host/user", "output_file_swap") declare function host_output_file_swap(p: u64): u64;
-@external("extism:host/user", "output_file_append") declare function host_output_file_append(p: u64): u64;
-
-// One wrapper per host function: a module imports only the functions it calls (checked against its
-// declared capabilities at load).
-function call_hash_files(request: Json): Json {
-  return replyOf("hash_files", host_hash_files(requestOf(request)));
-}
-function call_compress_files(request: Json): Json {
-  return replyOf("compress_files", host_compress_files(requestOf(request)));
-}
-function call_files_stat(request: Json): Json {
-  return replyOf("files_stat", host_files_stat(requestOf(request)));
-}
-function call_output_file_read(request: Json): Json {
-  return replyOf("output_file_read", host_output_file_read(requestOf(request)));
-}
-function call_output_file_swap(request: Json): Json {
-  return replyOf("output_file_swap", host_output_file_swap(requestOf(request)));
-}
-function call_output_file_append(request: Json): Json {
-  return replyOf("output_file_append", host_output_file_append(requestOf(request)));
-}
+import { HostCall } from "./calls";
 
 /** One file's digests: lowercase hex per checksum type. */
 export class FileDigests {
@@ -71,7 +43,7 @@ export class Streams {
   static hashFiles(paths: Array<string>, types: Array<string>, progressLabel: string = ""): Array<FileDigests> {
     const req = Json.obj().set("paths", Json.strings(paths)).set("types", Json.strings(types));
     if (progressLabel.length > 0) req.setStr("progress", progressLabel);
-    const files = call_hash_files(req).get("files");
+    const files = HostCall.hash_files(req).get("files");
     const out = new Array<FileDigests>();
     if (files === null || files.kind != JsonKind.Array) return out;
     for (let i = 0; i < files.items.length; i++) {
@@ -98,7 +70,7 @@ export class Streams {
       .setStr("compression", compression)
       .setNum("level", level);
     if (progressLabel.length > 0) req.setStr("progress", progressLabel);
-    const reply = call_compress_files(req);
+    const reply = HostCall.compress_files(req);
     const r = new CompressResult();
     r.inputBytes = reply.getNumber("input_bytes");
     r.outputBytes = reply.getNumber("output_bytes");
@@ -107,7 +79,7 @@ export class Streams {
 
   /** Stats paths (or expands glob patterns, Go filepath.Glob style) within the artifact and output folder. */
   static statFiles(paths: Array<string>, glob: bool = false): Array<FileStat> {
-    const files = call_files_stat(Json.obj().set("paths", Json.strings(paths)).setBool("glob", glob)).get("files");
+    const files = HostCall.files_stat(Json.obj().set("paths", Json.strings(paths)).setBool("glob", glob)).get("files");
     const out = new Array<FileStat>();
     if (files === null || files.kind != JsonKind.Array) return out;
     for (let i = 0; i < files.items.length; i++) {
@@ -124,7 +96,7 @@ export class Streams {
 
   /** Reads a small file of the output folder with the hash to swap against. */
   static readOutputFile(path: string): OutputFile {
-    const reply = call_output_file_read(Json.obj().setStr("path", path));
+    const reply = HostCall.output_file_read(Json.obj().setStr("path", path));
     const f = new OutputFile();
     f.exists = reply.getBool("exists");
     f.data = base64Decode(reply.getString("data_base64"));
@@ -144,11 +116,11 @@ export class Streams {
       .set("expect_sha256", expectSha256.length == 0 ? Json.null() : Json.str(expectSha256))
       .setStr("data_base64", base64Encode(data))
       .setNum("mode", mode);
-    return call_output_file_swap(req).getBool("swapped");
+    return HostCall.output_file_swap(req).getBool("swapped");
   }
 
   /** Appends to a file of the output folder (created with its folder); true when it was created. */
   static appendOutputFile(path: string, data: Uint8Array, mode: i32 = 0o644): bool {
-    return call_output_file_append(Json.obj().setStr("path", path).setStr("data_base64", base64Encode(data)).setNum("mode", mode)).getBool("created");
+    return HostCall.output_file_append(Json.obj().setStr("path", path).setStr("data_base64", base64Encode(data)).setNum("mode", mode)).getBool("created");
   }
 }

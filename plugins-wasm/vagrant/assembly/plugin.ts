@@ -4,10 +4,7 @@
 // rootfs builder or any artifact with provider_override = "libvirt"), docker for container images.
 // The archive is streamed by the host (compress_files): the disk is never copied or buffered; it goes
 // into the box under the name vagrant-libvirt expects, box.img.
-import { abortWith, ArtifactInfo, Artifacts, Description, Json, Local, Plugin, PostProcessInput, Prepared, Temp, Template, Ui, fail, mergeConfigs, ok, postProcessed } from "../../sdk/assembly/sdk";
-import { replyOf, requestOf } from "../../sdk/assembly/host";
-
-@external("extism:host/user", "compress_files") declare function host_compress_files(p: u64): u64;
+import { abortWith, ArtifactInfo, HostCall, Artifacts, Description, Json, Local, Plugin, PostProcessInput, Prepared, Temp, Template, Ui, fail, mergeConfigs, ok, postProcessed } from "../../sdk/assembly/sdk";
 
 const BUILDER_ID = "mitchellh.post-processor.vagrant";
 const DEFAULT_OUTPUT = "packer_{{ .BuildName }}_{{.Provider}}.box";
@@ -166,7 +163,7 @@ export function post_process(): i32 {
     .setStr("compression", level == 0 ? "none" : "gzip")
     .setNum("level", level)
     .setStr("progress", "Compressing " + output);
-  replyOf("compress_files", host_compress_files(requestOf(req)));
+  HostCall.compress_files(req);
 
   const out = new ArtifactInfo();
   out.builderId = BUILDER_ID;

@@ -55,8 +55,8 @@ describe("docker builder config", () => {
     );
     expect(builder).toBeUndefined();
     const text = diagnostics.map((d) => d.summary).join("\n");
-    expect(text).toContain('unknown configuration key: "bogus"');
-    expect(text).toContain('"pull" must be bool');
+    expect(text).toContain(`unknown configuration key: '"bogus"'`);
+    expect(text).toContain(`cannot parse 'pull' as bool: strconv.ParseBool: parsing "maybe": invalid syntax`);
     const second = dockerBuilderFactory.create({ commit: true, discard: true, changes: ["RUN rm -rf /"] }, build);
     const text2 = second.diagnostics.map((d) => d.summary).join("\n");
     expect(text2).toContain('"image" must be specified');

@@ -43,7 +43,7 @@ describe("configuration", () => {
     expect(errors({ floppy_label: "MUCH-TOO-LONG" })).toContain('qemu: floppy_label "MUCH-TOO-LONG" is longer than 11 characters');
     expect(errors({ qemu_img_args: { shrink: [] } })).toContain('qemu: "qemu_img_args" must be an object with create, convert and resize lists of strings');
     expect(errors({ net_bridge: "br0", communicator: "ssh", ssh_username: "u", ssh_password: "p" })).toContain('qemu: net_bridge "br0" needs ssh_host: imgb does not discover the guest\'s address on a bridge');
-    expect(errors({ bogus: 1 })).toContain('qemu: unknown configuration key: "bogus"');
+    expect(errors({ bogus: 1 })).toContain(`qemu: unknown configuration key: '"bogus"'`);
   });
   test("-smp from cpus and the socket/core/thread topology (QemuSMPConfig)", () => {
     const smp = (cpus: number, sockets: number, cores: number, threads: number) => smpArg({ cpus, sockets, cores, threads });

@@ -1,7 +1,7 @@
 // Shared helpers for the HCL2 loader tests: where Packer's fixtures live and a stub component set
 // like the one upstream's hcl2template tests register.
 import { join } from "node:path";
-import type { ConfigSchema } from "../../../core/plugin/schema.ts";
+import type { ConfigSchema } from "../../../core/config/schema.ts";
 import type { Template } from "../../../core/template/model.ts";
 import type { Diagnostic } from "../../../core/errors/diagnostic.ts";
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { DiagnosticsError, type Diagnostic } from "../../../core/errors/diagnostic.ts";
 import { loadHcl2Template, UNKNOWN_PLACEHOLDER } from "../../../core/template/hcl2/index.ts";
 import type { BuildContextValues, BuildSpec, LoadOptions, Template } from "../../../core/template/model.ts";
-import type { ConfigSchema } from "../../../core/plugin/schema.ts";
+import type { ConfigSchema } from "../../../core/config/schema.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -1,7 +1,7 @@
 // JsonConfigBody.decode: rendering per build, late keys, schema checks with positions, weak typing,
 // defaults, and {{build}} values before and during a build.
 import { describe, expect, test } from "bun:test";
-import type { ConfigSchema } from "../../../core/plugin/schema.ts";
+import type { ConfigSchema } from "../../../core/config/schema.ts";
 import { loadJsonTemplateText } from "../../../core/template/json/loader.ts";
 import type { BuildContextValues, Template } from "../../../core/template/model.ts";
 

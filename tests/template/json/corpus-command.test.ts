@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { DiagnosticsError } from "../../../core/errors/diagnostic.ts";
-import type { ConfigSchema } from "../../../core/plugin/schema.ts";
+import type { ConfigSchema } from "../../../core/config/schema.ts";
 import { loadJsonTemplate, type JsonLoaderOverrides } from "../../../core/template/json/loader.ts";
 import type { BuildContextValues, LoadOptions, Template } from "../../../core/template/model.ts";
 

@@ -270,7 +270,7 @@ describe("errors", () => {
 });
 
 describe("performance", () => {
-  test("3 builds x 30 provisioners: load and decode every config in a few ms", async () => {
+  test("3 builds x 30 provisioners: load and decode every config", async () => {
     const provisioners = Array.from({ length: 30 }, (_, i) => ({
       type: "shell",
       inline: [`echo step ${i} {{user \`greeting\`}} on {{build_name}}`, "uname -a"],
@@ -299,16 +299,9 @@ describe("performance", () => {
       });
       return n;
     };
-    await run(); // warm up (JIT, parse cache)
-    const times: number[] = [];
-    for (let k = 0; k < 5; k++) {
-      const t0 = performance.now();
-      expect(await run()).toBe(0);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    console.log(`load+decode 3x30: median ${times[2]!.toFixed(2)} ms`);
-    // Generous bound: the machine is shared; a real regression (parsing per decode, no fast path) is 10x.
-    expect(times[2]!).toBeLessThan(40);
+    // Speed is measured in bench/ against packer (validate 3x30); here only that every config decodes
+    // cleanly, twice in a row (the second run takes the cached parse).
+    expect(await run()).toBe(0);
+    expect(await run()).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import { execute, type FuncMap, type TemplateFunc } from "../../gotemplate/exec.
 import { FuncError, TemplateError } from "../../gotemplate/errors.ts";
 import { parseTemplate, type ArgNode, type ParsedTemplate, type PipeNode, type TemplateNode } from "../../gotemplate/parser.ts";
 import type { GoValue } from "../../gotemplate/values.ts";
+import { goQuote } from "../../../hcl/index.ts";
 
 /** What transposition learns along the way (Packer keeps these as package globals). */
 export class UpgradeState {
@@ -283,18 +284,3 @@ function goUnquote(s: string): string | undefined {
   return out;
 }
 
-/** Go's %q for the strings the upgrader quotes (printable text, with Go's escapes otherwise). */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const c of s) {
-    const cp = c.codePointAt(0)!;
-    if (c === '"') out += '\\"';
-    else if (c === "\\") out += "\\\\";
-    else if (c === "\n") out += "\\n";
-    else if (c === "\t") out += "\\t";
-    else if (c === "\r") out += "\\r";
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, "0")}`;
-    else out += c;
-  }
-  return `${out}"`;
-}

@@ -1,25 +1,6 @@
 // A hostile post-processor: runs the raw host calls in `calls` ("function<TAB>request JSON", errors
 // ignored, each reply said on the UI) and answers with an artifact naming whatever `files` says.
 import { ArtifactInfo, Description, Json, Plugin, PostProcessInput, Prepared, Ui, hostCall, mergeConfigs, ok, parseJson, postProcessed } from "../../../../../plugins-wasm/sdk/assembly/sdk";
-import { replyOf, requestOf } from "../../../../../plugins-wasm/sdk/assembly/host";
-
-@external("extism:host/user", "hash_files") declare function host_hash_files(p: u64): u64;
-@external("extism:host/user", "compress_files") declare function host_compress_files(p: u64): u64;
-@external("extism:host/user", "files_stat") declare function host_files_stat(p: u64): u64;
-@external("extism:host/user", "output_file_read") declare function host_output_file_read(p: u64): u64;
-@external("extism:host/user", "output_file_swap") declare function host_output_file_swap(p: u64): u64;
-@external("extism:host/user", "output_file_append") declare function host_output_file_append(p: u64): u64;
-
-function rawCall(name: string, request: Json): Json {
-  const p = requestOf(request);
-  if (name == "hash_files") return replyOf(name, host_hash_files(p), true);
-  if (name == "compress_files") return replyOf(name, host_compress_files(p), true);
-  if (name == "files_stat") return replyOf(name, host_files_stat(p), true);
-  if (name == "output_file_read") return replyOf(name, host_output_file_read(p), true);
-  if (name == "output_file_swap") return replyOf(name, host_output_file_swap(p), true);
-  if (name == "output_file_append") return replyOf(name, host_output_file_append(p), true);
-  return hostCall(name, request, true);
-}
 
 export function describe(): i32 {
   const d = new Description("post-processor", "acme/forger", "0.0.1")
@@ -34,7 +15,8 @@ export function describe(): i32 {
     .capability("communicator")
     .capability("local_exec")
     .capability("ui_ask")
-    .capability("container_image");
+    .capability("container_image")
+    .capability("comm_proxy");
   return ok(d.toJson());
 }
 
@@ -49,7 +31,7 @@ export function runCalls(calls: Array<string> | null): void {
     const fn = calls[i].substring(0, tab);
     const req = parseJson(calls[i].substring(tab + 1));
     if (!req.ok) continue;
-    Ui.say(fn + " " + rawCall(fn, req.value).stringify());
+    Ui.say(fn + " " + hostCall(fn, req.value, true).stringify());
   }
 }
 

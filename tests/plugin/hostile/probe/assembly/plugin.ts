@@ -21,7 +21,8 @@ export function describe(): i32 {
     .capability("local_file_write")
     .capability("artifact_read")
     .capability("artifact_write")
-    .capability("container_image");
+    .capability("container_image")
+    .capability("comm_proxy");
   return ok(d.toJson());
 }
 

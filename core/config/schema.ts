@@ -31,7 +31,7 @@ export interface ConfigField {
 }
 
 export interface ConfigSchema {
-  fields: ConfigField[];
+  fields: readonly ConfigField[];
   /** Accept keys not listed (rare; Packer components reject unknown keys). */
   allowUnknown?: boolean;
   /**
@@ -62,4 +62,36 @@ export function fieldNamed(schema: ConfigSchema, name: string): ConfigField | un
 /** The schema an `override` is checked against: it only changes keys, so nothing is required or defaulted. */
 export function overrideSchema(schema: ConfigSchema): ConfigSchema {
   return { ...schema, fields: schema.fields.map((f) => ({ ...f, required: false, default: undefined })) };
+}
+
+/** The TypeScript type a decoded value of a field type has. */
+export type FieldValue<T extends FieldType> = T extends "string"
+  ? string
+  : T extends "number"
+    ? number
+    : T extends "bool"
+      ? boolean
+      : T extends "list(string)"
+        ? string[]
+        : T extends "list(number)"
+          ? number[]
+          : T extends "map(string)"
+            ? Record<string, string>
+            : T extends "list(map(string))"
+              ? Record<string, string>[]
+              : JsonValue;
+
+/**
+ * The decoded config of a list of fields, every key present (a builder's config is decoded with
+ * zero values filled, like a Go struct): `ConfigOf<typeof fields>` is the builder's config type,
+ * derived from its schema instead of written beside it.
+ */
+export type ConfigOf<F extends readonly ConfigField[]> = { [K in F[number] as K["name"]]: FieldValue<K["type"]> };
+
+/**
+ * Declares fields keeping their names and types as literal types, so `ConfigOf` can read them
+ * (`defineFields([{ name: "image", type: "string" }])`).
+ */
+export function defineFields<const F extends readonly ConfigField[]>(fields: F): F {
+  return fields;
 }

@@ -1,87 +1,21 @@
-// Streaming host functions for post-processors (additive to ABI imgb-plugin/1; docs/plugin-abi.md
-// §12). Heavy byte work (hashing, archiving, compressing) runs here on the host, driven by the
-// plugin with one call, instead of 4 MiB base64 chunks crossing the sandbox boundary. Every path
-// is checked against the call's grants *before* a byte moves:
-//   reads  (hash_files, compress_files inputs, files_stat, output_file_read): the input artifact's
-//          files or the output folder — capability artifact_read;
-//   writes (compress_files output, output_file_swap, output_file_append): the output folder —
-//          capability artifact_write.
-// core/plugin/host/functions.ts routes these names here; refusals become sticky call failures there.
-import * as v from "valibot";
+// Handlers of the streaming host functions for post-processors (additive to ABI imgb-plugin/1;
+// docs/plugin-abi.md §12, §14). Heavy byte work (hashing, archiving, compressing) runs here on the
+// host, driven by the plugin with one call, instead of 4 MiB base64 chunks crossing the sandbox
+// boundary. Every path is checked against the call's grants *before* a byte moves:
+//   reads  (hash_files, compress_files inputs, files_stat, output_file_read, artifact_open): the
+//          input artifact's files or the output folder — capability artifact_read;
+//   writes (compress_files output, output_file_swap, output_file_append, artifact_create): the
+//          output folder — capability artifact_write.
+// Requests arrive checked by the one gate (../host/gate.ts) against the table (../host/table.ts).
 import { isAbsolute, join, sep } from "node:path";
-import type { JsonValue } from "../../values/json.ts";
 import type { HostCallContext } from "../host/context.ts";
-import { absolute, artifactRoots, checkPath, outputRoots, recordWrite, UnsafeTarget, type Root } from "../host/paths.ts";
-import { ARCHIVES, COMPRESSIONS, CompressError, compressFiles } from "./compress.ts";
-import { HASH_TYPES, hashFile } from "./hash.ts";
+import type { Handlers, ReplyOf } from "../host/table.ts";
+import { Refusal } from "../host/refusal.ts";
+import { absolute, allowed, artifactRoots, outputRoots, recordWrite } from "../host/paths.ts";
+import { CompressError, compressFiles } from "./compress.ts";
+import { hashFile } from "./hash.ts";
 import { appendFile, readSmallFile, swapSmallFile } from "./output-files.ts";
 import { lstat, open, stat } from "node:fs/promises";
-
-export const STREAM_FUNCTIONS: ReadonlySet<string> = new Set([
-  "hash_files",
-  "compress_files",
-  "files_stat",
-  "output_file_read",
-  "output_file_swap",
-  "output_file_append",
-  "artifact_open",
-  "artifact_create",
-]);
-
-/** Capabilities each stream function needs (all of them). */
-export const STREAM_CAPABILITIES: Record<string, readonly string[]> = {
-  hash_files: ["artifact_read"],
-  compress_files: ["artifact_read", "artifact_write"],
-  files_stat: ["artifact_read"],
-  output_file_read: ["artifact_read"],
-  output_file_swap: ["artifact_write"],
-  output_file_append: ["artifact_write"],
-  artifact_open: ["artifact_read"],
-  artifact_create: ["artifact_write"],
-};
-
-export type StreamCallOutcome =
-  | { kind: "reply"; value: Record<string, JsonValue> }
-  | { kind: "refusal"; message: string }
-  | { kind: "failure"; message: string };
-
-class Refused extends Error {}
-
-const Base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, "is not base64"));
-const Paths = v.pipe(v.array(v.string()), v.minLength(1, "needs at least one path"), v.maxLength(10_000));
-const Mode = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777)), 0o644);
-
-const Schemas = {
-  hash_files: v.object({
-    paths: Paths,
-    types: v.pipe(v.array(v.picklist(HASH_TYPES)), v.minLength(1, "needs at least one checksum type")),
-    progress: v.optional(v.string()),
-  }),
-  compress_files: v.object({
-    inputs: Paths,
-    output: v.string(),
-    archive: v.picklist(ARCHIVES),
-    compression: v.picklist(COMPRESSIONS),
-    level: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(9)), 6),
-    progress: v.optional(v.string()),
-    /** tar entry names, one per input (a .box holds the disk as box.img); default: the basenames. */
-    names: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]+$/, "is not a plain file name"), v.check((n) => n !== "." && n !== "..", "is not a plain file name")))),
-  }),
-  files_stat: v.object({ paths: Paths, glob: v.optional(v.boolean(), false) }),
-  output_file_read: v.object({ path: v.string() }),
-  output_file_swap: v.object({
-    path: v.string(),
-    expect_sha256: v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, "is not a sha256 hex digest"))),
-    data_base64: Base64,
-    mode: Mode,
-  }),
-  output_file_append: v.object({ path: v.string(), data_base64: Base64, mode: Mode }),
-  artifact_open: v.object({ path: v.string() }),
-  artifact_create: v.object({ path: v.string(), append: v.optional(v.boolean(), false), mode: Mode }),
-} as const;
-
-type Fn = keyof typeof Schemas;
-type Req<F extends Fn> = v.InferOutput<(typeof Schemas)[F]>;
 
 const handles = new WeakMap<HostCallContext, number>();
 
@@ -90,12 +24,6 @@ function nextHandle(ctx: HostCallContext): number {
   const n = (handles.get(ctx) ?? 0) + 1;
   handles.set(ctx, n);
   return n;
-}
-
-async function allowed(cap: string, path: string, roots: Root[]): Promise<string> {
-  const r = await checkPath(path, roots);
-  if (!r.ok) throw new Refused(`capability ${cap} refused for ${JSON.stringify(path)}: ${r.reason}`);
-  return r.path;
 }
 
 const readable = (ctx: HostCallContext, p: string) => allowed("artifact_read", p, [...artifactRoots(ctx), ...outputRoots(ctx)]);
@@ -149,13 +77,11 @@ async function globBaseAllowed(ctx: HostCallContext, pattern: string): Promise<v
   const roots = [...artifactRoots(ctx), ...outputRoots(ctx)].map((r) => absolute(r.path));
   const within = (a: string, b: string) => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
   if (!roots.some((r) => within(r, base) || within(base, r))) {
-    throw new Refused(`capability artifact_read refused for ${JSON.stringify(pattern)}: outside the input artifact's files and the output directory`);
+    throw new Refusal(`capability artifact_read refused for ${JSON.stringify(pattern)}: outside the input artifact's files and the output directory`);
   }
 }
 
-type Handlers = { [F in Fn]: (ctx: HostCallContext, req: Req<F>) => Promise<Record<string, JsonValue>> };
-
-const HANDLERS: Handlers = {
+export const STREAM_HANDLERS = {
   async hash_files(ctx, req) {
     const paths: string[] = [];
     for (const p of req.paths) paths.push(await readable(ctx, p));
@@ -163,7 +89,7 @@ const HANDLERS: Handlers = {
     const total = sizes.reduce((a, b) => a + b, 0);
     const progress = progressFor(ctx, req.progress, total);
     let done = 0;
-    const files: JsonValue[] = [];
+    const files: ReplyOf<"hash_files">["files"] = [];
     for (const [i, p] of paths.entries()) {
       const r = await hashFile(p, req.types, (n) => progress((done += n)), ctx.signal);
       files.push({ path: req.paths[i]!, size: r.size, digests: r.digests });
@@ -198,14 +124,14 @@ const HANDLERS: Handlers = {
   },
 
   async files_stat(ctx, req) {
-    const files: JsonValue[] = [];
+    const files: ReplyOf<"files_stat">["files"] = [];
     for (const pattern of req.paths) {
       if (req.glob && hasGlobMeta(pattern)) await globBaseAllowed(ctx, pattern);
       const matches = req.glob ? await expandGlob(pattern) : [pattern];
       for (const m of matches) {
         // A refused match names the pattern, not the file found: no listing of folders outside the grants.
         const abs = await readable(ctx, m).catch((e: unknown) => {
-          if (e instanceof Refused && m !== pattern) throw new Refused(`capability artifact_read refused for ${JSON.stringify(pattern)}: it matches files outside the input artifact's files and the output directory`);
+          if (e instanceof Refusal && m !== pattern) throw new Refusal(`capability artifact_read refused for ${JSON.stringify(pattern)}: it matches files outside the input artifact's files and the output directory`);
           throw e;
         });
         const s = await stat(abs).catch(() => null);
@@ -256,39 +182,6 @@ const HANDLERS: Handlers = {
     recordWrite(ctx, path, r.created);
     return { created: r.created };
   },
-};
+} satisfies Partial<Handlers>;
 
-/** Serves one stream host call; never throws. */
-export async function serveStreamCall(ctx: HostCallContext, fn: string, payload: string): Promise<StreamCallOutcome> {
-  if (!STREAM_FUNCTIONS.has(fn)) return { kind: "refusal", message: `unknown host function ${fn}` };
-  const name = fn as Fn;
-  const caps = STREAM_CAPABILITIES[name] ?? [];
-  if (ctx.phase !== "run") {
-    const word = ctx.phase === "describe" ? "describe" : "prepare";
-    return { kind: "refusal", message: `capability ${caps[0]} refused during ${word}: ${word} must have no side effects` };
-  }
-  for (const cap of caps) {
-    if (!ctx.granted.has(cap)) return { kind: "refusal", message: `capability ${cap} refused: not granted to this plugin (${name})` };
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(payload);
-  } catch {
-    return { kind: "refusal", message: `host call ${name}: request is not JSON` };
-  }
-  const parsed = v.safeParse(Schemas[name], raw);
-  if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const where = issue?.path?.map((p) => String(p.key)).join(".") ?? "";
-    return { kind: "refusal", message: `host call ${name}: malformed request${where ? ` at ${where}` : ""}: ${issue?.message ?? "invalid"}` };
-  }
-  try {
-    const value = await HANDLERS[name](ctx, parsed.output as never);
-    return { kind: "reply", value };
-  } catch (e) {
-    if (e instanceof Refused) return { kind: "refusal", message: e.message };
-    if (e instanceof UnsafeTarget) return { kind: "refusal", message: `${name} refused: ${e.message}` };
-    const message = e instanceof Error ? e.message : String(e);
-    return { kind: "failure", message: e instanceof CompressError ? message : `${name}: ${message}` };
-  }
-}
+export type StreamFunctionName = keyof typeof STREAM_HANDLERS;
