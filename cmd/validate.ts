@@ -11,6 +11,7 @@ export default defineCommand({
     ...varArgs,
     ...filterArgs,
     "syntax-only": { type: "boolean", default: false, description: "only check syntax; do not check configuration" },
+    "evaluate-datasources": { type: "boolean", default: false, description: "run data sources while validating (HCL2 only; they may reach cloud services and incur costs)" },
   },
   async run(ctx) {
     const { args } = ctx;
@@ -21,6 +22,7 @@ export default defineCommand({
       varFiles: flags.all("var-file"),
       ...parseFilters(flags),
       syntaxOnly: args["syntax-only"] === true,
+      evaluateDatasources: args["evaluate-datasources"] === true,
       allowPaths: flags.all("allow-path"),
     });
   },
