@@ -17,28 +17,3 @@ export function normalizeGoFlags(argv: string[]): string[] {
   }
   return out;
 }
-
-/** Every value of a repeatable flag, in order: `--var a=1 --var=b=2`. citty keeps only the last. */
-export function repeatedFlag(rawArgs: string[], name: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i < rawArgs.length; i++) {
-    const a = rawArgs[i]!;
-    if (a === "--") break;
-    if (a === `--${name}`) {
-      const v = rawArgs[i + 1];
-      if (v !== undefined) values.push(v);
-      i++;
-    } else if (a.startsWith(`--${name}=`)) {
-      values.push(a.slice(name.length + 3));
-    }
-  }
-  return values;
-}
-
-/** `-only a,b -only c` → ["a","b","c"]. */
-export function listFlag(rawArgs: string[], name: string): string[] {
-  return repeatedFlag(rawArgs, name)
-    .flatMap((v) => v.split(","))
-    .map((s) => s.trim())
-    .filter(Boolean);
-}

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { buildCommand } from "../core/commands/build.ts";
-import { repeatedFlag } from "./args.ts";
+import { flagsOf } from "./resolve.ts";
 import { filterArgs, parseCount, parseFilters, parseOnError, parseVars, templateArg, uiArgs, uiFlags, varArgs } from "./flags.ts";
 
 export default defineCommand({
@@ -15,17 +15,19 @@ export default defineCommand({
     "on-error": { type: "string", default: "cleanup", description: "cleanup | abort | ask | run-cleanup-provisioner" },
     force: { type: "boolean", default: false, description: "overwrite existing artifacts" },
   },
-  async run({ args, rawArgs }) {
+  async run(ctx) {
+    const { args } = ctx;
+    const flags = flagsOf(ctx);
     process.exitCode = await buildCommand({
       template: String(args.template),
-      vars: parseVars(rawArgs),
-      varFiles: repeatedFlag(rawArgs, "var-file"),
-      ...parseFilters(rawArgs),
+      vars: parseVars(flags),
+      varFiles: flags.all("var-file"),
+      ...parseFilters(flags),
       ...uiFlags(args),
       parallelBuilds: parseCount("parallel-builds", args["parallel-builds"], 0),
       onError: parseOnError(args["on-error"]),
       force: args.force === true,
-      allowPaths: repeatedFlag(rawArgs, "allow-path"),
+      allowPaths: flags.all("allow-path"),
     });
   },
 });

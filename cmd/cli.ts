@@ -5,7 +5,7 @@ import { IMGB_VERSION } from "../core/version.ts";
 import { versionLine } from "../core/release/build-info.ts";
 import { normalizeGoFlags } from "./args.ts";
 import { reportError } from "./exit.ts";
-import { resolveCommand, unknownFlag, usageParent } from "./resolve.ts";
+import { parseFlags, resolveCommand, usageParent } from "./resolve.ts";
 
 type Lazy = () => Promise<CommandDef>;
 // Each verb declares its own argument types; the tree only needs to run them.
@@ -61,14 +61,15 @@ export async function runCli(argv: string[]): Promise<void> {
     await showUsage(command, parent);
     return;
   }
-  const unknown = await unknownFlag(command, rest);
-  if (unknown !== undefined) {
-    process.stderr.write(`flag provided but not defined: ${unknown}\n${await renderUsage(command, parent)}\n`);
+  const flags = await parseFlags(command, rest);
+  if (flags.unknown !== undefined) {
+    process.stderr.write(`flag provided but not defined: ${flags.unknown}\n${await renderUsage(command, parent)}\n`);
     process.exitCode = 1;
     return;
   }
   try {
-    await runCommand(verbCommand, { rawArgs: args.slice(1) });
+    // The flags were read once, here; the verb gets them as they are (repeated ones whole).
+    await runCommand(command, { rawArgs: rest, data: { flags } });
   } catch (err) {
     process.exitCode = reportError(err);
   }

@@ -1,7 +1,7 @@
 // Flag declarations shared by several verbs, and their parsing into core's option types.
 import { UserError } from "../core/errors/diagnostic.ts";
 import type { OnErrorMode } from "../core/builders/types.ts";
-import { listFlag, repeatedFlag } from "./args.ts";
+import type { ParsedFlags } from "./resolve.ts";
 
 export const templateArg = { type: "positional", required: true, description: "template file or folder" } as const;
 
@@ -22,17 +22,18 @@ export const uiArgs = {
   "json-events": { type: "boolean", default: false, description: "one JSON object per line, for CI" },
 } as const;
 
-export function parseVars(rawArgs: string[]): Array<[string, string]> {
-  return repeatedFlag(rawArgs, "var").map((kv) => {
+/** `-var k=v`, repeatable: the values citty declares, as the one flag reading gave them. */
+export function parseVars(flags: ParsedFlags): Array<[string, string]> {
+  return flags.all("var").map((kv) => {
     const eq = kv.indexOf("=");
     if (eq <= 0) throw new UserError(`-var "${kv}": expected the form key=value`);
     return [kv.slice(0, eq), kv.slice(eq + 1)];
   });
 }
 
-export function parseFilters(rawArgs: string[]): { only: string[]; except: string[] } {
-  const only = listFlag(rawArgs, "only");
-  const except = listFlag(rawArgs, "except");
+export function parseFilters(flags: ParsedFlags): { only: string[]; except: string[] } {
+  const only = flags.list("only");
+  const except = flags.list("except");
   if (only.length && except.length) throw new UserError("Only one of -only or -except may be specified.");
   return { only, except };
 }

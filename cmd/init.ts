@@ -1,7 +1,7 @@
 // `imgb init TEMPLATE`: installs the template's required plugins and writes .imgb.lock.json.
 import { defineCommand } from "citty";
 import { initCommand } from "../core/registry/commands.ts";
-import { repeatedFlag } from "./args.ts";
+import { flagsOf } from "./resolve.ts";
 import { parseVars, templateArg, varArgs } from "./flags.ts";
 
 export default defineCommand({
@@ -13,13 +13,16 @@ export default defineCommand({
     "accept-downgrade": { type: "boolean", default: false, description: "with -upgrade, accept an older version when the locked one was yanked" },
     ...varArgs,
   },
-  run: ({ args, rawArgs }) =>
-    initCommand({
+  run: async (ctx) => {
+    const { args } = ctx;
+    const flags = flagsOf(ctx);
+    return initCommand({
       template: String(args.template),
-      vars: parseVars(rawArgs),
-      varFiles: repeatedFlag(rawArgs, "var-file"),
+      vars: parseVars(flags),
+      varFiles: flags.all("var-file"),
       upgrade: args.upgrade === true,
       acceptCapabilities: args["accept-capabilities"] === true,
       acceptDowngrade: args["accept-downgrade"] === true,
-    }),
+    });
+  },
 });

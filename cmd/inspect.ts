@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { inspectCommand } from "../core/commands/inspect.ts";
-import { repeatedFlag } from "./args.ts";
+import { flagsOf } from "./resolve.ts";
 import { parseVars, templateArg, varArgs } from "./flags.ts";
 
 export default defineCommand({
@@ -10,11 +10,13 @@ export default defineCommand({
     ...varArgs,
     "machine-readable": { type: "boolean", default: false, description: "Packer's machine-readable output (template-variable, template-builder, ...)" },
   },
-  async run({ args, rawArgs }) {
+  async run(ctx) {
+    const { args } = ctx;
+    const flags = flagsOf(ctx);
     process.exitCode = await inspectCommand({
       template: String(args.template),
-      vars: parseVars(rawArgs),
-      varFiles: repeatedFlag(rawArgs, "var-file"),
+      vars: parseVars(flags),
+      varFiles: flags.all("var-file"),
       machineReadable: args["machine-readable"] === true,
     });
   },

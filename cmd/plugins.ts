@@ -3,7 +3,7 @@
 import { defineCommand } from "citty";
 import { pluginsInstallCommand, pluginsInstalledCommand, pluginsMirrorCommand, pluginsRemoveCommand, pluginsVerifyCommand } from "../core/registry/commands.ts";
 import { UserError } from "../core/errors/diagnostic.ts";
-import { listFlag } from "./args.ts";
+import { flagsOf } from "./resolve.ts";
 
 const templateDirArg = { "template-dir": { type: "string", description: "use this template's lock instead of the user's installed list" } } as const;
 const dirOf = (args: Record<string, unknown>) => (args["template-dir"] !== undefined ? { templateDir: String(args["template-dir"]) } : {});
@@ -29,7 +29,7 @@ const install = defineCommand({
     cpu: { type: "string", description: "CPU time limit per call in ms for a local .wasm" },
     ...templateDirArg,
   },
-  run: ({ args, rawArgs }) =>
+  run: ({ args, ...ctx }) =>
     pluginsInstallCommand({
       spec: String(args.plugin),
       allowUnsigned: args["allow-unsigned"] === true,
@@ -37,7 +37,7 @@ const install = defineCommand({
       upgrade: args.upgrade === true,
       ...(args.name !== undefined ? { name: String(args.name) } : {}),
       ...(args.version !== undefined ? { version: String(args.version) } : {}),
-      ...(args.capabilities !== undefined ? { capabilities: listFlag(rawArgs, "capabilities") } : {}),
+      ...(args.capabilities !== undefined ? { capabilities: flagsOf(ctx).list("capabilities") } : {}),
       memoryMiB: int("memory", args.memory),
       cpuMs: int("cpu", args.cpu),
       ...dirOf(args),

@@ -20,7 +20,7 @@ import {
   trustPublisherCommand,
 } from "../core/registry/commands.ts";
 import { UserError } from "../core/errors/diagnostic.ts";
-import { listFlag, repeatedFlag } from "./args.ts";
+import { flagsOf, type ParsedFlags } from "./resolve.ts";
 
 const dirArg = { type: "positional", required: true, description: "registry folder" } as const;
 const signerArgs = {
@@ -38,7 +38,7 @@ function int(name: string, v: unknown): number | undefined {
   if (!Number.isSafeInteger(n) || n < 0) throw new UserError(`--${name}=${String(v)}: expected a whole number`);
   return n;
 }
-const signerKeys = (raw: string[]) => ({ indexKeys: repeatedFlag(raw, "index-key"), timestampKeys: repeatedFlag(raw, "timestamp-key") });
+const signerKeys = (flags: ParsedFlags) => ({ indexKeys: flags.all("index-key"), timestampKeys: flags.all("timestamp-key") });
 
 const keygen = defineCommand({
   meta: { name: "keygen", description: "Writes a new Ed25519 key pair: OUT.key (private) and OUT.pub" },
@@ -54,14 +54,14 @@ const init = defineCommand({
     "root-threshold": { type: "string", description: "root signatures required (default 1)" },
     ...signerArgs,
   },
-  run: ({ args, rawArgs }) =>
-    registryInitCommand({ dir: String(args.dir), rootKeys: repeatedFlag(rawArgs, "root-key"), rootThreshold: int("root-threshold", args["root-threshold"]), ...signerKeys(rawArgs) }),
+  run: ({ args, ...ctx }) =>
+    registryInitCommand({ dir: String(args.dir), rootKeys: flagsOf(ctx).all("root-key"), rootThreshold: int("root-threshold", args["root-threshold"]), ...signerKeys(flagsOf(ctx)) }),
 });
 
 const trust = defineCommand({
   meta: { name: "trust-publisher", description: "Lets a publisher key publish in namespaces" },
   args: { dir: dirArg, key: { type: "string", required: true, description: "publisher public key" }, namespace: { type: "string", description: "namespace (repeatable, comma-separated)" }, ...signerArgs },
-  run: ({ args, rawArgs }) => trustPublisherCommand({ dir: String(args.dir), key: String(args.key), namespaces: listFlag(rawArgs, "namespace"), ...signerKeys(rawArgs) }),
+  run: ({ args, ...ctx }) => trustPublisherCommand({ dir: String(args.dir), key: String(args.key), namespaces: flagsOf(ctx).list("namespace"), ...signerKeys(flagsOf(ctx)) }),
 });
 
 const sign = defineCommand({
@@ -75,12 +75,12 @@ const sign = defineCommand({
     out: { type: "string", description: "statement file (default: next to the .wasm)" },
     ...limitArgs,
   },
-  run: async ({ args, rawArgs }) => {
+  run: async ({ args, ...ctx }) => {
     await registrySignCommand({
       wasm: String(args.wasm),
       name: String(args.name),
       version: String(args.version),
-      capabilities: listFlag(rawArgs, "capabilities"),
+      capabilities: flagsOf(ctx).list("capabilities"),
       memoryMiB: int("memory", args.memory),
       cpuMs: int("cpu", args.cpu),
       key: String(args.key),
@@ -110,7 +110,7 @@ const publish = defineCommand({
     ...limitArgs,
     ...signerArgs,
   },
-  run: ({ args, rawArgs }) =>
+  run: ({ args, ...ctx }) =>
     registryPublishCommand({
       dir: String(args.dir),
       wasm: String(args.wasm),
@@ -121,7 +121,7 @@ const publish = defineCommand({
               key: String(args["publisher-key"]),
               name: String(args.name ?? ""),
               version: String(args.version ?? ""),
-              capabilities: listFlag(rawArgs, "capabilities"),
+              capabilities: flagsOf(ctx).list("capabilities"),
               memoryMiB: int("memory", args.memory),
               cpuMs: int("cpu", args.cpu),
             },
@@ -135,7 +135,7 @@ const publish = defineCommand({
       ...(args.policy !== undefined ? { policy: String(args.policy) } : {}),
       ...(args.source !== undefined ? { source: String(args.source) } : {}),
       ...(args.push !== undefined ? { push: String(args.push) } : {}),
-      ...signerKeys(rawArgs),
+      ...signerKeys(flagsOf(ctx)),
     }),
 });
 
@@ -148,32 +148,32 @@ const rotateRoot = defineCommand({
     "root-threshold": { type: "string", description: "new root signatures required (default 1)" },
     ...signerArgs,
   },
-  run: ({ args, rawArgs }) =>
+  run: ({ args, ...ctx }) =>
     registryRotateRootCommand({
       dir: String(args.dir),
-      oldRootKeys: repeatedFlag(rawArgs, "old-root-key"),
-      rootKeys: repeatedFlag(rawArgs, "root-key"),
+      oldRootKeys: flagsOf(ctx).all("old-root-key"),
+      rootKeys: flagsOf(ctx).all("root-key"),
       rootThreshold: int("root-threshold", args["root-threshold"]),
-      ...signerKeys(rawArgs),
+      ...signerKeys(flagsOf(ctx)),
     }),
 });
 
 const yank = defineCommand({
   meta: { name: "yank", description: "Marks a plugin version as yanked (no longer chosen by constraints)" },
   args: { dir: dirArg, name: { type: "string", required: true, description: "namespace/name" }, version: { type: "string", required: true, description: "version" }, ...signerArgs },
-  run: ({ args, rawArgs }) => registryYankCommand({ dir: String(args.dir), name: String(args.name), version: String(args.version), ...signerKeys(rawArgs) }),
+  run: ({ args, ...ctx }) => registryYankCommand({ dir: String(args.dir), name: String(args.name), version: String(args.version), ...signerKeys(flagsOf(ctx)) }),
 });
 
 const alias = defineCommand({
   meta: { name: "alias", description: "Serves a Packer source address (HOST/NAMESPACE/TYPE) as one of this registry's plugins" },
   args: { dir: dirArg, source: { type: "string", required: true, description: "e.g. github.com/acme/packer-plugin-motd" }, name: { type: "string", required: true, description: "namespace/name published here" }, ...signerArgs },
-  run: ({ args, rawArgs }) => registryAliasCommand({ dir: String(args.dir), source: String(args.source), name: String(args.name), ...signerKeys(rawArgs) }),
+  run: ({ args, ...ctx }) => registryAliasCommand({ dir: String(args.dir), source: String(args.source), name: String(args.name), ...signerKeys(flagsOf(ctx)) }),
 });
 
 const timestamp = defineCommand({
   meta: { name: "timestamp", description: "Re-signs the short-lived timestamp (run on a schedule)" },
   args: { dir: dirArg, "timestamp-key": signerArgs["timestamp-key"], hours: { type: "string", description: "lifetime in hours (default 24)" } },
-  run: ({ args, rawArgs }) => registryTimestampCommand({ dir: String(args.dir), timestampKeys: repeatedFlag(rawArgs, "timestamp-key"), hours: int("hours", args.hours) }),
+  run: ({ args, ...ctx }) => registryTimestampCommand({ dir: String(args.dir), timestampKeys: flagsOf(ctx).all("timestamp-key"), hours: int("hours", args.hours) }),
 });
 
 const serve = defineCommand({
@@ -195,13 +195,13 @@ const add = defineCommand({
     namespace: { type: "string", description: "plugin namespaces only this registry serves (repeatable, comma-separated)" },
     ...projectArg,
   },
-  run: ({ args, rawArgs }) =>
+  run: ({ args, ...ctx }) =>
     registryAddCommand({
       name: String(args.name),
       url: String(args.url),
       ...(args.root !== undefined ? { root: String(args.root) } : {}),
       ...(args["root-sha256"] !== undefined ? { rootSha256: String(args["root-sha256"]) } : {}),
-      namespaces: listFlag(rawArgs, "namespace"),
+      namespaces: flagsOf(ctx).list("namespace"),
       ...projectOf(args),
     }),
 });

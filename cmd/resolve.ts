@@ -44,13 +44,16 @@ export function usageParent(parents: CommandDef[]): CommandDef {
 }
 
 interface FlagShape {
-  names: Set<string>;
+  /** Every name a flag may be given by (aliases and `no-` forms too), to its declared name. */
+  names: Map<string, string>;
   booleans: Set<string>;
 }
 
-async function flagShape(command: CommandDef): Promise<FlagShape> {
-  const defs = (await resolveValue(command.args as Resolvable<ArgsDef> | undefined)) ?? {};
-  const names = new Set<string>(["help", "h"]);
+function flagShape(defs: ArgsDef): FlagShape {
+  const names = new Map<string, string>([
+    ["help", "help"],
+    ["h", "help"],
+  ]);
   const booleans = new Set<string>(["help", "h"]);
   for (const [key, def] of Object.entries(defs)) {
     if (def.type === "positional") continue;
@@ -58,10 +61,10 @@ async function flagShape(command: CommandDef): Promise<FlagShape> {
     const alias = "alias" in def ? (def.alias as string | string[] | undefined) : undefined;
     const aliases = alias === undefined ? [] : Array.isArray(alias) ? alias : [alias];
     for (const n of [key, ...aliases]) {
-      names.add(n);
+      names.set(n, key);
       if (def.type === "boolean") {
         booleans.add(n);
-        names.add(`no-${n}`);
+        names.set(`no-${n}`, key);
         booleans.add(`no-${n}`);
       }
     }
@@ -70,19 +73,80 @@ async function flagShape(command: CommandDef): Promise<FlagShape> {
 }
 
 /**
- * The first flag the command does not declare, named as Go's flag package names it (`-var-flie`),
- * or undefined. A string flag given without `=` takes the next word as its value, which is not checked.
+ * A command line's flags, read once against what the command declares: every value of every flag in
+ * order (citty keeps only a repeated flag's last value; `-var a=1 -var b=2` needs them all), and the
+ * first flag the command does not declare, named as Go's flag package names it (`-var-flie`).
  */
-export async function unknownFlag(command: CommandDef, rest: string[]): Promise<string | undefined> {
-  const shape = await flagShape(command);
+export class ParsedFlags {
+  constructor(
+    private readonly values: Map<string, string[]>,
+    readonly unknown?: string,
+  ) {}
+  /** Every value given for a flag, in order: `-var a=1 -var=b=2` → ["a=1", "b=2"]. */
+  all(name: string): string[] {
+    return this.values.get(name) ?? [];
+  }
+  /** A repeatable comma list: `-only a,b -only c` → ["a", "b", "c"]. */
+  list(name: string): string[] {
+    return this.all(name)
+      .flatMap((v) => v.split(","))
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+}
+
+/**
+ * Reads `rest` (Go-style flags already normalized to `--name`) once. A string flag given without `=`
+ * takes the next word as its value, whatever it looks like (`-var region=-x`); `--` ends the flags.
+ */
+export async function parseFlags(command: CommandDef, rest: string[]): Promise<ParsedFlags> {
+  return scanFlags((await resolveValue(command.args as Resolvable<ArgsDef> | undefined)) ?? {}, rest);
+}
+
+function scanFlags(defs: ArgsDef, rest: string[]): ParsedFlags {
+  const shape = flagShape(defs);
+  const values = new Map<string, string[]>();
+  const add = (name: string, value: string) => values.set(name, [...(values.get(name) ?? []), value]);
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
     if (a === "--") break;
     const m = /^--?([^=]+)(=.*)?$/s.exec(a);
     if (!m || a === "-" || /^-\d/.test(a)) continue;
-    const name = m[1]!;
-    if (!shape.names.has(name)) return `-${name}`;
-    if (m[2] === undefined && !shape.booleans.has(name)) i++;
+    const given = m[1]!;
+    const name = shape.names.get(given);
+    if (name === undefined) return new ParsedFlags(values, `-${given}`);
+    if (shape.booleans.has(given)) {
+      add(name, given.startsWith("no-") && name !== given ? "false" : m[2] === undefined ? "true" : m[2].slice(1));
+    } else if (m[2] !== undefined) {
+      add(name, m[2].slice(1));
+    } else if (i + 1 < rest.length) {
+      add(name, rest[++i]!);
+    }
   }
-  return undefined;
+  return new ParsedFlags(values);
+}
+
+/** The first flag the command does not declare (`-var-flie`), or undefined. */
+export async function unknownFlag(command: CommandDef, rest: string[]): Promise<string | undefined> {
+  return (await parseFlags(command, rest)).unknown;
+}
+
+const readings = new WeakMap<string[], ParsedFlags>();
+
+/**
+ * The flags of a running command: those the CLI front read (passed as citty's `data`), or, when a
+ * command is run without it (a test driving one verb through citty), read here once the same way.
+ */
+export function flagsOf(ctx: { rawArgs: string[]; cmd: { args?: unknown }; data?: unknown }): ParsedFlags {
+  const given = (ctx.data as { flags?: unknown } | undefined)?.flags;
+  if (given instanceof ParsedFlags) return given;
+  let flags = readings.get(ctx.rawArgs);
+  if (!flags) {
+    // Our verbs declare their flags as plain objects; citty would resolve a lazy declaration.
+    const defs = ctx.cmd.args;
+    if (typeof defs === "function" || defs instanceof Promise) throw new Error("flagsOf: a verb with lazily declared flags must be run through cmd/cli.ts");
+    flags = scanFlags((defs ?? {}) as ArgsDef, ctx.rawArgs);
+    readings.set(ctx.rawArgs, flags);
+  }
+  return flags;
 }

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { validateCommand } from "../core/commands/validate.ts";
-import { repeatedFlag } from "./args.ts";
+import { flagsOf } from "./resolve.ts";
 import { filterArgs, parseFilters, parseVars, templateArg, varArgs } from "./flags.ts";
 
 export default defineCommand({
@@ -11,15 +11,19 @@ export default defineCommand({
     ...varArgs,
     ...filterArgs,
     "syntax-only": { type: "boolean", default: false, description: "only check syntax; do not check configuration" },
+    "evaluate-datasources": { type: "boolean", default: false, description: "run data sources while validating (HCL2 only; they may reach cloud services and incur costs)" },
   },
-  async run({ args, rawArgs }) {
+  async run(ctx) {
+    const { args } = ctx;
+    const flags = flagsOf(ctx);
     process.exitCode = await validateCommand({
       template: String(args.template),
-      vars: parseVars(rawArgs),
-      varFiles: repeatedFlag(rawArgs, "var-file"),
-      ...parseFilters(rawArgs),
+      vars: parseVars(flags),
+      varFiles: flags.all("var-file"),
+      ...parseFilters(flags),
       syntaxOnly: args["syntax-only"] === true,
-      allowPaths: repeatedFlag(rawArgs, "allow-path"),
+      evaluateDatasources: args["evaluate-datasources"] === true,
+      allowPaths: flags.all("allow-path"),
     });
   },
 });

@@ -105,7 +105,7 @@ try {
 
   writeFileSync(join(plugins, "packer-builder-null"), "#!/bin/sh\nexec packer plugin packer-builder-null\n");
   chmodSync(join(plugins, "packer-builder-null"), 0o755);
-  const plugin = await PluginBuilder.start({ argv: [join(plugins, "packer-builder-null")], path: "packer-builder-null", multiComponent: false });
+  const plugin = await PluginBuilder.start({ argv: [join(plugins, "packer-builder-null")], path: "packer-builder-null", multiComponent: false, encoding: "gob" });
   let bridgedTimes: number[] = [];
   try {
     const prep = await plugin.prepare([

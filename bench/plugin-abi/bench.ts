@@ -2,7 +2,8 @@
 // (results in bench/RESULTS.md):
 //   stream   a plugin reads a SIZE artifact through a byte handle (artifact_pread)  vs  `cat FILE >/dev/null`
 //   sha256   a plugin hashes it in wasm (same reads)                                vs  `sha256sum FILE`
-//   calls    pure host calls (`now`): the AssemblyScript SDK  vs  a C plugin against the bare ABI
+//   calls    pure host calls (`now`): the AssemblyScript SDK  vs  a C plugin against the bare ABI, and
+//            the SDK's cost split: block moves alone, plus parsing the reply
 //   1M       one export call making 1,000,000 host calls through the SDK: time and the sandbox's memory
 // The sandbox process's memory (VmRSS sampled every 10 ms, and its VmHWM) is reported for every
 // plugin run, against the plugin memory limit.
@@ -157,7 +158,7 @@ rows.push(`| stream ${SIZE / 2 ** 20} MiB through artifact_pread | ${median(t.st
 rows.push(`| sha256 in wasm over ${SIZE / 2 ** 20} MiB | ${median(t.sha256).toFixed(0)} ms = ${mbps(median(t.sha256)).toFixed(0)} MB/s | \`sha256sum\` | ${median(t.sha256sum).toFixed(0)} ms = ${mbps(median(t.sha256sum)).toFixed(0)} MB/s | ${(median(t.sha256) / median(t.sha256sum)).toFixed(2)} | ≤ 3 |`);
 
 // Host-call cost: the fixed cost of a post_process call (count 0) is subtracted.
-const perCall = { c: [] as number[], sdk: [] as number[] };
+const perCall = { c: [] as number[], sdk: [] as number[], raw: [] as number[], parse: [] as number[] };
 for (let i = 0; i < RUNS; i++) {
   const c0 = (await runPlugin("abi-bench-c", { count: 0 })).ms;
   const c = (await runPlugin("abi-bench-c", { count: CALLS })).ms;
@@ -166,8 +167,14 @@ for (let i = 0; i < RUNS; i++) {
   const s = await runPlugin("abi-bench", { action: "now", count: CALLS });
   if (s.id !== `calls ${CALLS}`) throw new Error(`now gave ${s.id}`);
   perCall.sdk.push(((s.ms - s0) * 1000) / CALLS);
+  // Where the SDK's time goes: the block moves alone (what C does), then plus parsing the reply.
+  perCall.raw.push((((await runPlugin("abi-bench", { action: "now_raw", count: CALLS })).ms - s0) * 1000) / CALLS);
+  perCall.parse.push((((await runPlugin("abi-bench", { action: "now_parse", count: CALLS })).ms - s0) * 1000) / CALLS);
 }
 rows.push(`| pure host call (\`now\`), AssemblyScript SDK, ${CALLS} calls | ${median(perCall.sdk).toFixed(2)} µs | C against the bare ABI | ${median(perCall.c).toFixed(2)} µs | ${(median(perCall.sdk) / median(perCall.c)).toFixed(2)} | ≤ 2 |`);
+
+rows.push(`| same, SDK's block moves only (storeBytes, loadBytes: no JSON) | ${median(perCall.raw).toFixed(2)} µs | C | ${median(perCall.c).toFixed(2)} µs | ${(median(perCall.raw) / median(perCall.c)).toFixed(2)} | — |`);
+rows.push(`| same, plus UTF-8 decode and parseJson of the reply | ${median(perCall.parse).toFixed(2)} µs | C | ${median(perCall.c).toFixed(2)} µs | ${(median(perCall.parse) / median(perCall.c)).toFixed(2)} | — |`);
 
 // A million host calls in one export call.
 const m = await runPlugin("abi-bench", { action: "now", count: MILLION });
@@ -179,4 +186,4 @@ console.log("\n| benchmark | imgb | peer | peer | ratio (imgb/peer) | goal |\n| 
 for (const r of rows) console.log(r);
 console.log(`\nPlugin memory limit ${limitMiB} MiB (sandbox process goal ≤ ${2 * limitMiB} MiB):`);
 for (const n of rssNotes) console.log(`- ${n}`);
-console.log(`\nruns: cat ${t.cat.map((x) => x.toFixed(0)).join("/")} ms, stream ${t.stream.map((x) => x.toFixed(0)).join("/")} ms, sha256sum ${t.sha256sum.map((x) => x.toFixed(0)).join("/")} ms, wasm sha256 ${t.sha256.map((x) => x.toFixed(0)).join("/")} ms; per call C ${perCall.c.map((x) => x.toFixed(2)).join("/")} µs, SDK ${perCall.sdk.map((x) => x.toFixed(2)).join("/")} µs; load average at the end ${load()}`);
+console.log(`\nruns: cat ${t.cat.map((x) => x.toFixed(0)).join("/")} ms, stream ${t.stream.map((x) => x.toFixed(0)).join("/")} ms, sha256sum ${t.sha256sum.map((x) => x.toFixed(0)).join("/")} ms, wasm sha256 ${t.sha256.map((x) => x.toFixed(0)).join("/")} ms; per call C ${perCall.c.map((x) => x.toFixed(2)).join("/")} µs, SDK ${perCall.sdk.map((x) => x.toFixed(2)).join("/")} µs, SDK moves only ${perCall.raw.map((x) => x.toFixed(2)).join("/")} µs, plus parse ${perCall.parse.map((x) => x.toFixed(2)).join("/")} µs; load average at the end ${load()}`);

@@ -4,6 +4,7 @@ import { hasErrors, UserError } from "../errors/diagnostic.ts";
 import { selectBuilds } from "../engine/plan.ts";
 import { UNDECLARED_VARIABLE_SUMMARY } from "../template/hcl2/index.ts";
 import { loadTemplate } from "../template/load.ts";
+import { pluginDataSources } from "../packer-plugin/datasource.ts";
 import { validateTemplate } from "../engine/validate.ts";
 import { runBuilds } from "../engine/run.ts";
 import { ComponentPipeline } from "../engine/components.ts";
@@ -28,7 +29,7 @@ export interface BuildCommandOptions extends UiFlags {
 
 export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
   const write = (s: string) => void process.stdout.write(s);
-  const template = await loadTemplate(opts.template, { vars: opts.vars, varFiles: opts.varFiles, env: process.env });
+  const template = await loadTemplate(opts.template, { vars: opts.vars, varFiles: opts.varFiles, env: process.env, externalDataSources: pluginDataSources(true) });
   const out = makeOutput(opts, template.sensitiveValues, write);
   // Packer 1.9 fails here for HCL2 (1.6.6 silently built nothing): a filter that selects nothing is a typo.
   if (opts.only.length && selectBuilds(template, opts).length === 0) {

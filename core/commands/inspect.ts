@@ -10,6 +10,7 @@ import { machineEscape } from "../ui/output.ts";
 import { builderFactory } from "../builders/registry.ts";
 import { findComponent } from "../packer-plugin/discover.ts";
 import { nativePluginNote } from "../builders/packer-plugin/index.ts";
+import { goQuote } from "../hcl/index.ts";
 
 export interface InspectOptions {
   template: string;
@@ -151,7 +152,3 @@ function renderHcl2(view: Extract<InspectView, { format: "hcl2" }>, ui: InspectU
   ui.say(out);
 }
 
-/** Go's %q for the printable text. */
-function goQuote(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}

@@ -1,6 +1,7 @@
 // `imgb validate`: the same checks `build` makes before starting, and nothing more.
 import { DiagnosticsError, hasErrors } from "../errors/diagnostic.ts";
 import { loadTemplate } from "../template/load.ts";
+import { pluginDataSources } from "../packer-plugin/datasource.ts";
 import { validateTemplate } from "../engine/validate.ts";
 import { renderDiagnostics } from "../ui/diagnostics.ts";
 import { maskSecrets } from "../ui/secrets.ts";
@@ -14,12 +15,14 @@ export interface ValidateOptions {
   only: string[];
   except: string[];
   syntaxOnly: boolean;
+  /** -evaluate-datasources: run data sources (by default, as in Packer 1.9, they are configured but not run). */
+  evaluateDatasources?: boolean;
   /** -allow-path folders, as typed. */
   allowPaths: string[];
 }
 
 export async function validateCommand(opts: ValidateOptions): Promise<number> {
-  const template = await loadTemplate(opts.template, { vars: opts.vars, varFiles: opts.varFiles, env: process.env, syntaxOnly: opts.syntaxOnly });
+  const template = await loadTemplate(opts.template, { vars: opts.vars, varFiles: opts.varFiles, env: process.env, syntaxOnly: opts.syntaxOnly, externalDataSources: pluginDataSources(opts.evaluateDatasources === true) });
   if (opts.syntaxOnly) {
     process.stdout.write("Syntax-only check passed. Everything looks okay.\n");
     return 0;

@@ -1,9 +1,11 @@
 // The `local` communicator: the "machine" is the imgb host itself (shell-local, and builders whose
 // target is a local folder). Commands run in their own process group so that a timeout or an abort
 // kills the whole tree (Packer kills only the /bin/sh wrapper and leaves the script's children running).
-// `runLocalProcess` is also what the plugin host's `local_exec` uses: one spawn helper for both.
+// `runLocalProcess` is also what the plugin host's `local_exec` uses; it is core/process's spawnChild
+// in a process group, so every child of imgb is started, awaited and stopped one way.
 import { chmod, copyFile, mkdir, readdir, stat } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
+import { spawnChild, type Child } from "../process/child.ts";
 import { CommunicatorError, type Communicator, type CommandResult, type DownloadTarget, type UploadOptions, type UploadSource } from "./types.ts";
 
 export interface LocalProcessOptions {
@@ -20,73 +22,32 @@ export interface LocalProcessOptions {
 
 const TARGET = "local";
 
-/** Kills a process group, ignoring "no such process" (it may have exited already). */
-function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // The group is gone.
-  }
-}
-
-async function pump(stream: ReadableStream<Uint8Array> | null | undefined, sink?: (c: Uint8Array) => void): Promise<void> {
-  if (!stream) return;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    if (sink && value) sink(value);
-  }
-}
-
 /**
- * Runs argv in a new process group and waits for it. On abort the group gets SIGTERM, then SIGKILL
- * after the grace period, and the result is "disconnected" with the abort reason.
+ * Runs argv in a new process group and waits for it (core/process's spawnChild). On abort the group
+ * gets SIGTERM, then SIGKILL after the grace period, and the result is "disconnected" with the abort reason.
  */
 export async function runLocalProcess(argv: string[], opts: LocalProcessOptions, signal: AbortSignal): Promise<CommandResult> {
   if (argv.length === 0) throw new CommunicatorError("no command to run", TARGET);
   if (signal.aborted) return { kind: "disconnected", reason: abortReason(signal) };
-  let proc: ReturnType<typeof Bun.spawn>;
+  let child: Child;
   try {
-    proc = Bun.spawn(argv, {
+    child = spawnChild(argv, {
       cwd: opts.cwd,
       env: { ...process.env, ...(opts.env ?? {}) },
-      stdin: opts.stdin instanceof ReadableStream ? opts.stdin : opts.stdin ? "pipe" : "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      // setsid(): the command leads its own process group, so -pid reaches all its children.
-      detached: true,
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
+      // Always read: a full pipe would stall the command.
+      onStdout: opts.onStdout ?? (() => {}),
+      ...(opts.onStderr ? { onStderr: opts.onStderr } : {}),
+      signal,
+      graceMs: opts.killGraceMs ?? 2000,
+      processGroup: true,
     });
   } catch (e) {
     throw new CommunicatorError(`cannot start ${JSON.stringify(argv[0])}: ${(e as Error).message}`, TARGET);
   }
-  const pid = proc.pid;
-  let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const onAbort = () => {
-    killGroup(pid, "SIGTERM");
-    killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), opts.killGraceMs ?? 2000);
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    if (opts.stdin instanceof Uint8Array && proc.stdin && typeof proc.stdin !== "number") {
-      const sink = proc.stdin as import("bun").FileSink;
-      sink.write(opts.stdin);
-      await sink.end();
-    }
-    const out = pump(proc.stdout as ReadableStream<Uint8Array>, opts.onStdout);
-    const err = pump(proc.stderr as ReadableStream<Uint8Array>, opts.onStderr);
-    const code = await proc.exited;
-    await Promise.all([out, err]);
-    if (signal.aborted) {
-      // Make sure nothing of the group survives an abort, even after the leader exited.
-      killGroup(pid, "SIGKILL");
-      return { kind: "disconnected", reason: abortReason(signal) };
-    }
-    return { kind: "exited", exitStatus: code ?? (proc.signalCode ? 128 : -1) };
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    if (killTimer) clearTimeout(killTimer);
-  }
+  const result = await child.done;
+  if (signal.aborted) return { kind: "disconnected", reason: abortReason(signal) };
+  return { kind: "exited", exitStatus: result.exitCode ?? (result.signalCode ? 128 : -1) };
 }
 
 function abortReason(signal: AbortSignal): string {
@@ -138,6 +99,16 @@ async function copyDirPackerStyle(src: string, dest: string, exclude: string[], 
   else await copyTree(src, join(dest, basename(src)), patterns, src, signal);
 }
 
+/** Runs a file operation; a failure becomes a CommunicatorError naming `what` (one of ours passes as is). */
+async function failingAs<T>(what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    if (e instanceof CommunicatorError) throw e;
+    throw new CommunicatorError(`${what}: ${(e as Error).message}`, TARGET);
+  }
+}
+
 export function localCommunicator(): Communicator {
   return {
     type: "local",
@@ -150,7 +121,7 @@ export function localCommunicator(): Communicator {
     },
     async upload(dest: string, src: UploadSource, opts: UploadOptions, signal: AbortSignal) {
       if (signal.aborted) throw new CommunicatorError("upload cancelled", TARGET);
-      try {
+      await failingAs(`upload to ${dest}`, async () => {
         if (src.kind === "file") {
           // Bun.write streams file-to-file (copy_file_range/sendfile) without buffering the whole file.
           await copyFileKeepingMode(src.path, dest, opts.mode);
@@ -158,36 +129,18 @@ export function localCommunicator(): Communicator {
           await Bun.write(dest, src.data);
           await chmod(dest, opts.mode ?? 0o644);
         }
-      } catch (e) {
-        throw new CommunicatorError(`upload to ${dest}: ${(e as Error).message}`, TARGET);
-      }
+      });
     },
-    async uploadDir(dest, srcDir, exclude, signal) {
-      try {
-        await copyDirPackerStyle(srcDir, dest, exclude, signal);
-      } catch (e) {
-        if (e instanceof CommunicatorError) throw e;
-        throw new CommunicatorError(`upload of ${srcDir}: ${(e as Error).message}`, TARGET);
-      }
-    },
+    uploadDir: (dest, srcDir, exclude, signal) => failingAs(`upload of ${srcDir}`, () => copyDirPackerStyle(srcDir, dest, exclude, signal)),
     async download(src: string, target: DownloadTarget, signal: AbortSignal) {
       if (signal.aborted) throw new CommunicatorError("download cancelled", TARGET);
-      try {
+      return failingAs(`download of ${src}`, async () => {
         if (target.kind === "bytes") return new Uint8Array(await Bun.file(src).arrayBuffer());
         await copyFileKeepingMode(src, target.path);
         return null;
-      } catch (e) {
-        throw new CommunicatorError(`download of ${src}: ${(e as Error).message}`, TARGET);
-      }
+      });
     },
-    async downloadDir(src, destDir, exclude, signal) {
-      try {
-        await copyDirPackerStyle(src, destDir, exclude, signal);
-      } catch (e) {
-        if (e instanceof CommunicatorError) throw e;
-        throw new CommunicatorError(`download of ${src}: ${(e as Error).message}`, TARGET);
-      }
-    },
+    downloadDir: (src, destDir, exclude, signal) => failingAs(`download of ${src}`, () => copyDirPackerStyle(src, destDir, exclude, signal)),
     async close() {},
   };
 }

@@ -5,6 +5,7 @@ import type { Diagnostic } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
 import type { JsonObject } from "../values/json.ts";
 import type { Step } from "../builders/types.ts";
+import { stepConnect } from "../builders/common/machine-steps.ts";
 import { noneCommunicator } from "./types.ts";
 import { parseSshConfig, sshConfigFields, stepConnectSsh, type SshConfig } from "./ssh/index.ts";
 
@@ -44,21 +45,10 @@ export function parseCommunicatorConfig(config: JsonObject, diagnostics: Diagnos
 export function connectStep(choice: CommunicatorChoice): Step {
   const ssh = choice.ssh;
   if (choice.type === "ssh" && ssh) return stepConnectSsh({ config: () => ssh });
-  return {
-    name: "StepConnect",
-    async run(state) {
-      switch (choice.type) {
-        case "none":
-        case "local":
-          state.communicator = noneCommunicator();
-          state.setGenerated("ConnType", choice.type);
-          return;
-        case "ssh":
-          throw new Error("ssh communicator without ssh settings");
-      }
-    },
-    async cleanup(state) {
-      await state.communicator?.close();
-    },
-  };
+  if (choice.type === "ssh") throw new Error("ssh communicator without ssh settings");
+  const type = choice.type;
+  return stepConnect(async (state) => {
+    state.setGenerated("ConnType", type);
+    return noneCommunicator();
+  });
 }

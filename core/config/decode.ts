@@ -17,7 +17,7 @@
 // can point at the key or element, and worded in one place (messages.ts).
 import type { JsonObject, JsonValue } from "../values/json.ts";
 import { isJsonObject } from "../values/json.ts";
-import type { ConfigField, ConfigSchema, FieldType } from "./schema.ts";
+import type { ConfigSchema, FieldType } from "./schema.ts";
 
 /** A key (and, inside lists and maps, the index or map key) the issue is about. */
 export type IssuePath = readonly (string | number)[];
@@ -35,8 +35,6 @@ export interface DecodeOptions {
   partial?: boolean;
   /** Keys left unset get their default, else their type's zero value (a builder's Go struct). */
   zeroFill?: boolean;
-  /** Keys passed through untouched (a plugin renders late keys itself, so they are not decoded). */
-  raw?: (key: string, field: ConfigField | undefined) => boolean;
 }
 
 /**
@@ -57,11 +55,6 @@ export function decode(schema: ConfigSchema, value: JsonObject, opts: DecodeOpti
     const field = fields.get(key);
     if (!field && !schema.allowUnknown) {
       if (!isCommonKey(key)) issues.push(unknownKey(key, schema));
-      continue;
-    }
-    if (opts.raw?.(key, field)) {
-      out[key] = item;
-      given.add(key);
       continue;
     }
     if (item === null) continue;

@@ -3,6 +3,7 @@
 // (hcldec's) for the structure of an HCL2 body — an unexpected or missing argument — because Packer
 // checks an HCL2 body against the component's spec before decoding it.
 import { errorDiag, type Diagnostic, type SourceRange } from "../errors/diagnostic.ts";
+import { missingRequiredArgument, unsupportedArgument, unsupportedBlockType } from "../hcl/body.ts";
 import { nameSuggestion } from "../hcl/context.ts";
 import type { JsonValue } from "../values/json.ts";
 import type { DecodeIssue, IssuePath } from "./decode.ts";
@@ -63,11 +64,9 @@ export function hclIssueDiagnostic(issue: DecodeIssue, range: SourceRange | unde
   const hint = suggestion(issue);
   switch (issue.kind) {
     case "unknown-key":
-      return block
-        ? errorDiag("Unsupported block type", range, `Blocks of type ${JSON.stringify(key)} are not expected here.${hint ? ` ${hint}` : ""}`)
-        : errorDiag("Unsupported argument", range, `An argument named ${JSON.stringify(key)} is not expected here.${hint ? ` ${hint}` : ""}`);
+      return block ? unsupportedBlockType(key, range, hint ? ` ${hint}` : "") : unsupportedArgument(key, range, hint ? ` ${hint}` : "");
     case "required":
-      return errorDiag("Missing required argument", range, `The argument ${JSON.stringify(key)} is required, but no definition was found.`);
+      return missingRequiredArgument(key, range);
     default:
       return errorDiag("Incorrect attribute value type", range, `Inappropriate value for attribute ${JSON.stringify(key)}: ${issueMessage(issue)}.`);
   }

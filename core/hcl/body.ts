@@ -162,6 +162,21 @@ export function checkBlockLabels(
   return true;
 }
 
+/** HCL's words for an argument a schema does not have (`hint`: " Did you mean ...?" or ""). */
+export function unsupportedArgument(name: string, range: SourceRange | undefined, hint = ""): Diagnostic {
+  return errorDiag("Unsupported argument", range, `An argument named ${JSON.stringify(name)} is not expected here.${hint}`);
+}
+
+/** HCL's words for a block type a schema does not have. */
+export function unsupportedBlockType(type: string, range: SourceRange | undefined, hint = ""): Diagnostic {
+  return errorDiag("Unsupported block type", range, `Blocks of type ${JSON.stringify(type)} are not expected here.${hint}`);
+}
+
+/** HCL's words for a required argument that is not there. */
+export function missingRequiredArgument(name: string, range: SourceRange | undefined): Diagnostic {
+  return errorDiag("Missing required argument", range, `The argument ${JSON.stringify(name)} is required, but no definition was found.`);
+}
+
 /** "Unsupported argument" / "Unsupported block type" errors for what a schema left over. */
 export function extraneousDiagnostics(
   leftAttrs: Attribute[],
@@ -176,7 +191,7 @@ export function extraneousDiagnostics(
     const s = nameSuggestion(a.name, candidates);
     if (s) suggestion = ` Did you mean ${JSON.stringify(s)}?`;
     else if ((schema.blocks ?? []).some((b) => b.type === a.name)) suggestion = ` Did you mean to define a block of type ${JSON.stringify(a.name)}?`;
-    diags.push(errorDiag("Unsupported argument", a.nameRange, `An argument named ${JSON.stringify(a.name)} is not expected here.${suggestion}`));
+    diags.push(unsupportedArgument(a.name, a.nameRange, suggestion));
   }
   for (const b of leftBlocks) {
     let suggestion = "";
@@ -187,7 +202,7 @@ export function extraneousDiagnostics(
     if (s) suggestion = ` Did you mean ${JSON.stringify(s)}?`;
     else if ((schema.attributes ?? []).some((x) => x.name === b.type))
       suggestion = ` Did you mean to define argument ${JSON.stringify(b.type)}? If so, use the equals sign to assign it a value.`;
-    diags.push(errorDiag("Unsupported block type", b.typeRange, `Blocks of type ${JSON.stringify(b.type)} are not expected here.${suggestion}`));
+    diags.push(unsupportedBlockType(b.type, b.typeRange, suggestion));
   }
   return diags;
 }
@@ -227,7 +242,7 @@ export class NativeBody implements Body {
       if (!a || this.hiddenAttrs.has(s.name)) {
         if (s.required) {
           diags.push(
-            errorDiag("Missing required argument", this.missingItemRange(), `The argument ${JSON.stringify(s.name)} is required, but no definition was found.`),
+            missingRequiredArgument(s.name, this.missingItemRange()),
           );
         }
         continue;
@@ -239,13 +254,7 @@ export class NativeBody implements Body {
     for (const a of this.node.attributes) {
       if (hiddenAttrs.has(a.name)) continue;
       if (wanted.has(a.name)) {
-        diags.push(
-          errorDiag(
-            "Unsupported argument",
-            a.nameRange,
-            `An argument named ${JSON.stringify(a.name)} is not expected here. Did you mean to define a block of type ${JSON.stringify(a.name)}?`,
-          ),
-        );
+        diags.push(unsupportedArgument(a.name, a.nameRange, ` Did you mean to define a block of type ${JSON.stringify(a.name)}?`));
       }
     }
     const blocks: Block[] = [];

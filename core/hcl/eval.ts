@@ -2,14 +2,15 @@
 // HCL's summaries. Unknown values flow through operations as unknown results of the right type.
 import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
 import { errorDiag } from "../errors/diagnostic.ts";
-import type { Node, Traversal, TraverseStep } from "./ast.ts";
+import type { Node } from "./ast.ts";
 import { EvalContext, FunctionError, nameSuggestion, type HclFunction } from "./context.ts";
 import { ConversionError, conversionMessage, convert, unify } from "./convert.ts";
 import { NumError } from "./num.ts";
 import { unionRange } from "../source/source-file.ts";
+import { index, traverseAbs, traverseStep } from "./traversal.ts";
 import { chargeWork, checkCollectionLength, checkStringLength, LimitError, LIMITS, nestingMessage } from "../values/limits.ts";
-import { T, type Type, friendlyName, typeString } from "./types.ts";
-import { UNKNOWN, V, Value, containsUnknown, deepMarks, unmarkDeep, valueEquals } from "./value.ts";
+import { T, type Type, typeString } from "./types.ts";
+import { UNKNOWN, V, Value, containsUnknown, deepMarks, marksOf, unmarkDeep, valueEquals } from "./value.ts";
 
 type Anon = Map<number, Value>;
 
@@ -17,12 +18,6 @@ export function evaluateNode(node: Node, ctx: EvalContext | undefined): { value:
   const diags: Diagnostic[] = [];
   const value = new Evaluator(diags).eval(node, ctx, new Map());
   return { value, diagnostics: diags };
-}
-
-function marksOf(...vals: Value[]): Set<string> | undefined {
-  let s: Set<string> | undefined;
-  for (const v of vals) if (v.marks) for (const m of v.marks) (s ??= new Set()).add(m);
-  return s;
 }
 
 class Evaluator {
@@ -65,11 +60,11 @@ class Evaluator {
       case "parens":
         return this.eval(n.wrapped, ctx, anon);
       case "scopeTraversal":
-        return this.traversal(n.traversal, ctx);
+        return traverseAbs(n.traversal, ctx, this.diags);
       case "relativeTraversal": {
         let v = this.eval(n.source, ctx, anon);
         for (const s of n.steps) {
-          v = this.step(v, s);
+          v = traverseStep(v, s, this.diags);
         }
         return v;
       }
@@ -78,7 +73,7 @@ class Evaluator {
       case "index": {
         const coll = this.eval(n.collection, ctx, anon);
         const key = this.eval(n.key, ctx, anon);
-        return this.index(coll, key, n.bracketRange);
+        return index(coll, key, n.bracketRange, this.diags);
       }
       case "splat":
         return this.splat(n, ctx, anon);
@@ -119,134 +114,6 @@ class Evaluator {
       case "templateFor":
         return this.templateFor(n, ctx, anon);
     }
-  }
-
-  traversal(t: Traversal, ctx: EvalContext | undefined): Value {
-    if (!ctx || !ctx.hasVariables()) {
-      this.err("Variables not allowed", t.rootRange, "Variables may not be used here.");
-      return V.unknown();
-    }
-    let v = ctx.lookupVariable(t.root);
-    if (v === undefined) {
-      const s = nameSuggestion(t.root, ctx.allVariableNames());
-      this.err("Unknown variable", t.rootRange, `There is no variable named ${JSON.stringify(t.root)}.${s ? ` Did you mean ${JSON.stringify(s)}?` : ""}`);
-      return V.unknown();
-    }
-    for (const s of t.steps) v = this.step(v, s);
-    return v;
-  }
-
-  step(v: Value, s: TraverseStep): Value {
-    if (s.kind === "index") return this.index(v, s.key, s.range);
-    return this.getAttr(v, s.name, s.range);
-  }
-
-  getAttr(v: Value, name: string, range: SourceRange): Value {
-    const t = v.type;
-    if (v.isNull) {
-      this.err("Attempt to get attribute from null value", range, "This value is null, so it does not have any attributes.");
-      return V.unknown();
-    }
-    if (t.kind === "dynamic") return V.unknown();
-    if (t.kind === "object") {
-      if (!(name in t.attrs)) {
-        this.err("Unsupported attribute", range, `This object does not have an attribute named ${JSON.stringify(name)}.`);
-        return V.unknown();
-      }
-      if (!v.isKnown) return V.unknown(t.attrs[name]!).withMarks(v.marks);
-      return v.attrs.get(name)!.withMarks(v.marks);
-    }
-    if (t.kind === "map") {
-      if (!v.isKnown) return V.unknown(t.elem).withMarks(v.marks);
-      const e = v.attrs.get(name);
-      if (!e) {
-        this.err("Missing map element", range, `This map does not have an element with the key ${JSON.stringify(name)}.`);
-        return V.unknown();
-      }
-      return e.withMarks(v.marks);
-    }
-    if (t.kind === "list" || t.kind === "set" || t.kind === "tuple") {
-      this.err(
-        "Unsupported attribute",
-        range,
-        `Can't access attributes on a ${t.kind === "tuple" ? "tuple" : friendlyName(t)}. Did you mean to access an attribute for a specific element of the ${t.kind === "tuple" ? "tuple" : "list"}, or across all elements of the ${t.kind === "tuple" ? "tuple" : "list"}?`,
-      );
-      return V.unknown();
-    }
-    this.err("Unsupported attribute", range, `Can't access attributes on a primitive-typed value (${t.kind}).`);
-    return V.unknown();
-  }
-
-  index(coll: Value, key: Value, range: SourceRange): Value {
-    const marks = marksOf(coll, key);
-    const t = coll.type;
-    if (coll.isNull) {
-      this.err("Attempt to index null value", range, "This value is null, so it does not have any indices.");
-      return V.unknown();
-    }
-    if (key.isNull) {
-      this.err("Invalid index", range, "Can't use a null value as an indexing key.");
-      return V.unknown();
-    }
-    if (t.kind === "dynamic") return V.unknown().withMarks(marks);
-    if (t.kind === "list" || t.kind === "tuple") {
-      let k: Value;
-      try {
-        k = convert(key.unmark(), T.number);
-      } catch (e) {
-        if (!(e instanceof ConversionError)) throw e;
-        this.err("Invalid index", range, "The given key does not identify an element in this collection value: a number is required.");
-        return V.unknown();
-      }
-      if (!coll.isKnown || !k.isKnown) {
-        return V.unknown(t.kind === "list" ? t.elem : T.dynamic).withMarks(marks);
-      }
-      const i = k.num.toSafeInteger();
-      if (i === undefined || !k.num.isInteger()) {
-        this.err("Invalid index", range, "The given key does not identify an element in this collection value: the given index is not a whole number.");
-        return V.unknown();
-      }
-      const e = coll.elems[i];
-      if (i < 0 || !e) {
-        this.err("Invalid index", range, "The given key does not identify an element in this collection value: the given index is out of range.");
-        return V.unknown();
-      }
-      return e.withMarks(marks);
-    }
-    if (t.kind === "map" || t.kind === "object") {
-      let k: Value;
-      try {
-        k = convert(key.unmark(), T.string);
-      } catch (e) {
-        if (!(e instanceof ConversionError)) throw e;
-        this.err("Invalid index", range, "The given key does not identify an element in this collection value: string required.");
-        return V.unknown();
-      }
-      if (!k.isKnown) return V.unknown(t.kind === "map" ? t.elem : T.dynamic).withMarks(marks);
-      if (!coll.isKnown) {
-        if (t.kind === "object" && !(k.str in t.attrs)) {
-          this.err("Invalid index", range, "The given key does not identify an element in this collection value.");
-          return V.unknown();
-        }
-        return V.unknown(t.kind === "map" ? t.elem : t.attrs[k.str]!).withMarks(marks);
-      }
-      const e = coll.attrs.get(k.str);
-      if (!e) {
-        this.err("Invalid index", range, "The given key does not identify an element in this collection value.");
-        return V.unknown();
-      }
-      return e.withMarks(marks);
-    }
-    if (t.kind === "set") {
-      this.err(
-        "Invalid index",
-        range,
-        "Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set.",
-      );
-      return V.unknown();
-    }
-    this.err("Invalid index", range, `This value does not have any indices.`);
-    return V.unknown();
   }
 
   private splat(n: Extract<Node, { kind: "splat" }>, ctx: EvalContext | undefined, anon: Anon): Value {

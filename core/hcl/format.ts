@@ -29,6 +29,14 @@ export function formatHcl(src: string, filename: string): string {
   return r.text;
 }
 
+/**
+ * hclwrite.Format: lays the tokens out without parsing, so text with syntax errors is formatted too
+ * (Packer's hcl2_upgrade formats its output this way).
+ */
+export function formatTokensOf(src: string): string {
+  return formatTokens(tokensOf(src));
+}
+
 /** Formats and returns parse diagnostics instead of throwing (text is the input when they are errors). */
 export function checkAndFormat(src: string, filename: string): { text: string; diagnostics: Diagnostic[] } {
   const { diagnostics } = parseConfigNode(src, filename);

@@ -35,7 +35,7 @@ export {
 } from "./decoder.ts";
 export { standardFunctions, envFunction, UNSUPPORTED_FUNCTIONS, type FunctionOptions } from "./functions/index.ts";
 export type { LazyArg } from "./context.ts";
-export { formatHcl, checkAndFormat } from "./format.ts";
+export { formatHcl, checkAndFormat, formatTokensOf } from "./format.ts";
 export { expandDynamicBlocks, dynamicBlockVariables } from "./dynblock.ts";
 export { HclWriter, WriterBody, renderValue } from "./writer.ts";
 export { quoteString, goQuote } from "./text.ts";

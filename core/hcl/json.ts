@@ -8,6 +8,7 @@ import type { Node, Traversal } from "./ast.ts";
 import {
   checkBlockLabels,
   extraneousDiagnostics,
+  missingRequiredArgument,
   NativeExpression,
   type Attribute,
   type Block,
@@ -297,7 +298,7 @@ export class JsonBody implements Body {
       const ps = props.filter((p) => p.name === s.name);
       if (ps.length === 0) {
         if (s.required) {
-          diags.push(errorDiag("Missing required argument", this.missingItemRange(), `The argument ${JSON.stringify(s.name)} is required, but no definition was found.`));
+          diags.push(missingRequiredArgument(s.name, this.missingItemRange()));
         }
         continue;
       }

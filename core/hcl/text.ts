@@ -8,7 +8,8 @@ const COMMON_ESCAPES: Readonly<Record<string, string>> = { '"': '\\"', "\\": "\\
 const GO_ESCAPES: Readonly<Record<string, string>> = { "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v" };
 const NONE: Readonly<Record<string, string>> = {};
 
-function quoteEscaped(s: string, extra: Readonly<Record<string, string>>, control: (cp: number) => string): string {
+/** `other` writes a character no escape names, or returns undefined to keep it as it is. */
+function quoteEscaped(s: string, extra: Readonly<Record<string, string>>, other: (ch: string, cp: number) => string | undefined): string {
   let out = '"';
   for (const ch of s) {
     const e = COMMON_ESCAPES[ch] ?? extra[ch];
@@ -16,14 +17,20 @@ function quoteEscaped(s: string, extra: Readonly<Record<string, string>>, contro
       out += e;
       continue;
     }
-    const cp = ch.codePointAt(0)!;
-    out += cp < 0x20 || cp === 0x7f ? control(cp) : ch;
+    out += other(ch, ch.codePointAt(0)!) ?? ch;
   }
   return out + '"';
 }
 
-const hexByte = (cp: number): string => "\\x" + cp.toString(16).padStart(2, "0");
-const hexUnit = (cp: number): string => "\\u" + cp.toString(16).padStart(4, "0");
+/** Control characters as \xHH (Go's and yaml.v2's way). */
+const hexByte = (_ch: string, cp: number): string | undefined =>
+  cp < 0x20 || cp === 0x7f ? "\\x" + cp.toString(16).padStart(2, "0") : undefined;
+
+/** What hclwrite escapes: any character Go's unicode.IsPrint rejects, as \uHHHH or \UHHHHHHHH. */
+const unprintable = (ch: string, cp: number): string | undefined => {
+  if (ch === " " || /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(ch)) return undefined;
+  return cp < 0x10000 ? "\\u" + cp.toString(16).padStart(4, "0") : "\\U" + cp.toString(16).padStart(8, "0");
+};
 
 /** Go's strconv.Quote (for the characters HCL configs contain: control characters, not unprintable Unicode). */
 export function goQuote(s: string): string {
@@ -35,9 +42,9 @@ export function yamlQuote(s: string): string {
   return quoteEscaped(s, NONE, hexByte);
 }
 
-/** Quotes a string as an HCL template literal, escaping `${` and `%{` so nothing interpolates. */
+/** Quotes a string as hclwrite does: a template literal with `${` and `%{` escaped so nothing interpolates. */
 export function quoteString(s: string): string {
-  return quoteEscaped(s.replace(/[$%](?=\{)/g, "$&$&"), NONE, hexUnit);
+  return quoteEscaped(s.replace(/[$%](?=\{)/g, "$&$&"), NONE, unprintable);
 }
 
 /** A JSON string with Go's HTML-safe escaping of <, >, & (and U+2028/9), as cty's jsonencode does. */

@@ -226,6 +226,13 @@ export function containsUnknown(v: Value): boolean {
   }
 }
 
+/** The union of the values' own marks (undefined when none has any), for an operation's result. */
+export function marksOf(...vals: Value[]): Set<string> | undefined {
+  let s: Set<string> | undefined;
+  for (const v of vals) if (v.marks) for (const m of v.marks) (s ??= new Set()).add(m);
+  return s;
+}
+
 /** All marks found anywhere in the value. */
 export function deepMarks(v: Value, into: Set<string> = new Set()): Set<string> {
   if (v.marks) for (const m of v.marks) into.add(m);

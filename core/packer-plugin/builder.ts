@@ -9,8 +9,8 @@ import { BridgedCommunicator } from "./communicator.ts";
 import { schemaFromConfigSpec } from "./hcl-spec.ts";
 import type { ConfigSchema } from "../config/schema.ts";
 import type { PluginBinary } from "./discover.ts";
-import { PluginError, startPlugin, TimeoutError, withTimeout, type PluginConnection } from "./process.ts";
-import { RpcClient, serveRpc, type RpcHandler } from "./rpc.ts";
+import { guardedCall, PluginError, startPlugin, type PluginConnection } from "./process.ts";
+import { asObject, RpcClient, serveRpc, type RpcHandler } from "./rpc.ts";
 
 /** Packer's hook names (packersdk.HookProvision, HookCleanupProvision). */
 export const HOOK_PROVISION = "packer_provision";
@@ -62,30 +62,15 @@ export class PluginBuilder {
     return this.conn.pid;
   }
 
-  /** Fails with the plugin's exit message when the process dies during the call. */
-  private async guarded<T>(what: string, call: Promise<T>, timeoutMs?: number): Promise<T> {
-    const died = this.conn.exited.then((how) => {
-      throw new PluginError(this.binary.path, `${how} (during ${what})`);
-    });
-    died.catch(() => undefined);
-    try {
-      const p = Promise.race([call, died]);
-      return await (timeoutMs ? withTimeout(p, timeoutMs, `${what} did not answer`) : p);
-    } catch (err) {
-      if (err instanceof PluginError) throw err;
-      if (err instanceof TimeoutError) throw new PluginError(this.binary.path, `${err.message}; the plugin is killed`);
-      // A broken connection usually means the process died: wait a moment for its exit message.
-      const how = await Promise.race([this.conn.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]);
-      if (how) throw new PluginError(this.binary.path, `${how} (during ${what})`);
-      throw new PluginError(this.binary.path, `${what}: ${(err as Error).message}`);
-    }
+  private guarded<T>(what: string, call: Promise<T>, timeoutMs?: number): Promise<T> {
+    return guardedCall(this.conn, this.binary.path, what, call, timeoutMs);
   }
 
   /** The builder's ConfigSpec as a schema (see hcl-spec.ts). */
   async configSchema(): Promise<ConfigSchema> {
     const reply = asObject(await this.guarded("ConfigSpec", this.conn.rpc.call("Builder.ConfigSpec", null), this.opts.prepareTimeoutMs ?? 60_000));
     if (!(reply.ConfigSpec instanceof Uint8Array)) throw new PluginError(this.binary.path, "ConfigSpec returned no spec");
-    return schemaFromConfigSpec(reply.ConfigSpec);
+    return schemaFromConfigSpec(reply.ConfigSpec, false, this.binary.encoding);
   }
 
   async prepare(configs: JsonObject[]): Promise<PrepareResult> {
@@ -215,11 +200,6 @@ export function splitMultiError(text: string): string[] {
   if (!/^\d+ errors? occurred:|^\d+ error\(s\) occurred:/.test(text)) return [text.trim()];
   const items = text.split(/\n\t?\* /).slice(1);
   return items.map((s) => s.trimEnd()).filter(Boolean);
-}
-
-function asObject(v: unknown): Record<string, unknown> {
-  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), x]));
-  return v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as Record<string, unknown>) : {};
 }
 
 function strings(v: unknown): string[] {

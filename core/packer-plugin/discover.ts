@@ -23,6 +23,17 @@ export interface PluginBinary {
   /** The binary, for messages. */
   path: string;
   multiComponent: boolean;
+  /**
+   * How ConfigSpec, OutputSpec and Execute's value travel: protobuf/msgpack when the plugin's
+   * description says protocol v2 (it is then started with --protobuf, as Packer does), else gob.
+   */
+  encoding: "gob" | "protobuf";
+}
+
+/** PACKER_FORCE_GOB (set, and not "0") keeps every plugin on gob, as in Packer. */
+export function gobForced(): boolean {
+  const v = process.env.PACKER_FORCE_GOB;
+  return v !== undefined && v !== "" && v !== "0";
 }
 
 /** Packer's own plugin folder, where `packer init` (and `imgb init`) install. */
@@ -136,7 +147,7 @@ export async function findComponent(
   let found: PluginBinary | undefined;
   for (const { dir, nested } of folders) {
     const legacy = join(dir, LEGACY_PREFIX[kind] + type);
-    if (isExecutableFile(legacy)) found = { argv: [legacy], path: legacy, multiComponent: false };
+    if (isExecutableFile(legacy)) found = { argv: [legacy], path: legacy, multiComponent: false, encoding: "gob" };
     const multis = executablesUnder(dir, nested ? 4 : 0)
       .map((path) => ({ path, m: MULTI_NAME.exec(path.slice(path.lastIndexOf("/") + 1)) }))
       .filter((x) => x.m && (type === x.m[1] || type.startsWith(`${x.m[1]}-`)))
@@ -144,14 +155,15 @@ export async function findComponent(
       .sort((a, b) => compareVersions(a.m![2] ?? "0.0.0", b.m![2] ?? "0.0.0"));
     for (const { path, m } of multis.reverse()) {
       if (!describe) {
-        found = { argv: [path], path, multiComponent: true };
+        found = { argv: [path], path, multiComponent: true, encoding: "gob" };
         break;
       }
       const desc = await describePlugin(path);
       const list = kind === "builder" ? desc.builders : desc.datasources;
       const component = componentTypes(m![1]!, list ?? []).get(type);
       if (component) {
-        found = { argv: [path, "start", kind, component], path, multiComponent: true };
+        const protobuf = desc.protocol_version === "v2" && !gobForced();
+        found = { argv: [path, "start", kind, ...(protobuf ? ["--protobuf"] : []), component], path, multiComponent: true, encoding: protobuf ? "protobuf" : "gob" };
         break;
       }
     }

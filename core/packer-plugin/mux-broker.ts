@@ -14,8 +14,8 @@ export class MuxBroker {
 
   readonly session: YamuxSession;
 
-  constructor(socket: ConstructorParameters<typeof YamuxSession>[0]) {
-    this.session = new YamuxSession(socket, (stream) => void this.announced(stream));
+  constructor(socket: ConstructorParameters<typeof YamuxSession>[0], role: "client" | "server" = "client") {
+    this.session = new YamuxSession(socket, (stream) => void this.announced(stream), role);
   }
 
   nextId(): number {

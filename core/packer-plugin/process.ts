@@ -50,6 +50,8 @@ export interface StartOptions {
   /** Plugin log lines (its stderr). */
   onLog?: (line: string) => void;
   env?: Record<string, string>;
+  /** Aborting kills the plugin (and what it started), also while it is starting. */
+  signal?: AbortSignal;
 }
 
 export async function startPlugin(argv: string[], opts: StartOptions = {}): Promise<PluginConnection> {
@@ -105,6 +107,11 @@ export async function startPlugin(argv: string[], opts: StartOptions = {}): Prom
       }
       await stopping;
     })());
+
+  const onAbort = () => void kill();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  void child.done.then(() => opts.signal?.removeEventListener("abort", onAbort));
+  if (opts.signal?.aborted) onAbort();
 
   const fail = async (message: string): Promise<never> => {
     await kill();
@@ -207,4 +214,26 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
     p.finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`${what} within ${Math.round(ms / 1000)} s`)), ms))),
   ]);
+}
+
+/**
+ * A call on a plugin's connection that fails with the plugin's exit message when the process dies
+ * during it, and with a PluginError naming the binary when it takes longer than timeoutMs.
+ */
+export async function guardedCall<T>(conn: PluginConnection, path: string, what: string, call: Promise<T>, timeoutMs?: number): Promise<T> {
+  const died = conn.exited.then((how) => {
+    throw new PluginError(path, `${how} (during ${what})`);
+  });
+  died.catch(() => undefined);
+  try {
+    const p = Promise.race([call, died]);
+    return await (timeoutMs ? withTimeout(p, timeoutMs, `${what} did not answer`) : p);
+  } catch (err) {
+    if (err instanceof PluginError) throw err;
+    if (err instanceof TimeoutError) throw new PluginError(path, `${err.message}; the plugin is killed`);
+    // A broken connection usually means the process died: wait a moment for its exit message.
+    const how = await Promise.race([conn.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]);
+    if (how) throw new PluginError(path, `${how} (during ${what})`);
+    throw new PluginError(path, `${what}: ${(err as Error).message}`);
+  }
 }

@@ -30,6 +30,12 @@ function frame(header: unknown, body: unknown): Uint8Array {
 
 const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
+/** A reply or argument struct as an object (msgpack maps may decode to Map). */
+export function asObject(v: unknown): Record<string, unknown> {
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), x]));
+  return v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as Record<string, unknown>) : {};
+}
+
 export class RpcClient {
   private seq = 0;
   private pending = new Map<number, { method: string; resolve: (v: unknown) => void; reject: (e: Error) => void }>();

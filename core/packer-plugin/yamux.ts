@@ -1,6 +1,7 @@
 // hashicorp/yamux (its spec.md), the client side of the session a Packer plugin serves: 12-byte
 // frames multiplex streams over the plugin's one socket, each stream with a 256 KiB flow-control
-// window. The plugin is the yamux server (even stream ids), imgb the client (odd ids).
+// window. The plugin is the yamux server (even stream ids), imgb the client (odd ids). The server
+// role is there for the test plugins that stand in for SDK-built ones.
 import type { Socket } from "node:net";
 
 const VERSION = 0;
@@ -165,7 +166,7 @@ export class YamuxStream {
 
 export class YamuxSession {
   private streams = new Map<number, YamuxStream>();
-  private nextId = 1;
+  private nextId: number;
   private inbox = new Uint8Array(0);
   private closedError: Error | undefined;
   private drainWaiters: Array<() => void> = [];
@@ -175,7 +176,9 @@ export class YamuxSession {
     private readonly socket: Socket,
     /** Called for each stream the plugin opens. */
     private readonly onStream: (stream: YamuxStream) => void,
+    private readonly role: "client" | "server" = "client",
   ) {
+    this.nextId = role === "client" ? 1 : 2;
     socket.on("data", (data: Buffer) => this.receive(new Uint8Array(data.buffer, data.byteOffset, data.length)));
     socket.on("drain", () => {
       const w = this.drainWaiters;
@@ -300,8 +303,8 @@ export class YamuxSession {
     let stream = this.streams.get(streamId);
     if (!stream) {
       if (!(flags & SYN)) return; // late frames of a stream already forgotten
-      if (streamId % 2 === 1) {
-        this.protocolError(`the plugin opened stream ${streamId}, an id of the client's`);
+      if (streamId % 2 === (this.role === "client" ? 1 : 0)) {
+        this.protocolError(`the peer opened stream ${streamId}, an id of the ${this.role}'s`);
         return;
       }
       stream = new YamuxStream(this, streamId);

@@ -21,6 +21,11 @@ export interface ChildOptions {
   stopSignal?: NodeJS.Signals;
   /** Time between the stop signal and SIGKILL. */
   graceMs?: number;
+  /**
+   * Start the command as the leader of its own process group (setsid) and signal the whole group:
+   * a shell's children die with it, and after an abort nothing of the group survives the leader.
+   */
+  processGroup?: boolean;
 }
 
 export interface ChildResult {
@@ -62,7 +67,16 @@ export function spawnChild(argv: string[], opts: ChildOptions = {}): Child {
     stderr: "pipe",
     env: opts.env ? definedEnv(opts.env) : undefined,
     cwd: opts.cwd,
+    ...(opts.processGroup ? { detached: true } : {}),
   });
+  const kill = (sig: NodeJS.Signals) => {
+    if (!opts.processGroup) return proc.kill(sig);
+    try {
+      process.kill(-proc.pid, sig);
+    } catch {
+      // The group is gone.
+    }
+  };
   let exited = false;
   let aborted = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -70,10 +84,10 @@ export function spawnChild(argv: string[], opts: ChildOptions = {}): Child {
 
   const stop = (graceMs = opts.graceMs ?? 5000): Promise<ChildResult> => {
     if (!exited) {
-      proc.kill(stopSignal);
+      kill(stopSignal);
       if (stopSignal !== "SIGKILL" && killTimer === undefined) {
         killTimer = setTimeout(() => {
-          if (!exited) proc.kill("SIGKILL");
+          if (!exited) kill("SIGKILL");
         }, graceMs);
       }
     }
@@ -105,6 +119,8 @@ export function spawnChild(argv: string[], opts: ChildOptions = {}): Child {
     await proc.exited;
     exited = true;
     if (killTimer) clearTimeout(killTimer);
+    // Whatever of the group outlived its leader after an abort goes too.
+    if (aborted && opts.processGroup) kill("SIGKILL");
     opts.signal?.removeEventListener("abort", onAbort);
     await Promise.all([stdoutDrained, stderrDrained]);
     return {

@@ -1,12 +1,11 @@
-// Every download is capped: a server (or someone in the middle) that sends endless data is cut off
-// at the cap instead of filling memory or disk, and one that sends slowly is cut off at a deadline
-// (TUF's slow-retrieval defence). `fetchCapped` reads the body as a stream and aborts the moment the
-// cap is passed; a Content-Length above the cap is refused before reading anything. Each download
-// has two clocks: an idle limit (no byte for `idleMs`) and a total deadline derived from its cap and a
-// minimum rate (`deadlineFor`), so a server trickling a byte every few seconds still fails in time.
+// The registry's downloads: the caps on each kind of file, and imgb's one capped download
+// (core/download: a Content-Length above the cap refused before reading, the body cut off the moment
+// it passes the cap, an idle clock and a slow-retrieval deadline) with its failures worded as
+// RegistryErrors. A registry folder used in place (file://) is read under the same caps.
 import { lstat, open } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { RegistryError } from "./errors.ts";
+import { DEFAULT_TIMING, DownloadClock, DownloadError, fetchBytes, readBodyCapped as readBody, type Timing } from "../download/fetch.ts";
 
 export const CAPS = {
   root: 512 * 1024,
@@ -19,20 +18,7 @@ export const CAPS = {
   manifest: 64 * 1024,
 } as const;
 
-export interface Timing {
-  /** The download fails when no byte arrives for this long. */
-  idleMs: number;
-  /** Fixed part of the total deadline (connection, first byte). */
-  baseMs: number;
-  /** Slowest acceptable average rate, bytes per second: the deadline is baseMs + cap / minRate. */
-  minBytesPerSecond: number;
-}
-
-export const DEFAULT_TIMING: Timing = { idleMs: 30_000, baseMs: 30_000, minBytesPerSecond: 64 * 1024 };
-
-export function deadlineFor(cap: number, t: Timing): number {
-  return t.baseMs + Math.ceil((cap / t.minBytesPerSecond) * 1000);
-}
+export { DEFAULT_TIMING, deadlineFor, DownloadClock, redactUrl, type Timing } from "../download/fetch.ts";
 
 type Where = { registry: string; plugin?: string };
 
@@ -46,117 +32,26 @@ export async function fetchCapped(
   headers: Record<string, string> = {},
 ): Promise<Uint8Array | undefined> {
   if (url.startsWith("file://")) return readCappedFile(url, cap, where, what);
-  const clock = new DownloadClock(cap, timing);
-  try {
-    let res: Response;
-    try {
-      // Redirects are followed: nothing is trusted for where it came from, only for its signatures and hashes.
-      res = await fetch(url, { signal: clock.signal, redirect: "follow", headers });
-    } catch (e) {
-      throw new RegistryError("unreachable", `cannot fetch ${what} (${redactUrl(url)}): ${clock.why(e)}`, where);
-    }
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new RegistryError("unreachable", `cannot fetch ${what} (${redactUrl(url)}): HTTP ${res.status}`, where);
-    }
-    return await readBodyCapped(res, cap, where, what, clock);
-  } finally {
-    clock.stop();
-  }
-}
-
-/** The two clocks of one download. */
-export class DownloadClock {
-  private readonly ctl = new AbortController();
-  private idle: ReturnType<typeof setTimeout>;
-  private readonly total: ReturnType<typeof setTimeout>;
-  private reason = "";
-  readonly deadlineMs: number;
-
-  constructor(cap: number, private readonly timing: Timing) {
-    this.deadlineMs = deadlineFor(cap, timing);
-    this.idle = this.arm();
-    this.total = setTimeout(() => this.abort(`not complete after ${this.deadlineMs} ms (slower than ${timing.minBytesPerSecond} bytes/s: slow retrieval)`), this.deadlineMs);
-  }
-  get signal(): AbortSignal {
-    return this.ctl.signal;
-  }
-  private arm() {
-    return setTimeout(() => this.abort(`no data for ${this.timing.idleMs} ms`), this.timing.idleMs);
-  }
-  private abort(reason: string): void {
-    this.reason = reason;
-    this.ctl.abort();
-  }
-  alive(): void {
-    clearTimeout(this.idle);
-    this.idle = this.arm();
-  }
-  why(e: unknown): string {
-    return this.ctl.signal.aborted ? this.reason : (e as Error).message;
-  }
-  stop(): void {
-    clearTimeout(this.idle);
-    clearTimeout(this.total);
-  }
+  return fetchBytes(url, { cap, what, timing, headers }).catch((e: unknown) => {
+    throw asRegistryError(e, where);
+  });
 }
 
 /** Reads a response body into memory, refusing more than `cap` bytes and giving up at the clock's limits. */
 export async function readBodyCapped(res: Response, cap: number, where: Where, what: string, clock: DownloadClock): Promise<Uint8Array> {
-  const declared = Number(res.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > cap) {
-    await res.body?.cancel();
-    throw new RegistryError("too-large", `${what} is ${declared} bytes, over the limit of ${cap} bytes`, where);
-  }
-  const reader = res.body?.getReader();
-  if (!reader) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    let chunk: Awaited<ReturnType<typeof reader.read>>;
-    try {
-      chunk = await Promise.race([reader.read(), aborted(clock.signal)]);
-    } catch (e) {
-      await reader.cancel().catch(() => {});
-      throw new RegistryError("unreachable", `download of ${what} failed: ${clock.why(e)}`, where);
-    }
-    if (chunk.done) break;
-    clock.alive();
-    total += chunk.value.byteLength;
-    if (total > cap) {
-      await reader.cancel().catch(() => {});
-      throw new RegistryError("too-large", `${what} exceeds the limit of ${cap} bytes (download stopped)`, where);
-    }
-    chunks.push(chunk.value);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return readBody(res, cap, what, clock).catch((e: unknown) => {
+    throw asRegistryError(e, where);
+  });
 }
 
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(new Error("aborted"));
-    signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true });
-  });
+function asRegistryError(e: unknown, where: Where): unknown {
+  if (!(e instanceof DownloadError)) return e;
+  return new RegistryError(e.kind === "too-large" ? "too-large" : "unreachable", e.message, where);
 }
 
 /** Joins a registry base URL and a relative file path. */
 export function registryFileUrl(base: string, file: string): string {
   return `${base.replace(/\/+$/, "")}/${file}`;
-}
-
-/** A URL without its `user:password@` part, for anything printed or stored. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
 }
 
 /** A registry folder used in place (file:// URL, e.g. a mirror on a USB stick): same caps. */

@@ -1,12 +1,13 @@
 // `imgb self-update [--check]`: opt-in, never automatic. Trust starts from the release public key
 // compiled into the binary: SHA256SUMS must carry a valid signature by that key, release.json and the
 // new binary must match their lines in it, and the version must be newer than the running one. The
-// binary is written beside the running one and renamed over it, so an interrupted update leaves the
-// old binary in place.
-import { chmod, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+// binary is downloaded beside the running one (core/download's staged download: capped, never through
+// a link) and renamed over it once its sum matched, so an interrupted update leaves the old binary in place.
+import { chmod, rename, rm, stat } from "node:fs/promises";
+import { basename } from "node:path";
 import * as v from "valibot";
 import { UserError } from "../errors/diagnostic.ts";
+import { DEFAULT_TIMING, DownloadError, fetchBytes, fetchToFile } from "../download/fetch.ts";
 import { verifyBytes } from "../registry/keys.ts";
 import { compareSemVer, parseSemVer } from "../registry/semver.ts";
 import { buildInfo, type BuildInfo } from "./build-info.ts";
@@ -33,30 +34,19 @@ function baseUrlOf(o: SelfUpdateOptions, info: BuildInfo): string {
   return url.endsWith("/") ? url : `${url}/`;
 }
 
-async function fetchCapped(url: string, cap: number, deadlineMs: number): Promise<Uint8Array> {
-  const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), deadlineMs);
+/** A release file into memory under its cap; failures worded as self-update's. */
+async function fetchSmall(url: string, cap: number): Promise<Uint8Array> {
   try {
-    const res = await fetch(url, { signal: ctl.signal, redirect: "follow" });
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new SelfUpdateError(`self-update: ${url}: HTTP ${res.status}`);
-    }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of res.body ?? []) {
-      total += chunk.byteLength;
-      if (total > cap) throw new SelfUpdateError(`self-update: ${url} is larger than ${cap} bytes; refused`);
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
+    const bytes = await fetchBytes(url, { cap, what: basename(url), timing: { ...DEFAULT_TIMING, deadlineMs: DEADLINE_MS.small } });
+    if (!bytes) throw new SelfUpdateError(`self-update: ${url}: HTTP 404`);
+    return bytes;
   } catch (e) {
-    if (e instanceof SelfUpdateError) throw e;
-    const why = ctl.signal.aborted ? `not complete within ${deadlineMs / 1000} s` : (e as Error).message;
-    throw new SelfUpdateError(`self-update: cannot fetch ${url}: ${why}`);
-  } finally {
-    clearTimeout(timer);
+    throw asSelfUpdateError(e);
   }
+}
+
+function asSelfUpdateError(e: unknown): unknown {
+  return e instanceof DownloadError ? new SelfUpdateError(`self-update: ${e.message}${e.kind === "too-large" ? "; refused" : ""}`) : e;
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -65,8 +55,8 @@ function sha256(bytes: Uint8Array): string {
 
 /** Fetches and verifies SHA256SUMS and release.json; returns the release and the checked sums. */
 export async function fetchVerifiedRelease(baseUrl: string, releaseKey: string): Promise<{ release: Release; sums: Map<string, string> }> {
-  const sumsBytes = await fetchCapped(baseUrl + SUMS, CAP.sums, DEADLINE_MS.small);
-  const sig = await fetchCapped(baseUrl + SUMS_SIG, CAP.sig, DEADLINE_MS.small);
+  const sumsBytes = await fetchSmall(baseUrl + SUMS, CAP.sums);
+  const sig = await fetchSmall(baseUrl + SUMS_SIG, CAP.sig);
   if (!verifyBytes({ keytype: "ed25519", public: releaseKey }, sumsBytes, Buffer.from(sig).toString("hex"))) {
     throw new SelfUpdateError(`self-update: ${baseUrl}${SUMS} is not signed by this binary's release key; refused`);
   }
@@ -76,7 +66,7 @@ export async function fetchVerifiedRelease(baseUrl: string, releaseKey: string):
   } catch (e) {
     throw new SelfUpdateError(`self-update: ${(e as Error).message}`);
   }
-  const indexBytes = await fetchCapped(baseUrl + RELEASE_JSON, CAP.index, DEADLINE_MS.small);
+  const indexBytes = await fetchSmall(baseUrl + RELEASE_JSON, CAP.index);
   if (sums.get(RELEASE_JSON) !== sha256(indexBytes)) throw new SelfUpdateError(`self-update: ${RELEASE_JSON} does not match ${SUMS}; refused`);
   const parsed = v.safeParse(ReleaseSchema, JSON.parse(new TextDecoder().decode(indexBytes)));
   if (!parsed.success) throw new SelfUpdateError(`self-update: ${RELEASE_JSON} is not a release index`);
@@ -106,28 +96,40 @@ export async function selfUpdate(o: SelfUpdateOptions): Promise<void> {
     return;
   }
   if (sums.get(file.name) !== file.sha256) throw new SelfUpdateError(`self-update: ${file.name} in ${RELEASE_JSON} does not match ${SUMS}; refused`);
-  const bytes = await fetchCapped(baseUrl + file.name, CAP.binary, DEADLINE_MS.binary);
-  if (sha256(bytes) !== file.sha256) throw new SelfUpdateError(`self-update: ${file.name} does not match its checksum; refused, nothing replaced`);
   const target = o.executable ?? process.execPath;
-  await replaceFile(target, bytes);
+  await replaceFile(target, baseUrl + file.name, file.sha256);
   o.say(`imgb updated: v${info.version} -> v${release.version} (${target})`);
 }
 
-/** Writes beside the target and renames over it: the old binary stays whole until the new one is. */
-async function replaceFile(target: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Downloads the new binary beside the target (staged, capped, checked against its sum) and renames it
+ * over the target: the old binary stays whole until the new one is.
+ */
+async function replaceFile(target: string, url: string, sha256: string): Promise<void> {
   const mode = (await stat(target)).mode & 0o777;
-  const tmp = join(dirname(target), `.${basename(target)}.update-${process.pid}`);
   try {
-    await writeFile(tmp, bytes, { mode: 0o700 });
-    await chmod(tmp, mode | 0o500);
-    if (process.platform === "win32") {
-      // A running .exe cannot be replaced, but it can be renamed out of the way.
-      await rm(`${target}.old`, { force: true });
-      await rename(target, `${target}.old`);
-    }
-    await rename(tmp, target);
+    await fetchToFile(url, target, {
+      cap: CAP.binary,
+      what: basename(url),
+      timing: { ...DEFAULT_TIMING, deadlineMs: DEADLINE_MS.binary },
+      hasher: () => new Bun.CryptoHasher("sha256"),
+      mode: 0o700,
+      async commit(digest, part) {
+        if (digest !== sha256) throw new SelfUpdateError(`self-update: ${basename(url)} does not match its checksum; refused, nothing replaced`);
+        try {
+          await chmod(part, mode | 0o500);
+          if (process.platform === "win32") {
+            // A running .exe cannot be replaced, but it can be renamed out of the way.
+            await rm(`${target}.old`, { force: true });
+            await rename(target, `${target}.old`);
+          }
+        } catch (e) {
+          throw new SelfUpdateError(`self-update: cannot replace ${target}: ${(e as Error).message}`);
+        }
+      },
+    });
   } catch (e) {
-    await rm(tmp, { force: true });
+    if (e instanceof DownloadError || e instanceof SelfUpdateError) throw asSelfUpdateError(e);
     throw new SelfUpdateError(`self-update: cannot replace ${target}: ${(e as Error).message}`);
   }
 }

@@ -4,6 +4,7 @@
 import type { Diagnostic, SourceRange } from "../errors/diagnostic.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
 import type { ConfigSchema } from "../config/schema.ts";
+import type { ExternalDataSources } from "./hcl2/locals-and-data.ts";
 
 export type TemplateFormat = "json" | "hcl2";
 
@@ -118,6 +119,8 @@ export interface LoadOptions {
    * run (their results are unknown), and the loader fills Template.inspectView.
    */
   inspect?: boolean;
+  /** HCL2 `data` blocks of types the template engine lacks (Packer plugins' data sources). */
+  externalDataSources?: ExternalDataSources;
 }
 
 /** What `inspect` shows, in the shape of Packer's two inspect outputs. */

@@ -3,14 +3,16 @@
 // http(s) URL is downloaded into the cache under Packer's name for it (sha1 of the checksum text, or
 // of the URL when there is none, plus the extension), or to iso_target_path. The digest is computed
 // while the bytes stream in, a dropped connection resumes with a Range request, and the file only
-// takes its final name once the digest matched: a cancelled or failed download leaves nothing.
+// takes its final name once the digest matched: a cancelled or failed download leaves nothing
+// (core/download's staged download, shared with the registry and self-update).
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
 import type { Ui } from "../../ui/types.ts";
 import { hasher, resolveChecksum, type ChecksumSpec, type HashType } from "./checksum.ts";
 import { Cancelled } from "../../errors/cancelled.ts";
+import { DEFAULT_TIMING, fetchToFile } from "../../download/fetch.ts";
 
 export interface DownloadOptions {
   urls: string[];
@@ -127,84 +129,20 @@ async function fetchInto(url: string, target: string, o: DownloadOptions): Promi
     await rm(target, { force: true });
   }
   await mkdir(dirname(target), { recursive: true });
-  const part = `${target}.${process.pid}.part`;
-  try {
-    const digest = await stream(url, part, want.kind === "hash" ? want.type : "sha256", o);
-    if (want.kind === "hash" && digest !== want.hex) {
-      throw new Error(`checksum mismatch for ${url}: expected ${want.type} ${want.hex}, got ${digest}`);
-    }
-    await rename(part, target);
-  } finally {
-    await rm(part, { force: true });
-  }
+  await fetchToFile(url, target, {
+    what: o.description,
+    // Packer caps no ISO; only the clocks (no byte for 30 s) and the build's cancellation apply.
+    cap: Number.POSITIVE_INFINITY,
+    timing: { ...DEFAULT_TIMING, deadlineMs: Number.POSITIVE_INFINITY },
+    signal: o.signal,
+    raw: true,
+    hasher: () => hasher(want.kind === "hash" ? want.type : "sha256"),
+    progress: (total) => o.ui.progress(`Downloading ${o.description}`, total),
+    async commit(digest) {
+      if (want.kind === "hash" && digest !== want.hex) throw new Error(`checksum mismatch for ${url}: expected ${want.type} ${want.hex}, got ${digest}`);
+    },
+  });
   return { path: target, source: url, fetched: true };
-}
-
-const RESUME_ATTEMPTS = 5;
-
-/** Streams url into `part`, hashing as it goes; resumes with Range after a dropped connection. */
-async function stream(url: string, part: string, type: HashType, o: DownloadOptions): Promise<string> {
-  let h = hasher(type);
-  let written = 0;
-  let total: number | undefined;
-  let sink = Bun.file(part).writer({ highWaterMark: 1 << 20 });
-  let progress: ReturnType<Ui["progress"]> | undefined;
-  let lastError = "";
-  try {
-    for (let attempt = 0; attempt < RESUME_ATTEMPTS; attempt++) {
-      const headers: Record<string, string> = written > 0 ? { range: `bytes=${written}-` } : {};
-      let res: Response;
-      try {
-        res = await fetch(url, { headers, signal: o.signal, decompress: false });
-      } catch (err) {
-        if (o.signal.aborted) throw new Cancelled("cancelled");
-        lastError = err instanceof Error ? err.message : String(err);
-        await Bun.sleep(200 * (attempt + 1));
-        continue;
-      }
-      if (written > 0 && res.status === 200) {
-        // The server ignored the Range: start over.
-        await sink.end();
-        sink = Bun.file(part).writer({ highWaterMark: 1 << 20 });
-        h = hasher(type);
-        written = 0;
-      } else if (res.status !== 200 && res.status !== 206) {
-        await res.body?.cancel();
-        throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);
-      }
-      if (total === undefined) {
-        const len = Number(res.headers.get("content-length"));
-        total = Number.isFinite(len) && len > 0 ? len + written : undefined;
-        progress = o.ui.progress(`Downloading ${o.description}`, total);
-      }
-      try {
-        for await (const chunk of res.body!) {
-          h.update(chunk);
-          sink.write(chunk);
-          written += chunk.byteLength;
-          progress?.update(written);
-        }
-      } catch (err) {
-        if (o.signal.aborted) throw new Cancelled("cancelled");
-        lastError = err instanceof Error ? err.message : String(err);
-        await sink.flush();
-        continue;
-      }
-      if (total !== undefined && written < total) {
-        lastError = `connection closed after ${written} of ${total} bytes`;
-        await sink.flush();
-        continue;
-      }
-      await sink.end();
-      progress?.finish();
-      return h.digest("hex");
-    }
-    throw new Error(`${url}: ${lastError} (gave up after ${RESUME_ATTEMPTS} attempts)`);
-  } catch (err) {
-    await Promise.resolve(sink.end()).catch(() => undefined);
-    progress?.finish();
-    throw err;
-  }
 }
 
 async function digestFile(path: string, type: HashType, size: number, o: DownloadOptions): Promise<string> {

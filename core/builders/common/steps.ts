@@ -8,6 +8,7 @@ import { parseGoDuration } from "../../values/go-duration.ts";
 import { renderPluginTemplate } from "../../plugin/host/template-adapter.ts";
 import { download, type DownloadResult } from "./download.ts";
 import type { ChecksumSpec } from "./checksum.ts";
+import type { HttpServerKey } from "./generated-data.ts";
 import { httpWanted, startHttpServer, type HttpConfig, type RunningHttpServer } from "./http-server.ts";
 import { cdWanted, createCd, createFloppy, floppyWanted, type CdConfig, type FloppyConfig } from "./cd-floppy.ts";
 import { bootSteps, parseBootCommand, sleep, typeBootCommand, type KeyEventSink } from "./boot-command.ts";
@@ -52,9 +53,8 @@ export function stepHttpServer(c: HttpConfig, httpIp: () => string, done: (port:
       server = await startHttpServer(c, { baseDir: process.cwd(), ui: state.ui });
       done(server.port);
       const ip = httpIp();
-      state.setGenerated("PackerHTTPIP", ip);
-      state.setGenerated("PackerHTTPPort", String(server.port));
-      state.setGenerated("PackerHTTPAddr", `${ip}:${server.port}`);
+      const published: Record<HttpServerKey, string> = { PackerHTTPIP: ip, PackerHTTPPort: String(server.port), PackerHTTPAddr: `${ip}:${server.port}` };
+      for (const [k, v] of Object.entries(published)) state.setGenerated(k, v);
     },
     async cleanup() {
       await server?.stop();
@@ -64,23 +64,28 @@ export function stepHttpServer(c: HttpConfig, httpIp: () => string, done: (port:
 }
 
 export function stepCreateCd(c: CdConfig, workDir: () => string, done: (path: string) => void): Step {
-  return {
-    name: "StepCreateCD",
-    async run(state) {
-      if (!cdWanted(c)) return;
-      state.ui.say("Creating CD disk...");
-      done(await createCd(c, { workDir: workDir(), baseDir: process.cwd(), signal: state.signal }));
-    },
-  };
+  return stepCreateMedia("StepCreateCD", "CD", () => cdWanted(c), (o) => createCd(c, o), workDir, done);
 }
 
 export function stepCreateFloppy(c: FloppyConfig, workDir: () => string, done: (path: string) => void): Step {
+  return stepCreateMedia("StepCreateFloppy", "floppy", () => floppyWanted(c), (o) => createFloppy(c, o), workDir, done);
+}
+
+/** The extra CD and floppy steps: made in the work dir only when the template asks for one. */
+function stepCreateMedia(
+  name: string,
+  what: string,
+  wanted: () => boolean,
+  create: (o: { workDir: string; baseDir: string; signal: AbortSignal }) => Promise<string>,
+  workDir: () => string,
+  done: (path: string) => void,
+): Step {
   return {
-    name: "StepCreateFloppy",
+    name,
     async run(state) {
-      if (!floppyWanted(c)) return;
-      state.ui.say("Creating floppy disk...");
-      done(await createFloppy(c, { workDir: workDir(), baseDir: process.cwd(), signal: state.signal }));
+      if (!wanted()) return;
+      state.ui.say(`Creating ${what} disk...`);
+      done(await create({ workDir: workDir(), baseDir: process.cwd(), signal: state.signal }));
     },
   };
 }

@@ -5,7 +5,7 @@ import { rm } from "node:fs/promises";
 import type { Builder, BuilderFactory, BuildState } from "../types.ts";
 import type { Artifact } from "../../engine/artifact.ts";
 import { run } from "../../process/child.ts";
-import { stepConnect, stepProvision, stepTempDir } from "./common-steps.ts";
+import { stepConnect, stepProvision, stepTempDir } from "../common/machine-steps.ts";
 import { dockerSchema, parseDockerConfig, type DockerConfig } from "./config.ts";
 import {
   engineArgv,
@@ -30,11 +30,7 @@ class DockerBuilder implements Builder {
   steps() {
     const { c, r } = this;
     return [
-      stepTempDir(
-        "imgb-docker-",
-        (p) => (r.tempDir = p),
-        () => r.tempDir,
-      ),
+      stepTempDir({ prefix: "imgb-docker-", set: (p) => (r.tempDir = p), get: () => r.tempDir }),
       stepPull(c),
       stepRunContainer(c, r),
       stepConnect(stepConnectContainer(c, r)),

@@ -5,7 +5,7 @@ import type { BuilderFactory, Step } from "../types.ts";
 import { defineFields } from "../../config/schema.ts";
 import { decodeTyped } from "../../config/typed.ts";
 import { errorDiag } from "../../errors/diagnostic.ts";
-import { stepProvision } from "../../engine/steps/provision.ts";
+import { stepProvision } from "../common/machine-steps.ts";
 import { noneCommunicator } from "../../communicator/types.ts";
 
 const fileSchema = {
@@ -48,7 +48,7 @@ export const fileBuilder: BuilderFactory = {
           state.communicator = noneCommunicator();
         },
       },
-      stepProvision,
+      stepProvision(),
     ];
     return {
       diagnostics,

@@ -6,7 +6,8 @@ import { errorDiag } from "../../errors/diagnostic.ts";
 import { decode } from "../../config/decode.ts";
 import { issueDiagnostic } from "../../config/messages.ts";
 import type { Artifact } from "../../engine/artifact.ts";
-import { stepProvision } from "../../engine/steps/provision.ts";
+import { stepProvision } from "../common/machine-steps.ts";
+import { CONNECTION_KEYS } from "../common/generated-data.ts";
 import { communicatorFields, connectStep, parseCommunicatorConfig } from "../../communicator/select.ts";
 
 const nullSchema = { fields: communicatorFields };
@@ -14,7 +15,7 @@ const nullSchema = { fields: communicatorFields };
 export const nullBuilder: BuilderFactory = {
   type: "null",
   schema: nullSchema,
-  generatedKeys: ["ID", "Host", "Port", "User", "Password", "ConnType", "SSHPublicKey", "SSHPrivateKey"],
+  generatedKeys: ["ID", ...CONNECTION_KEYS],
   create(config) {
     const { value, issues } = decode(nullSchema, config);
     const diagnostics: Diagnostic[] = issues.map((i) => issueDiagnostic(i, { prefix: "null" }));
@@ -32,7 +33,7 @@ export const nullBuilder: BuilderFactory = {
             },
           },
           connectStep(comm),
-          stepProvision,
+          stepProvision(),
         ];
       },
       artifact(): Artifact {

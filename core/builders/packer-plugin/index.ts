@@ -14,6 +14,8 @@ import { findComponent, type PluginBinary } from "../../packer-plugin/discover.t
 import { HOOK_CLEANUP_PROVISION, HOOK_PROVISION, PluginBuilder, type RemoteArtifact } from "../../packer-plugin/builder.ts";
 import { Cancelled } from "../../errors/cancelled.ts";
 import { describeError } from "../../engine/errors.ts";
+import { runProvisionHook } from "../common/machine-steps.ts";
+import { ProvisioningFailed } from "../../engine/provision.ts";
 
 /** Keys imgb's common-key injection adds; they go to the plugin in Packer's separate config. */
 const COMMON_KEYS = ["packer_force", "packer_on_error", "packer_build_name", "packer_builder_type"];
@@ -124,13 +126,13 @@ function pluginBuilder(binary: PluginBinary, config: JsonObject, build: BuildCon
                   for (const [k, v] of Object.entries(data)) state.setGenerated(k, v);
                   if (name === HOOK_CLEANUP_PROVISION) {
                     // Packer's StepProvision cleanup after a failed build: the error-cleanup-provisioner.
-                    await state.provisionCleanup?.(comm);
+                    await runProvisionHook(state, comm, "cleanup");
                     return;
                   }
                   if (name !== HOOK_PROVISION) return;
                   try {
                     if (signal.aborted) throw new Cancelled();
-                    await state.provision(comm);
+                    await runProvisionHook(state, comm);
                   } catch (err) {
                     hookError = err;
                     throw err;

@@ -4,7 +4,8 @@
 import { rm } from "node:fs/promises";
 import type { Builder, BuilderFactory, BuildState } from "../types.ts";
 import type { Artifact } from "../../engine/artifact.ts";
-import { stepProvision } from "../docker/common-steps.ts";
+import { stepProvision } from "../common/machine-steps.ts";
+import { CONNECTION_KEYS, HTTP_SERVER_KEYS } from "../common/generated-data.ts";
 import { parseQemuConfig, qemuSchema, type QemuConfig } from "./config.ts";
 import { stepCreateCd, stepCreateFloppy, stepDownload, stepHttpServer } from "../common/steps.ts";
 import {
@@ -95,7 +96,7 @@ class QemuBuilder implements Builder {
 export const qemuBuilderFactory: BuilderFactory = {
   type: "qemu",
   schema: qemuSchema,
-  generatedKeys: ["Host", "Port", "User", "Password", "ConnType", "SSHPublicKey", "SSHPrivateKey", "PackerHTTPIP", "PackerHTTPPort", "PackerHTTPAddr"],
+  generatedKeys: [...CONNECTION_KEYS, ...HTTP_SERVER_KEYS],
   create(config, build) {
     const { config: c, diagnostics } = parseQemuConfig(config, build);
     return c ? { builder: new QemuBuilder(c), diagnostics } : { diagnostics };

@@ -1,9 +1,8 @@
 // The qemu builder's steps: output dir, work dir, base disk (checksum, overlay), accelerator, port,
 // run the VM, connect over SSH, provision, shut down, write the disk. The VM is a child process we
 // wait on; cleanup stops it (TERM, then KILL) whatever happened.
-import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { BuildState, Step } from "../types.ts";
 import type { Communicator } from "../../communicator/types.ts";
@@ -15,10 +14,12 @@ import { qemuArgv } from "./command-line.ts";
 import type { JsonValue } from "../../values/json.ts";
 import { bootSteps, sleep } from "../common/boot-command.ts";
 import { stepTypeBootCommand } from "../common/steps.ts";
+import { stepConnect, stepTempDir } from "../common/machine-steps.ts";
 import type { QemuConfig } from "./config.ts";
 import { checkDisk, createBlankDisk, createOverlay, finishDisk, imageInfo } from "./disk.ts";
 import { QmpClient } from "./qmp.ts";
 import { renderPluginTemplate } from "../../plugin/host/template-adapter.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
 
 /** What the qemu steps share through one build. */
 export interface QemuRun {
@@ -54,16 +55,13 @@ export interface QemuRun {
 export { stepOutputDir } from "../output-dir.ts";
 
 export function stepWorkDir(r: QemuRun): Step {
-  return {
+  return stepTempDir({
     name: "StepWorkDir",
-    async run() {
-      r.workDir = await mkdtemp(join(tmpdir(), "imgb-qemu-"));
-    },
-    async cleanup() {
-      if (r.workDir) await rm(r.workDir, { recursive: true, force: true });
-    },
-    abandon: () => (r.workDir ? `the VM's disk overlay and console log stay in ${r.workDir}` : undefined),
-  };
+    prefix: "imgb-qemu-",
+    set: (p) => (r.workDir = p),
+    get: () => r.workDir,
+    left: (p) => `the VM's disk overlay and console log stay in ${p}`,
+  });
 }
 
 export function stepPrepareDisk(c: QemuConfig, r: QemuRun): Step {
@@ -352,42 +350,30 @@ async function consoleTail(r: QemuRun): Promise<string> {
 const SSH_ATTEMPT_TIMEOUT_MS = 10_000;
 
 export function stepConnectVm(c: QemuConfig, r: QemuRun): Step {
-  let comm: Communicator | undefined;
-  return {
-    name: "StepConnect",
-    async run(state) {
-      if (c.communicator === "none" || !c.ssh) {
-        state.communicator = comm = noneCommunicator();
-        return;
-      }
-      if (c.pauseBeforeConnectingMs > 0) {
-        state.ui.say(`Waiting ${c.pause_before_connecting} before connecting...`);
-        await sleep(c.pauseBeforeConnectingMs, state.signal);
-      }
-      // Through QEMU's user network the port accepts before the guest listens: retry attempts soon.
-      const ssh = { ...c.ssh, port: r.hostPort!, ...(c.net_bridge ? {} : { attemptTimeoutMs: SSH_ATTEMPT_TIMEOUT_MS }) };
-      for (const [k, v] of Object.entries(sshGeneratedValues(ssh))) state.setGenerated(k, v);
-      state.ui.say(`Waiting for SSH on 127.0.0.1:${r.hostPort} (ssh_timeout ${c.ssh.timeoutMs / 1000}s)...`);
-      const signal = AbortSignal.any([state.signal, r.vmGone!.signal]);
-      const started = performance.now();
-      try {
-        comm = await connectSsh(ssh, state.ui, signal);
-      } catch (err) {
-        if (r.vmGone!.signal.aborted && !state.signal.aborted) {
-          const res = await r.vm!.done;
-          throw new Error(`the VM stopped before SSH answered (qemu status ${res.exitCode ?? res.signalCode}): ${res.stderrTail.trim()}\nconsole:\n${await consoleTail(r)}`);
-        }
-        throw err;
-      }
+  return stepConnect(async (state): Promise<Communicator> => {
+    if (c.communicator === "none" || !c.ssh) return noneCommunicator();
+    if (c.pauseBeforeConnectingMs > 0) {
+      state.ui.say(`Waiting ${c.pause_before_connecting} before connecting...`);
+      await sleep(c.pauseBeforeConnectingMs, state.signal);
+    }
+    // Through QEMU's user network the port accepts before the guest listens: retry attempts soon.
+    const ssh = { ...c.ssh, port: r.hostPort!, ...(c.net_bridge ? {} : { attemptTimeoutMs: SSH_ATTEMPT_TIMEOUT_MS }) };
+    for (const [k, v] of Object.entries(sshGeneratedValues(ssh))) state.setGenerated(k, v);
+    state.ui.say(`Waiting for SSH on 127.0.0.1:${r.hostPort} (ssh_timeout ${c.ssh.timeoutMs / 1000}s)...`);
+    const signal = AbortSignal.any([state.signal, r.vmGone!.signal]);
+    const started = performance.now();
+    try {
+      const comm = await connectSsh(ssh, state.ui, signal);
       state.ui.say(`Connected to SSH after ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      state.communicator = comm;
-    },
-    async cleanup(state) {
-      state.communicator = undefined;
-      await comm?.close();
-      comm = undefined;
-    },
-  };
+      return comm;
+    } catch (err) {
+      if (r.vmGone!.signal.aborted && !state.signal.aborted) {
+        const res = await r.vm!.done;
+        throw new Error(`the VM stopped before SSH answered (qemu status ${res.exitCode ?? res.signalCode}): ${res.stderrTail.trim()}\nconsole:\n${await consoleTail(r)}`);
+      }
+      throw err;
+    }
+  });
 }
 
 export function stepShutdown(c: QemuConfig, r: QemuRun): Step {
@@ -425,7 +411,7 @@ async function waitForExit(vm: Child, ms: number, signal: AbortSignal): Promise<
     vm.done.then(() => true),
     new Promise<boolean>((done) => (timer = setTimeout(() => done(false), ms))),
     new Promise<boolean>((_, fail) => {
-      onAbort = () => fail(new Error("cancelled"));
+      onAbort = () => fail(new Cancelled("cancelled"));
       signal.addEventListener("abort", onAbort, { once: true });
     }),
   ]).finally(() => {

@@ -5,7 +5,7 @@ import { rm } from "node:fs/promises";
 import type { Builder, BuilderFactory, BuildState } from "../types.ts";
 import type { Artifact } from "../../engine/artifact.ts";
 import { chrootCommunicator } from "../../communicator/chroot/index.ts";
-import { stepConnect, stepProvision } from "../docker/common-steps.ts";
+import { stepConnect, stepProvision } from "../common/machine-steps.ts";
 import { parseRootfsConfig, rootfsSchema, type RootfsConfig } from "./config.ts";
 import {
   stepCheckTools,

@@ -1,8 +1,7 @@
 // The rootfs builder's steps: output dir, work dir, create the tree (mmdebstrap or a tarball),
 // lend it the host's resolv.conf, connect (chroot), provision, give resolv.conf back, copy the
 // kernel out, write the requested formats.
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, lstat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, readdir, rename, rm, stat, lstat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { BuildState, Step } from "../types.ts";
 import { run } from "../../process/child.ts";
@@ -10,6 +9,7 @@ import { lineSplitter } from "../../process/lines.ts";
 import { hostAptMirror } from "./apt-mirror.ts";
 import type { RootfsConfig } from "./config.ts";
 import { removeTreeSafely } from "./safe-remove.ts";
+import { stepTempDir } from "../common/machine-steps.ts";
 import { autoDiskBytes, writeExt4, writeOciArchive, writeQcow2, writeTar } from "./outputs.ts";
 import { missingBootableDiskTools, writeBootableDisk } from "./bootable-disk.ts";
 
@@ -39,18 +39,18 @@ export function stepCheckTools(c: RootfsConfig): Step {
 export { stepOutputDir } from "../output-dir.ts";
 
 export function stepWorkDir(r: RootfsRun): Step {
-  return {
+  return stepTempDir({
     name: "StepWorkDir",
-    async run() {
-      r.workDir = await mkdtemp(join(tmpdir(), "imgb-rootfs-"));
-      r.root = join(r.workDir, "root");
+    prefix: "imgb-rootfs-",
+    set: (p) => {
+      r.workDir = p;
+      r.root = join(p, "root");
     },
-    async cleanup() {
-      // The chroot's and mmdebstrap's mounts live in private namespaces; the check is a last guard.
-      if (r.workDir) await removeTreeSafely(r.workDir);
-    },
-    abandon: () => (r.root ? `the root file system stays in ${r.root}` : undefined),
-  };
+    get: () => r.workDir,
+    // The chroot's and mmdebstrap's mounts live in private namespaces; the check is a last guard.
+    remove: removeTreeSafely,
+    left: (p) => `the root file system stays in ${join(p, "root")}`,
+  });
 }
 
 export function stepCreateRootfs(c: RootfsConfig, r: RootfsRun): Step {

@@ -3,6 +3,7 @@
 import { utils } from "ssh2";
 import type { JsonValue } from "../../values/json.ts";
 import type { SshConfig } from "./config.ts";
+import type { ConnectionKey } from "../../builders/common/generated-data.ts";
 
 export interface TemporaryKeyPair {
   /** authorized_keys line: "ssh-ed25519 AAAA... <name>". */
@@ -18,7 +19,7 @@ export function generateTemporaryKeyPair(name: string): TemporaryKeyPair {
 }
 
 /** Packer's generated data for an SSH build: Host, Port, User, Password, ConnType, SSHPublicKey, SSHPrivateKey. */
-export function sshGeneratedValues(config: SshConfig, keyPair?: TemporaryKeyPair): Record<string, JsonValue> {
+export function sshGeneratedValues(config: SshConfig, keyPair?: TemporaryKeyPair): Record<ConnectionKey | "SSHPrivateKeyFile" | "SSHAgentAuth", JsonValue> {
   return {
     Host: config.host,
     Port: config.port,

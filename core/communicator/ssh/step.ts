@@ -2,6 +2,7 @@
 // publishes the `build.*` connection values, and on cleanup clears the temporary key (when
 // ssh_clear_authorized_keys is set) and closes the connection.
 import type { BuildState, Step } from "../../builders/types.ts";
+import { stepConnect } from "../../builders/common/machine-steps.ts";
 import { clearAuthorizedKeys } from "./clear-keys.ts";
 import { connectSsh, type SshCommunicator } from "./communicator.ts";
 import type { SshConfig } from "./config.ts";
@@ -15,31 +16,22 @@ export interface ConnectSshStepOptions {
 }
 
 export function stepConnectSsh(opts: ConnectSshStepOptions): Step {
-  let comm: SshCommunicator | undefined;
   let keyPair: TemporaryKeyPair | undefined;
-  return {
-    name: "StepConnect",
-    async run(state) {
+  return stepConnect<SshCommunicator>({
+    async connect(state) {
       const config = opts.config(state);
       keyPair = opts.keyPair?.(state);
       for (const [k, v] of Object.entries(sshGeneratedValues(config, keyPair))) state.setGenerated(k, v);
-      comm = await connectSsh(config, state.ui, state.signal);
-      state.communicator = comm;
+      return connectSsh(config, state.ui, state.signal);
     },
-    async cleanup(state) {
-      if (!comm) return;
-      try {
-        const publicKey = keyPair?.publicKey ?? comm.config.temporaryPublicKey;
-        if (comm.config.clearAuthorizedKeys && publicKey) {
-          // Cleanup runs after a cancellation too: use a fresh, bounded signal.
-          await clearAuthorizedKeys(comm, publicKey, state.ui, AbortSignal.timeout(60_000)).catch((err: unknown) =>
-            state.ui.error(`Could not clean up authorized_keys: ${(err as Error).message}`),
-          );
-        }
-      } finally {
-        await comm.close();
-        comm = undefined;
+    async beforeClose(comm, state) {
+      const publicKey = keyPair?.publicKey ?? comm.config.temporaryPublicKey;
+      if (comm.config.clearAuthorizedKeys && publicKey) {
+        // Cleanup runs after a cancellation too: use a fresh, bounded signal.
+        await clearAuthorizedKeys(comm, publicKey, state.ui, AbortSignal.timeout(60_000)).catch((err: unknown) =>
+          state.ui.error(`Could not clean up authorized_keys: ${(err as Error).message}`),
+        );
       }
     },
-  };
+  });
 }

@@ -10,6 +10,7 @@ import { HostFailure, Refusal } from "./refusal.ts";
 import { UnsafeTarget } from "./paths.ts";
 import { HOST_HANDLERS } from "./handlers.ts";
 import { STREAM_HANDLERS } from "../streams/handlers.ts";
+import { describeIssues } from "../../errors/valibot-issues.ts";
 
 /** One handler for every JSON function of the table (the compiler checks none is missing). */
 const HANDLERS: Handlers = { ...HOST_HANDLERS, ...STREAM_HANDLERS };
@@ -54,9 +55,8 @@ async function dispatch(ctx: HostCallContext, fn: string, payload: string): Prom
   }
   const parsed = v.safeParse(spec.request, raw);
   if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const where = issue?.path?.map((p) => String(p.key)).join(".") ?? "";
-    throw new Refusal(`host call ${name}: malformed request${where ? ` at ${where}` : ""}: ${issue?.message ?? "invalid"}`);
+    const issue = describeIssues(parsed.issues, 1);
+    throw new Refusal(`host call ${name}: malformed request${issue.startsWith("at ") ? " " : ": "}${issue}`);
   }
   if (spec.uiRate && !ctx.ui_bucket.take()) {
     throw new Refusal(`too many UI messages (limit ${ctx.limits.uiBurst} at once, ${ctx.limits.uiPerSecond} a second)`);

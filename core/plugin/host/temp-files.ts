@@ -1,7 +1,8 @@
 // Temporary files a plugin call asked for (capability temp_file). They are created directly in the
 // system temp folder with Packer's naming (`/tmp/packer-shell123456789`), so UI lines look like
 // Packer's, and are all removed when the call ends.
-import { open, rm } from "node:fs/promises";
+import { closeSync, fchmodSync, openSync, writeSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -22,19 +23,22 @@ export class TempFiles {
     for (let attempt = 0; attempt < 20; attempt++) {
       const digits = String(Math.floor(Math.random() * 1e9)).padStart(9, "0");
       const path = join(tmpdir(), `${prefix}${digits}${suffix}`);
-      let fh;
+      // Written synchronously: no other build's process may be started while the file is open for
+      // writing, or a forked child holds the write descriptor and running the script fails with
+      // "Text file busy" (ETXTBSY), as parallel shell-local builds did.
+      let fd: number;
       try {
-        fh = await open(path, "wx", mode & 0o777);
+        fd = openSync(path, "wx", mode & 0o777);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "EEXIST") continue;
         throw e;
       }
       this.paths.add(path);
       try {
-        await fh.writeFile(data);
-        await fh.chmod(mode & 0o777);
+        for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+        fchmodSync(fd, mode & 0o777);
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
       return path;
     }

@@ -11,6 +11,7 @@ import { ParallelEncoder, PassThroughEncoder, ProcessEncoder, type Encoder } fro
 import { FileSink, type ByteSink } from "./sinks.ts";
 import { tarHeader, tarPadding, tarTrailer } from "./tar.ts";
 import { ZipWriter } from "./zip.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
 
 export type ArchiveKind = (typeof ARCHIVES)[number];
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -153,7 +154,7 @@ export async function compressFiles(req: CompressRequest): Promise<CompressResul
       if (req.compression === "gzip") await sink!.write(gzipTrailer(r.crc32, r.inputBytes));
     }
     await sink?.close();
-    if (signal.aborted) throw new Error("cancelled");
+    if (signal.aborted) throw new Cancelled("cancelled");
     await rename(temp, req.output);
     const outputBytes = (await stat(req.output)).size;
     return { output: req.output, inputBytes: total, outputBytes };

@@ -6,6 +6,7 @@ import zlib from "node:zlib";
 import { open } from "node:fs/promises";
 import type { ByteSink } from "./sinks.ts";
 import type { ChunkCodec, ChunkPool } from "./chunk-pool.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
 
 // node:zlib's crc32 (zlib's SIMD code, ~10x Bun.hash.crc32 here) exists in Bun but not in bun-types.
 const zlibCrc32 = (zlib as unknown as { crc32(data: Uint8Array, value?: number): number }).crc32;
@@ -26,7 +27,7 @@ export interface Encoder {
 
 function aborted(signal: AbortSignal): Error {
   const r: unknown = signal.reason;
-  return r instanceof Error ? r : new Error(typeof r === "string" ? r : "cancelled");
+  return r instanceof Error ? r : new Cancelled(typeof r === "string" ? r : "cancelled");
 }
 
 /** Shared block filling logic: subclasses say what to do with a full block. */

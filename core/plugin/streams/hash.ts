@@ -4,6 +4,7 @@
 import { open } from "node:fs/promises";
 
 import { HASH_TYPES } from "../host/table.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
 
 export { HASH_TYPES };
 export type HashType = (typeof HASH_TYPES)[number];
@@ -43,7 +44,7 @@ export async function hashFile(
       onBytes(bytesRead);
       if (signal?.aborted) {
         await pending.catch(() => undefined);
-        throw new Error("cancelled");
+        throw new Cancelled("cancelled");
       }
     }
     const digests: Partial<Record<HashType, string>> = {};

@@ -8,6 +8,7 @@
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { openForWrite } from "../host/paths.ts";
+import { Cancelled } from "../../errors/cancelled.ts";
 
 const LOCK_WAIT_MS = 10_000;
 const STALE_LOCK_MS = 30_000;
@@ -54,7 +55,7 @@ async function acquireLock(lock: string, signal?: AbortSignal): Promise<() => Pr
       continue;
     }
     if (Date.now() - started > LOCK_WAIT_MS) throw new Error(`timed out waiting for the lock ${lock}`);
-    if (signal?.aborted) throw new Error("cancelled");
+    if (signal?.aborted) throw new Cancelled("cancelled");
     await Bun.sleep(Math.min(100, 5 * (attempt + 1)));
   }
 }

@@ -2,6 +2,7 @@
 // `build.*` (Host, ID, ...) is only known while that build runs; during validate those values are
 // unknown and decode to Packer's placeholder.
 import type { SourceRange } from "../../errors/diagnostic.ts";
+import { BUILDER_DATA_COMMON_KEYS } from "../../builders/common/generated-data.ts";
 import { V, type Value } from "../../hcl/value.ts";
 import type { ConfigSchema } from "../../config/schema.ts";
 import type { JsonValue } from "../../values/json.ts";
@@ -10,8 +11,6 @@ import { UNKNOWN_PLACEHOLDER, decodeLayers, type ConfigLayer } from "./decode.ts
 import { contextForBuild } from "../gotemplate/build-context.ts";
 import { expandDynamicBlocks, type EvalContext } from "./hcl.ts";
 
-/** Packer's generated build values, known to exist for every builder (empty when not published). */
-const STANDARD_BUILD_KEYS = ["ID", "Host", "Port", "User", "Password", "ConnType", "SSHPublicKey", "SSHPrivateKey", "WinRMPassword", "PackerRunUUID", "PackerHTTPAddr", "PackerHTTPIP", "PackerHTTPPort"];
 
 /** Everything a component needs to build its per-build evaluation context. */
 export interface ComponentScope {
@@ -30,7 +29,7 @@ export interface ComponentScope {
  */
 export function buildEvalContext(scope: ComponentScope, build: BuildContextValues): EvalContext {
   const generated: Record<string, Value> = {};
-  for (const k of STANDARD_BUILD_KEYS) generated[k] = V.string(build.placeholders ? UNKNOWN_PLACEHOLDER : "");
+  for (const k of BUILDER_DATA_COMMON_KEYS) generated[k] = V.string(build.placeholders ? UNKNOWN_PLACEHOLDER : "");
   for (const [k, v] of Object.entries(build.generated)) generated[k] = build.placeholders ? V.string(UNKNOWN_PLACEHOLDER) : jsonToValue(v);
   generated.name = V.string(scope.buildBlockName);
   return scope.base.child({

@@ -49,10 +49,6 @@ const TOP_LEVEL_SCHEMA = {
 };
 
 export async function loadHcl2Template(path: string, opts: LoadOptions, extras: Hcl2LoadExtras = {}): Promise<Template> {
-  return loadHcl2TemplateSync(path, opts, extras);
-}
-
-export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hcl2LoadExtras = {}): Template {
   // Each template gets the whole work budget (LIMITS.maxWork) for its evaluation.
   resetWorkBudget();
   const diags: Diagnostic[] = [];
@@ -148,7 +144,7 @@ export function loadHcl2TemplateSync(path: string, opts: LoadOptions, extras: Hc
     else if (b.type === "local") locals.addLocalBlock(b);
     else if (b.type === "data") locals.addDataBlock(b);
   }
-  const evaluated = locals.evaluate(base, opts.inspect ? undefined : { ...BUILTIN_DATA_SOURCES, ...(extras.dataSources ?? {}) });
+  const evaluated = await locals.evaluate(base, opts.inspect ? undefined : { ...BUILTIN_DATA_SOURCES, ...(extras.dataSources ?? {}) }, opts.externalDataSources);
   for (const name of evaluated.sensitiveLocals) sensitiveValues.push(...sensitiveStrings(evaluated.locals[name]!));
   registerSecrets(sensitiveValues);
   const scopeBase = base.child({ local: V.object(evaluated.locals), data: dataObject(evaluated.data) });

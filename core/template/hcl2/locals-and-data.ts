@@ -1,10 +1,11 @@
 // Locals (`locals {}` and `local "x" {}`) and data sources (`data "TYPE" "NAME" {}`) may refer to
 // each other in any order and across files, so they are evaluated in dependency order; a cycle is an
 // error naming the cycle. The `null` and `host-info` data sources are built in; other types come
-// from the caller.
+// from the caller, or from `external` (Packer plugins): decoded with the schema it gives, then run.
 import { errorDiag, type Diagnostic, type SourceRange } from "../../errors/diagnostic.ts";
 import { toJsonLoose, V, fromJson, type Value } from "../../hcl/value.ts";
 import type { JsonObject } from "../../values/json.ts";
+import type { ConfigSchema } from "../../config/schema.ts";
 import { decodeLayers, type DecodeOptions } from "./decode.ts";
 import { HOST_INFO_DATA_SOURCE } from "./host-info.ts";
 import { rawContent, type Attribute, type Block, type Body, type EvalContext, type Expression, type Traversal } from "./hcl.ts";
@@ -15,6 +16,19 @@ export interface DataSourceImpl {
   schema?: DecodeOptions["schema"];
   execute(config: JsonObject): JsonObject;
 }
+
+/** A data source served from outside the template engine, started for one block. */
+export interface ExternalDataSource {
+  /** The block is decoded with it: unknown keys and wrong types are reported where they are. */
+  schema: ConfigSchema;
+  /** The block's value; throws with a message that names what failed. Ends the data source. */
+  run(config: JsonObject): Promise<Value>;
+  /** Ends the data source when run is not called. */
+  close(): Promise<void>;
+}
+
+/** Starts the external data source serving a type, or resolves undefined when none does. */
+export type ExternalDataSources = (type: string) => Promise<ExternalDataSource | undefined>;
 
 export const BUILTIN_DATA_SOURCES: Record<string, DataSourceImpl> = {
   null: {
@@ -89,7 +103,7 @@ export class LocalsCollector {
 
   /** Evaluates everything in dependency order; `base` holds var, path, packer and the functions. */
   /** With dataSources undefined (inspect), no data source runs: each one's result is unknown. */
-  evaluate(base: EvalContext, dataSources: Record<string, DataSourceImpl> | undefined): LocalsAndData {
+  async evaluate(base: EvalContext, dataSources: Record<string, DataSourceImpl> | undefined, external?: ExternalDataSources): Promise<LocalsAndData> {
     const result: LocalsAndData = { locals: {}, data: {}, sensitiveLocals: [] };
     const order = this.order();
     const failed = new Set<string>(this.cyclic);
@@ -117,8 +131,28 @@ export class LocalsCollector {
         (result.data[node.type] ??= {})[node.name] = V.unknown();
       } else {
         const impl = dataSources[node.type];
+        let ext: ExternalDataSource | undefined;
         if (!impl) {
-          diags.push(errorDiag("Unknown data source type", node.range, `The data source type ${JSON.stringify(node.type)} is not known; known types: ${Object.keys(dataSources).sort().join(", ")}.`));
+          try {
+            ext = await external?.(node.type);
+          } catch (e) {
+            diags.push(errorDiag("Failed to start data source", node.range, `${node.id}: ${e instanceof Error ? e.message : String(e)}`));
+          }
+        }
+        if (ext) {
+          const decoded = decodeLayers([{ kind: "body", body: node.body }], ctx, { schema: ext.schema, range: node.range });
+          diags.push(...decoded.diagnostics);
+          if (diags.some((d) => d.severity === "error")) await ext.close();
+          else {
+            try {
+              (result.data[node.type] ??= {})[node.name] = await ext.run(decoded.value);
+            } catch (e) {
+              diags.push(errorDiag("Data source failed", node.range, `${node.id}: ${e instanceof Error ? e.message : String(e)}`));
+            }
+          }
+        } else if (!impl) {
+          const plugins = external ? "; no installed Packer plugin serves it either (imgb init installs a template's required_plugins)" : "";
+          if (!diags.length) diags.push(errorDiag("Unknown data source type", node.range, `The data source type ${JSON.stringify(node.type)} is not known; known types: ${Object.keys(dataSources).sort().join(", ")}${plugins}.`));
         } else {
           const decoded = decodeLayers([{ kind: "body", body: node.body }], ctx, { schema: node.type === "null" ? NULL_SCHEMA : impl.schema, range: node.range });
           diags.push(...decoded.diagnostics);

@@ -3,9 +3,12 @@
 //   sha256  the same, hashing every byte in wasm;
 //   now     `count` pure host calls through the SDK (Clock.monotonicMs).
 import { Build, Clock, Description, HostCall, Json, Plugin, Prepared, fail, mergeConfigs, ok } from "../../../../plugins-wasm/sdk/assembly/sdk";
+import { loadBytes, storeBytes } from "../../../../plugins-wasm/sdk/assembly/host";
+import { parseJson } from "../../../../plugins-wasm/sdk/assembly/json";
 
 @external("extism:host/user", "artifact_pread") declare function artifact_pread(h: u64, offset: u64, ptr: u64, len: u64): i64;
 @external("extism:host/user", "artifact_close") declare function artifact_close(h: u64): i64;
+@external("extism:host/user", "now") declare function host_now(p: u64): u64;
 
 export function describe(): i32 {
   const d = new Description("post-processor", "abi-bench", "0.0.1")
@@ -108,6 +111,17 @@ export function post_process(): i32 {
       last = t;
     }
     return result("calls " + count.toString());
+  }
+  // Where the SDK's time goes: the bare block moves (as C does), then the same plus parsing the reply.
+  if (action == "now_raw" || action == "now_parse") {
+    const count = i32(c.getNumber("count"));
+    const req = Uint8Array.wrap(String.UTF8.encode("{}"));
+    let n = 0;
+    for (let i = 0; i < count; i++) {
+      const reply = loadBytes(host_now(storeBytes(req)));
+      if (action == "now_parse" && parseJson(String.UTF8.decode(reply.buffer)).value.getNumber("monotonic_ms") > 0) n++;
+    }
+    return result("calls " + count.toString() + " " + n.toString());
   }
   if (action == "stream" || action == "sha256") {
     const chunk = i32(c.getNumber("chunk", 8388608));

@@ -2,7 +2,8 @@
 // order (packer, variables, secrets-manager data, amazon-ami data, locals, sources, build), with
 // template calls turned into HCL2 expressions where there is an equivalent.
 import { isJsonObject, type JsonObject, type JsonValue } from "../../../values/json.ts";
-import { HclBodyText, blockText, formatHclText } from "./hcl-text.ts";
+import { HclBodyText, blockText } from "./hcl-text.ts";
+import { formatTokensOf } from "../../../hcl/index.ts";
 import { readUpgradeTemplate, type UpgradeBuilder, type UpgradePostProcessor, type UpgradeProvisioner, type UpgradeTemplate } from "./json-template.ts";
 import { UpgradeState, referencedUserVariables, transposeTemplatingCalls, variableTransposeTemplatingCalls } from "./transpose.ts";
 
@@ -123,7 +124,7 @@ export function upgradeJsonTemplate(raw: string, opts: UpgradeOptions): UpgradeR
   if (localsOut) out += (ann ? LOCALS_HEADER : "") + localsOut;
   if (sourcesOut) out += (ann ? SOURCES_HEADER : "") + sourcesOut;
   if (buildOut) out += (ann ? BUILD_HEADER : "\n") + buildOut;
-  return { text: (ann ? FILE_HEADER : "") + formatHclText(out), errors };
+  return { text: (ann ? FILE_HEADER : "") + formatTokensOf(out), errors };
 }
 
 function packerBlock(tpl: UpgradeTemplate): string {
