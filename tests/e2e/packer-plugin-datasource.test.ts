@@ -108,7 +108,7 @@ describe("data sources from a Packer plugin", () => {
     const w = await runImgb(["validate", "."], { cwd: u, env: env() });
     expect(w.exitCode).toBe(1);
     expect(w.stderr).toContain("t.pkr.hcl:1:1");
-    expect(w.stderr).toContain('The data source type "amazon-ami" is not known; known types: null; no installed Packer plugin serves it either');
+    expect(w.stderr).toContain('The data source type "amazon-ami" is not known; known types: host-info, null; no installed Packer plugin serves it either');
 
     // A Required AttrSpec of the ConfigSpec: hcldec's error, at the block.
     const n = template("missing", ECHO.replace('  name  = "big world"\n', ""));
