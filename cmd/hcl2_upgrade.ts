@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { hcl2UpgradeCommand } from "../core/commands/hcl2-upgrade.ts";
 import { boolFlag, positionals } from "./fmt.ts";
+import { terminalSafe } from "../core/ui/sanitize.ts";
 
 export default defineCommand({
   meta: { name: "hcl2_upgrade", description: "Transforms a JSON template into an HCL2 configuration" },
@@ -20,8 +21,9 @@ export default defineCommand({
       template: paths[0]!,
       ...(outputFile ? { outputFile } : {}),
       withAnnotations: boolFlag(rawArgs, "with-annotations", false),
-      say: (l) => process.stdout.write(`${l}\n`),
-      error: (l) => process.stdout.write(`${l}\n`),
+      // Lines can quote the template (names, values): printed through the one terminal sanitizer.
+      say: (l) => process.stdout.write(`${terminalSafe(l)}\n`),
+      error: (l) => process.stdout.write(`${terminalSafe(l)}\n`),
     });
   },
 });
