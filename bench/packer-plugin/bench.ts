@@ -13,7 +13,8 @@ import { startSshd } from "../../tests/support/sshd.ts";
 import { PluginBuilder } from "../../core/packer-plugin/builder.ts";
 import { connectSsh, parseSshConfig } from "../../core/communicator/ssh/index.ts";
 import type { Communicator } from "../../core/communicator/types.ts";
-import type { ProgressTracker, Ui } from "../../core/ui/types.ts";
+import type { Ui } from "../../core/ui/types.ts";
+import { consoleUi } from "../../core/registry/console-ui.ts";
 
 const runs = Number(process.argv[2] ?? 10);
 const root = resolve(import.meta.dir, "../..");
@@ -76,14 +77,8 @@ console.log(`  packer ${vp.toFixed(1)} ms, plugin processes ${results.packer![0]
 console.log(`  ratio imgb/packer ${(vi / vp).toFixed(2)}`);
 
 // 2. Start overhead.
-const quiet: Ui = {
-  say: () => {},
-  message: () => {},
-  error: (m) => console.error(m),
-  ask: async () => "",
-  progress: (): ProgressTracker => ({ update: () => {}, finish: () => {} }),
-  machine: () => {},
-};
+// Only errors are shown: the console Ui with its stdout dropped.
+const quiet: Ui = consoleUi(() => {});
 const calls = Number(process.env.BENCH_CALLS ?? 200);
 const sshd = await startSshd();
 const signal = new AbortController().signal;

@@ -1,21 +1,16 @@
 // One upload through the SSH communicator, as a command hyperfine can time (connect included, as
 // it is for `scp`). Arguments come from the environment set by bench.ts.
 import { connectSsh, parseSshConfig } from "../../core/communicator/ssh/index.ts";
-import type { ProgressTracker, Ui } from "../../core/ui/types.ts";
+import type { Ui } from "../../core/ui/types.ts";
+import { consoleUi } from "../../core/registry/console-ui.ts";
 
 const env = (k: string): string => {
   const v = process.env[k];
   if (!v) throw new Error(`${k} is not set`);
   return v;
 };
-const quiet: Ui = {
-  say: () => {},
-  message: () => {},
-  error: (m) => console.error(m),
-  ask: async () => "",
-  progress: (): ProgressTracker => ({ update: () => {}, finish: () => {} }),
-  machine: () => {},
-};
+// Only errors are shown: the console Ui with its stdout dropped.
+const quiet: Ui = consoleUi(() => {});
 const { config, diagnostics } = parseSshConfig({
   ssh_host: "127.0.0.1",
   ssh_port: Number(env("BENCH_PORT")),
