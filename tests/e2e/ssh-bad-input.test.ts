@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireBinary } from "../support/binary.ts";
-import { nullSshBuilder, startSshd, type Sshd } from "../support/sshd.ts";
+import { nullSshBuilder, nullSshSource, startSshd, type Sshd } from "../support/sshd.ts";
 
 let sshd: Sshd;
 let dir: string;
@@ -67,15 +67,7 @@ test("a sensitive environment_vars value goes through a removed 0600 file on the
   default   = "Zq7RemoteSecret"
   sensitive = true
 }
-source "null" "ssh" {
-  communicator         = "ssh"
-  ssh_host             = "127.0.0.1"
-  ssh_port             = ${sshd.port}
-  ssh_username         = "${sshd.user}"
-  ssh_private_key_file = "${sshd.clientKeyPath}"
-  ssh_host_key         = "${sshd.hostPublicKey}"
-}
-build {
+${nullSshSource(sshd, "ssh")}build {
   sources = ["source.null.ssh"]
   provisioner "shell" {
     inline = ["mkdir -p ${remoteDir}"]

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runImgb } from "../support/binary.ts";
-import { freePort, startSshd, type Sshd } from "../support/sshd.ts";
+import { freePort, nullSshSource, startSshd, type Sshd } from "../support/sshd.ts";
 
 // Each case runs whole builds against a real sshd; on a loaded machine that takes seconds.
 setDefaultTimeout(60_000);
@@ -22,17 +22,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sshSource = (extra: string) => `
-source "null" "n" {
-  communicator         = "ssh"
-  ssh_host             = "127.0.0.1"
-  ssh_port             = ${sshd.port}
-  ssh_username         = "${sshd.user}"
-  ssh_private_key_file = "${sshd.clientKeyPath}"
-  ssh_host_key         = "${sshd.hostPublicKey}"
-${extra}
-}
-`;
+const sshSource = (extra: string) => "\n" + nullSshSource(sshd, "n", extra);
 
 describe("SSH options", () => {
   // geerlingguy/packer-boxes and packer-plugin-qemu's example still say ssh_wait_timeout.

@@ -398,3 +398,10 @@ export function nullSshBuilder(sshd: Sshd): Record<string, string | number> {
     ssh_host_key: sshd.hostPublicKey,
   };
 }
+
+/** The same machine as an HCL2 `source "null" NAME` block, with `extra` lines before its closing brace. */
+export function nullSshSource(sshd: Sshd, name: string, extra = ""): string {
+  const { type: _type, ...keys } = nullSshBuilder(sshd);
+  const lines = Object.entries(keys).map(([k, v]) => `  ${k} = ${JSON.stringify(v)}`);
+  return `source "null" "${name}" {\n${lines.join("\n")}\n${extra}\n}\n`;
+}
