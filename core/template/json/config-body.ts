@@ -14,7 +14,7 @@ import { contextForBuild } from "../gotemplate/build-context.ts";
 import type { TemplateContext } from "../gotemplate/packer-funcs.ts";
 import type { BuildContextValues, ConfigBody } from "../model.ts";
 import { stringValueOffset, toJsonValue, type JsonMember, type JsonNode, type JsonStringNode } from "./positioned-json.ts";
-import type { SourceFile } from "./source.ts";
+import type { SourceFile } from "../../source/source-file.ts";
 
 /** What every component of one template shares: the file, the final user variables, the paths. */
 export class TemplateEnv {

@@ -7,7 +7,7 @@ import { DiagnosticsError, formatDiagnostic, type Diagnostic } from "../../../co
 import { decodeRawTemplate } from "../../../core/template/json/raw-template.ts";
 import { loadJsonTemplate } from "../../../core/template/json/loader.ts";
 import { parseJson, toJsonValue } from "../../../core/template/json/positioned-json.ts";
-import { SourceFile } from "../../../core/template/json/source.ts";
+import { SourceFile } from "../../../core/source/source-file.ts";
 import { jsonSyntaxDiagnostic } from "../../../core/template/json/syntax-error.ts";
 import { skipFor } from "../../../core/template/json/validate.ts";
 

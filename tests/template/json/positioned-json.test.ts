@@ -9,7 +9,7 @@ import {
   type JsonNode,
   type JsonObjectNode,
 } from "../../../core/template/json/positioned-json.ts";
-import { SourceFile } from "../../../core/template/json/source.ts";
+import { SourceFile } from "../../../core/source/source-file.ts";
 import { goSyntaxOffset, jsonSyntaxDiagnostic, packerErrorLocation } from "../../../core/template/json/syntax-error.ts";
 
 const parse = (text: string) => {
