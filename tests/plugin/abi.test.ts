@@ -56,6 +56,34 @@ describe("host calls", () => {
     expect(r.error).toBe("plugin abi-probe: post_process returned 3 without reporting an error (error_set)");
   });
 
+  test("the SDK's tree-less reply reader (Clock) agrees with JSON.parse, or hands the text to the full parser", async () => {
+    const cases: [string, string, number | "absent" | "unreadable" | "general" | "error reply"][] = [
+      ['{"unix_ms":1764771234567,"monotonic_ms":1764771234567.125}', "monotonic_ms", 1764771234567.125],
+      [' { "a" : [1, {"monotonic_ms": 5}, "]}"] , "monotonic_ms" : -0.5 } ', "monotonic_ms", -0.5],
+      ['{"s":"x\\"monotonic_ms\\":1","monotonic_ms":2}', "monotonic_ms", 2],
+      ['{"x":{"monotonic_ms":1}}', "monotonic_ms", "absent"],
+      ['{"error":"refused"}', "monotonic_ms", "error reply"],
+      ['{"monotonic_ms":1,"error":"refused"}', "monotonic_ms", "error reply"],
+      ['{"monotonic_ms":1e3}', "monotonic_ms", "general"],
+      ['{"monotonic_ms":12345678901234567}', "monotonic_ms", "general"],
+      ['{"monotonic_ms":"12"}', "monotonic_ms", "general"],
+      ['{"monotonic_ms":0.1}', "monotonic_ms", 0.1],
+      ['{"mono\\u0074onic_ms":1}', "monotonic_ms", "unreadable"],
+      ['{"monotonic_ms":1', "monotonic_ms", "unreadable"],
+      ['{"monotonic_ms":1} x', "monotonic_ms", "unreadable"],
+      ["[1]", "monotonic_ms", "unreadable"],
+      ["{}", "monotonic_ms", "absent"],
+    ];
+    for (const [text, key, want] of cases) {
+      const r = await run({ action: "json_field", path: text, out: key });
+      expect(r.error).toBeNull();
+      if (typeof want === "number") {
+        expect(Number(r.id)).toBe(want);
+        expect(Number(r.id)).toBe(JSON.parse(text)[key]);
+      } else expect({ text, got: r.id }).toEqual({ text, got: want });
+    }
+  }, 60_000);
+
   test("sleep waits on the host", async () => {
     const r = await run({ action: "sleep", count: 300 });
     expect(r.error).toBeNull();

@@ -4,6 +4,7 @@
 // Refusal for a path outside its grant and HostFailure for what went wrong on the host.
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
+import { readClock } from "./clock.ts";
 import type { CommandResult } from "../../communicator/types.ts";
 import { runLocalProcess } from "../../communicator/local.ts";
 import type { HostCallContext } from "./context.ts";
@@ -121,7 +122,7 @@ async function writeChunk(ctx: HostCallContext, path: string, data: Uint8Array, 
 
 /** The clock a plugin sees (the sandbox child serves `now` itself; this is the same answer). */
 function nowReply(): ReplyOf<"now"> {
-  return { unix_ms: Date.now(), monotonic_ms: performance.now() + performance.timeOrigin };
+  return readClock();
 }
 
 /** Every JSON function of the table but the streaming ones (the compiler checks none is missing). */

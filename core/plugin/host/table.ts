@@ -141,7 +141,7 @@ export const HOST_FUNCTION_TABLE = {
     served: "sandbox",
     request: Empty,
     reply: v.object({ unix_ms: v.number(), monotonic_ms: v.number() }),
-    doc: "the clock (`monotonic_ms` never goes back; use it for deadlines)",
+    doc: "the clock (`monotonic_ms` never goes back, microsecond resolution; use it for deadlines)",
   }),
   sleep: json({
     capabilities: [],

@@ -10,6 +10,7 @@ import { HOST_FUNCTION_NAMES, SANDBOX_FUNCTIONS, type SandboxServedName } from "
 import { ModuleRefused, capModuleMemory, checkImports } from "./module-check.ts";
 import { checkImportTypes } from "./import-check.ts";
 import { ByteHandleError, ByteHandles } from "./byte-handles.ts";
+import { readClock } from "../host/clock.ts";
 
 const PAGE = 65536;
 
@@ -81,8 +82,7 @@ function childFunctions(): Record<SandboxServedName, (ctx: CallContext, ...args:
   return {
     now: (ctx, ptr) => {
       takeRequest(ctx, ptr);
-      const now = { unix_ms: Date.now(), monotonic_ms: performance.timeOrigin + performance.now() };
-      return blocks.store(encoder.encode(JSON.stringify(now)));
+      return blocks.store(encoder.encode(JSON.stringify(readClock())));
     },
     // Whole blocks to and from the plugin's linear memory in one call (the SDK's copies).
     block_read: (ctx, addr, dst) => {

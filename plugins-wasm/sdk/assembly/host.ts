@@ -5,6 +5,7 @@
 // also what the host reports, since it records every error it answered.
 import { error_set, free, input_length, input_offset, length, output_set } from "./env";
 import { Json, parseJson } from "./json";
+import { exactNumber, findField } from "./json-field";
 import { block_read, block_write, host_plugin_error } from "./externals";
 
 /** Record an error for the host (Extism error_set) without stopping. */
@@ -56,7 +57,33 @@ export function requestOf(request: Json): u64 {
 
 /** The JSON reply at `r`; an {"error": ...} reply stops the plugin unless `allowError`. */
 export function replyOf(name: string, r: u64, allowError: bool = false): Json {
-  const text = r == 0 ? "{}" : String.UTF8.decode(loadBytes(r).buffer);
+  return replyFromBytes(name, r == 0 ? new Uint8Array(0) : loadBytes(r), allowError);
+}
+
+const EMPTY_REQUEST = memory.data<u8>([0x7b, 0x7d]); // {}
+
+/** `{}` in a new host block: the request of a call without arguments, with nothing to build. */
+export function emptyRequest(): u64 {
+  return block_write(u64(EMPTY_REQUEST), 2);
+}
+
+/**
+ * The number in field `key` of the reply at `r`, read from the bytes without building a tree (see
+ * json-field.ts); an error reply stops the plugin as replyOf does, and anything the short reader does
+ * not take goes through replyOf's full parse.
+ */
+export function replyNumber(name: string, r: u64, key: string, keyBytes: Uint8Array): f64 {
+  const bytes = r == 0 ? new Uint8Array(0) : loadBytes(r);
+  const field = findField(bytes, keyBytes);
+  if (field.found && !field.hasError) {
+    const n = exactNumber(bytes, field.start, field.end);
+    if (!isNaN(n)) return n;
+  }
+  return replyFromBytes(name, bytes, false).getNumber(key);
+}
+
+function replyFromBytes(name: string, bytes: Uint8Array, allowError: bool): Json {
+  const text = bytes.length == 0 ? "{}" : String.UTF8.decode(bytes.buffer);
   const parsed = parseJson(text);
   if (!parsed.ok) fail("host function " + name + " answered malformed JSON: " + parsed.error);
   const reply = parsed.value;

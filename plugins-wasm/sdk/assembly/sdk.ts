@@ -4,8 +4,8 @@
 // `ok(json)` / `fail(message)`.
 import { Json, JsonKind, parseJson, quote } from "./json";
 import { base64Decode, base64Encode, utf8 } from "./base64";
-import { fail as failHard, inputBytes, outputBytes, reportBeforeTrap, setError } from "./host";
-import { artifact_close, artifact_pread, artifact_pwrite } from "./externals";
+import { emptyRequest, fail as failHard, inputBytes, outputBytes, replyNumber, reportBeforeTrap, setError } from "./host";
+import { artifact_close, artifact_pread, artifact_pwrite, host_now } from "./externals";
 import { HostCall } from "./calls";
 
 export { Json, JsonKind, parseJson, quote } from "./json";
@@ -366,14 +366,18 @@ export class Temp {
 }
 
 /** The host's clock (pure host functions, no capability): wall and monotonic time, and waiting. */
+const UNIX_MS = Uint8Array.wrap(String.UTF8.encode("unix_ms"));
+const MONOTONIC_MS = Uint8Array.wrap(String.UTF8.encode("monotonic_ms"));
+
+// The clock is read in loops (deadlines, retries, pacing), so it skips the Json tree both ways.
 export class Clock {
   /** Milliseconds since the Unix epoch. */
   static unixMs(): f64 {
-    return HostCall.now(Json.obj()).getNumber("unix_ms");
+    return replyNumber("now", host_now(emptyRequest()), "unix_ms", UNIX_MS);
   }
   /** Milliseconds on a clock that never goes back (for deadlines). */
   static monotonicMs(): f64 {
-    return HostCall.now(Json.obj()).getNumber("monotonic_ms");
+    return replyNumber("now", host_now(emptyRequest()), "monotonic_ms", MONOTONIC_MS);
   }
   /** Waits `ms` milliseconds; an abort (timeout, Ctrl-C) ends the wait and stops the plugin. */
   static sleep(ms: f64): void {

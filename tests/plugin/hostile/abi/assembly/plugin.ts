@@ -1,4 +1,5 @@
 // ABI probe: host-call volume (block reuse), return codes, the clock, and byte handles.
+import { exactNumber, findField } from "../../../../../plugins-wasm/sdk/assembly/json-field";
 import { Build, Clock, Description, HostCall, Json, Plugin, Prepared, Ui, fail, mergeConfigs, ok } from "../../../../../plugins-wasm/sdk/assembly/sdk";
 
 @external("extism:host/user", "artifact_pread") declare function artifact_pread(h: u64, offset: u64, ptr: u64, len: u64): i64;
@@ -36,6 +37,15 @@ export function post_process(): i32 {
       last = t;
     }
     return result("calls " + count.toString());
+  }
+  if (action == "json_field") {
+    // The SDK's tree-less field reader on the JSON text in `path`, for the key in `out`.
+    const span = findField(Uint8Array.wrap(String.UTF8.encode(c.getString("path"))), Uint8Array.wrap(String.UTF8.encode(c.getString("out"))));
+    if (span.unreadable) return result("unreadable");
+    if (span.hasError) return result("error reply");
+    if (!span.found) return result("absent");
+    const n = exactNumber(Uint8Array.wrap(String.UTF8.encode(c.getString("path"))), span.start, span.end);
+    return result(isNaN(n) ? "general" : n.toString());
   }
   if (action == "status") return 3; // non-zero, no error_set
   if (action == "sleep") {
