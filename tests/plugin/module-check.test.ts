@@ -1,7 +1,7 @@
 // The module checks before instantiation: the memory-section rewrite and the import allow-list, on
 // hand-assembled modules (each byte below is the WebAssembly binary format).
 import { describe, expect, test } from "bun:test";
-import { ModuleRefused, capModuleMemory, checkImports } from "../../core/plugin/sandbox/module-check.ts";
+import { ModuleRefused, TABLE_ENTRIES_LIMIT, capModuleMemory, checkImports } from "../../core/plugin/sandbox/module-check.ts";
 
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 // export section: one export "memory" of memory 0
@@ -43,6 +43,56 @@ describe("capModuleMemory", () => {
     const bytes = Uint8Array.from([...HEADER, ...EXPORT_MEMORY.slice(0, 0), 0x05, 0x03, 0x01, 0x00, 0x01]);
     const out = capModuleMemory(bytes, 2);
     expect([...out]).toEqual([...HEADER, 0x05, 0x04, 0x01, 0x01, 0x01, 0x02]);
+  });
+});
+
+/** LEB128 (unsigned) of `n`. */
+function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/** One memory page and `tables` funcref tables (min, optional max), each exported as "t<i>". */
+function moduleWithTables(tables: Array<[number, number?]>): Uint8Array {
+  const body = [...leb(tables.length)];
+  for (const [min, max] of tables) body.push(0x70, ...(max === undefined ? [0x00, ...leb(min)] : [0x01, ...leb(min), ...leb(max)]));
+  const exports = [...leb(tables.length + 1), 0x06, ...new TextEncoder().encode("memory"), 0x02, 0x00];
+  tables.forEach((_, i) => exports.push(0x02, 0x74, 0x30 + i, 0x01, i));
+  return Uint8Array.from([...HEADER, 0x04, ...leb(body.length), ...body, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, ...leb(exports.length), ...exports]);
+}
+
+describe("tables and memories beyond one linear memory (memory the memory limit did not count)", () => {
+  test("a table without a maximum can grow only to the table budget", () => {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(capModuleMemory(moduleWithTables([[1]]), 4)));
+    const t = inst.exports.t0 as WebAssembly.Table;
+    expect(t.grow(TABLE_ENTRIES_LIMIT - 1)).toBe(1);
+    expect(() => t.grow(1)).toThrow();
+  });
+
+  test("many tables share one budget; their minima over it are refused at load", () => {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(capModuleMemory(moduleWithTables([[1], [1, 10_000_000], [2, 3]]), 4)));
+    const [a, b, c] = ["t0", "t1", "t2"].map((n) => inst.exports[n] as WebAssembly.Table);
+    // The first takes what the minima leave; the others keep their minima (and a smaller declared maximum).
+    a!.grow(TABLE_ENTRIES_LIMIT - 4);
+    expect(() => b!.grow(1)).toThrow();
+    expect(() => c!.grow(1)).toThrow();
+    // 75 bytes declaring four 10-million-entry tables took 2.5 GB to instantiate.
+    expect(() => capModuleMemory(moduleWithTables([[10_000_000], [10_000_000], [10_000_000], [10_000_000]]), 4)).toThrow(
+      `module's tables need 40000000 entries at start, over the limit of ${TABLE_ENTRIES_LIMIT}`,
+    );
+  });
+
+  test("a second memory (multi-memory) and table64 are refused", () => {
+    const two = Uint8Array.from([...HEADER, 0x05, 0x05, 0x02, 0x00, 0x01, 0x00, 0x01]);
+    expect(() => capModuleMemory(two, 4)).toThrow("module declares 2 memories; imgb runs modules with one (no multi-memory)");
+    const table64 = Uint8Array.from([...HEADER, 0x04, 0x04, 0x01, 0x70, 0x04, 0x01]);
+    expect(() => capModuleMemory(table64, 4)).toThrow("module declares a table imgb does not run (type 0x70, flags 4)");
   });
 });
 

@@ -147,7 +147,11 @@ function wrapEnv(env: Record<string, EnvFn>): Record<string, EnvFn> {
   };
   return {
     ...env,
-    alloc: (n: bigint) => blocks.alloc(Number(n)),
+    alloc: (n: bigint) => {
+      // An i64 from the plugin: a negative size is a plugin error, not the engine's RangeError.
+      if (BigInt.asIntN(64, n) < 0n) throw new KernelLimit(`alloc: ${BigInt.asIntN(64, n)} bytes is not a size`);
+      return blocks.alloc(Number(n));
+    },
     free: (addr: bigint) => (BlockTable.isOurs(addr) ? blocks.release(addr) : env.free!(addr)),
     length: (addr: bigint) => {
       if (!BlockTable.isOurs(addr)) return env.length!(addr);

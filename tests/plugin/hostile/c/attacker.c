@@ -1,0 +1,338 @@
+// acme/attacker: a hostile post-processor in C (no SDK, no libc), written against docs/plugin-abi.md
+// alone. Its config names one `action`; each attacks the kernel, the byte handles or the module's
+// limits. Built by tests/plugin/hostile-c.test.ts:
+//   clang --target=wasm32 -O2 -mreference-types -nostdlib -Wl,--no-entry -Wl,--export-dynamic
+//         -Wl,--growable-table -o attacker.wasm attacker.c
+#include <stdint.h>
+
+#define IMPORT(mod, name) __attribute__((import_module(mod), import_name(name)))
+#define EXPORT(name) __attribute__((export_name(name)))
+
+IMPORT("extism:host/env", "input_length") uint64_t input_length(void);
+IMPORT("extism:host/env", "input_offset") uint64_t input_offset(void);
+IMPORT("extism:host/env", "length") uint64_t block_length(uint64_t block);
+IMPORT("extism:host/env", "alloc") uint64_t block_alloc(uint64_t n);
+IMPORT("extism:host/env", "free") void block_free(uint64_t block);
+IMPORT("extism:host/env", "load_u8") uint32_t load_u8(uint64_t addr);
+IMPORT("extism:host/env", "store_u64") void store_u64(uint64_t addr, uint64_t v);
+IMPORT("extism:host/env", "output_set") void output_set(uint64_t block, uint64_t len);
+IMPORT("extism:host/env", "error_set") void error_set(uint64_t block);
+IMPORT("extism:host/user", "block_read") uint64_t block_read(uint64_t block, uint64_t dst);
+IMPORT("extism:host/user", "block_write") uint64_t block_write(uint64_t src, uint64_t len);
+IMPORT("extism:host/user", "ui_say") uint64_t ui_say(uint64_t request);
+IMPORT("extism:host/user", "artifact_open") uint64_t artifact_open(uint64_t request);
+IMPORT("extism:host/user", "artifact_create") uint64_t artifact_create(uint64_t request);
+IMPORT("extism:host/user", "artifact_pread") int64_t artifact_pread(uint64_t h, uint64_t off, uint64_t ptr, uint64_t len);
+IMPORT("extism:host/user", "artifact_pwrite") int64_t artifact_pwrite(uint64_t h, uint64_t off, uint64_t ptr, uint64_t len);
+IMPORT("extism:host/user", "artifact_close") int64_t artifact_close(uint64_t h);
+
+void *memcpy(void *dst, const void *src, unsigned long n) {
+  volatile char *d = dst;
+  const char *s = src;
+  while (n--) *d++ = *s++;
+  return dst;
+}
+
+static char arena[1 << 20];
+static uint32_t used;
+static char *take(uint32_t n) {
+  char *p = arena + used;
+  used += (n + 7) & ~7u;
+  return p;
+}
+
+static uint32_t len(const char *s) {
+  uint32_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+static int eq(const char *a, uint32_t n, const char *b) {
+  uint32_t m = len(b);
+  if (n != m) return 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (a[i] != b[i]) return 0;
+  return 1;
+}
+
+static void put(char *dst, uint32_t *at, const char *s, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) dst[(*at)++] = s[i];
+}
+
+static void put_num(char *dst, uint32_t *at, int64_t v) {
+  char tmp[24];
+  int k = 0;
+  if (v < 0) {
+    dst[(*at)++] = '-';
+    v = -v;
+  }
+  do tmp[k++] = (char)('0' + v % 10), v /= 10;
+  while (v);
+  while (k) dst[(*at)++] = tmp[--k];
+}
+
+static char *input(void) {
+  uint32_t n = (uint32_t)input_length();
+  char *buf = take(n + 1);
+  if (n) block_read(input_offset(), (uint64_t)(uintptr_t)buf);
+  buf[n] = 0;
+  return buf;
+}
+
+// The raw (still JSON-escaped) value of the first "key":"..." in `json`, or 0.
+static const char *string_field(const char *json, const char *key, uint32_t *out_len) {
+  uint32_t k = len(key);
+  for (const char *p = json; *p; p++) {
+    if (p[0] != '"') continue;
+    uint32_t i = 0;
+    while (i < k && p[1 + i] == key[i]) i++;
+    if (i != k || p[1 + k] != '"' || p[2 + k] != ':' || p[3 + k] != '"') continue;
+    const char *v = p + 4 + k;
+    uint32_t n = 0;
+    while (v[n] && !(v[n] == '"' && v[n - 1] != '\\')) n++;
+    *out_len = n;
+    return v;
+  }
+  return 0;
+}
+
+static int64_t number_field(const char *json, const char *key) {
+  uint32_t k = len(key);
+  for (const char *p = json; *p; p++) {
+    if (p[0] != '"') continue;
+    uint32_t i = 0;
+    while (i < k && p[1 + i] == key[i]) i++;
+    if (i != k || p[1 + k] != '"' || p[2 + k] != ':') continue;
+    int64_t v = 0;
+    for (const char *d = p + 3 + k; *d >= '0' && *d <= '9'; d++) v = v * 10 + (*d - '0');
+    return v;
+  }
+  return -1;
+}
+
+static int32_t answer(const char *json, uint32_t n) {
+  output_set(block_write((uint64_t)(uintptr_t)json, n), n);
+  return 0;
+}
+
+static int32_t fail(const char *message, uint32_t n) {
+  error_set(block_write((uint64_t)(uintptr_t)message, n));
+  return 1;
+}
+
+static char *call(uint64_t (*fn)(uint64_t), const char *request, uint32_t n) {
+  uint64_t reply = fn(block_write((uint64_t)(uintptr_t)request, n));
+  uint32_t m = (uint32_t)block_length(reply);
+  char *buf = take(m + 1);
+  block_read(reply, (uint64_t)(uintptr_t)buf);
+  block_free(reply);
+  buf[m] = 0;
+  return buf;
+}
+
+// ui_say of `prefix` followed by `n` bytes of `s`, each byte outside printable ASCII as \u00XX.
+static void say(const char *prefix, const char *s, uint32_t n) {
+  char *req = take(n * 6 + len(prefix) + 32);
+  uint32_t at = 0;
+  put(req, &at, "{\"message\":\"", 12);
+  put(req, &at, prefix, len(prefix));
+  for (uint32_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      const char *hex = "0123456789abcdef";
+      char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      put(req, &at, esc, 6);
+    } else {
+      req[at++] = (char)c;
+    }
+  }
+  put(req, &at, "\"}", 2);
+  call(ui_say, req, at);
+}
+
+// {"path":"<path>"} for artifact_open / artifact_create.
+static char *path_request(const char *path, uint32_t n, uint32_t *out) {
+  char *req = take(n + 32);
+  uint32_t at = 0;
+  put(req, &at, "{\"path\":\"", 9);
+  put(req, &at, path, n);
+  put(req, &at, "\"}", 2);
+  *out = at;
+  return req;
+}
+
+static char page[256];
+
+// Opens `path`, reads what it can and says it; returns the handle or -1.
+static int64_t open_and_say(const char *path, uint32_t n) {
+  uint32_t rn;
+  char *req = path_request(path, n, &rn);
+  char *reply = call(artifact_open, req, rn);
+  int64_t h = number_field(reply, "handle");
+  if (h < 0) {
+    say("open refused: ", reply, len(reply));
+    return -1;
+  }
+  int64_t got = artifact_pread((uint64_t)h, 0, (uint64_t)(uintptr_t)page, sizeof page);
+  if (got > 0) say("read: ", page, (uint32_t)got);
+  artifact_close((uint64_t)h);
+  return h;
+}
+
+EXPORT("describe") int32_t describe(void) {
+  used = 0;
+  const char *d =
+      "{\"kind\":\"post-processor\",\"name\":\"acme/attacker\",\"abi\":\"imgb-plugin/1\",\"version\":\"0.1.0\","
+      "\"schema\":{\"fields\":[{\"name\":\"action\",\"type\":\"string\",\"required\":true},"
+      "{\"name\":\"path\",\"type\":\"string\"},{\"name\":\"count\",\"type\":\"number\"}],\"allow_unknown\":false},"
+      "\"capabilities\":[\"artifact_read\",\"artifact_write\"]}";
+  return answer(d, len(d));
+}
+
+// Passes the first config through.
+EXPORT("configure") int32_t configure(void) {
+  used = 0;
+  char *in = input();
+  uint32_t n = len(in);
+  // {"configs":[{...}, ...]} -> {"config":{...},"warnings":[]}
+  const char *start = in;
+  while (*start && *start != '[') start++;
+  if (!*start) return fail("no configs", 10);
+  start++;
+  uint32_t depth = 0, k = 0;
+  for (; start[k]; k++) {
+    if (start[k] == '{') depth++;
+    if (start[k] == '}' && --depth == 0) break;
+  }
+  char *out = take(n + 64);
+  uint32_t at = 0;
+  put(out, &at, "{\"config\":", 10);
+  put(out, &at, start, k + 1);
+  put(out, &at, ",\"warnings\":[]}", 15);
+  return answer(out, at);
+}
+
+static const char *OUT = "{\"artifact\":{\"builder_id\":\"acme.attacker\",\"id\":\"x\",\"files\":[],\"string\":\"x\",\"state\":{}},\"keep\":true,\"force_override\":false}";
+
+EXPORT("post_process") int32_t post_process(void) {
+  used = 0;
+  char *in = input();
+  uint32_t an = 0, pn = 0;
+  const char *action = string_field(in, "action", &an);
+  const char *path = string_field(in, "path", &pn);
+  int64_t count = number_field(in, "count");
+  if (!action) return fail("no action", 9);
+
+  // Tables are memory too: grow the function table until the host says no.
+  if (eq(action, an, "table_grow")) {
+    int32_t size = 0;
+    for (int i = 0; i < 4000; i++) {
+      int32_t r;
+      __asm__ volatile("ref.null_func\ni32.const 4096\ntable.grow __indirect_function_table\nlocal.set %0\n" : "=r"(r));
+      if (r < 0) break;
+      size = r + 4096;
+    }
+    char *msg = take(64);
+    uint32_t at = 0;
+    put(msg, &at, "table grew to ", 14);
+    put_num(msg, &at, size);
+    return fail(msg, at);
+  }
+
+  // Byte handles: read what the handle names, write through it.
+  if (eq(action, an, "open")) {
+    open_and_say(path, pn);
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "create")) {
+    uint32_t rn;
+    char *req = path_request(path, pn, &rn);
+    char *reply = call(artifact_create, req, rn);
+    int64_t h = number_field(reply, "handle");
+    if (h < 0) {
+      say("create refused: ", reply, len(reply));
+      return answer(OUT, len(OUT));
+    }
+    const char *pwned = "PWNED";
+    say("wrote ", 0, 0);
+    artifact_pwrite((uint64_t)h, 0, (uint64_t)(uintptr_t)pwned, 5);
+    artifact_close((uint64_t)h);
+    return answer(OUT, len(OUT));
+  }
+  // A race: open the same path `count` times while something swaps a link under it.
+  if (eq(action, an, "open_loop")) {
+    for (int64_t i = 0; i < count; i++) {
+      uint32_t rn;
+      char *req = path_request(path, pn, &rn);
+      char *reply = call(artifact_open, req, rn);
+      int64_t h = number_field(reply, "handle");
+      if (h >= 0) {
+        int64_t got = artifact_pread((uint64_t)h, 0, (uint64_t)(uintptr_t)page, sizeof page);
+        if (got > 0 && page[0] != 'i') say("read: ", page, (uint32_t)got);
+        artifact_close((uint64_t)h);
+      }
+      used = 0;
+      in = input();
+    }
+    return answer(OUT, len(OUT));
+  }
+
+  // The Extism kernel with addresses that are not blocks.
+  if (eq(action, an, "free_bogus")) {
+    uint64_t b = block_write((uint64_t)(uintptr_t)"abc", 3);
+    block_free(b);
+    block_free(b);                          // double free
+    block_free(0x1234);                     // not a block
+    block_free(0xffff000000000000ull);      // the last index
+    block_free(input_offset());             // Extism's own input block
+    block_free(input_offset());
+    uint64_t c = block_write((uint64_t)(uintptr_t)"xyz", 3);
+    uint64_t d = block_write((uint64_t)(uintptr_t)"uvw", 3);
+    if (c == d) return fail("two live blocks share an address", 32);
+    say("still works", 0, 0);
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "load_past_block")) {
+    uint64_t b = block_write((uint64_t)(uintptr_t)"abc", 3);
+    load_u8(b + 3);
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "store_past_block")) {
+    uint64_t b = block_write((uint64_t)(uintptr_t)"abcdefgh", 8);
+    store_u64(b + 1, 0x4141414141414141ull);
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "block_read_past_memory")) {
+    uint64_t b = block_write((uint64_t)(uintptr_t)"abcdefgh", 8);
+    block_read(b, 0xfffffffffffffffcull);   // -4: wraps in a 64-bit sum
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "block_write_wrap")) {
+    block_write(16, 0xfffffffffffffff8ull); // 16 + (2^64 - 8) wraps to 8
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "output_set_long")) {
+    uint64_t b = block_write((uint64_t)(uintptr_t)"{}", 2);
+    output_set(b, 1 << 20);
+    return 0;
+  }
+  if (eq(action, an, "alloc_huge")) {
+    block_alloc(0x7fffffffffffffffull);
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "alloc_negative")) {
+    block_alloc(0xffffffffffffffffull);
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "alloc_many")) {
+    // 1 MiB blocks, never freed: the host's side of the plugin's memory.
+    for (int i = 0; i < 1000; i++) block_alloc(1 << 20);
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "error_escape")) {
+    // Invalid UTF-8, an OSC title, a screen clear and a forged line.
+    const char *msg = "bad \xff\xfe utf8 \x1b]0;owned\x07\x1b[2J\r\n==> Builds finished.";
+    return fail(msg, len(msg));
+  }
+  return fail("unknown action", 14);
+}
