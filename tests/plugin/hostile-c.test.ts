@@ -90,3 +90,58 @@ describe("memory the linear-memory limit does not count", () => {
     expect(r.error).toBe("plugin acme/attacker: table grew to 61441");
   });
 });
+
+describe("byte handles (artifact_open / artifact_create): the file opened is the file checked", () => {
+  test("artifact_create never writes through a hard link to a file outside the grants", async () => {
+    const victim = join(outside, "hardlinked");
+    writeFileSync(victim, "VICTIM");
+    linkSync(victim, join(out, "hard"));
+    const r = await attack({ action: "create", path: join(out, "hard") });
+    // Before: the file outside the grants read "PWNED".
+    expect(readFileSync(victim, "utf8")).toBe("VICTIM");
+    expect(r.error).toBe(`plugin acme/attacker: artifact_create refused: ${JSON.stringify(join(out, "hard"))} has other hard links; imgb does not write through links`);
+  });
+
+  test("a FIFO is refused at once, for reading and writing (it hung the call, and a host thread, until aborted)", async () => {
+    const fifo = join(out, "fifo");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    for (const action of ["open", "create"]) {
+      const t0 = performance.now();
+      const r = await attack({ action, path: fifo }, 5000);
+      expect(r.error).toBe(`plugin acme/attacker: artifact_${action} refused: ${JSON.stringify(fifo)} is not a regular file`);
+      expect(performance.now() - t0).toBeLessThan(3000);
+    }
+  }, 20_000);
+
+  test("a link swapped in between the host's check and the open never carries a read outside the grants", async () => {
+    // out/d flips between out/real (granted) and the folder outside, as fast as a process can flip it,
+    // while the plugin opens out/d/f 2,000 times. Before, 757 of 3,000 opens read the file outside.
+    mkdirSync(join(out, "real"));
+    writeFileSync(join(out, "real", "f"), "inside");
+    writeFileSync(join(outside, "f"), SECRET);
+    symlinkSync("real", join(out, "d"));
+    const flip = `const fs=require("node:fs");const [d,a,b]=process.argv.slice(1);for(let i=0;;i++){fs.symlinkSync(i%2?a:b,d+".t");fs.renameSync(d+".t",d);}`;
+    const flipper = Bun.spawn([process.execPath, "-e", flip, join(out, "d"), "real", outside], { stdout: "ignore", stderr: "ignore" });
+    try {
+      await Bun.sleep(100);
+      const r = await attack({ action: "open_loop", path: join(out, "d", "f"), count: 2000 });
+      expect(r.lines.filter((l) => l.includes(SECRET))).toEqual([]);
+      expect(r.error).toMatch(/^plugin acme\/attacker: (capability artifact_read refused for .*: outside the output directory|artifact_open refused: .* changed between the grant check and the open \(a link was swapped in\))$/);
+    } finally {
+      flipper.kill();
+      await flipper.exited;
+    }
+    // The folder itself swapped for a link (a component of the resolved path): caught by the open's own check.
+    const swap = `const fs=require("node:fs");const [d,v]=process.argv.slice(1);for(;;){fs.renameSync(d,d+".bak");fs.symlinkSync(v,d);fs.unlinkSync(d);fs.renameSync(d+".bak",d);}`;
+    const swapper = Bun.spawn([process.execPath, "-e", swap, join(out, "real"), outside], { stdout: "ignore", stderr: "ignore" });
+    try {
+      await Bun.sleep(100);
+      const r = await attack({ action: "open_loop", path: join(out, "real", "f"), count: 2000 });
+      expect(r.lines.filter((l) => l.includes(SECRET))).toEqual([]);
+      expect(r.error).not.toBeNull();
+    } finally {
+      swapper.kill();
+      await swapper.exited;
+    }
+  }, 30_000);
+});

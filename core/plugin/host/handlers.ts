@@ -8,7 +8,7 @@ import { readClock } from "./clock.ts";
 import type { CommandResult } from "../../communicator/types.ts";
 import { runLocalProcess } from "../../communicator/local.ts";
 import type { HostCallContext } from "./context.ts";
-import { allowed, artifactRoots, checkPath, extraRoots, openForWrite, outputRoots, projectRoots, recordWrite, type Grant, type Root } from "./paths.ts";
+import { allowed, allowedFile, artifactRoots, checkPath, extraRoots, openForRead, openForWrite, outputRoots, projectRoots, recordWrite, type CheckedFile, type Grant, type Root } from "./paths.ts";
 import { checkUploadTree, commitStaged, stagingFolder } from "./trees.ts";
 import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
@@ -96,9 +96,9 @@ function commandReply(r: CommandResult, extra: Output): ReplyOf<"comm_start"> {
   return { exit_status: r.exitStatus, ...extra };
 }
 
-async function readChunk(path: string, offset: number, length: number | undefined): Promise<ReplyOf<"local_file_read">> {
+async function readChunk(file: CheckedFile, offset: number, length: number | undefined): Promise<ReplyOf<"local_file_read">> {
   const want = Math.min(length ?? MAX_READ_CHUNK, MAX_READ_CHUNK);
-  const fh = await open(path, "r");
+  const fh = await openForRead(file);
   try {
     const size = (await fh.stat()).size;
     const buf = Buffer.alloc(Math.max(0, Math.min(want, size - offset)));
@@ -109,9 +109,9 @@ async function readChunk(path: string, offset: number, length: number | undefine
   }
 }
 
-async function writeChunk(ctx: HostCallContext, path: string, data: Uint8Array, append: boolean, mode: number | undefined): Promise<void> {
-  const { fh, created } = await openForWrite(path, { append, mode: mode ?? 0o644 });
-  recordWrite(ctx, path, created);
+async function writeChunk(ctx: HostCallContext, file: CheckedFile, data: Uint8Array, append: boolean, mode: number | undefined): Promise<void> {
+  const { fh, created } = await openForWrite(file.path, { append, mode: mode ?? 0o644, real: file.real });
+  recordWrite(ctx, file.path, created);
   try {
     await fh.writeFile(data);
     if (mode !== undefined) await fh.chmod(mode);
@@ -272,12 +272,12 @@ export const HOST_HANDLERS: Omit<Handlers, StreamFunctionName> = {
     return commandReply(r, sinks.finish());
   },
   async local_file_read(ctx, req) {
-    const path = await allowed("local_file_read", req.path, readable(ctx, req.path));
-    return readChunk(path, req.offset, req.length);
+    const file = await allowedFile("local_file_read", req.path, readable(ctx, req.path));
+    return readChunk(file, req.offset, req.length);
   },
   async local_file_write(ctx, req) {
-    const path = await allowed("local_file_write", req.path, [...tempRoots(ctx, [req.path]), ...outputRoots(ctx)]);
-    await writeChunk(ctx, path, b64(req.data_base64), req.append, req.mode);
+    const file = await allowedFile("local_file_write", req.path, [...tempRoots(ctx, [req.path]), ...outputRoots(ctx)]);
+    await writeChunk(ctx, file, b64(req.data_base64), req.append, req.mode);
     return {};
   },
   async temp_file(ctx, req) {
@@ -286,12 +286,12 @@ export const HOST_HANDLERS: Omit<Handlers, StreamFunctionName> = {
     return { path };
   },
   async artifact_read(ctx, req) {
-    const path = await allowed("artifact_read", req.path, [...artifactRoots(ctx), ...outputRoots(ctx)]);
-    return readChunk(path, req.offset, req.length);
+    const file = await allowedFile("artifact_read", req.path, [...artifactRoots(ctx), ...outputRoots(ctx)]);
+    return readChunk(file, req.offset, req.length);
   },
   async artifact_write(ctx, req) {
-    const path = await allowed("artifact_write", req.path, outputRoots(ctx));
-    await writeChunk(ctx, path, b64(req.data_base64), req.append, req.mode);
+    const file = await allowedFile("artifact_write", req.path, outputRoots(ctx));
+    await writeChunk(ctx, file, b64(req.data_base64), req.append, req.mode);
     return {};
   },
   // Only the input artifact's own image (or its files, for import), through the engine the host

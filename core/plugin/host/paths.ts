@@ -4,8 +4,11 @@
 // directory, as Packer does. What is refused whatever the roots: NUL bytes, paths longer than
 // PATH_MAX, dangling and looping symlinks (a write through one would land wherever it points).
 // Writes open their file with O_NOFOLLOW and refuse a file with other hard links, so a link planted
-// inside a granted folder cannot carry a write outside it.
+// inside a granted folder cannot carry a write outside it. Every open of a checked file (openForRead,
+// openForWrite, the sandbox's byte handles) takes regular files only, never blocks (O_NONBLOCK: a FIFO
+// hung the call and a host thread for ever), and confirms it opened the file it checked (sameFileOpened).
 import { constants, type Stats } from "node:fs";
+import { readlinkSync } from "node:fs";
 import { lstat, open, realpath, type FileHandle } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
@@ -91,10 +94,64 @@ export interface Grant {
 
 /** The one grant check every path a plugin names goes through: the checked path, or a refusal of `cap`. */
 export async function allowed(cap: string, path: string, grant: Grant | Root[]): Promise<string> {
+  return (await allowedFile(cap, path, grant)).path;
+}
+
+/** A path that passed the grant check: as named (absolute) and as resolved then (no links in it). */
+export interface CheckedFile {
+  path: string;
+  real: string;
+}
+
+/** The grant check for a file the host opens next: open `real` with openForRead / openForWrite. */
+export async function allowedFile(cap: string, path: string, grant: Grant | Root[]): Promise<CheckedFile> {
   const g = Array.isArray(grant) ? { roots: grant } : grant;
   const r = await checkPath(path, g.roots);
   if (!r.ok) refuseCap(cap, path, r.reason + (r.reason.startsWith("outside") ? (g.note ?? "") : ""));
-  return r.path;
+  return { path: r.path, real: r.real };
+}
+
+/**
+ * The check and the open are two steps: between them a component of the checked path can be swapped
+ * for a link (a plugin read a file outside its grants 757 times in 3,000 tries that way). A path the
+ * check resolved has no links, so the file opened is the one checked exactly when the kernel's name
+ * of the open descriptor is that path; otherwise the open is refused. Without /proc nothing is checked.
+ */
+export function sameFileOpened(fd: number, real: string): void {
+  let opened: string;
+  try {
+    opened = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return;
+  }
+  if (opened !== real) throw new UnsafeTarget(`${JSON.stringify(real)} changed between the grant check and the open (a link was swapped in)`);
+}
+
+/** Flags every open of a plugin-named file uses: no link in the last component, never blocking on a FIFO or device. */
+export const OPEN_SAFE = constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * Refuses what is not a regular file (a FIFO, a socket, a device: reading one can block or never end).
+ * A folder stays the plain failure it always was (EISDIR: plugins tell folders from files by it).
+ */
+export function regularFileOnly(path: string, st: Stats): void {
+  if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${path}'`), { code: "EISDIR" });
+  if (!st.isFile()) throw new UnsafeTarget(`${JSON.stringify(path)} is not a regular file`);
+}
+
+/** Opens a checked file for reading: the very file checked, a regular file, no link followed. */
+export async function openForRead(file: CheckedFile): Promise<FileHandle> {
+  const fh = await open(file.real, constants.O_RDONLY | OPEN_SAFE).catch((e: unknown) => {
+    throw noFollowError(file.path, e);
+  });
+  try {
+    regularFileOnly(file.path, await fh.stat());
+    sameFileOpened(fh.fd, file.real);
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  return fh;
 }
 
 /** A post-processor's input artifact files, each granted exactly. */
@@ -126,8 +183,11 @@ export class UnsafeTarget extends Error {}
  * resolved the others), refusing anything but a regular file with a single link. Truncates unless
  * appending. `created` says whether the file is new.
  */
-export async function openForWrite(path: string, opts: { append?: boolean; mode?: number } = {}): Promise<{ fh: FileHandle; created: boolean }> {
-  const base = constants.O_WRONLY | constants.O_NOFOLLOW | (opts.append ? constants.O_APPEND : 0);
+export async function openForWrite(
+  path: string,
+  opts: { append?: boolean; mode?: number; real?: string } = {},
+): Promise<{ fh: FileHandle; created: boolean }> {
+  const base = constants.O_WRONLY | OPEN_SAFE | (opts.append ? constants.O_APPEND : 0);
   let fh: FileHandle;
   let created = true;
   try {
@@ -143,6 +203,7 @@ export async function openForWrite(path: string, opts: { append?: boolean; mode?
   try {
     const st = await fh.stat();
     refuseUnsafe(path, st, created);
+    if (opts.real !== undefined) sameFileOpened(fh.fd, opts.real);
     if (!opts.append && !created) await fh.truncate(0);
   } catch (e) {
     await fh.close();
@@ -154,11 +215,13 @@ export async function openForWrite(path: string, opts: { append?: boolean; mode?
 function noFollowError(path: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === "ELOOP") return new UnsafeTarget(`${JSON.stringify(path)} is a symbolic link; imgb does not write through links`);
+  // A FIFO opened for writing without a reader, never waited for.
+  if (code === "ENXIO") return new UnsafeTarget(`${JSON.stringify(path)} is not a regular file`);
   return e as Error;
 }
 
 function refuseUnsafe(path: string, st: Stats, created: boolean): void {
-  if (!st.isFile()) throw new UnsafeTarget(`${JSON.stringify(path)} is not a regular file`);
+  regularFileOnly(path, st);
   if (!created && st.nlink > 1) throw new UnsafeTarget(`${JSON.stringify(path)} has other hard links; imgb does not write through links`);
 }
 

@@ -2,11 +2,37 @@
 // `artifact_open` / `artifact_create` with a handle and the resolved path; the child opens that path
 // and moves bytes between the file and the plugin's own linear memory with one pread/pwrite each,
 // no JSON, no base64, no IPC. Handles live until the export call ends.
-import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { pluginInstance } from "./extism-kernel.ts";
+import { OPEN_SAFE, sameFileOpened } from "../host/paths.ts";
 
 export class ByteHandleError extends Error {
   override name = "ByteHandleError";
+}
+
+/**
+ * Opens the path the parent checked (resolved, no links) as the parent's opens do: no link followed,
+ * never blocking, a regular file (with no other hard link, for writing), and the very file checked —
+ * the parent's check and this open are two steps in two processes, and a link swapped in between
+ * them carried reads outside the grants.
+ */
+function openChecked(fn: string, path: string, writable: boolean): number {
+  let fd: number;
+  try {
+    fd = openSync(path, (writable ? constants.O_RDWR : constants.O_RDONLY) | OPEN_SAFE);
+  } catch (e) {
+    throw new ByteHandleError(`${fn}: cannot open ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${JSON.stringify(path)} is not a regular file`);
+    if (writable && st.nlink > 1) throw new Error(`${JSON.stringify(path)} has other hard links; imgb does not write through links`);
+    sameFileOpened(fd, path);
+  } catch (e) {
+    closeSync(fd);
+    throw new ByteHandleError(`${fn} refused: ${(e as Error).message}`);
+  }
+  return fd;
 }
 
 interface Handle {
@@ -27,7 +53,7 @@ export class ByteHandles {
     }
     if (typeof r.handle !== "number" || typeof r.path !== "string") return;
     const writable = fn === "artifact_create";
-    this.open.set(r.handle, { fd: openSync(r.path, writable ? "r+" : "r"), writable });
+    this.open.set(r.handle, { fd: openChecked(fn, r.path, writable), writable });
   }
 
   private memory(what: string, ptr: bigint, len: bigint): Uint8Array {

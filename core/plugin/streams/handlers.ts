@@ -11,7 +11,7 @@ import { isAbsolute, join, sep } from "node:path";
 import type { HostCallContext } from "../host/context.ts";
 import type { Handlers, ReplyOf } from "../host/table.ts";
 import { Refusal } from "../host/refusal.ts";
-import { absolute, allowed, artifactRoots, outputRoots, recordWrite } from "../host/paths.ts";
+import { absolute, allowed, allowedFile, artifactRoots, openForRead, openForWrite, outputRoots, recordWrite } from "../host/paths.ts";
 import { CompressError, compressFiles } from "./compress.ts";
 import { hashFile } from "./hash.ts";
 import { appendFile, readSmallFile, swapSmallFile } from "./output-files.ts";
@@ -160,17 +160,24 @@ export const STREAM_HANDLERS = {
   // resolved path named in the reply and moves the bytes itself with artifact_pread/artifact_pwrite,
   // straight between the file and the plugin's linear memory.
   async artifact_open(ctx, req) {
-    const path = await readable(ctx, req.path);
-    const size = (await stat(path)).size;
-    return { handle: nextHandle(ctx), size, path };
+    const file = await allowedFile("artifact_read", req.path, [...artifactRoots(ctx), ...outputRoots(ctx)]);
+    // Opened here too: a FIFO, a device or a swapped-in link is refused before the child opens it.
+    const fh = await openForRead(file);
+    try {
+      return { handle: nextHandle(ctx), size: (await fh.stat()).size, path: file.real };
+    } finally {
+      await fh.close();
+    }
   },
 
   async artifact_create(ctx, req) {
-    const path = await writable(ctx, req.path);
-    const fh = await open(path, req.append ? "a" : "w", req.mode);
+    const file = await allowedFile("artifact_write", req.path, outputRoots(ctx));
+    // The same open as every write: no link followed, no hard-linked file, regular files only.
+    const { fh, created } = await openForWrite(file.path, { append: req.append, mode: req.mode, real: file.real });
+    recordWrite(ctx, file.path, created);
     try {
       await fh.chmod(req.mode);
-      return { handle: nextHandle(ctx), size: (await fh.stat()).size, path };
+      return { handle: nextHandle(ctx), size: (await fh.stat()).size, path: file.real };
     } finally {
       await fh.close();
     }
