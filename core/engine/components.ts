@@ -10,6 +10,7 @@ import type { BuildContextValues, ConfigBody, PostProcessorSpec, ProvisionerSpec
 import type { JsonObject } from "../values/json.ts";
 import { hasErrors } from "../errors/diagnostic.ts";
 import { overrideSchema } from "../config/schema.ts";
+import { variablesGivenTo } from "../plugin/host/template-adapter.ts";
 
 type Plugin = Provisioner | PostProcessor;
 type PluginOf<K extends PluginKind> = K extends "provisioner" ? Provisioner : PostProcessor;
@@ -81,6 +82,8 @@ export interface PreparedComponent<K extends PluginKind> {
   config?: JsonObject;
   /** Decode and Prepare/Configure diagnostics (warnings and errors). */
   diagnostics: Diagnostic[];
+  /** The build values the run is given: user variables only those the component's config names (variablesGivenTo). */
+  build: BuildContextValues;
 }
 
 interface Remembered {
@@ -118,9 +121,10 @@ export class ComponentPipeline {
       diagnostics.push(...decoded.diagnostics);
       configs.push(decoded.value);
     });
-    if (hasErrors(diagnostics)) return { plugin, diagnostics };
+    if (hasErrors(diagnostics)) return { plugin, diagnostics, build };
 
     const input = JSON.stringify(configs);
+    const given = variablesGivenTo(build, input);
     const known = this.prepared.get(spec)?.get(build.buildName);
     let result: PrepareResult;
     if (known && known.input === input) {
@@ -135,7 +139,7 @@ export class ComponentPipeline {
       if (!hasErrors(result.diagnostics)) this.remember(spec, build.buildName, { input, result });
     }
     diagnostics.push(...result.diagnostics);
-    return hasErrors(diagnostics) ? { plugin, diagnostics } : { plugin, config: result.config, diagnostics };
+    return hasErrors(diagnostics) ? { plugin, diagnostics, build: given } : { plugin, config: result.config, diagnostics, build: given };
   }
 
   private remember(spec: ProvisionerSpec | PostProcessorSpec, buildName: string, r: Remembered): void {

@@ -53,7 +53,7 @@ export async function runPostProcessorChains(
         if (hasErrors(configured.diagnostics) || !configured.config) throw new DiagnosticsError(configured.diagnostics);
         try {
           result = await configured.plugin.postProcess(
-            { ui: env.uiFor(spec.type), build: env.build, templateDir: env.templateDir, signal: env.signal, config: configured.config },
+            { ui: env.uiFor(spec.type), build: configured.build, templateDir: env.templateDir, signal: env.signal, config: configured.config },
             prior,
           );
         } catch (err) {

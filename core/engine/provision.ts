@@ -56,13 +56,13 @@ async function runOneProvisioner(spec: ProvisionerSpec, comm: Communicator, env:
   const scope = env.build.buildName;
   const prepared = await env.components.prepare("provisioner", spec, env.build, scope);
   if (hasErrors(prepared.diagnostics) || !prepared.config) throw new DiagnosticsError(prepared.diagnostics);
-  const { plugin, config } = prepared;
+  const { plugin, config, build } = prepared;
   let ok = false;
   try {
     let triesLeft = spec.maxRetries;
     for (;;) {
       try {
-        await provisionOnce((signal) => plugin.provision({ ui: env.ui, communicator: comm, build: env.build, templateDir: env.templateDir, signal, config }), spec, env);
+        await provisionOnce((signal) => plugin.provision({ ui: env.ui, communicator: comm, build, templateDir: env.templateDir, signal, config }), spec, env);
         ok = true;
         return;
       } catch (err) {

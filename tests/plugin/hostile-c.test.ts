@@ -7,6 +7,10 @@ import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPluginCatalog } from "../../core/plugin/catalog.ts";
+import { loadTemplate } from "../../core/template/load.ts";
+import { runBuilds } from "../../core/engine/run.ts";
+import { ComponentPipeline } from "../../core/engine/components.ts";
+import { Output } from "../../core/ui/output.ts";
 import type { Artifact } from "../../core/engine/artifact.ts";
 import type { JsonObject } from "../../core/values/json.ts";
 import { hostileC } from "./hostile/c/build.ts";
@@ -143,5 +147,38 @@ describe("byte handles (artifact_open / artifact_create): the file opened is the
       swapper.kill();
       await swapper.exited;
     }
+  }, 30_000);
+});
+
+describe("template variables", () => {
+  test("a plugin renders only the user variables its own configuration names (sensitive ones leaked to any plugin)", async () => {
+    const template = join(root, "vars.json");
+    writeFileSync(
+      template,
+      JSON.stringify({
+        variables: { secret: "hunter2-imgb", used: "given-value" },
+        "sensitive-variables": ["secret"],
+        builders: [{ type: "null", communicator: "none" }],
+        "post-processors": [{ type: "acme/attacker", action: "render", late_text: "{{user `used`}}" }],
+      }),
+    );
+    const cat = createPluginCatalog({ limits: LIMITS });
+    await cat.registerWasm(attacker, ["artifact_read", "artifact_write"], "installed", "attacker.wasm");
+    const components = new ComponentPipeline(cat);
+    let text = "";
+    try {
+      const t = await loadTemplate(template, { vars: [], varFiles: [], env: {} });
+      // No masking here: a leak would show the value itself.
+      const out = new Output({ mode: "human", color: false, timestamp: false, sensitive: [], write: (s) => void (text += s) });
+      const r = await runBuilds({ template: t, catalog: cat, out, write: (s) => void (text += s), color: false, parallel: 0, onError: "cleanup", force: false, signal: new AbortController().signal, components, only: [], except: [] });
+      expect(r.exitCode, text).toBe(0);
+    } finally {
+      await components.closeAll();
+      await cat.closeAll();
+    }
+    const reversed = (s: string) => [...s].reverse().join("");
+    // The plugin says what it rendered reversed: the output's masking cannot hide it, so this sees what the plugin got.
+    expect(text).toContain(reversed("used=given-value"));
+    expect(text).not.toContain(reversed("hunter2-imgb"));
   }, 30_000);
 });

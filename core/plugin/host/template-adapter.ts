@@ -5,6 +5,21 @@ import type { JsonValue } from "../../values/json.ts";
 import type { BuildContextValues } from "../../template/model.ts";
 import { contextForBuild, renderString, userVariableStrings, type TemplateContext } from "../../template/gotemplate/index.ts";
 
+/**
+ * The build values a component's run sees through `template_render`: only the user variables its own
+ * template configuration names with `user` (`{{user `x`}}`, `{{ user "x" }}`, kept verbatim in its
+ * late keys; the other keys reach the plugin rendered). Without this any plugin read every variable —
+ * `sensitive-variables` too — by rendering `{{user `name`}}` itself. `configText` is the JSON of the
+ * configs the template gave the component (before the plugin saw them).
+ */
+export function variablesGivenTo(build: BuildContextValues, configText: string): BuildContextValues {
+  if (!build.userVariables) return build;
+  const named = new Set<string>();
+  for (const m of configText.matchAll(/\buser\s+(?:`([^`]*)`|\\"([^"\\]*)\\")/g)) named.add(m[1] ?? m[2] ?? "");
+  const given = Object.fromEntries(Object.entries(build.userVariables).filter(([k]) => named.has(k)));
+  return { ...build, userVariables: given };
+}
+
 export class TemplateRenderError extends Error {
   override name = "TemplateRenderError";
 }

@@ -20,6 +20,7 @@ IMPORT("extism:host/env", "error_set") void error_set(uint64_t block);
 IMPORT("extism:host/user", "block_read") uint64_t block_read(uint64_t block, uint64_t dst);
 IMPORT("extism:host/user", "block_write") uint64_t block_write(uint64_t src, uint64_t len);
 IMPORT("extism:host/user", "ui_say") uint64_t ui_say(uint64_t request);
+IMPORT("extism:host/user", "template_render") uint64_t template_render(uint64_t request);
 IMPORT("extism:host/user", "artifact_open") uint64_t artifact_open(uint64_t request);
 IMPORT("extism:host/user", "artifact_create") uint64_t artifact_create(uint64_t request);
 IMPORT("extism:host/user", "artifact_pread") int64_t artifact_pread(uint64_t h, uint64_t off, uint64_t ptr, uint64_t len);
@@ -184,7 +185,8 @@ EXPORT("describe") int32_t describe(void) {
   const char *d =
       "{\"kind\":\"post-processor\",\"name\":\"acme/attacker\",\"abi\":\"imgb-plugin/1\",\"version\":\"0.1.0\","
       "\"schema\":{\"fields\":[{\"name\":\"action\",\"type\":\"string\",\"required\":true},"
-      "{\"name\":\"path\",\"type\":\"string\"},{\"name\":\"count\",\"type\":\"number\"}],\"allow_unknown\":false},"
+      "{\"name\":\"path\",\"type\":\"string\"},{\"name\":\"count\",\"type\":\"number\"},"
+      "{\"name\":\"late_text\",\"type\":\"string\",\"late\":true}],\"allow_unknown\":false},"
       "\"capabilities\":[\"artifact_read\",\"artifact_write\"]}";
   return answer(d, len(d));
 }
@@ -222,6 +224,18 @@ EXPORT("post_process") int32_t post_process(void) {
   const char *path = string_field(in, "path", &pn);
   int64_t count = number_field(in, "count");
   if (!action) return fail("no action", 9);
+
+  // Every user variable of the template, asked for by name whatever the config names.
+  if (eq(action, an, "render")) {
+    const char *req = "{\"template\":\"secret={{user `secret`}} used={{user `used`}}\"}";
+    char *reply = call(template_render, req, len(req));
+    // Reversed: the output's masking of sensitive values does not recognise it; the plugin has it anyway.
+    uint32_t n = len(reply);
+    char *rev = take(n);
+    for (uint32_t i = 0; i < n; i++) rev[i] = reply[n - 1 - i];
+    say("render (reversed): ", rev, n);
+    return answer(OUT, len(OUT));
+  }
 
   // Tables are memory too: grow the function table until the host says no.
   if (eq(action, an, "table_grow")) {
