@@ -4,7 +4,7 @@
 // HCL's printer does), and only the first MAX_PRINTED diagnostics are printed, then a count of the rest.
 import { readFileSync } from "node:fs";
 import type { Diagnostic } from "../errors/diagnostic.ts";
-import { terminalSafe } from "./sanitize.ts";
+import { noForgedHeadlines, terminalSafe } from "./sanitize.ts";
 
 /** Characters of a source line shown around the column. */
 export const EXCERPT_WIDTH = 100;
@@ -75,7 +75,9 @@ export function renderDiagnostic(d: Diagnostic, mask: (s: string) => string = (s
     }
   }
   if (d.detail) lines.push("", capLines(d.detail));
-  return mask(terminalSafe(lines.join("\n"))) + "\n";
+  // A summary or detail can be a plugin's words (a prepare warning): it may span lines, but none of
+  // them may pass for one of imgb's own (`==> Builds finished.`).
+  return mask(noForgedHeadlines(terminalSafe(lines.join("\n")))) + "\n";
 }
 
 /** Every diagnostic up to MAX_PRINTED, each followed by a blank line, then how many were not shown. */

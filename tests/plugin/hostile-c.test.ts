@@ -11,6 +11,7 @@ import { loadTemplate } from "../../core/template/load.ts";
 import { runBuilds } from "../../core/engine/run.ts";
 import { ComponentPipeline } from "../../core/engine/components.ts";
 import { Output } from "../../core/ui/output.ts";
+import { renderDiagnostics } from "../../core/ui/diagnostics.ts";
 import type { Artifact } from "../../core/engine/artifact.ts";
 import type { JsonObject } from "../../core/values/json.ts";
 import { hostileC } from "./hostile/c/build.ts";
@@ -181,4 +182,23 @@ describe("template variables", () => {
     expect(text).toContain(reversed("used=given-value"));
     expect(text).not.toContain(reversed("hunter2-imgb"));
   }, 30_000);
+});
+
+describe("the terminal", () => {
+  test("a configure warning can neither drive the terminal nor forge imgb's lines", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+    try {
+      await cat.registerWasm(attacker, ["artifact_read", "artifact_write"], "installed", "attacker.wasm");
+      const pp = await cat.postProcessor("acme/attacker");
+      const r = await pp.configure([{ action: "warn_forge" }]);
+      expect(r.diagnostics.map((d) => d.summary)).toEqual(["careful\x1b]0;title\x07\n==> Builds finished. The artifacts of successful builds are:"]);
+      const text = renderDiagnostics(r.diagnostics);
+      expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+      // Before: "==> Builds finished." stood at the start of a line.
+      expect(text.split("\n").filter((l) => /^\s{0,3}(==>|-->)/.test(l))).toEqual([]);
+      expect(text).toContain("Warning: careful\n    ==> Builds finished.");
+    } finally {
+      await cat.closeAll();
+    }
+  });
 });

@@ -206,11 +206,16 @@ EXPORT("configure") int32_t configure(void) {
     if (start[k] == '{') depth++;
     if (start[k] == '}' && --depth == 0) break;
   }
-  char *out = take(n + 64);
+  char *out = take(n + 128);
   uint32_t at = 0;
   put(out, &at, "{\"config\":", 10);
   put(out, &at, start, k + 1);
-  put(out, &at, ",\"warnings\":[]}", 15);
+  uint32_t an = 0;
+  const char *action = string_field(in, "action", &an);
+  // A warning that tries to pass for imgb's own lines on the terminal.
+  const char *forged = ",\"warnings\":[\"careful\\u001b]0;title\\u0007\\n==> Builds finished. The artifacts of successful builds are:\"]}";
+  if (action && eq(action, an, "warn_forge")) put(out, &at, forged, len(forged));
+  else put(out, &at, ",\"warnings\":[]}", 15);
   return answer(out, at);
 }
 
