@@ -44,10 +44,14 @@ export function checkCollectionLength(n: number, what: string): void {
  */
 export class WorkBudget {
   spent = 0;
+  constructor(
+    readonly limit: number = LIMITS.maxWork,
+    readonly scope: string = "one template",
+  ) {}
   charge(units: number, what: string): void {
     this.spent += units;
-    if (this.spent > LIMITS.maxWork) {
-      throw new LimitError(`${what} goes over the limit of ${LIMITS.maxWork} units of work (characters and elements built) for one template`);
+    if (this.spent > this.limit) {
+      throw new LimitError(`${what} goes over the limit of ${this.limit} units of work (characters and elements built, steps taken) for ${this.scope}`);
     }
   }
 }
@@ -62,6 +66,21 @@ export function resetWorkBudget(): WorkBudget {
 
 export function chargeWork(units: number, what: string): void {
   active.charge(units, what);
+}
+
+/**
+ * Runs `fn` (synchronous) with a budget of its own, then gives the previous one back: an evaluation
+ * outside any template load (a plugin's `template_render`) neither spends the load's budget — one
+ * plugin could exhaust it for every later component — nor goes without one.
+ */
+export function withWorkBudget<T>(budget: WorkBudget, fn: () => T): T {
+  const previous = active;
+  active = budget;
+  try {
+    return fn();
+  } finally {
+    active = previous;
+  }
 }
 
 /**

@@ -184,6 +184,18 @@ describe("template variables", () => {
   }, 30_000);
 });
 
+describe("host time", () => {
+  test("a template_render that loops a billion times is stopped by its work budget (it held the host's one thread for 19 s)", async () => {
+    const t0 = performance.now();
+    const r = await attack({ action: "render_bomb" });
+    expect(r.error).toBeNull();
+    expect(r.lines).toEqual([
+      'say: render: {"error":"template_render: the template goes over the limit of 33554432 units of work (characters and elements built, steps taken) for one template_render"}',
+    ]);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  }, 30_000);
+});
+
 describe("the terminal", () => {
   test("a configure warning can neither drive the terminal nor forge imgb's lines", async () => {
     const cat = createPluginCatalog({ embedded: false, limits: LIMITS });

@@ -4,6 +4,10 @@
 import type { JsonValue } from "../../values/json.ts";
 import type { BuildContextValues } from "../../template/model.ts";
 import { contextForBuild, renderString, userVariableStrings, type TemplateContext } from "../../template/gotemplate/index.ts";
+import { WorkBudget, withWorkBudget } from "../../values/limits.ts";
+
+/** Work one `template_render` may take (characters built plus steps): ~0.5 s of the host's time at most. */
+export const PLUGIN_RENDER_WORK = 32 * 2 ** 20;
 
 /**
  * The build values a component's run sees through `template_render`: only the user variables its own
@@ -35,7 +39,8 @@ export function renderPluginTemplate(template: string, data: Record<string, Json
       ? { templatePath }
       : {};
   try {
-    return renderString(template, data, ctx);
+    // The host renders on its one thread: a budget of its own per call bounds how long it is held.
+    return withWorkBudget(new WorkBudget(PLUGIN_RENDER_WORK, "one template_render"), () => renderString(template, data, ctx));
   } catch (e) {
     throw new TemplateRenderError(e instanceof Error ? e.message : String(e));
   }

@@ -59,7 +59,22 @@ function walkList(nodes: TemplateNode[], dot: GoValue, funcs: FuncMap, scope: Sc
   for (const node of nodes) walk(node, dot, funcs, scope, out);
 }
 
+/**
+ * Every node walked and every range iteration is a unit of work: a loop that prints nothing still
+ * costs (`{{range .a}}{{range $.a}}{{range $.a}}{{end}}{{end}}{{end}}` over 1,000 elements blocked
+ * the process for 19 s, during which nothing else — not even a time limit's timer — could run).
+ */
+function step(pos: number): void {
+  try {
+    chargeWork(1, "the template");
+  } catch (e) {
+    if (e instanceof LimitError) throw new TemplateError(e.message, pos, 2);
+    throw e;
+  }
+}
+
 function walk(node: TemplateNode, dot: GoValue, funcs: FuncMap, scope: Scope, out: Output): void {
+  step(node.pos);
   switch (node.kind) {
     case "text":
       out.push(node.text, node.pos);
@@ -86,6 +101,7 @@ function walk(node: TemplateNode, dot: GoValue, funcs: FuncMap, scope: Scope, ou
         if (node.elseList) walkList(node.elseList, dot, funcs, scope, out);
       }
       for (const [key, elem] of entries) {
+        step(node.pos);
         const inner = scope.vars.length;
         const decl = node.pipe.decl;
         if (decl.length === 1) scope.vars.push([decl[0] as string, elem]);

@@ -242,6 +242,19 @@ EXPORT("post_process") int32_t post_process(void) {
     return answer(OUT, len(OUT));
   }
 
+  // A render that loops a billion times and prints nothing: the host renders on its one thread.
+  if (eq(action, an, "render_bomb")) {
+    const char *head = "{\"template\":\"{{range .a}}{{range $.a}}{{range $.a}}{{end}}{{end}}{{end}}\",\"data\":{\"a\":[0";
+    char *req = take(len(head) + 2 * 1000 + 8);
+    uint32_t at = 0;
+    put(req, &at, head, len(head));
+    for (int i = 1; i < 1000; i++) put(req, &at, ",0", 2);
+    put(req, &at, "]}}", 3);
+    char *reply = call(template_render, req, at);
+    say("render: ", reply, len(reply));
+    return answer(OUT, len(OUT));
+  }
+
   // Tables are memory too: grow the function table until the host says no.
   if (eq(action, an, "table_grow")) {
     int32_t size = 0;
