@@ -1,5 +1,6 @@
 // Valibot schemas for what a plugin answers (ABI imgb-plugin/1). Plugin output is untrusted: a
 // malformed answer is a clear error naming the plugin, never a crash in the engine.
+import { LIMITS, nestingDepth, nestingMessage } from "../values/limits.ts";
 import { describeIssues } from "../errors/valibot-issues.ts";
 import * as v from "valibot";
 import type { JsonObject, JsonValue } from "../values/json.ts";
@@ -58,6 +59,9 @@ export function parseOutput<T>(
     const preview = text.slice(0, 60).replace(/[^\x20-\x7e]/g, "?");
     return { ok: false, message: `${fn} answered something that is not JSON (${text.length} bytes starting ${JSON.stringify(preview)})` };
   }
+  // The same bound as every request (host/gate.ts): what the engine keeps and walks (a prepared config,
+  // an artifact's state) is never deeper than a template may be.
+  if (nestingDepth(raw) > LIMITS.maxNesting) return { ok: false, message: `${fn} answered a result ${nestingMessage("that")}` };
   const r = v.safeParse(schema, raw);
   if (!r.success) {
     return { ok: false, message: `${fn} answered a malformed result: ${describeIssues(r.issues, 1)}` };

@@ -196,6 +196,18 @@ describe("host time", () => {
   }, 30_000);
 });
 
+describe("deeply nested JSON", () => {
+  test("a request or an answer nested 200,000 levels deep is refused with the limit (a render of it overflowed the host's stack)", async () => {
+    const req = await attack({ action: "deep_request", count: 200_000 });
+    expect(req.lines).toEqual(['say: deep: {"error":"host call template_render: the request is nested more than 200 levels deep"}']);
+    expect(req.error).toBe("plugin acme/attacker: host call template_render: the request is nested more than 200 levels deep");
+    const ok = await attack({ action: "deep_request", count: 3 });
+    expect(ok.lines).toEqual(['say: deep: {"result":"[[[]]] [[[]]] 1 [[]]"}']);
+    const out = await attack({ action: "deep_output", count: 200_000 });
+    expect(out.error).toBe("plugin acme/attacker: post_process answered a result that is nested more than 200 levels deep");
+  }, 20_000);
+});
+
 describe("the terminal", () => {
   test("a configure warning can neither drive the terminal nor forge imgb's lines", async () => {
     const cat = createPluginCatalog({ embedded: false, limits: LIMITS });

@@ -1,6 +1,7 @@
 // The one gate every host call of a plugin goes through (docs/plugin-abi.md §3), in this order: the
 // message limit, the name (table.ts), the phase (pure functions only outside run), every capability
-// the function needs (declared and granted), JSON, the request schema (valibot), the UI rate; then
+// the function needs (declared and granted), JSON (nested at most LIMITS.maxNesting levels), the
+// request schema (valibot), the UI rate; then
 // the function's handler. A refusal is recorded on the call (it fails with it whatever the plugin does
 // next); every outcome is answered as JSON, {"error": ...} for refusals and failures.
 import * as v from "valibot";
@@ -11,6 +12,7 @@ import { UnsafeTarget } from "./paths.ts";
 import { HOST_HANDLERS } from "./handlers.ts";
 import { STREAM_HANDLERS } from "../streams/handlers.ts";
 import { describeIssues } from "../../errors/valibot-issues.ts";
+import { LIMITS, nestingDepth, nestingMessage } from "../../values/limits.ts";
 
 /** One handler for every JSON function of the table (the compiler checks none is missing). */
 const HANDLERS: Handlers = { ...HOST_HANDLERS, ...STREAM_HANDLERS };
@@ -53,6 +55,8 @@ async function dispatch(ctx: HostCallContext, fn: string, payload: string): Prom
   } catch {
     throw new Refusal(`host call ${name}: request is not JSON`);
   }
+  // Deeper than any real request; evaluators that walk it (template_render's data) would overflow the stack.
+  if (nestingDepth(raw) > LIMITS.maxNesting) throw new Refusal(`host call ${name}: ${nestingMessage("the request")}`);
   const parsed = v.safeParse(spec.request, raw);
   if (!parsed.success) {
     const issue = describeIssues(parsed.issues, 1);

@@ -34,6 +34,12 @@ void *memcpy(void *dst, const void *src, unsigned long n) {
   return dst;
 }
 
+void *memset(void *dst, int c, unsigned long n) {
+  volatile char *d = dst;
+  while (n--) *d++ = (char)c;
+  return dst;
+}
+
 static char arena[1 << 20];
 static uint32_t used;
 static char *take(uint32_t n) {
@@ -253,6 +259,33 @@ EXPORT("post_process") int32_t post_process(void) {
     char *reply = call(template_render, req, at);
     say("render: ", reply, len(reply));
     return answer(OUT, len(OUT));
+  }
+
+  // A request nested `count` levels deep (the host parses and validates every request).
+  if (eq(action, an, "deep_request")) {
+    const char *head = "{\"template\":\"{{.d}} {{printf \\\"%v\\\" .d}} {{len .d}} {{index .d 0}}\",\"data\":{\"d\":";
+    char *req = take(len(head) + 2 * (uint32_t)count + 8);
+    uint32_t at = 0;
+    put(req, &at, head, len(head));
+    for (int64_t i = 0; i < count; i++) req[at++] = '[';
+    for (int64_t i = 0; i < count; i++) req[at++] = ']';
+    put(req, &at, "}}", 2);
+    char *reply = call(template_render, req, at);
+    say("deep: ", reply, len(reply) > 200 ? 200 : len(reply));
+    return answer(OUT, len(OUT));
+  }
+
+  // An answer nested `count` levels deep in the artifact's state.
+  if (eq(action, an, "deep_output")) {
+    const char *head = "{\"artifact\":{\"builder_id\":\"acme.attacker\",\"id\":\"x\",\"files\":[],\"string\":\"x\",\"state\":{\"d\":";
+    const char *tail = "}},\"keep\":true,\"force_override\":false}";
+    char *o = take(len(head) + len(tail) + 2 * (uint32_t)count + 8);
+    uint32_t at = 0;
+    put(o, &at, head, len(head));
+    for (int64_t i = 0; i < count; i++) o[at++] = '[';
+    for (int64_t i = 0; i < count; i++) o[at++] = ']';
+    put(o, &at, tail, len(tail));
+    return answer(o, at);
   }
 
   // Tables are memory too: grow the function table until the host says no.
