@@ -3,7 +3,7 @@
 // addresses that are not blocks, tables as unbounded memory, byte handles through hard links, FIFOs and
 // a link swapped in between the host's check and the open.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPluginCatalog } from "../../core/plugin/catalog.ts";
@@ -148,6 +148,35 @@ describe("byte handles (artifact_open / artifact_create): the file opened is the
       swapper.kill();
       await swapper.exited;
     }
+  }, 30_000);
+});
+
+describe("the host's own readers (hash_files, compress_files)", () => {
+  test("hash_files refuses a FIFO at once (it hung the call until aborted)", async () => {
+    const fifo = join(out, "fifo-hash");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const r = await attack({ action: "hash", path: fifo }, 5000);
+    expect(r.error).toBe(`plugin acme/attacker: hash_files refused: ${JSON.stringify(fifo)} is not a regular file`);
+  }, 20_000);
+
+  test("compress_files never archives a file outside the grants through a link swapped in after the check", async () => {
+    mkdirSync(join(out, "real2"));
+    writeFileSync(join(out, "real2", "f"), "inside");
+    writeFileSync(join(outside, "f"), SECRET);
+    symlinkSync("real2", join(out, "d2"));
+    const flip = `const fs=require("node:fs");const [d,a,b]=process.argv.slice(1);for(let i=0;;i++){fs.symlinkSync(i%2?a:b,d+".t");fs.renameSync(d+".t",d);}`;
+    const flipper = Bun.spawn([process.execPath, "-e", flip, join(out, "d2"), "real2", outside], { stdout: "ignore", stderr: "ignore" });
+    const archive = join(out, "leak.tar");
+    try {
+      await Bun.sleep(100);
+      const r = await attack({ action: "compress_loop", path: join(out, "d2", "f"), output: archive, count: 300 });
+      expect(r.lines.filter((l) => l.includes(SECRET))).toEqual([]);
+    } finally {
+      flipper.kill();
+      await flipper.exited;
+    }
+    // Before, 108 of 300 archives the plugin read back held the file outside the grants.
+    if (existsSync(archive)) expect(readFileSync(archive, "latin1")).not.toContain(SECRET);
   }, 30_000);
 });
 

@@ -3,7 +3,7 @@
 // process (xz, lz4) for formats node:zlib does not have. Input is re-blocked into BLOCK_SIZE
 // chunks; at most `inFlight` chunks exist at once, so memory stays flat whatever the file size.
 import zlib from "node:zlib";
-import { open } from "node:fs/promises";
+import { openForRead } from "../host/paths.ts";
 import type { ByteSink } from "./sinks.ts";
 import type { ChunkCodec, ChunkPool } from "./chunk-pool.ts";
 import { Cancelled } from "../../errors/cancelled.ts";
@@ -72,7 +72,8 @@ abstract class BlockEncoder implements Encoder {
   }
 
   async pushFile(path: string, size: number, onBytes: (n: number) => void, signal: AbortSignal): Promise<void> {
-    const fh = await open(path, "r");
+    // `path` is the grant check's resolved path: opened as every checked file is (no FIFO, no swapped link).
+    const fh = await openForRead({ path, real: path });
     try {
       let pos = 0;
       while (pos < size) {

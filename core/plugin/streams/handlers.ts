@@ -15,7 +15,7 @@ import { absolute, allowed, allowedFile, artifactRoots, openForRead, openForWrit
 import { CompressError, compressFiles } from "./compress.ts";
 import { hashFile } from "./hash.ts";
 import { appendFile, readSmallFile, swapSmallFile } from "./output-files.ts";
-import { lstat, open, stat } from "node:fs/promises";
+import { lstat, realpath, stat } from "node:fs/promises";
 
 const handles = new WeakMap<HostCallContext, number>();
 
@@ -27,6 +27,8 @@ function nextHandle(ctx: HostCallContext): number {
 }
 
 const readable = (ctx: HostCallContext, p: string) => allowed("artifact_read", p, [...artifactRoots(ctx), ...outputRoots(ctx)]);
+/** A readable path resolved as the check saw it (no links): what the host opens (openForRead confirms it). */
+const readableReal = async (ctx: HostCallContext, p: string) => (await allowedFile("artifact_read", p, [...artifactRoots(ctx), ...outputRoots(ctx)])).real;
 const writable = (ctx: HostCallContext, p: string) => allowed("artifact_write", p, outputRoots(ctx));
 
 /** Below this much data the work takes well under a second: no progress line (keeps output like Packer's). */
@@ -84,7 +86,7 @@ async function globBaseAllowed(ctx: HostCallContext, pattern: string): Promise<v
 export const STREAM_HANDLERS = {
   async hash_files(ctx, req) {
     const paths: string[] = [];
-    for (const p of req.paths) paths.push(await readable(ctx, p));
+    for (const p of req.paths) paths.push(await readableReal(ctx, p));
     const sizes = await Promise.all(paths.map((p) => stat(p).then((s) => s.size)));
     const total = sizes.reduce((a, b) => a + b, 0);
     const progress = progressFor(ctx, req.progress, total);
@@ -100,7 +102,7 @@ export const STREAM_HANDLERS = {
   async compress_files(ctx, req) {
     const inputs: string[] = [];
     // The plugin's own temp files (metadata it wrote) may go into the archive beside the artifact's.
-    for (const p of req.inputs) inputs.push(ctx.temp?.has(p) ? p : await readable(ctx, p));
+    for (const p of req.inputs) inputs.push(ctx.temp?.has(p) ? await realpath(p) : await readableReal(ctx, p));
     if (req.names && req.names.length !== req.inputs.length) throw new CompressError("names must name every input");
     const output = await writable(ctx, req.output);
     const existed = await lstat(output).then(() => true, () => false);

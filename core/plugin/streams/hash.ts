@@ -1,7 +1,7 @@
 // hash_files: digests of whole files computed on the host in one pass per file (every requested
 // algorithm fed from the same read), with large reads and double buffering so the next read runs
 // while the current block is hashed. Bun.CryptoHasher is BoringSSL (SHA-NI where the CPU has it).
-import { open } from "node:fs/promises";
+import { openForRead } from "../host/paths.ts";
 
 import { HASH_TYPES } from "../host/table.ts";
 import { Cancelled } from "../../errors/cancelled.ts";
@@ -25,7 +25,8 @@ export async function hashFile(
   signal?: AbortSignal,
 ): Promise<FileDigests> {
   const hashers = types.map((t) => [t, new Bun.CryptoHasher(t)] as const);
-  const fh = await open(path, "r");
+  // `path` is the grant check's resolved path: opened as every checked file is (no FIFO, no swapped link).
+  const fh = await openForRead({ path, real: path });
   try {
     const size = (await fh.stat()).size;
     const bufs = [new Uint8Array(READ_SIZE), new Uint8Array(READ_SIZE)];

@@ -21,6 +21,8 @@ IMPORT("extism:host/user", "block_read") uint64_t block_read(uint64_t block, uin
 IMPORT("extism:host/user", "block_write") uint64_t block_write(uint64_t src, uint64_t len);
 IMPORT("extism:host/user", "ui_say") uint64_t ui_say(uint64_t request);
 IMPORT("extism:host/user", "template_render") uint64_t template_render(uint64_t request);
+IMPORT("extism:host/user", "hash_files") uint64_t hash_files(uint64_t request);
+IMPORT("extism:host/user", "compress_files") uint64_t compress_files(uint64_t request);
 IMPORT("extism:host/user", "artifact_open") uint64_t artifact_open(uint64_t request);
 IMPORT("extism:host/user", "artifact_create") uint64_t artifact_create(uint64_t request);
 IMPORT("extism:host/user", "artifact_pread") int64_t artifact_pread(uint64_t h, uint64_t off, uint64_t ptr, uint64_t len);
@@ -65,6 +67,8 @@ static int eq(const char *a, uint32_t n, const char *b) {
 static void put(char *dst, uint32_t *at, const char *s, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) dst[(*at)++] = s[i];
 }
+
+static void puts_(char *dst, uint32_t *at, const char *s) { put(dst, at, s, len(s)); }
 
 static void put_num(char *dst, uint32_t *at, int64_t v) {
   char tmp[24];
@@ -192,7 +196,7 @@ EXPORT("describe") int32_t describe(void) {
       "{\"kind\":\"post-processor\",\"name\":\"acme/attacker\",\"abi\":\"imgb-plugin/1\",\"version\":\"0.1.0\","
       "\"schema\":{\"fields\":[{\"name\":\"action\",\"type\":\"string\",\"required\":true},"
       "{\"name\":\"path\",\"type\":\"string\"},{\"name\":\"count\",\"type\":\"number\"},"
-      "{\"name\":\"late_text\",\"type\":\"string\",\"late\":true}],\"allow_unknown\":false},"
+      "{\"name\":\"late_text\",\"type\":\"string\",\"late\":true},{\"name\":\"output\",\"type\":\"string\"}],\"allow_unknown\":false},"
       "\"capabilities\":[\"artifact_read\",\"artifact_write\"]}";
   return answer(d, len(d));
 }
@@ -286,6 +290,47 @@ EXPORT("post_process") int32_t post_process(void) {
     for (int64_t i = 0; i < count; i++) o[at++] = ']';
     put(o, &at, tail, len(tail));
     return answer(o, at);
+  }
+
+  // The host's own readers: hash a file, archive a file `count` times (a race when a link flips).
+  if (eq(action, an, "hash")) {
+    char *req = take(pn + 64);
+    uint32_t at = 0;
+    puts_(req, &at, "{\"paths\":[\"");
+    put(req, &at, path, pn);
+    puts_(req, &at, "\"],\"types\":[\"sha256\"]}");
+    char *reply = call(hash_files, req, at);
+    say("hash: ", reply, len(reply));
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "compress_loop")) {
+    uint32_t on = 0;
+    const char *output = string_field(in, "output", &on);
+    for (int64_t i = 0; i < count; i++) {
+      char *req = take(pn + on + 128);
+      uint32_t at = 0;
+      puts_(req, &at, "{\"inputs\":[\"");
+      put(req, &at, path, pn);
+      puts_(req, &at, "\"],\"output\":\"");
+      put(req, &at, output, on);
+      puts_(req, &at, "\",\"archive\":\"tar\",\"compression\":\"none\"}");
+      call(compress_files, req, at);
+      // What the archive holds (a tar: the file's bytes follow a 512-byte header).
+      uint32_t rn;
+      char *oreq = path_request(output, on, &rn);
+      char *reply = call(artifact_open, oreq, rn);
+      int64_t h = number_field(reply, "handle");
+      if (h >= 0) {
+        int64_t got = artifact_pread((uint64_t)h, 512, (uint64_t)(uintptr_t)page, 64);
+        if (got > 0 && page[0] != 'i') say("archived: ", page, (uint32_t)got);
+        artifact_close((uint64_t)h);
+      }
+      used = 0;
+      in = input();
+      path = string_field(in, "path", &pn);
+      output = string_field(in, "output", &on);
+    }
+    return answer(OUT, len(OUT));
   }
 
   // Tables are memory too: grow the function table until the host says no.
