@@ -152,11 +152,13 @@ describe("byte handles (artifact_open / artifact_create): the file opened is the
 });
 
 describe("the host's own readers (hash_files, compress_files)", () => {
-  test("hash_files refuses a FIFO at once (it hung the call until aborted)", async () => {
+  test("hash_files and output_file_read refuse a FIFO at once (each hung the call until aborted)", async () => {
     const fifo = join(out, "fifo-hash");
     expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
     const r = await attack({ action: "hash", path: fifo }, 5000);
     expect(r.error).toBe(`plugin acme/attacker: hash_files refused: ${JSON.stringify(fifo)} is not a regular file`);
+    const o = await attack({ action: "read_output", path: fifo }, 5000);
+    expect(o.error).toBe(`plugin acme/attacker: output_file_read refused: ${JSON.stringify(fifo)} is not a regular file`);
   }, 20_000);
 
   test("compress_files never archives a file outside the grants through a link swapped in after the check", async () => {

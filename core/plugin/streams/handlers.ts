@@ -144,16 +144,16 @@ export const STREAM_HANDLERS = {
   },
 
   async output_file_read(ctx, req) {
-    const path = await readable(ctx, req.path);
-    const f = await readSmallFile(path, Math.floor((ctx.limits.messageBytes * 3) / 4) - 1024);
+    const file = await allowedFile("artifact_read", req.path, [...artifactRoots(ctx), ...outputRoots(ctx)]);
+    const f = await readSmallFile(file.path, Math.floor((ctx.limits.messageBytes * 3) / 4) - 1024, file.real);
     // now_unix: plugins have no clock (no WASI); the manifest stamps build_time with it.
     return { exists: f.exists, data_base64: Buffer.from(f.data).toString("base64"), sha256: f.sha256, now_unix: Math.floor(Date.now() / 1000) };
   },
 
   async output_file_swap(ctx, req) {
-    const path = await writable(ctx, req.path);
+    const { path, real } = await allowedFile("artifact_write", req.path, outputRoots(ctx));
     const existed = await lstat(path).then(() => true, () => false);
-    const r = await swapSmallFile(path, req.expect_sha256, new Uint8Array(Buffer.from(req.data_base64, "base64")), req.mode, ctx.signal);
+    const r = await swapSmallFile(path, req.expect_sha256, new Uint8Array(Buffer.from(req.data_base64, "base64")), req.mode, ctx.signal, real);
     if (r.swapped) recordWrite(ctx, path, !existed);
     return { swapped: r.swapped, sha256: r.sha256 };
   },

@@ -7,7 +7,7 @@
 // Another process holding the lock is waited for; a stale lock (its holder died) is broken.
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { openForWrite } from "../host/paths.ts";
+import { openForRead, openForWrite } from "../host/paths.ts";
 import { Cancelled } from "../../errors/cancelled.ts";
 
 const LOCK_WAIT_MS = 10_000;
@@ -23,11 +23,18 @@ export interface SmallFile {
   sha256: string | null;
 }
 
-export async function readSmallFile(path: string, limit: number): Promise<SmallFile> {
+/** Reads a small file; `real` is the grant check's resolved path, opened as every checked file is (no FIFO, no swapped link). */
+export async function readSmallFile(path: string, limit: number, real: string = path): Promise<SmallFile> {
   try {
-    const s = await stat(path);
-    if (s.size > limit) throw new Error(`${path} is ${s.size} bytes, over the limit of ${limit}`);
-    const data = new Uint8Array(await readFile(path));
+    const fh = await openForRead({ path, real });
+    let data: Uint8Array;
+    try {
+      const s = await fh.stat();
+      if (s.size > limit) throw new Error(`${path} is ${s.size} bytes, over the limit of ${limit}`);
+      data = new Uint8Array(await fh.readFile());
+    } finally {
+      await fh.close();
+    }
     return { exists: true, data, sha256: sha256Hex(data) };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { exists: false, data: new Uint8Array(0), sha256: null };
@@ -70,15 +77,23 @@ export async function swapSmallFile(
   data: Uint8Array,
   mode: number,
   signal?: AbortSignal,
+  /** The grant check's resolved path of `path`. */
+  real: string = path,
 ): Promise<{ swapped: boolean; sha256: string | null }> {
   await mkdir(dirname(path), { recursive: true });
   const release = await acquireLock(`${path}.lock`, signal);
   try {
-    const current = await readSmallFile(path, Number.MAX_SAFE_INTEGER);
+    const current = await readSmallFile(path, Number.MAX_SAFE_INTEGER, real);
     if (current.sha256 !== expectSha256) return { swapped: false, sha256: current.sha256 };
     const temp = `${path}.imgb-swap-${process.pid}`;
-    await rm(temp, { force: true }); // never write through a link left under this name
-    await writeFile(temp, data, { mode });
+    await rm(temp, { force: true });
+    // Created anew (O_EXCL, no link followed): nothing planted under this name since the rm carries the write elsewhere.
+    const { fh } = await openForWrite(temp, { mode });
+    try {
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
     await rename(temp, path);
     return { swapped: true, sha256: sha256Hex(data) };
   } finally {

@@ -23,6 +23,7 @@ IMPORT("extism:host/user", "ui_say") uint64_t ui_say(uint64_t request);
 IMPORT("extism:host/user", "template_render") uint64_t template_render(uint64_t request);
 IMPORT("extism:host/user", "hash_files") uint64_t hash_files(uint64_t request);
 IMPORT("extism:host/user", "compress_files") uint64_t compress_files(uint64_t request);
+IMPORT("extism:host/user", "output_file_read") uint64_t output_file_read(uint64_t request);
 IMPORT("extism:host/user", "artifact_open") uint64_t artifact_open(uint64_t request);
 IMPORT("extism:host/user", "artifact_create") uint64_t artifact_create(uint64_t request);
 IMPORT("extism:host/user", "artifact_pread") int64_t artifact_pread(uint64_t h, uint64_t off, uint64_t ptr, uint64_t len);
@@ -301,6 +302,13 @@ EXPORT("post_process") int32_t post_process(void) {
     puts_(req, &at, "\"],\"types\":[\"sha256\"]}");
     char *reply = call(hash_files, req, at);
     say("hash: ", reply, len(reply));
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "read_output")) {
+    uint32_t rn;
+    char *req = path_request(path, pn, &rn);
+    char *reply = call(output_file_read, req, rn);
+    say("output_file_read: ", reply, len(reply) > 120 ? 120 : len(reply));
     return answer(OUT, len(OUT));
   }
   if (eq(action, an, "compress_loop")) {
