@@ -182,6 +182,24 @@ describe("the host's own readers (hash_files, compress_files)", () => {
   }, 30_000);
 });
 
+describe("information outside the grants", () => {
+  test("a refusal never tells what exists outside the grants (dangling links and loops there were named)", async () => {
+    symlinkSync(join(outside, "missing"), join(outside, "dangle"));
+    symlinkSync(join(outside, "loopB"), join(outside, "loopA"));
+    symlinkSync(join(outside, "loopA"), join(outside, "loopB"));
+    const said: string[] = [];
+    for (const name of ["dangle", "loopA", "nothing-here", "secret"]) {
+      const r = await attack({ action: "open", path: join(outside, name) });
+      said.push(r.error!.replace(JSON.stringify(join(outside, name)), "PATH"));
+    }
+    expect(new Set(said)).toEqual(new Set(["plugin acme/attacker: capability artifact_read refused for PATH: outside the output directory"]));
+    // Inside a grant the reason stays specific: it is the user's own folder.
+    symlinkSync(join(outside, "missing"), join(out, "dangle"));
+    const inside = await attack({ action: "open", path: join(out, "dangle") });
+    expect(inside.error).toBe(`plugin acme/attacker: capability artifact_read refused for ${JSON.stringify(join(out, "dangle"))}: ${JSON.stringify(join(out, "dangle"))} is a dangling symbolic link`);
+  }, 20_000);
+});
+
 describe("template variables", () => {
   test("a plugin renders only the user variables its own configuration names (sensitive ones leaked to any plugin)", async () => {
     const template = join(root, "vars.json");

@@ -69,21 +69,31 @@ export async function checkPath(path: string, roots: Root[]): Promise<PathCheck>
   if (path === "") return { ok: false, reason: "the path is empty" };
   if (Buffer.byteLength(path) > MAX_PATH_BYTES) return { ok: false, reason: `the path is longer than ${MAX_PATH_BYTES} bytes` };
   const abs = absolute(path);
+  const rootsReal = await Promise.all(roots.map((root) => real(absolute(root.path)).catch(() => null)));
+  const outside = (): PathCheck => {
+    if (roots.length === 0) return { ok: false, reason: "no local paths are granted here" };
+    const labels = [...new Set(roots.map((r) => r.label))];
+    return { ok: false, reason: `outside ${labels.join(" and ")}` };
+  };
   let resolved: string;
   try {
     resolved = await real(abs);
   } catch (e) {
-    if (e instanceof PathProblem) return { ok: false, reason: e.message };
-    throw e;
+    if (!(e instanceof PathProblem)) throw e;
+    // What is wrong with a path (a dangling link, a loop, no permission) is said only of a path named
+    // inside a grant: outside them, the answer would tell which links and files exist there.
+    const named = roots.some((root, i) => {
+      const r = rootsReal[i];
+      return root.exact ? abs === absolute(root.path) || abs === r : inside(abs, absolute(root.path)) || (r !== null && r !== undefined && inside(abs, r));
+    });
+    return named ? { ok: false, reason: e.message } : outside();
   }
-  for (const root of roots) {
-    const rootReal = await real(absolute(root.path)).catch(() => null);
-    if (rootReal === null) continue;
+  for (const [i, root] of roots.entries()) {
+    const rootReal = rootsReal[i];
+    if (rootReal === null || rootReal === undefined) continue;
     if (root.exact ? resolved === rootReal : inside(resolved, rootReal)) return { ok: true, path: abs, real: resolved };
   }
-  if (roots.length === 0) return { ok: false, reason: "no local paths are granted here" };
-  const labels = [...new Set(roots.map((r) => r.label))];
-  return { ok: false, reason: `outside ${labels.join(" and ")}` };
+  return outside();
 }
 
 /** Grants, with the words explaining roots that were left out (a working directory too broad to grant). */
