@@ -1,5 +1,6 @@
 // The hostile suite's C plugin (tests/plugin/hostile/c/attacker.c: clang + lld, no libc, no SDK,
-// written against docs/plugin-abi.md alone) run through the real sandbox: the Extism kernel with
+// written against docs/plugin-abi.md alone) and Rust module (tests/plugin/hostile/rust/loader.rs:
+// rustc, std, no crates) run through the real sandbox: loading, the Extism kernel with
 // addresses that are not blocks, tables as unbounded memory, byte handles through hard links, FIFOs and
 // a link swapped in between the host's check and the open.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -14,7 +15,7 @@ import { Output } from "../../core/ui/output.ts";
 import { renderDiagnostics } from "../../core/ui/diagnostics.ts";
 import type { Artifact } from "../../core/engine/artifact.ts";
 import type { JsonObject } from "../../core/values/json.ts";
-import { hostileC } from "./hostile/c/build.ts";
+import { hostileC, hostileRust } from "./hostile/c/build.ts";
 import { RecordingUi, buildValues, expectGone, sandboxChildren } from "./support.ts";
 
 const LIMITS = { cpuMsPerCall: 3000, memoryBytes: 16 * 2 ** 20, messageBytes: 1 * 2 ** 20, abortGraceMs: 300 };
@@ -63,6 +64,28 @@ async function attack(config: JsonObject, ms = 10_000): Promise<{ error: string 
     await cat.closeAll();
   }
 }
+
+describe("loading (Rust)", () => {
+  test("a spin in _initialize or _start is killed at the load-time limit; a 12 MiB data segment never gets a process", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: { ...LIMITS, loadMs: 500 } });
+    try {
+      expect((await cat.registerWasm(hostileRust("loader"), [], "installed", "loader.wasm")).name).toBe("acme/loader");
+      for (const cfg of ["initialize", "start"]) {
+        const t0 = performance.now();
+        await expect(cat.registerWasm(hostileRust("loader", [cfg]), [], "installed", `loader-${cfg}.wasm`)).rejects.toThrow(
+          `plugin loader-${cfg}.wasm: exceeded its load time limit of 500 ms`,
+        );
+        expect(performance.now() - t0).toBeLessThan(2500);
+      }
+      await expect(cat.registerWasm(hostileRust("loader", ["big_data"]), [], "installed", "loader-big.wasm")).rejects.toThrow(
+        "plugin loader-big.wasm: module's data segments are 12 MiB, over the limit of 8 MiB",
+      );
+      expect(cat.sandboxPids()).toEqual([]);
+    } finally {
+      await cat.closeAll();
+    }
+  }, 60_000);
+});
 
 describe("the Extism kernel with addresses that are not blocks", () => {
   test("double free, freeing non-blocks and Extism's input block leave the kernel working", async () => {
