@@ -20,7 +20,8 @@ export type CommandResult =
   | { kind: "disconnected"; reason: string };
 
 export type UploadSource =
-  | { kind: "file"; path: string }
+  /** `name`: the path as the user or plugin named it, for messages and a folder destination's file name (default `path`). */
+  | { kind: "file"; path: string; name?: string }
   | { kind: "bytes"; data: Uint8Array };
 
 export interface UploadOptions {

@@ -501,6 +501,34 @@ describe("every path-taking host function: .., absolute, symlinks, dangling, loo
     }
   }, 30_000);
 
+  test("comm_upload reads the very file it checked: a FIFO is refused, a link flipped after the check uploads nothing from outside", async () => {
+    const p = playground();
+    const fifo = join(p.work, "fifo");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    mkdirSync(join(p.work, "real"));
+    writeFileSync(join(p.work, "real", "secret"), "inside");
+    symlinkSync("real", join(p.work, "d"));
+    // work/d flips between work/real (granted) and the victim folder outside every grant.
+    const flip = `const fs=require("node:fs");const [d,a,b]=process.argv.slice(1);for(let i=0;;i++){fs.symlinkSync(i%2?a:b,d+".t");fs.renameSync(d+".t",d);}`;
+    const flipper = Bun.spawn([process.execPath, "-e", flip, join(p.work, "d"), "real", p.outside], { stdout: "ignore", stderr: "ignore" });
+    try {
+      const fifoCall = await provisionCalls([call("comm_upload", { dest: join(p.remote, "from-fifo"), src: { path: fifo } })]);
+      // Before, the local communicator waited on the FIFO for ever.
+      expect(fifoCall.error).toBe(`plugin probe: comm_upload refused: ${JSON.stringify(fifo)} is not a regular file`);
+      await Bun.sleep(100);
+      const calls = Array.from({ length: 300 }, (_, i) => call("comm_upload", { dest: join(p.remote, `up-${i}`), src: { path: join(p.work, "d", "secret") } }));
+      const r = await provisionCalls(calls);
+      expect(r.error).toStartWith("plugin probe: ");
+      flipper.kill();
+      await flipper.exited;
+      rmSync(join(p.work, "d"), { force: true });
+      expectContained(p, r.ui.lines);
+    } finally {
+      flipper.kill();
+      p.cleanup();
+    }
+  }, 60_000);
+
   test("post-processor functions (local_file_write, artifact_read/write, hash_files, compress_files, files_stat, output_file_*)", async () => {
     const p = playground();
     try {

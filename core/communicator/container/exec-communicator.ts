@@ -123,7 +123,7 @@ export function execCommunicator(t: ExecTransport): Communicator {
       let mtime: Date | undefined;
       if (src.kind === "file") {
         const st = await stat(src.path).catch(() => undefined);
-        if (!st) throw fail(`upload: cannot read ${src.path}`);
+        if (!st) throw fail(`upload: cannot read ${src.name ?? src.path}`);
         mode ??= st.mode & 0o7777;
         total = st.size;
         mtime = st.mtime;

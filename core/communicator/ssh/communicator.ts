@@ -194,9 +194,9 @@ export class SshCommunicator implements Communicator {
     // "dir/" names a folder: the file keeps its own name there (Packer's file provisioner rule).
     if (dest.endsWith("/")) {
       if (src.kind !== "file") throw new CommunicatorError(`upload to ${dest}: the destination is a folder and the data has no file name`, this.target);
-      dest = `${dest}${basename(src.path)}`;
+      dest = `${dest}${basename(src.name ?? src.path)}`;
     }
-    const what = src.kind === "file" ? `upload ${src.path} to ${dest}` : `upload to ${dest}`;
+    const what = src.kind === "file" ? `upload ${src.name ?? src.path} to ${dest}` : `upload to ${dest}`;
     await this.guard(what, signal, async () => {
       let size: number;
       let mode: number;
@@ -205,9 +205,9 @@ export class SshCommunicator implements Communicator {
       let source;
       if (src.kind === "file") {
         const st = await localStat(src.path);
-        if (!st.isFile()) throw new LocalError(`${src.path} is not a regular file`);
+        if (!st.isFile()) throw new LocalError(`${src.name ?? src.path} is not a regular file`);
         const fh = await openLocal(src.path, "r").catch((e: unknown) => {
-          throw new LocalError(`${src.path}: ${errnoText(e)}`);
+          throw new LocalError(`${src.name ?? src.path}: ${errnoText(e)}`);
         });
         close = () => fh.close();
         size = st.size;

@@ -8,7 +8,7 @@ import { readClock } from "./clock.ts";
 import type { CommandResult } from "../../communicator/types.ts";
 import { runLocalProcess } from "../../communicator/local.ts";
 import type { HostCallContext } from "./context.ts";
-import { allowed, allowedFile, artifactRoots, checkPath, extraRoots, openForRead, openForWrite, outputRoots, projectRoots, recordWrite, type CheckedFile, type Grant, type Root } from "./paths.ts";
+import { allowed, allowedFile, artifactRoots, checkPath, descriptorPath, extraRoots, openForRead, openForWrite, outputRoots, projectRoots, recordWrite, type CheckedFile, type Grant, type Root } from "./paths.ts";
 import { checkUploadTree, commitStaged, stagingFolder } from "./trees.ts";
 import { renderPluginTemplate } from "./template-adapter.ts";
 import { LineSplitter } from "./lines.ts";
@@ -201,11 +201,18 @@ export const HOST_HANDLERS: Omit<Handlers, StreamFunctionName> = {
     const comm = need(ctx.communicator, "the communicator");
     const opts: UploadOptions = req.mode !== undefined ? { mode: req.mode } : {};
     if ("path" in req.src) {
-      const path = await allowed("communicator", req.src.path, readable(ctx, req.src.path));
-      const progress = uploadProgress(ctx.ui, req.dest);
-      opts.onProgress = progress.update;
-      await comm.upload(req.dest, { kind: "file", path }, opts, ctx.signal);
-      progress.finish();
+      const file = await allowedFile("communicator", req.src.path, readable(ctx, req.src.path));
+      // Opened and confirmed here (a regular file, the one checked); the communicator reads that very
+      // file through the open descriptor, so no link swapped in later and no FIFO reaches it.
+      const fh = await openForRead(file);
+      try {
+        const progress = uploadProgress(ctx.ui, req.dest);
+        opts.onProgress = progress.update;
+        await comm.upload(req.dest, { kind: "file", path: descriptorPath(fh.fd, file.real), name: file.path }, opts, ctx.signal);
+        progress.finish();
+      } finally {
+        await fh.close();
+      }
     } else {
       const data = b64(req.src.data_base64);
       await comm.upload(req.dest, { kind: "bytes", data }, opts, ctx.signal);

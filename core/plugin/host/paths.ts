@@ -8,7 +8,7 @@
 // openForWrite, the sandbox's byte handles) takes regular files only, never blocks (O_NONBLOCK: a FIFO
 // hung the call and a host thread for ever), and confirms it opened the file it checked (sameFileOpened).
 import { constants, type Stats } from "node:fs";
-import { readlinkSync } from "node:fs";
+import { existsSync, readlinkSync } from "node:fs";
 import { lstat, open, realpath, type FileHandle } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
@@ -135,6 +135,14 @@ export function sameFileOpened(fd: number, real: string): void {
     return;
   }
   if (opened !== real) throw new UnsafeTarget(`${JSON.stringify(real)} changed between the grant check and the open (a link was swapped in)`);
+}
+
+/**
+ * A path naming the open descriptor `fd` (Linux: /proc/self/fd/N, which opens that very file), for
+ * code that takes a path; `real` where there is no /proc.
+ */
+export function descriptorPath(fd: number, real: string): string {
+  return existsSync("/proc/self/fd") ? `/proc/self/fd/${fd}` : real;
 }
 
 /** Flags every open of a plugin-named file uses: no link in the last component, never blocking on a FIFO or device. */
