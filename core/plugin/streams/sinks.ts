@@ -12,8 +12,9 @@ export class FileSink implements ByteSink {
   position = 0;
   private constructor(private readonly fh: FileHandle) {}
 
+  /** Creates `path` anew (O_EXCL: a name planted since the caller removed it is neither followed nor reused). */
   static async create(path: string, mode = 0o644): Promise<FileSink> {
-    return new FileSink(await open(path, "w", mode));
+    return new FileSink(await open(path, "wx", mode));
   }
 
   async write(data: Uint8Array): Promise<void> {
