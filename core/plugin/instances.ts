@@ -1,6 +1,7 @@
 // Provisioner and PostProcessor (core/plugin/types.ts) on top of a plugin runtime: the engine calls
 // prepare/provision or configure/post_process; the config is checked against the declared schema
 // before the plugin sees it, and everything the plugin answers is validated here.
+import { CREDENTIAL_KEYS } from "../builders/common/generated-data.ts";
 import { rm } from "node:fs/promises";
 import { errorDiag, type Diagnostic } from "../errors/diagnostic.ts";
 import type { JsonObject, JsonValue } from "../values/json.ts";
@@ -28,6 +29,19 @@ const DEFAULT_ENGINE = ["podman"];
 /** Go's runtime.GOOS for the imgb host (shell-local's only_on). */
 export function hostOs(): string {
   return process.platform === "win32" ? "windows" : process.platform;
+}
+
+/**
+ * The build values a plugin's run sees: the generated credentials (CREDENTIAL_KEYS) only when it was
+ * granted `communicator` or `local_exec` — it reaches the machine, or everything the user can, anyway.
+ * Any other plugin got the machine's password and private key (possibly the user's own key file's
+ * content) in `build.generated` and through `{{ build `SSHPrivateKey` }}`.
+ */
+export function buildFor(b: BuildContextValues, granted: ReadonlySet<string>): BuildContextValues {
+  if (granted.has("communicator") || granted.has("local_exec")) return b;
+  if (!CREDENTIAL_KEYS.some((k) => k in b.generated)) return b;
+  const generated = Object.fromEntries(Object.entries(b.generated).map(([k, v]) => [k, CREDENTIAL_KEYS.includes(k) ? "" : v]));
+  return { ...b, generated };
 }
 
 export function buildJson(b: BuildContextValues): JsonObject {
@@ -159,12 +173,13 @@ export class WasmProvisioner extends WasmInstance implements Provisioner {
 
   async provision(ctx: ProvisionContext): Promise<void> {
     const config = this.configFor(ctx.config, "provision", "prepare");
-    const input: JsonValue = { config, build: buildJson(ctx.build), template_dir: ctx.templateDir, host_os: hostOs() };
+    const build = buildFor(ctx.build, this.runtime.granted);
+    const input: JsonValue = { config, build: buildJson(build), template_dir: ctx.templateDir, host_os: hostOs() };
     const out = await this.runtime.call(
       "provision",
       input,
       "run",
-      { ui: ctx.ui, communicator: ctx.communicator, build: ctx.build, templateDir: ctx.templateDir },
+      { ui: ctx.ui, communicator: ctx.communicator, build, templateDir: ctx.templateDir },
       ctx.signal,
     );
     const parsed = parseOutput(ProvisionOutputSchema, "provision", out);
@@ -181,9 +196,10 @@ export class WasmPostProcessor extends WasmInstance implements PostProcessor {
     const plugin = this.description.name;
     const config = this.configFor(ctx.config, "post_process", "configure");
     const outputDir = ctx.outputDir ?? process.cwd();
+    const build = buildFor(ctx.build, this.runtime.granted);
     const payload: JsonValue = {
       config,
-      build: buildJson(ctx.build),
+      build: buildJson(build),
       template_dir: ctx.templateDir,
       host_os: hostOs(),
       output_dir: outputDir,
@@ -203,7 +219,7 @@ export class WasmPostProcessor extends WasmInstance implements PostProcessor {
         "post_process",
         payload,
         "run",
-        { ui: ctx.ui, build: ctx.build, templateDir: ctx.templateDir, artifactFiles: input.files, outputDir, containers, written },
+        { ui: ctx.ui, build, templateDir: ctx.templateDir, artifactFiles: input.files, outputDir, containers, written },
         ctx.signal,
       );
       const p = parseOutput(PostProcessOutputSchema, "post_process", out);

@@ -45,17 +45,22 @@ afterAll(async () => {
 const input: Artifact = { builderId: "test.input", id: "in", files: [], string: "input", state: {}, destroy: async () => {} };
 
 /** One post_process call of the attacker with `config`; the error (or null) and what it said. */
-async function attack(config: JsonObject, ms = 10_000): Promise<{ error: string | null; lines: string[] }> {
+async function attack(
+  config: JsonObject,
+  ms = 10_000,
+  build = buildValues(),
+  granted = ["artifact_read", "artifact_write"],
+): Promise<{ error: string | null; lines: string[] }> {
   const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
   try {
-    await cat.registerWasm(attacker, ["artifact_read", "artifact_write"], "installed", "attacker.wasm");
+    await cat.registerWasm(attacker, granted, "installed", "attacker.wasm");
     const pp = await cat.postProcessor("acme/attacker");
     expect((await pp.configure([config])).diagnostics).toEqual([]);
     const ui = new RecordingUi();
     // A call that hangs is a finding too: it ends here, not at the test's time limit.
     const signal = AbortSignal.timeout(ms);
     try {
-      await pp.postProcess({ ui, build: buildValues(), templateDir: out, signal, outputDir: out }, input);
+      await pp.postProcess({ ui, build, templateDir: out, signal, outputDir: out }, input);
       return { error: null, lines: ui.lines };
     } catch (e) {
       return { error: (e as Error).message, lines: ui.lines };
@@ -254,6 +259,24 @@ describe("template variables", () => {
     expect(text).toContain(reversed("used=given-value"));
     expect(text).not.toContain(reversed("hunter2-imgb"));
   }, 30_000);
+});
+
+describe("machine credentials", () => {
+  test("a plugin granted neither communicator nor local_exec never sees the build's password or private key", async () => {
+    const build = buildValues({ generated: { Host: "10.0.0.7", User: "root", Password: "pw-imgb-secret", SSHPrivateKey: "-----BEGIN imgb KEY-----" } });
+    for (const action of ["say_input", "render_key"]) {
+      const r = await attack({ action }, 10_000, build);
+      expect(r.error).toBeNull();
+      const said = r.lines.join("\n");
+      const reversed = [...said].reverse().join("");
+      // Before, build.generated carried both and {{build `SSHPrivateKey`}} rendered the key.
+      for (const text of [said, reversed]) {
+        expect(text).not.toContain("pw-imgb-secret");
+        expect(text).not.toContain("BEGIN imgb KEY");
+      }
+      expect(said).toContain(action === "say_input" ? '"Host":"10.0.0.7"' : 'say: render: {"result":"pw= key="}');
+    }
+  }, 20_000);
 });
 
 describe("host time", () => {

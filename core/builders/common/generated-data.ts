@@ -13,6 +13,9 @@ export const HTTP_SERVER_KEYS = ["PackerHTTPIP", "PackerHTTPPort", "PackerHTTPAd
 /** Every build's keys, in Packer's order of meaning: the artifact id, the connection, the run, the HTTP server. */
 export const BUILDER_DATA_COMMON_KEYS = ["ID", ...CONNECTION_KEYS, "WinRMPassword", "PackerRunUUID", ...HTTP_SERVER_KEYS] as const;
 
+/** Generated keys that carry credentials (the machine's password, a private key: possibly the user's own). */
+export const CREDENTIAL_KEYS: readonly string[] = ["Password", "SSHPrivateKey", "WinRMPassword"];
+
 export type ConnectionKey = (typeof CONNECTION_KEYS)[number];
 export type HttpServerKey = (typeof HTTP_SERVER_KEYS)[number];
 export type BuilderDataKey = (typeof BUILDER_DATA_COMMON_KEYS)[number];

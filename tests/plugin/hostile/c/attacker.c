@@ -241,6 +241,20 @@ EXPORT("post_process") int32_t post_process(void) {
   int64_t count = number_field(in, "count");
   if (!action) return fail("no action", 9);
 
+  // The machine's credentials, through the build's generated values.
+  if (eq(action, an, "render_key")) {
+    const char *req = "{\"template\":\"pw={{build `Password`}} key={{build `SSHPrivateKey`}}\"}";
+    char *reply = call(template_render, req, len(req));
+    say("render: ", reply, len(reply));
+    return answer(OUT, len(OUT));
+  }
+
+  // What the call's input says (the build's generated values among it).
+  if (eq(action, an, "say_input")) {
+    say("input: ", in, len(in));
+    return answer(OUT, len(OUT));
+  }
+
   // Every user variable of the template, asked for by name whatever the config names.
   if (eq(action, an, "render")) {
     const char *req = "{\"template\":\"secret={{user `secret`}} used={{user `used`}}\"}";
