@@ -740,6 +740,25 @@ describe("module load bounds", () => {
     await cat.closeAll();
   });
 
+  test("a module of a million functions is refused before any process starts (its load took 280 MiB outside the memory limit)", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+    const n = 1_000_000;
+    const count = [0x80 | (n & 0x7f), 0x80 | ((n >> 7) & 0x7f), (n >> 14) & 0x7f];
+    // type () -> i32; n functions of that type; n bodies `i32.const 0`.
+    const funcs = new Uint8Array(3 + n);
+    funcs.set(count);
+    const code = new Uint8Array(3 + 5 * n);
+    code.set(count);
+    for (let i = 0; i < n; i++) code.set([4, 0, 0x41, 0, 0x0b], 3 + 5 * i);
+    const t0 = performance.now();
+    await expect(cat.registerWasm(wasmModule([[1, [1, 0x60, 0, 1, 0x7f]], [3, funcs], [5, [1, 0, 1]], [10, code]]), [], "installed", "many.wasm")).rejects.toThrow(
+      "plugin many.wasm: module has 1000000 functions, over the limit of 100000",
+    );
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(cat.sandboxPids()).toEqual([]);
+    await cat.closeAll();
+  });
+
   test("a module that loops while loading is stopped at the short load-time limit, not the CPU limit of a call", async () => {
     const cat = createPluginCatalog({ embedded: false, limits: { ...LIMITS, cpuMsPerCall: 10_000, loadMs: 500 } });
     // type ()->(), one function `loop br 0 end`, and it is the start function.
