@@ -109,6 +109,7 @@ describe("the Extism kernel with addresses that are not blocks", () => {
       ["alloc_huge", "plugin acme/attacker: host memory blocks would hold 92233720368547"],
       ["alloc_negative", "plugin acme/attacker: alloc: -1 bytes is not a size"],
       ["alloc_many", "plugin acme/attacker: host memory blocks would hold 17825792 bytes, over the limit of 16777216"],
+      ["recurse", "plugin acme/attacker: trapped: Maximum call stack size exceeded."],
     ];
     for (const [action, message] of cases) {
       const r = await attack({ action });

@@ -191,6 +191,13 @@ static int64_t open_and_say(const char *path, uint32_t n) {
   return h;
 }
 
+// Unbounded recursion (the shadow stack in linear memory and the engine's call stack).
+static int32_t deeper(volatile int32_t n) {
+  volatile char frame[64];
+  frame[0] = (char)n;
+  return deeper(n + 1) + frame[0];
+}
+
 EXPORT("describe") int32_t describe(void) {
   used = 0;
   const char *d =
@@ -248,6 +255,8 @@ EXPORT("post_process") int32_t post_process(void) {
     say("render: ", reply, len(reply));
     return answer(OUT, len(OUT));
   }
+
+  if (eq(action, an, "recurse")) return deeper(0);
 
   // What the call's input says (the build's generated values among it).
   if (eq(action, an, "say_input")) {
