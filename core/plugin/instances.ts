@@ -1,6 +1,7 @@
 // Provisioner and PostProcessor (core/plugin/types.ts) on top of a plugin runtime: the engine calls
 // prepare/provision or configure/post_process; the config is checked against the declared schema
 // before the plugin sees it, and everything the plugin answers is validated here.
+import { boundedText } from "../ui/sanitize.ts";
 import { CREDENTIAL_KEYS } from "../builders/common/generated-data.ts";
 import { rm } from "node:fs/promises";
 import { errorDiag, type Diagnostic } from "../errors/diagnostic.ts";
@@ -127,9 +128,9 @@ async function prepareWith(runtime: PluginRuntime, description: PluginDescriptio
   if (!parsed.ok) throw pluginFailure(plugin, parsed.message);
   const where = `plugin ${plugin}`;
   const diagnostics: Diagnostic[] = [...checked.diagnostics];
-  for (const w of parsed.value.warnings) diagnostics.push({ severity: "warning", summary: w, detail: where });
+  for (const w of parsed.value.warnings) diagnostics.push({ severity: "warning", summary: boundedText(w), detail: where });
   if ("errors" in parsed.value) {
-    for (const e of parsed.value.errors) diagnostics.push(errorDiag(e, undefined, where));
+    for (const e of parsed.value.errors) diagnostics.push(errorDiag(boundedText(e), undefined, where));
     return { config: {}, diagnostics };
   }
   return { config: parsed.value.config, diagnostics };

@@ -25,3 +25,27 @@ export function terminalSafe(text: string): string {
 export function noForgedHeadlines(text: string): string {
   return text.replace(/\n(?=[ \t]*(?:==>|-->))/g, "\n    ");
 }
+
+/** Lines and characters of one text a plugin words (an error, a warning) that the terminal shows. */
+export const PLUGIN_TEXT_LINES = 100;
+export const PLUGIN_TEXT_CHARS = 16 * 1024;
+
+/**
+ * A plugin's error or warning as the user sees it: at most PLUGIN_TEXT_LINES lines and
+ * PLUGIN_TEXT_CHARS characters, then how much was left out (an 8 MB error_set was printed whole,
+ * twice: 100,000 lines past the UI rate limit).
+ */
+export function boundedText(text: string): string {
+  let cut = text.length > PLUGIN_TEXT_CHARS ? PLUGIN_TEXT_CHARS : text.length;
+  let lines = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < cut; i = text.indexOf("\n", i + 1)) {
+    if (++lines === PLUGIN_TEXT_LINES) {
+      cut = i;
+      break;
+    }
+  }
+  if (cut >= text.length) return text;
+  const rest = text.slice(cut);
+  const restLines = rest.split("\n").length - (rest.startsWith("\n") ? 1 : 0);
+  return `${text.slice(0, cut)}… (${rest.length} more characters, ${restLines} more lines)`;
+}

@@ -305,6 +305,18 @@ describe("deeply nested JSON", () => {
 });
 
 describe("the terminal", () => {
+  test("one ui_say of 100,000 lines is a UI flood; an 8 MB error is cut to 100 lines (both reached the terminal whole)", async () => {
+    const flood = await attack({ action: "ui_lines", count: 100_000 });
+    expect(flood.error).toBe("plugin acme/attacker: too many UI messages (limit 2000 at once, 500 a second)");
+    expect(flood.lines.join("\n").split("\n").length).toBeLessThan(10);
+    const few = await attack({ action: "ui_lines", count: 3 });
+    expect(few.error).toBeNull();
+    const big = await attack({ action: "error_huge", count: 8_000_000 });
+    const lines = big.error!.split("\n");
+    expect(lines.length).toBe(100);
+    expect(lines.at(-1)).toMatch(/^A+… \(7992001 more characters, 99901 more lines\)$/);
+  }, 20_000);
+
   test("a configure warning can neither drive the terminal nor forge imgb's lines", async () => {
     const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
     try {

@@ -60,12 +60,13 @@ export class TokenBucket {
   ) {
     this.tokens = burst;
   }
-  take(): boolean {
+  /** Takes `n` tokens (one per line a UI message shows), or none when fewer are left. */
+  take(n = 1): boolean {
     const now = performance.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
     this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
     return true;
   }
 }

@@ -21,6 +21,16 @@ function phaseWord(ctx: HostCallContext): string {
   return ctx.phase === "describe" ? "describe" : "prepare";
 }
 
+/** Lines a UI request puts on the terminal (a line break or lone CR starts one). */
+function uiLines(req: unknown): number {
+  const text = req && typeof req === "object" ? ((req as { message?: unknown; label?: unknown }).message ?? (req as { label?: unknown }).label) : undefined;
+  if (typeof text !== "string") return 1;
+  let n = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
+  for (let i = text.indexOf("\r"); i !== -1; i = text.indexOf("\r", i + 1)) n++;
+  return n;
+}
+
 /** Serves one host call. Never throws: every outcome is a JSON reply. */
 export async function handleHostCall(ctx: HostCallContext, fn: string, payload: string): Promise<string> {
   try {
@@ -62,7 +72,8 @@ async function dispatch(ctx: HostCallContext, fn: string, payload: string): Prom
     const issue = describeIssues(parsed.issues, 1);
     throw new Refusal(`host call ${name}: malformed request${issue.startsWith("at ") ? " " : ": "}${issue}`);
   }
-  if (spec.uiRate && !ctx.ui_bucket.take()) {
+  // A message costs one token per line it shows: one call of 16 MiB of line breaks was 16 million lines.
+  if (spec.uiRate && !ctx.ui_bucket.take(uiLines(parsed.output))) {
     throw new Refusal(`too many UI messages (limit ${ctx.limits.uiBurst} at once, ${ctx.limits.uiPerSecond} a second)`);
   }
   try {

@@ -12,6 +12,7 @@ import { sandboxCommand } from "./command.ts";
 import { checkLoadBounds } from "./load-bounds.ts";
 import { ChildMessageSchema, type ChildMessage, type ParentMessage } from "./protocol.ts";
 import { CHARGED_FUNCTIONS } from "../host/table.ts";
+import { boundedText } from "../../ui/sanitize.ts";
 
 /** Serves one host-function call of the plugin; returns the JSON reply. Never throws. */
 export type HostCallHandler = (fn: string, payload: string) => Promise<string>;
@@ -205,7 +206,7 @@ export class SandboxProcess {
         return;
       case "load_error":
         this.endSlice();
-        this.finish(op, new SandboxCallError(this.plugin, msg.message, "limit"), "");
+        this.finish(op, new SandboxCallError(this.plugin, boundedText(msg.message), "limit"), "");
         return;
       case "host":
         if (++op.hostCalls > this.limits.hostCallsPerCall) {
@@ -222,7 +223,7 @@ export class SandboxProcess {
         if (msg.id !== op.id) return;
         this.endSlice();
         if (msg.ok) this.finish(op, null, msg.output);
-        else this.finish(op, new SandboxCallError(this.plugin, msg.error, msg.kind), "");
+        else this.finish(op, new SandboxCallError(this.plugin, boundedText(msg.error), msg.kind), "");
         return;
     }
   }

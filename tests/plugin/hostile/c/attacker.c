@@ -257,6 +257,24 @@ EXPORT("post_process") int32_t post_process(void) {
   }
 
   if (eq(action, an, "recurse")) return deeper(0);
+  // One ui_say of `count` lines (the rate limit counted calls).
+  if (eq(action, an, "ui_lines")) {
+    char *req = take(2 * (uint32_t)count + 32);
+    uint32_t at = 0;
+    puts_(req, &at, "{\"message\":\"");
+    for (int64_t i = 0; i < count; i++) puts_(req, &at, "x\\n");
+    puts_(req, &at, "\"}");
+    char *reply = call(ui_say, req, at);
+    say("ui_say: ", reply, len(reply));
+    return answer(OUT, len(OUT));
+  }
+  // An error message of `count` bytes (lines of text): the user's terminal shows errors in full.
+  if (eq(action, an, "error_huge")) {
+    static char big[8 << 20];
+    uint32_t n = (uint32_t)count > sizeof big ? sizeof big : (uint32_t)count;
+    for (uint32_t i = 0; i < n; i++) big[i] = (i % 80 == 79) ? '\n' : 'A';
+    return fail(big, n);
+  }
 
   // What the call's input says (the build's generated values among it).
   if (eq(action, an, "say_input")) {
