@@ -245,7 +245,8 @@ export class WasmPostProcessor extends WasmInstance implements PostProcessor {
           builderId: a.builder_id,
           id: a.id,
           files: a.files,
-          string: a.string,
+          // Shown in the closing summary: bounded like every text a plugin words.
+          string: boundedText(a.string),
           state: a.state as Record<string, JsonValue>,
           destroy: async () => {
             if (named) await removeImage(named);

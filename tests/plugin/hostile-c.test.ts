@@ -50,7 +50,7 @@ async function attack(
   ms = 10_000,
   build = buildValues(),
   granted = ["artifact_read", "artifact_write"],
-): Promise<{ error: string | null; lines: string[] }> {
+): Promise<{ error: string | null; lines: string[]; artifact?: string }> {
   const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
   try {
     await cat.registerWasm(attacker, granted, "installed", "attacker.wasm");
@@ -60,8 +60,8 @@ async function attack(
     // A call that hangs is a finding too: it ends here, not at the test's time limit.
     const signal = AbortSignal.timeout(ms);
     try {
-      await pp.postProcess({ ui, build, templateDir: out, signal, outputDir: out }, input);
-      return { error: null, lines: ui.lines };
+      const r = await pp.postProcess({ ui, build, templateDir: out, signal, outputDir: out }, input);
+      return { error: null, lines: ui.lines, artifact: r.artifact.string };
     } catch (e) {
       return { error: (e as Error).message, lines: ui.lines };
     }
@@ -305,12 +305,14 @@ describe("deeply nested JSON", () => {
 });
 
 describe("the terminal", () => {
-  test("one ui_say of 100,000 lines is a UI flood; an 8 MB error is cut to 100 lines (both reached the terminal whole)", async () => {
+  test("one ui_say of 100,000 lines is a UI flood; an 8 MB error and a 100,000-line artifact description are cut to 100 lines (each reached the terminal whole)", async () => {
     const flood = await attack({ action: "ui_lines", count: 100_000 });
     expect(flood.error).toBe("plugin acme/attacker: too many UI messages (limit 2000 at once, 500 a second)");
     expect(flood.lines.join("\n").split("\n").length).toBeLessThan(10);
     const few = await attack({ action: "ui_lines", count: 3 });
     expect(few.error).toBeNull();
+    const described = await attack({ action: "artifact_lines", count: 100_000 });
+    expect(described.artifact!.split("\n").length).toBe(100);
     const big = await attack({ action: "error_huge", count: 8_000_000 });
     const lines = big.error!.split("\n");
     expect(lines.length).toBe(100);

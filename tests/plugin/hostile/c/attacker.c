@@ -257,6 +257,18 @@ EXPORT("post_process") int32_t post_process(void) {
   }
 
   if (eq(action, an, "recurse")) return deeper(0);
+  // An artifact whose description (printed in the closing summary) has `count` lines.
+  if (eq(action, an, "artifact_lines")) {
+    const char *head = "{\"artifact\":{\"builder_id\":\"acme.attacker\",\"id\":\"x\",\"files\":[],\"string\":\"";
+    const char *tail = "\",\"state\":{}},\"keep\":true,\"force_override\":false}";
+    char *o = take(len(head) + len(tail) + 3 * (uint32_t)count + 8);
+    uint32_t at = 0;
+    puts_(o, &at, head);
+    for (int64_t i = 0; i < count; i++) puts_(o, &at, "y\\n");
+    puts_(o, &at, tail);
+    return answer(o, at);
+  }
+
   // One ui_say of `count` lines (the rate limit counted calls).
   if (eq(action, an, "ui_lines")) {
     char *req = take(2 * (uint32_t)count + 32);
