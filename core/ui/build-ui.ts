@@ -26,7 +26,9 @@ export class BuildUi implements Ui {
     this.out.line("error", this.who, message);
   }
   ask(query: string): Promise<string> {
-    return askLine(`==> ${this.buildName}: ${terminalSafe(query)}`, this.write);
+    // Every line of the question carries the prefix, as Output's lines do: none passes for imgb's own.
+    const prefix = `==> ${this.buildName}: `;
+    return askLine(prefix + terminalSafe(query).split("\n").join(`\n${prefix}`), this.write);
   }
   machine(type: string, ...data: string[]): void {
     this.out.machine(this.buildName, type, data);

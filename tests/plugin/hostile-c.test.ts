@@ -12,6 +12,7 @@ import { loadTemplate } from "../../core/template/load.ts";
 import { runBuilds } from "../../core/engine/run.ts";
 import { ComponentPipeline } from "../../core/engine/components.ts";
 import { Output } from "../../core/ui/output.ts";
+import { BuildUi } from "../../core/ui/build-ui.ts";
 import { renderDiagnostics } from "../../core/ui/diagnostics.ts";
 import type { Artifact } from "../../core/engine/artifact.ts";
 import type { JsonObject } from "../../core/values/json.ts";
@@ -318,6 +319,19 @@ describe("the terminal", () => {
     expect(lines.length).toBe(100);
     expect(lines.at(-1)).toMatch(/^A+… \(7992001 more characters, 99901 more lines\)$/);
   }, 20_000);
+
+  test("a question (ui_ask) cannot forge imgb's lines either: every line carries the build's prefix", async () => {
+    let text = "";
+    const out = new Output({ mode: "human", color: false, timestamp: false, sensitive: [], write: (s) => void (text += s) });
+    const ui = new BuildUi(out, "null", 0, (s) => void (text += s));
+    // Without a terminal on stdin (the suite's case) the question is refused, quoting the prompt it
+    // would have written; on a terminal it would wait for an answer, so it is not asked there.
+    if (process.stdin.isTTY) return;
+    const e = await ui.ask("Continue?\x1b]0;t\x07\n==> Builds finished. The artifacts of successful builds are:").catch((x: Error) => x);
+    const prompt = (e as Error).message;
+    expect(prompt).toContain("==> null: Continue?\n==> null: ==> Builds finished.");
+    expect(prompt).not.toMatch(/\x1b/);
+  });
 
   test("a configure warning can neither drive the terminal nor forge imgb's lines", async () => {
     const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
