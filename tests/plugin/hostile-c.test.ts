@@ -148,6 +148,12 @@ describe("byte handles (artifact_open / artifact_create): the file opened is the
     }
   }, 20_000);
 
+  test("handles never closed stop at 1,024 (each is a descriptor of the sandbox process)", async () => {
+    const r = await attack({ action: "open_many", path: join(out, "in.txt"), count: 5000 });
+    expect(r.error).toBe("plugin acme/attacker: artifact_open: the plugin holds 1024 byte handles at once, the limit: close them (artifact_close) after use");
+    expect(r.lines).toEqual([]);
+  }, 20_000);
+
   test("a link swapped in between the host's check and the open never carries a read outside the grants", async () => {
     // out/d flips between out/real (granted) and the folder outside, as fast as a process can flip it,
     // while the plugin opens out/d/f 2,000 times. Before, 757 of 3,000 opens read the file outside.

@@ -35,6 +35,9 @@ function openChecked(fn: string, path: string, writable: boolean): number {
   return fd;
 }
 
+/** Byte handles open at once in one call (each is a file descriptor of the sandbox process). */
+export const MAX_OPEN_HANDLES = 1024;
+
 interface Handle {
   fd: number;
   writable: boolean;
@@ -52,6 +55,9 @@ export class ByteHandles {
       return;
     }
     if (typeof r.handle !== "number" || typeof r.path !== "string") return;
+    if (this.open.size >= MAX_OPEN_HANDLES) {
+      throw new ByteHandleError(`${fn}: the plugin holds ${MAX_OPEN_HANDLES} byte handles at once, the limit: close them (artifact_close) after use`);
+    }
     const writable = fn === "artifact_create";
     this.open.set(r.handle, { fd: openChecked(fn, r.path, writable), writable });
   }
