@@ -759,6 +759,16 @@ describe("module load bounds", () => {
     await cat.closeAll();
   });
 
+  test("a module with GC types (arrays, structs: memory outside the linear memory, 480 MiB in 0.4 s here) is refused", async () => {
+    const cat = createPluginCatalog({ embedded: false, limits: LIMITS });
+    // type 0: (array (mut i8)); one memory.
+    await expect(cat.registerWasm(wasmModule([[1, [1, 0x5e, 0x78, 0x01]], [5, [1, 0, 1]]]), [], "installed", "gc.wasm")).rejects.toThrow(
+      "plugin gc.wasm: module has a type that is not a function type",
+    );
+    expect(cat.sandboxPids()).toEqual([]);
+    await cat.closeAll();
+  });
+
   test("a module that loops while loading is stopped at the short load-time limit, not the CPU limit of a call", async () => {
     const cat = createPluginCatalog({ embedded: false, limits: { ...LIMITS, cpuMsPerCall: 10_000, loadMs: 500 } });
     // type ()->(), one function `loop br 0 end`, and it is the start function.
