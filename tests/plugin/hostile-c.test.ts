@@ -229,6 +229,12 @@ describe("information outside the grants", () => {
       said.push(r.error!.replace(JSON.stringify(join(outside, name)), "PATH"));
     }
     expect(new Set(said)).toEqual(new Set(["plugin acme/attacker: capability artifact_read refused for PATH: outside the output directory"]));
+    // A glob over a folder above the grants: names outside them match as if absent (a refusal told
+    // which existed: "outs*" was refused, "nothing*" was not).
+    const stat = async (pattern: string) => (await attack({ action: "stat_glob", path: join(root, pattern) })).lines;
+    expect(await stat("outs*")).toEqual(['say: files_stat: {"files":[]}']);
+    expect(await stat("nothing*")).toEqual(['say: files_stat: {"files":[]}']);
+    expect((await stat("o*"))[0]).toBe(`say: files_stat: {"files":[{"path":${JSON.stringify(out)},"exists":true,"size":${Bun.file(out).size},"is_file":false}]}`);
     // Inside a grant the reason stays specific: it is the user's own folder.
     symlinkSync(join(outside, "missing"), join(out, "dangle"));
     const inside = await attack({ action: "open", path: join(out, "dangle") });

@@ -11,7 +11,7 @@ import { isAbsolute, join, sep } from "node:path";
 import type { HostCallContext } from "../host/context.ts";
 import type { Handlers, ReplyOf } from "../host/table.ts";
 import { Refusal } from "../host/refusal.ts";
-import { absolute, allowed, allowedFile, artifactRoots, openForRead, openForWrite, outputRoots, recordWrite } from "../host/paths.ts";
+import { absolute, allowed, allowedFile, artifactRoots, checkPath, openForRead, openForWrite, outputRoots, recordWrite } from "../host/paths.ts";
 import { CompressError, compressFiles } from "./compress.ts";
 import { hashFile } from "./hash.ts";
 import { appendFile, readSmallFile, swapSmallFile } from "./output-files.ts";
@@ -67,6 +67,20 @@ async function expandGlob(pattern: string): Promise<string[]> {
     out.push(base === "." && !pattern.startsWith("./") ? m : join(base, m));
   }
   return out.sort();
+}
+
+/** The glob's fixed leading folder (absolute). */
+function globBase(pattern: string): string {
+  const parts = pattern.split("/");
+  return absolute(parts.slice(0, parts.findIndex(hasGlobMeta)).join("/") || (isAbsolute(pattern) ? "/" : "."));
+}
+
+/** True when the glob's fixed leading folder lies strictly above every grant (it lists a folder outside them). */
+function globBaseAbove(ctx: HostCallContext, pattern: string): boolean {
+  const base = globBase(pattern);
+  const roots = [...artifactRoots(ctx), ...outputRoots(ctx)].map((r) => absolute(r.path));
+  const within = (a: string, b: string) => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
+  return !roots.some((r) => within(base, r));
 }
 
 /**
@@ -128,9 +142,15 @@ export const STREAM_HANDLERS = {
   async files_stat(ctx, req) {
     const files: ReplyOf<"files_stat">["files"] = [];
     for (const pattern of req.paths) {
-      if (req.glob && hasGlobMeta(pattern)) await globBaseAllowed(ctx, pattern);
+      const globbing = req.glob && hasGlobMeta(pattern);
+      if (globbing) await globBaseAllowed(ctx, pattern);
       const matches = req.glob ? await expandGlob(pattern) : [pattern];
+      // A pattern whose fixed folder is above the grants (`/home/u/.ssh*` from /home/u/proj/out) lists
+      // a folder outside them: its matches outside the grants are left out as if absent, so the answer
+      // never tells which names exist there (a refusal did, one probe at a time).
+      const above = globbing && globBaseAbove(ctx, pattern);
       for (const m of matches) {
+        if (above && !(await checkPath(m, [...artifactRoots(ctx), ...outputRoots(ctx)])).ok) continue;
         // A refused match names the pattern, not the file found: no listing of folders outside the grants.
         const abs = await readable(ctx, m).catch((e: unknown) => {
           if (e instanceof Refusal && m !== pattern) throw new Refusal(`capability artifact_read refused for ${JSON.stringify(pattern)}: it matches files outside the input artifact's files and the output directory`);

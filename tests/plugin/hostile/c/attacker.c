@@ -24,6 +24,7 @@ IMPORT("extism:host/user", "template_render") uint64_t template_render(uint64_t 
 IMPORT("extism:host/user", "hash_files") uint64_t hash_files(uint64_t request);
 IMPORT("extism:host/user", "compress_files") uint64_t compress_files(uint64_t request);
 IMPORT("extism:host/user", "output_file_read") uint64_t output_file_read(uint64_t request);
+IMPORT("extism:host/user", "files_stat") uint64_t files_stat(uint64_t request);
 IMPORT("extism:host/user", "artifact_open") uint64_t artifact_open(uint64_t request);
 IMPORT("extism:host/user", "artifact_create") uint64_t artifact_create(uint64_t request);
 IMPORT("extism:host/user", "artifact_pread") int64_t artifact_pread(uint64_t h, uint64_t off, uint64_t ptr, uint64_t len);
@@ -355,6 +356,16 @@ EXPORT("post_process") int32_t post_process(void) {
     puts_(req, &at, "\"],\"types\":[\"sha256\"]}");
     char *reply = call(hash_files, req, at);
     say("hash: ", reply, len(reply));
+    return answer(OUT, len(OUT));
+  }
+  if (eq(action, an, "stat_glob")) {
+    char *req = take(pn + 64);
+    uint32_t at = 0;
+    puts_(req, &at, "{\"paths\":[\"");
+    put(req, &at, path, pn);
+    puts_(req, &at, "\"],\"glob\":true}");
+    char *reply = call(files_stat, req, at);
+    say("files_stat: ", reply, len(reply));
     return answer(OUT, len(OUT));
   }
   if (eq(action, an, "read_output")) {
