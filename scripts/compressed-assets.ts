@@ -54,7 +54,7 @@ async function bundle(entry: string, externals?: RegExp, rename?: (path: string)
 }
 
 /** The repository paths of the modules in the binary's own bundle (cmd/main.ts and what it imports). */
-async function mainBundleInputs(): Promise<Set<string>> {
+export async function mainBundleInputs(): Promise<Set<string>> {
   const built = await Bun.build({ entrypoints: [join(REPO, "cmd/main.ts")], target: "bun", format: "esm", metafile: true });
   if (!built.success || !built.metafile) throw new Error(`bundling cmd/main.ts failed: ${built.logs.map(String).join("\n")}`);
   return new Set(Object.keys(built.metafile.inputs).map((p) => relative(REPO, resolve(REPO, p))));
@@ -79,9 +79,10 @@ function sharedModuleShim(path: string): string {
  * lazily loaded code and the binary use one instance of each; a file of `folder` that the binary's
  * bundle also contains would be a second instance, and fails the build.
  */
-async function bundleOwnCode(entry: string, folder: string, shared: SharedModules, inMain: Set<string>): Promise<string> {
+export async function bundleOwnCode(entry: string, folder: string, shared: SharedModules, inMain: Set<string>): Promise<string> {
   const lazyFiles = new Set<string>();
   const built = await Bun.build({
+    throw: false,
     entrypoints: [join(REPO, entry)],
     target: "bun",
     format: "esm",
@@ -102,7 +103,7 @@ async function bundleOwnCode(entry: string, folder: string, shared: SharedModule
       },
     ],
   });
-  if (!built.success || built.outputs.length !== 1) throw new Error(`bundling ${entry} failed: ${built.logs.map(String).join("\n")}`);
+  if (!built.success || built.outputs.length !== 1) throw new Error(`bundling ${entry} failed: ${built.logs.map((l) => l.message).join("\n")}`);
   const twice = [...lazyFiles].filter((f) => inMain.has(f));
   if (twice.length) throw new Error(`${entry}: ${twice.join(", ")} would be in the binary twice (also imported outside it): add to its shared modules`);
   return await built.outputs[0]!.text();
