@@ -5,7 +5,7 @@ import type { BuildState, Step } from "../../builders/types.ts";
 import { stepConnect } from "../../builders/common/machine-steps.ts";
 import { clearAuthorizedKeys } from "./clear-keys.ts";
 import type { SshCommunicator } from "./communicator.ts";
-import { connectSsh } from "./lazy-runtime.ts";
+import { connectSsh, preloadSshRuntime } from "./lazy-runtime.ts";
 import type { SshConfig } from "./config.ts";
 import { sshGeneratedValues, type TemporaryKeyPair } from "./keys.ts";
 
@@ -17,6 +17,7 @@ export interface ConnectSshStepOptions {
 }
 
 export function stepConnectSsh(opts: ConnectSshStepOptions): Step {
+  preloadSshRuntime();
   let keyPair: TemporaryKeyPair | undefined;
   return stepConnect<SshCommunicator>({
     async connect(state) {
