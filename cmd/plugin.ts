@@ -11,10 +11,10 @@ const newPlugin = defineCommand({
     kind: { type: "string", default: "provisioner", description: "provisioner | post-processor" },
     dir: { type: "string", default: ".", description: "where to create the folder" },
   },
-  run({ args }) {
+  async run({ args }) {
     const kind = String(args.kind);
     if (kind !== "provisioner" && kind !== "post-processor") throw new UserError(`--kind ${kind}: expected provisioner or post-processor`);
-    const folder = scaffoldPlugin(String(args.name), String(args.dir), { kind });
+    const folder = await scaffoldPlugin(String(args.name), String(args.dir), { kind });
     process.stdout.write(`Created ${folder}\nNext: cd ${folder} && imgb plugin build && imgb plugin test\n`);
   },
 });

@@ -38,8 +38,9 @@ export function sourceFacts(): { commit: string; date: string } {
 }
 
 /**
- * The AssemblyScript compiler goes in as compressed files (scripts/compiler-assets.ts), not as code:
- * extra entry points are embedded as they are and listed in Bun.embeddedFiles.
+ * The AssemblyScript compiler, ssh2 and the SDK's sources go in as compressed files
+ * (scripts/compressed-assets.ts), not as code: extra entry points are embedded as they are and listed
+ * in Bun.embeddedFiles.
  */
 export function compileBinary(o: { bunTarget?: string; outfile: string; info: BuildInfo; assets: string[] }): void {
   mkdirSync(dirname(o.outfile), { recursive: true });

@@ -3,10 +3,10 @@
 import { hostTarget } from "../core/release/build-info.ts";
 import { IMGB_VERSION } from "../core/version.ts";
 import { compileBinary, sourceFacts } from "./compile-binary.ts";
-import { compilerAssets } from "./compiler-assets.ts";
+import { compressedAssets } from "./compressed-assets.ts";
 
 try {
-  const assets = await compilerAssets();
+  const assets = await compressedAssets();
   compileBinary({ outfile: "dist/imgb", info: { version: IMGB_VERSION, ...sourceFacts(), target: hostTarget() }, assets });
 } catch (e) {
   console.error(`compile: ${(e as Error).message}`);

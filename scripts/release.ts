@@ -19,7 +19,7 @@ import { parsePrivateKey, readPrivateKey, signBytes } from "../core/registry/key
 import type { PrivateKeyFile } from "../core/registry/schema.ts";
 import { IMGB_VERSION } from "../core/version.ts";
 import { compileBinary, REPO, sourceFacts, TARGETS } from "./compile-binary.ts";
-import { compilerAssets } from "./compiler-assets.ts";
+import { compressedAssets } from "./compressed-assets.ts";
 
 const DEB_ARCH: Record<string, string> = { "linux-x64": "amd64", "linux-arm64": "arm64" };
 
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   run([process.execPath, "run", "plugins-wasm/build.ts"]);
 
-  const assets = await compilerAssets();
+  const assets = await compressedAssets();
   const release: Release = { version, commit: facts.commit, date: facts.date, files: {} };
   const sums: { name: string; sha256: string }[] = [];
   for (const target of targets) {

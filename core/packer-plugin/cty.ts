@@ -15,7 +15,7 @@
 import { Num } from "../hcl/num.ts";
 import { T, typeString, type Type } from "../hcl/types.ts";
 import { V, type Value } from "../hcl/value.ts";
-import { decode as decodeMsgpack, ExtData } from "@msgpack/msgpack";
+import { msgpack } from "./msgpack.ts";
 import type { JsonValue } from "../values/json.ts";
 import { decodeGobValue, GobError, type GobInterface } from "./gob.ts";
 
@@ -177,11 +177,11 @@ export function ctyTypeFromJson(j: unknown): Type {
 
 /** Execute's value in protocol v2: msgpack.Marshal(v, cty.DynamicPseudoType). */
 export function ctyValueFromMsgpack(bytes: Uint8Array): Value {
-  return fromMsgpack(T.dynamic, decodeMsgpack(bytes, { useBigInt64: false }));
+  return fromMsgpack(T.dynamic, msgpack().decode(bytes, { useBigInt64: false }));
 }
 
 function fromMsgpack(type: Type, raw: unknown): Value {
-  if (raw instanceof ExtData) return V.unknown(type);
+  if (raw instanceof msgpack().ExtData) return V.unknown(type);
   if (type.kind === "dynamic") {
     if (raw === null) return V.null();
     if (!Array.isArray(raw) || raw.length !== 2 || !(raw[0] instanceof Uint8Array)) throw new Error("a dynamic value without its type");

@@ -4,6 +4,7 @@
 //   packer-plugin-sdk (5.x): 5|0|unix|/tmp/packer-plugin123
 // imgb connects, runs a yamux client session on the socket and dials broker stream 0 for net/rpc.
 // The process is native and unsandboxed: it runs with the user's rights, as under Packer.
+import { loadMsgpack } from "./msgpack.ts";
 import { createConnection, type Socket } from "node:net";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
@@ -55,6 +56,7 @@ export interface StartOptions {
 }
 
 export async function startPlugin(argv: string[], opts: StartOptions = {}): Promise<PluginConnection> {
+  await loadMsgpack(); // the RPC codec (rpc.ts, cty.ts) uses it synchronously from here on
   const name = argv[0]!;
   let stdoutBuf = "";
   let lineResolve: ((line: string) => void) | undefined;

@@ -3,7 +3,8 @@
 // msgpack of rpc.Request {ServiceMethod, Seq} followed by the msgpack of the argument; a response
 // is rpc.Response {ServiceMethod, Seq, Error} followed by the reply. Calls may be outstanding
 // together; replies are matched by Seq. Structs travel as maps keyed by Go field names.
-import { Decoder, Encoder } from "@msgpack/msgpack";
+import type { Encoder } from "@msgpack/msgpack";
+import { msgpack } from "./msgpack.ts";
 import type { YamuxStream } from "./yamux.ts";
 
 export class RpcError extends Error {
@@ -16,10 +17,11 @@ export class RpcError extends Error {
   }
 }
 
-const encoder = new Encoder({ ignoreUndefined: false });
+let encoder: Encoder | undefined;
 const decoderOptions = { useBigInt64: false } as const;
 
 function frame(header: unknown, body: unknown): Uint8Array {
+  encoder ??= new (msgpack().Encoder)({ ignoreUndefined: false });
   const a = encoder.encode(header);
   const b = encoder.encode(body ?? null);
   const out = new Uint8Array(a.length + b.length);
@@ -67,7 +69,7 @@ export class RpcClient {
   private async readLoop(): Promise<void> {
     try {
       let header: Record<string, unknown> | undefined;
-      for await (const item of new Decoder(decoderOptions).decodeStream(this.stream)) {
+      for await (const item of new (msgpack().Decoder)(decoderOptions).decodeStream(this.stream)) {
         if (!header) {
           header = asRecord(item);
           continue;
@@ -106,7 +108,7 @@ export async function serveRpc(stream: YamuxStream, handlers: Record<string, Rpc
   };
   let header: Record<string, unknown> | undefined;
   try {
-    for await (const item of new Decoder(decoderOptions).decodeStream(stream)) {
+    for await (const item of new (msgpack().Decoder)(decoderOptions).decodeStream(stream)) {
       if (!header) {
         header = asRecord(item);
         continue;

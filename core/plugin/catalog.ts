@@ -3,6 +3,7 @@
 // instance of one. Loading — bytes to a verified description, cached by sha256 — is the loader's
 // (core/plugin/loader.ts); pooling instances is the engine's component pipeline's.
 import { EMBEDDED_PLUGINS } from "./embedded/index.ts";
+import { embeddedPluginBytes } from "./embedded/bytes.ts";
 import { notProvidedReason } from "./not-provided.ts";
 import { withLimits, type PluginLimits } from "./limits.ts";
 import { PluginRuntime, pluginFailure } from "./runtime.ts";
@@ -62,13 +63,9 @@ export class WasmPluginCatalog implements PluginCatalog {
           origin: "embedded",
           grants: "declared",
           bytes: async () => {
-            let path: string;
-            try {
-              path = await p.file();
-            } catch {
-              throw new UserError(`embedded plugin ${p.name} is not built: run \`bun run build:plugins\``);
-            }
-            return new Uint8Array(await Bun.file(path).arrayBuffer());
+            const bytes = await embeddedPluginBytes(p.folder);
+            if (!bytes) throw new UserError(`embedded plugin ${p.name} is not built: run \`bun run build:plugins\``);
+            return bytes;
           },
         });
       }

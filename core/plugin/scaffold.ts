@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { UserError } from "../errors/diagnostic.ts";
 import { isValidPluginName } from "../registry/names.ts";
-import { SDK_FILES } from "./embedded/sdk-sources.ts";
+import { sdkFiles } from "./sdk-files.ts";
 import { MANIFEST } from "./toolchain/project.ts";
 import type { PluginKind } from "./types.ts";
 
@@ -123,7 +123,7 @@ Or publish it to a registry: \`imgb registry sign dist/${short}.wasm --name ${na
  * Creates `dir/NAME/` (NAME without the namespace) for plugin `namespace/name`. Returns the folder.
  * Refuses an existing folder or a name that is not the registry's `namespace/name`.
  */
-export function scaffoldPlugin(name: string, dir: string, opts: ScaffoldOptions = {}): string {
+export async function scaffoldPlugin(name: string, dir: string, opts: ScaffoldOptions = {}): Promise<string> {
   if (!isValidPluginName(name)) {
     throw new UserError(`plugin name ${JSON.stringify(name)}: use "namespace/name" (lowercase letters, digits and inner hyphens), the name the registry and templates use`);
   }
@@ -138,7 +138,7 @@ export function scaffoldPlugin(name: string, dir: string, opts: ScaffoldOptions 
     "README.md": readme(name, kind, short),
     ".gitignore": "dist/\n",
   };
-  for (const [rel, text] of Object.entries(SDK_FILES)) files[join("sdk", rel)] = text;
+  for (const [rel, text] of Object.entries(await sdkFiles())) files[join("sdk", rel)] = text;
   for (const [rel, text] of Object.entries(files)) {
     const path = join(folder, rel);
     mkdirSync(dirname(path), { recursive: true });

@@ -118,7 +118,8 @@ export class Output {
     if (this.bars) {
       const code = BUILD_COLORS[build.colorIndex % BUILD_COLORS.length] ?? 32;
       const prefix = this.opts.color ? `\x1b[0;${code}m    ${build.name}:\x1b[0m` : `    ${build.name}:`;
-      return this.bars.bar(prefix, label, total, (line) => sink.message(line));
+      const bar = this.bars.bar(prefix, label, total, (line) => sink.message(line));
+      if (bar) return bar;
     }
     return new LineProgress(sink, label, total);
   }

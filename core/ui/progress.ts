@@ -4,8 +4,12 @@
 //    so parallel builds' bars and lines never garble each other;
 //  - a log or CI (no TTY): a line at each quarter, and one when done;
 //  - -json-events: "progress" events (at most a few a second) and a final one.
-import { MultiBar } from "cli-progress";
+import type { MultiBar } from "cli-progress";
 import type { ProgressTracker } from "./types.ts";
+import { ASSET, lazyModule } from "../embedded/compressed-assets.ts";
+
+type CliProgress = typeof import("cli-progress");
+const loadCliProgress = lazyModule<CliProgress>(ASSET.cliProgress, "cli-progress");
 
 export interface ProgressSink {
   message(text: string): void;
@@ -77,18 +81,27 @@ export class EventProgress implements ProgressTracker {
 export class TerminalBars {
   private multibar: MultiBar | undefined;
   private active = 0;
+  /** cli-progress, loaded in the background from the start (transfers begin seconds later). */
+  private lib: CliProgress | undefined;
   constructor(
     private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
     private readonly rawWrite: (s: string) => void,
-  ) {}
+  ) {
+    loadCliProgress().then(
+      (m) => (this.lib = m),
+      () => {}, // no bars then: transfers report in lines
+    );
+  }
 
   write(text: string): void {
     if (this.multibar) this.multibar.log(text.endsWith("\n") ? text : `${text}\n`);
     else this.rawWrite(text);
   }
 
-  bar(prefix: string, label: string, total: number | undefined, finishedLine: (line: string) => void): ProgressTracker {
-    this.multibar ??= new MultiBar({
+  /** A bar, or undefined while cli-progress is not loaded yet (the caller reports in lines then). */
+  bar(prefix: string, label: string, total: number | undefined, finishedLine: (line: string) => void): ProgressTracker | undefined {
+    if (!this.lib) return undefined;
+    this.multibar ??= new this.lib.MultiBar({
       stream: this.stream as NodeJS.WritableStream,
       format: "{prefix} {label} [{bar}] {percentage}% | {doneMiB}/{totalMiB} MiB | {speed} MiB/s | ETA {eta_formatted}",
       barCompleteChar: "\u2588",

@@ -2,7 +2,8 @@
 // hcldec specs (as tests/support's encoder, written from Go's encoding/gob, writes them), big.Float
 // bytes as Go writes them, and the cty JSON Configure takes. The whole exchange with a plugin
 // process is in tests/e2e/packer-plugin-datasource.test.ts.
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { loadMsgpack } from "../../core/packer-plugin/msgpack.ts";
 import { bigFloat, ctyJsonDynamic, ctyType, ctyValueFromGob, ctyValueFromMsgpack } from "../../core/packer-plugin/cty.ts";
 import { objectSpecProto, valueMsgpack } from "../support/cty-protobuf.ts";
 import { encode as encodeMsgpack, ExtData } from "@msgpack/msgpack";
@@ -13,6 +14,8 @@ import { G, GobEncoder } from "../support/gob-encoder.ts";
 import { floatGob, objectSpecGob, typeGob, valueGob } from "../support/cty-gob.ts";
 
 const hex = (s: string) => new Uint8Array(s.split(/\s+/).filter(Boolean).map((h) => parseInt(h, 16)));
+
+beforeAll(loadMsgpack);
 
 describe("the test plugins' gob encoder", () => {
   test("writes Go's own example (encoding/gob doc.go) byte for byte", () => {

@@ -25,15 +25,15 @@ async function report(folder: string): Promise<{ failed: number; lines: string[]
 }
 
 describe("plugin projects", () => {
-  test("names follow the registry rule; folders are not overwritten", () => {
-    expect(() => scaffoldPlugin("motd", dir)).toThrow('use "namespace/name"');
-    expect(() => scaffoldPlugin("Acme/motd", dir)).toThrow('use "namespace/name"');
-    scaffoldPlugin("acme/taken", dir);
-    expect(() => scaffoldPlugin("acme/taken", dir)).toThrow("already exists");
+  test("names follow the registry rule; folders are not overwritten", async () => {
+    await expect(scaffoldPlugin("motd", dir)).rejects.toThrow('use "namespace/name"');
+    await expect(scaffoldPlugin("Acme/motd", dir)).rejects.toThrow('use "namespace/name"');
+    await scaffoldPlugin("acme/taken", dir);
+    await expect(scaffoldPlugin("acme/taken", dir)).rejects.toThrow("already exists");
   });
 
   test("a new provisioner is self-contained, builds, and its test run passes", async () => {
-    const folder = scaffoldPlugin("acme/motd", dir);
+    const folder = await scaffoldPlugin("acme/motd", dir);
     expect(readFileSync(join(folder, "assembly", "plugin.ts"), "utf8")).toContain('from "../sdk/assembly/sdk"');
     expect(readFileSync(join(folder, "sdk", "assembly", "sdk.ts"), "utf8")).toBe(readFileSync(join(import.meta.dir, "..", "..", "plugins-wasm", "sdk", "assembly", "sdk.ts"), "utf8"));
     const built = await buildPluginProject(folder);
@@ -47,7 +47,7 @@ describe("plugin projects", () => {
   }, 120_000);
 
   test("a new post-processor builds and its test run passes", async () => {
-    const folder = scaffoldPlugin("acme/stamp", dir, { kind: "post-processor" });
+    const folder = await scaffoldPlugin("acme/stamp", dir, { kind: "post-processor" });
     await buildPluginProject(folder);
     const r = await report(folder);
     expect(r.failed).toBe(0);
@@ -55,7 +55,7 @@ describe("plugin projects", () => {
   }, 120_000);
 
   test("compile errors, a describe name that differs from the manifest, and failing samples are reported", async () => {
-    const folder = scaffoldPlugin("acme/broken", dir);
+    const folder = await scaffoldPlugin("acme/broken", dir);
     const src = join(folder, "assembly", "plugin.ts");
     const good = readFileSync(src, "utf8");
     writeFileSync(src, good.replace("Ui.say(", "Ui.sayy("));

@@ -112,7 +112,7 @@ describe("vetting from the source", () => {
     const repo = join(reg.base, "repo");
     Bun.spawnSync(["mkdir", "-p", repo]);
     git(repo, "init", "-q");
-    const src = scaffoldPlugin("acme/motd", repo);
+    const src = await scaffoldPlugin("acme/motd", repo);
     git(repo, "add", "-A");
     git(repo, "commit", "-qm", "motd 0.1.0");
     const first = git(repo, "rev-parse", "HEAD");

@@ -24,6 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MuxBroker } from "../../core/packer-plugin/mux-broker.ts";
 import { serveRpc, type RpcHandler } from "../../core/packer-plugin/rpc.ts";
+import { loadMsgpack } from "../../core/packer-plugin/msgpack.ts";
 import { objectSpecGob, valueGob, type Cty } from "./cty-gob.ts";
 import { objectSpecProto, valueMsgpack } from "./cty-protobuf.ts";
 
@@ -86,6 +87,7 @@ const handlers: Record<string, RpcHandler> = {
   },
 };
 
+await loadMsgpack();
 const dir = mkdtempSync(join(tmpdir(), "packer-plugin-"));
 const path = join(dir, "plugin.sock");
 const server = createServer((socket) => {

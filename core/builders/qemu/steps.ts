@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import type { BuildState, Step } from "../types.ts";
 import type { Communicator } from "../../communicator/types.ts";
 import { noneCommunicator } from "../../communicator/types.ts";
-import { connectSsh, sshGeneratedValues } from "../../communicator/ssh/index.ts";
+import { connectSsh, preloadSshRuntime, sshGeneratedValues } from "../../communicator/ssh/index.ts";
 import { run, spawnChild, type Child } from "../../process/child.ts";
 import { chooseAccelerator, type Accelerator } from "./accelerator.ts";
 import { qemuArgv } from "./command-line.ts";
@@ -350,6 +350,7 @@ async function consoleTail(r: QemuRun): Promise<string> {
 const SSH_ATTEMPT_TIMEOUT_MS = 10_000;
 
 export function stepConnectVm(c: QemuConfig, r: QemuRun): Step {
+  if (c.communicator === "ssh") preloadSshRuntime();
   return stepConnect(async (state): Promise<Communicator> => {
     if (c.communicator === "none" || !c.ssh) return noneCommunicator();
     if (c.pauseBeforeConnectingMs > 0) {

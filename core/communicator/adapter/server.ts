@@ -3,7 +3,8 @@
 // client (ansible-playbook) reaches any machine imgb can reach (SSH, podman, local, chroot). It
 // accepts only the throwaway client key it generated, and on close it ends every connection (an
 // ssh ControlMaster left behind would otherwise outlive the build) and stops every forwarded command.
-import { Server, utils, type Connection, type ParsedKey, type ServerChannel } from "ssh2";
+import type { Connection, ParsedKey, ServerChannel } from "ssh2";
+import { loadSsh2, ssh2 } from "../ssh/ssh2.ts";
 import { timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Communicator } from "../types.ts";
@@ -30,13 +31,14 @@ function publicLine(key: ParsedKey): string {
 }
 
 function parsed(text: string): ParsedKey {
-  const k = utils.parseKey(text);
+  const k = ssh2().utils.parseKey(text);
   if (k instanceof Error) throw k;
   return Array.isArray(k) ? k[0]! : k;
 }
 
 /** Starts an adapter on 127.0.0.1 bound to `comm`; commands stop when it closes or `signal` aborts. */
 export async function startAdapter(comm: Communicator, opts: AdapterOptions, signal: AbortSignal): Promise<Adapter> {
+  const { Server, utils } = await loadSsh2();
   const host = utils.generateKeyPairSync("ed25519");
   const client = utils.generateKeyPairSync("ed25519");
   const allowed = parsed(client.public);

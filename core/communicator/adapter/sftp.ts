@@ -6,11 +6,11 @@
 import { mkdtemp, open, rm, stat as localStat, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
-import { utils, type Attributes, type SFTPWrapper } from "ssh2";
+import type { Attributes, SFTPWrapper } from "ssh2";
+import { ssh2 } from "../ssh/ssh2.ts";
 import type { Communicator } from "../types.ts";
 import { shellQuote } from "../../process/shell-quote.ts";
 
-const { OPEN_MODE, STATUS_CODE } = utils.sftp;
 
 interface OpenFile {
   remote: string;
@@ -43,6 +43,7 @@ function sendExitStatus(sftp: SFTPWrapper, status: number): void {
 
 /** Serves one SFTP session until the client closes it. */
 export function serveSftp(sftp: SFTPWrapper, comm: Communicator, signal: AbortSignal): void {
+  const { OPEN_MODE, STATUS_CODE } = ssh2().utils.sftp; // loaded by startAdapter
   const files = new Map<number, OpenFile>();
   let nextHandle = 1;
   let scratch: Promise<string> | undefined;

@@ -2,7 +2,8 @@
 // ssh_agent_auth is set; otherwise the private key, then the password (sent for both "password"
 // and "keyboard-interactive", as Packer does). Records what was tried for the error message.
 import { readFileSync } from "node:fs";
-import { utils, type AnyAuthMethod, type AuthenticationType, type AuthHandlerMiddleware } from "ssh2";
+import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware } from "ssh2";
+import { ssh2 } from "./ssh2.ts";
 import { expandHome } from "./paths.ts";
 import { withCertificate } from "./certificate.ts";
 
@@ -28,13 +29,13 @@ export interface AuthPlan {
 /** Builds the method list, or returns a message when the configuration cannot authenticate at all. */
 /** True when the key text is encrypted (ssh2 cannot read it without a passphrase). */
 export function keyNeedsPassphrase(text: string): boolean {
-  const parsed = utils.parseKey(text);
+  const parsed = ssh2().utils.parseKey(text);
   return parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message);
 }
 
 /** Whether the passphrase opens the key. */
 export function passphraseOpens(text: string, passphrase: string): boolean {
-  return !(utils.parseKey(text, passphrase) instanceof Error);
+  return !(ssh2().utils.parseKey(text, passphrase) instanceof Error);
 }
 
 export function planAuth(c: Credentials, keyName = "ssh_private_key_file"): AuthPlan | string {
@@ -67,7 +68,7 @@ export function planAuth(c: Credentials, keyName = "ssh_private_key_file"): Auth
       return `${certName} needs ${keyName} (the certificate's private key)`;
     }
     for (const k of keys) {
-      const parsed = k.passphrase !== undefined ? utils.parseKey(k.text, k.passphrase) : utils.parseKey(k.text);
+      const parsed = k.passphrase !== undefined ? ssh2().utils.parseKey(k.text, k.passphrase) : ssh2().utils.parseKey(k.text);
       if (parsed instanceof Error) return `${k.from} is not a usable private key: ${parsed.message}`;
       const key = Array.isArray(parsed) ? parsed[0] : parsed;
       if (!key || !key.isPrivateKey()) return `${k.from} is not a private key`;

@@ -4,8 +4,7 @@
 // for both, so its publickey request is extended here for keys that carry a certificate; every
 // other key goes through ssh2 unchanged.
 import type { ParsedKey } from "ssh2";
-import Protocol from "ssh2/lib/protocol/Protocol.js";
-import { sendPacket } from "ssh2/lib/protocol/utils.js";
+import { ssh2Internals } from "./ssh2.ts";
 
 const CERT = Symbol("imgb.certificate");
 
@@ -58,6 +57,7 @@ let installed = false;
 function installAuthPk(): void {
   if (installed) return;
   installed = true;
+  const { Protocol, sendPacket } = ssh2Internals(); // loaded: planAuth runs after loadSsh2
   const proto = Protocol.prototype as ProtocolInternals;
   const original = proto.authPK;
   proto.authPK = function (this: ProtocolInternals, username: string, key: unknown, keyAlgo?: unknown, cbSign?: unknown) {

@@ -2,6 +2,7 @@
 // exec channels, files over SFTP (default) or scp.
 import { readFileSync } from "node:fs";
 import { keyNeedsPassphrase, passphraseOpens } from "./auth.ts";
+import { loadSsh2 } from "./ssh2.ts";
 import { expandHome } from "./paths.ts";
 import { askSecret, stdinIsTty } from "../../ui/terminal.ts";
 import { Tunnels } from "./tunnels.ts";
@@ -108,6 +109,7 @@ async function unlockPrivateKey(config: SshConfig, ui: Ui): Promise<SshConfig> {
   } catch {
     return config; // planAuth reports the unreadable file
   }
+  await loadSsh2();
   if (!keyNeedsPassphrase(text)) return config;
   const target = targetName(config);
   if (process.env["SSH_AUTH_SOCK"]) {

@@ -1,7 +1,8 @@
 // One SSH connection attempt (TCP or through a bastion, handshake, host key, authentication) and
 // the loop that keeps trying until ssh_timeout, as Packer's "Waiting for SSH to become available...".
 import { connect as tcpConnect, type Socket } from "node:net";
-import { Client, type Algorithms, type ConnectConfig } from "ssh2";
+import type { Algorithms, Client, ConnectConfig } from "ssh2";
+import { loadSsh2 } from "./ssh2.ts";
 import type { Duplex } from "node:stream";
 import type { Ui } from "../../ui/types.ts";
 import { CommunicatorError } from "../types.ts";
@@ -78,6 +79,7 @@ export function describeSocketError(err: unknown): string {
 /** One attempt: resolves with a ready, authenticated connection or rejects with a ConnectFailure. */
 export async function attemptConnection(o: AttemptOptions): Promise<{ client: Client; sock: Duplex }> {
   const { endpoint: ep, target } = o;
+  const { Client } = await loadSsh2(); // before planAuth, which parses keys with it
   const auth = planAuth(ep, o.target.startsWith("ssh bastion") ? "ssh_bastion_private_key_file" : "ssh_private_key_file");
   if (typeof auth === "string") throw new ConnectFailure("config", auth, target);
   const sock = o.via

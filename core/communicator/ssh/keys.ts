@@ -1,6 +1,6 @@
 // A builder's temporary key pair (Packer's SSHPublicKey / SSHPrivateKey) and the `build.*` values
 // a builder publishes for an SSH connection.
-import { utils } from "ssh2";
+import { loadSsh2 } from "./ssh2.ts";
 import type { JsonValue } from "../../values/json.ts";
 import type { SshConfig } from "./config.ts";
 import type { ConnectionKey } from "../../builders/common/generated-data.ts";
@@ -13,8 +13,8 @@ export interface TemporaryKeyPair {
 }
 
 /** An ed25519 key pair whose public line ends with `name` (Packer: temporary_key_pair_name, "packer_<uuid>"). */
-export function generateTemporaryKeyPair(name: string): TemporaryKeyPair {
-  const kp = utils.generateKeyPairSync("ed25519", { comment: name });
+export async function generateTemporaryKeyPair(name: string): Promise<TemporaryKeyPair> {
+  const kp = (await loadSsh2()).utils.generateKeyPairSync("ed25519", { comment: name });
   return { publicKey: `${kp.public.trim()}\n`, privateKey: kp.private };
 }
 

@@ -4,7 +4,8 @@
 import type { BuildState, Step } from "../../builders/types.ts";
 import { stepConnect } from "../../builders/common/machine-steps.ts";
 import { clearAuthorizedKeys } from "./clear-keys.ts";
-import { connectSsh, type SshCommunicator } from "./communicator.ts";
+import type { SshCommunicator } from "./communicator.ts";
+import { connectSsh, preloadSshRuntime } from "./lazy-runtime.ts";
 import type { SshConfig } from "./config.ts";
 import { sshGeneratedValues, type TemporaryKeyPair } from "./keys.ts";
 
@@ -16,6 +17,7 @@ export interface ConnectSshStepOptions {
 }
 
 export function stepConnectSsh(opts: ConnectSshStepOptions): Step {
+  preloadSshRuntime();
   let keyPair: TemporaryKeyPair | undefined;
   return stepConnect<SshCommunicator>({
     async connect(state) {

@@ -4,25 +4,25 @@ import type { PluginKind } from "../types.ts";
 export interface EmbeddedPlugin {
   kind: PluginKind;
   name: string;
-  /** Path of the .wasm (inside the binary when compiled); rejects when it is not built. */
-  file: () => Promise<string>;
+  /** Its folder under plugins-wasm/ (bytes.ts finds the module by it). */
+  folder: string;
 }
 
 export const EMBEDDED_PLUGINS: EmbeddedPlugin[] = [
-  { kind: "provisioner", name: "ansible", file: async () => (await import("./ansible.ts")).default },
-  { kind: "provisioner", name: "ansible-local", file: async () => (await import("./ansible-local.ts")).default },
-  { kind: "post-processor", name: "artifice", file: async () => (await import("./artifice.ts")).default },
-  { kind: "provisioner", name: "breakpoint", file: async () => (await import("./breakpoint.ts")).default },
-  { kind: "post-processor", name: "checksum", file: async () => (await import("./checksum.ts")).default },
-  { kind: "post-processor", name: "compress", file: async () => (await import("./compress.ts")).default },
-  { kind: "post-processor", name: "docker-import", file: async () => (await import("./docker-import.ts")).default },
-  { kind: "post-processor", name: "docker-push", file: async () => (await import("./docker-push.ts")).default },
-  { kind: "post-processor", name: "docker-save", file: async () => (await import("./docker-save.ts")).default },
-  { kind: "post-processor", name: "docker-tag", file: async () => (await import("./docker-tag.ts")).default },
-  { kind: "provisioner", name: "file", file: async () => (await import("./file.ts")).default },
-  { kind: "post-processor", name: "manifest", file: async () => (await import("./manifest.ts")).default },
-  { kind: "provisioner", name: "shell", file: async () => (await import("./shell.ts")).default },
-  { kind: "provisioner", name: "shell-local", file: async () => (await import("./shell-local.ts")).default },
-  { kind: "post-processor", name: "shell-local", file: async () => (await import("./shell-local-pp.ts")).default },
-  { kind: "post-processor", name: "vagrant", file: async () => (await import("./vagrant.ts")).default },
+  { kind: "provisioner", name: "ansible", folder: "ansible" },
+  { kind: "provisioner", name: "ansible-local", folder: "ansible-local" },
+  { kind: "post-processor", name: "artifice", folder: "artifice" },
+  { kind: "provisioner", name: "breakpoint", folder: "breakpoint" },
+  { kind: "post-processor", name: "checksum", folder: "checksum" },
+  { kind: "post-processor", name: "compress", folder: "compress" },
+  { kind: "post-processor", name: "docker-import", folder: "docker-import" },
+  { kind: "post-processor", name: "docker-push", folder: "docker-push" },
+  { kind: "post-processor", name: "docker-save", folder: "docker-save" },
+  { kind: "post-processor", name: "docker-tag", folder: "docker-tag" },
+  { kind: "provisioner", name: "file", folder: "file" },
+  { kind: "post-processor", name: "manifest", folder: "manifest" },
+  { kind: "provisioner", name: "shell", folder: "shell" },
+  { kind: "provisioner", name: "shell-local", folder: "shell-local" },
+  { kind: "post-processor", name: "shell-local", folder: "shell-local-pp" },
+  { kind: "post-processor", name: "vagrant", folder: "vagrant" },
 ];

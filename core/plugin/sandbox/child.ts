@@ -2,9 +2,11 @@
 // from the parent over Bun IPC. It owns nothing: every host function call is forwarded to the parent,
 // which holds the grants, the UI and the communicator. The parent kills this process at the CPU
 // limit or on abort; this process exits by itself when the IPC channel closes (parent gone).
-// extism-kernel.ts must be evaluated before @extism/extism (it wraps WebAssembly.promising).
+// extism-kernel.ts must be evaluated before @extism/extism (it wraps WebAssembly.promising); Extism
+// is loaded when the first module is (the compiled binary carries it compressed, not as code).
 import { KernelLimit, blockBytes, blocks, pluginInstance, rememberContext, takeReturnCode, withKernel } from "./extism-kernel.ts";
-import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
+import type { CallContext, Plugin } from "@extism/extism";
+import { ASSET, lazyModule } from "../../embedded/compressed-assets.ts";
 import type { ChildMessage, ParentMessage } from "./protocol.ts";
 import { HOST_FUNCTION_NAMES, SANDBOX_FUNCTIONS, type SandboxServedName } from "../host/table.ts";
 import { ModuleRefused, capModuleMemory, checkImports } from "./module-check.ts";
@@ -13,6 +15,7 @@ import { ByteHandleError, ByteHandles } from "./byte-handles.ts";
 import { readClock } from "../host/clock.ts";
 
 const PAGE = 65536;
+const loadExtism = lazyModule<typeof import("@extism/extism")>(ASSET.extism, "@extism/extism");
 
 let plugin: Plugin | null = null;
 let memoryLimitBytes = 64 * 2 ** 20;
@@ -115,6 +118,7 @@ async function load(msg: Extract<ParentMessage, { t: "load" }>): Promise<void> {
     const functions: Record<string, (ctx: CallContext, ...args: bigint[]) => bigint | Promise<bigint>> = {};
     for (const fn of HOST_FUNCTION_NAMES) if (!SANDBOX_FUNCTIONS.has(fn)) functions[fn] = forwarder(fn);
     Object.assign(functions, childFunctions());
+    const { default: createPlugin } = await loadExtism();
     plugin = await withKernel(() =>
       createPlugin(
         { wasm: [{ module }] },

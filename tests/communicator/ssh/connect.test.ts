@@ -108,7 +108,7 @@ describe("authentication", () => {
   });
 
   test("a key the server does not accept", async () => {
-    const kp = generateTemporaryKeyPair("imgb-unknown");
+    const kp = await generateTemporaryKeyPair("imgb-unknown");
     const keyFile = join(scratch, "unknown_key");
     writeFileSync(keyFile, kp.privateKey, { mode: 0o600 });
     const e = await failure(
@@ -176,7 +176,7 @@ describe("algorithms", () => {
 
 describe("host keys", () => {
   test("a wrong pinned key is refused at once, naming both fingerprints", async () => {
-    const other = generateTemporaryKeyPair("other").publicKey.trim();
+    const other = (await generateTemporaryKeyPair("other")).publicKey.trim();
     const t0 = Date.now();
     const e = await failure(connectSsh(sshConfig(sshd, { ssh_host_key: other }), recordingUi(), never()));
     expect(Date.now() - t0).toBeLessThan(3000);
@@ -193,7 +193,7 @@ describe("host keys", () => {
     expect(ui.text()).not.toContain("without verification");
 
     const bad = join(scratch, "known_hosts_bad");
-    const other = generateTemporaryKeyPair("other").publicKey.trim().split(" ").slice(0, 2).join(" ");
+    const other = (await generateTemporaryKeyPair("other")).publicKey.trim().split(" ").slice(0, 2).join(" ");
     writeFileSync(bad, `[127.0.0.1]:${sshd.port} ${other}\n`);
     const e = await failure(connectSsh(sshConfig(sshd, { ssh_host_key: "", ssh_known_hosts_file: bad }), recordingUi(), never()));
     expect(e.message).toContain("host key mismatch: known_hosts has ssh-ed25519 SHA256:");
@@ -370,7 +370,7 @@ describe("bastion", () => {
 
 describe("connect step", () => {
   test("publishes build values; ssh_clear_authorized_keys removes only the temporary key", async () => {
-    const kp = generateTemporaryKeyPair("imgb_test_temporary");
+    const kp = await generateTemporaryKeyPair("imgb_test_temporary");
     const sshDir = join(sshd.home, ".ssh");
     const ak = join(sshDir, "authorized_keys");
     const uid = statSync(sshd.home).uid;
