@@ -88,8 +88,11 @@ async function copyTree(src: string, dest: string, patterns: RegExp[], root: str
 }
 
 async function copyFileKeepingMode(from: string, to: string, mode?: number): Promise<void> {
+  // A FIFO, socket or device would be read for ever (or fail midway): only regular files are copied.
+  const st = await stat(from);
+  if (!st.isFile()) throw new CommunicatorError(`${from} is not a regular file`, TARGET);
   await copyFile(from, to);
-  await chmod(to, mode ?? (await stat(from)).mode & 0o7777);
+  await chmod(to, mode ?? st.mode & 0o7777);
 }
 
 /** rsync/Packer rule: "src/" copies the contents into dest, "src" copies the folder itself into dest. */

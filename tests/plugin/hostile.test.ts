@@ -501,6 +501,22 @@ describe("every path-taking host function: .., absolute, symlinks, dangling, loo
     }
   }, 30_000);
 
+  test("folder transfers through the local communicator refuse a FIFO instead of waiting on it for ever", async () => {
+    const p = playground();
+    try {
+      expect(Bun.spawnSync(["mkfifo", join(p.remote, "src", "fifo")]).exitCode).toBe(0);
+      expect(Bun.spawnSync(["mkfifo", join(p.work, "tree", "fifo")]).exitCode).toBe(0);
+      rmSync(join(p.work, "tree", "sub", "leak"));
+      const down = await provisionCalls([call("comm_download_dir", { src: join(p.remote, "src") + "/", dest: join(p.work, "fresh") })]);
+      expect(down.ui.lines).toEqual([`say: comm_download_dir {"error":"comm_download_dir: local: ${join(p.remote, "src", "fifo")} is not a regular file"}`]);
+      expect(readdirSync(join(p.work, "fresh")).filter((n) => n.startsWith(".imgb-"))).toEqual([]);
+      const up = await provisionCalls([call("comm_upload_dir", { src: join(p.work, "tree"), dest: join(p.remote, "up") })]);
+      expect(up.ui.lines).toEqual([`say: comm_upload_dir {"error":"comm_upload_dir: local: ${join(p.work, "tree", "fifo")} is not a regular file"}`]);
+    } finally {
+      p.cleanup();
+    }
+  }, 30_000);
+
   test("comm_upload reads the very file it checked: a FIFO is refused, a link flipped after the check uploads nothing from outside", async () => {
     const p = playground();
     const fifo = join(p.work, "fifo");
