@@ -1,5 +1,6 @@
 // One plugin instance's runtime: a sandbox process (respawned if it died), calls serialised, a host
 // context built per call, abort handling, and the wording of every failure ("plugin NAME: ...").
+import { boundedText } from "../ui/sanitize.ts";
 import type { JsonValue } from "../values/json.ts";
 import { PluginError } from "./types.ts";
 import type { PluginLimits } from "./limits.ts";
@@ -27,7 +28,9 @@ export class PluginCallError extends PluginError {
 }
 
 export function pluginFailure(plugin: string, message: string, origin: "plugin" | "host" = "host"): PluginCallError {
-  return new PluginCallError(plugin, message, origin);
+  // Every failure of a plugin call passes here: the text (the plugin's words, or a refusal quoting
+  // them) is bounded as the terminal shows it.
+  return new PluginCallError(plugin, boundedText(message), origin);
 }
 
 export type CallEnv = Omit<

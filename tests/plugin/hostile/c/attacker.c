@@ -25,6 +25,7 @@ IMPORT("extism:host/user", "hash_files") uint64_t hash_files(uint64_t request);
 IMPORT("extism:host/user", "compress_files") uint64_t compress_files(uint64_t request);
 IMPORT("extism:host/user", "output_file_read") uint64_t output_file_read(uint64_t request);
 IMPORT("extism:host/user", "files_stat") uint64_t files_stat(uint64_t request);
+IMPORT("extism:host/user", "plugin_error") uint64_t plugin_error(uint64_t request);
 IMPORT("extism:host/user", "artifact_open") uint64_t artifact_open(uint64_t request);
 IMPORT("extism:host/user", "artifact_create") uint64_t artifact_create(uint64_t request);
 IMPORT("extism:host/user", "artifact_pread") int64_t artifact_pread(uint64_t h, uint64_t off, uint64_t ptr, uint64_t len);
@@ -268,6 +269,17 @@ EXPORT("post_process") int32_t post_process(void) {
     for (int64_t i = 0; i < count; i++) puts_(o, &at, "y\\n");
     puts_(o, &at, tail);
     return answer(o, at);
+  }
+
+  // The message of a trap (plugin_error), `count` lines long, then the trap.
+  if (eq(action, an, "plugin_error_huge")) {
+    char *req = take(3 * (uint32_t)count + 32);
+    uint32_t at = 0;
+    puts_(req, &at, "{\"message\":\"");
+    for (int64_t i = 0; i < count; i++) puts_(req, &at, "z\\n");
+    puts_(req, &at, "\"}");
+    call(plugin_error, req, at);
+    __builtin_trap();
   }
 
   // One ui_say of `count` lines (the rate limit counted calls).
