@@ -2,7 +2,8 @@
 // and run through the real sandbox. Each misdeed must end in a clear error naming the plugin, and no
 // sandbox process may outlive it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { commitStaged } from "../../core/plugin/host/trees.ts";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { createPluginCatalog, type WasmPluginCatalog } from "../../core/plugin/catalog.ts";
@@ -496,6 +497,32 @@ describe("every path-taking host function: .., absolute, symlinks, dangling, loo
       expect(ok.error).toBeNull();
       expect(readFileSync(join(p.remote, "up", "tree", "sub", "inside"), "utf8")).toBe("fine");
       expectContained(p, ok.ui.lines);
+    } finally {
+      p.cleanup();
+    }
+  }, 30_000);
+
+  test("a download brings no set-ID bit, device node or FIFO into a granted folder", async () => {
+    const p = playground();
+    try {
+      // Through a plugin: a set-user-ID file on the machine arrives without its bit.
+      writeFileSync(join(p.remote, "src", "suid"), "#!/bin/sh\n");
+      chmodSync(join(p.remote, "src", "suid"), 0o4755);
+      const r = await provisionCalls([call("comm_download_dir", { src: join(p.remote, "src") + "/", dest: join(p.work, "fresh") })]);
+      expect(r.error).toBeNull();
+      expect(statSync(join(p.work, "fresh", "suid")).mode & 0o7777).toBe(0o755);
+      // What any communicator's unpacking (tar as root) may stage: refused before anything moves in.
+      const staged = mkdtempSync(join(p.work, "staged-"));
+      expect(Bun.spawnSync(["mkfifo", join(staged, "fifo")]).exitCode).toBe(0);
+      await expect(commitStaged(staged, join(p.work, "dest-fifo"), () => {})).rejects.toThrow(`${JSON.stringify(join(staged, "fifo"))} is a FIFO; imgb downloads only files, folders and links`);
+      rmSync(join(staged, "fifo"));
+      if (process.getuid?.() === 0) {
+        // A node of the host's memory device (1, 1); root can make one, as tar -x does.
+        expect(Bun.spawnSync(["mknod", join(staged, "mem"), "c", "1", "1"]).exitCode).toBe(0);
+        await expect(commitStaged(staged, join(p.work, "dest-dev"), () => {})).rejects.toThrow("is a device node; imgb downloads only files, folders and links");
+      }
+      expect(existsSync(join(p.work, "dest-fifo", "fifo"))).toBe(false);
+      expect(existsSync(join(p.work, "dest-dev", "mem"))).toBe(false);
     } finally {
       p.cleanup();
     }

@@ -2,10 +2,12 @@
 // communicator (ssh, container, chroot, local) does underneath:
 // - downloads land in a private staging folder beside the destination and are then moved in by
 //   rename(2), which replaces a name without following it: a symlink or hard link already in the
-//   destination is replaced, never written through; a symlink where a folder is needed is refused.
+//   destination is replaced, never written through; a symlink where a folder is needed is refused;
+//   device nodes, FIFOs and sockets are refused and set-ID bits cleared (admit).
 // - uploads are walked first: every symlink in the source tree must resolve inside the same grants
 //   as the folder itself (dangling links and loops are refused).
-import { lstat, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { UnsafeTarget, type PathCheck } from "./paths.ts";
 
@@ -21,6 +23,7 @@ type Record = (path: string, created: boolean) => void;
 /** Moves a staged file or the contents of a staged folder to `dest` without following anything there. */
 export async function commitStaged(staged: string, dest: string, record: Record): Promise<void> {
   const st = await lstat(staged);
+  await admit(staged, st);
   if (st.isDirectory()) {
     await mkdir(dest, { recursive: true });
     const d = await lstat(dest);
@@ -31,7 +34,22 @@ export async function commitStaged(staged: string, dest: string, record: Record)
   await moveEntry(staged, dest, record);
 }
 
+/**
+ * What a download may bring into a granted folder: files, folders and links, never a device node, a
+ * FIFO or a socket (a tar unpacked as root makes whatever the machine's archive holds: a world-readable
+ * node of the host's disk), and no set-user-ID, set-group-ID or sticky bit (a set-user-ID binary
+ * planted in the working folder runs as its owner for anyone who starts it).
+ */
+async function admit(path: string, st: Stats): Promise<void> {
+  if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) {
+    const what = st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : "a device node";
+    throw new UnsafeTarget(`${JSON.stringify(path)} is ${what}; imgb downloads only files, folders and links`);
+  }
+  if (!st.isSymbolicLink() && st.mode & 0o7000) await chmod(path, st.mode & 0o777);
+}
+
 async function moveEntry(from: string, to: string, record: Record): Promise<void> {
+  await admit(from, await lstat(from));
   const existing = await lstat(to).catch(() => null);
   if (existing?.isDirectory()) throw new UnsafeTarget(`${JSON.stringify(to)} is a folder`);
   await rename(from, to);
@@ -46,6 +64,7 @@ async function mergeInto(stagedDir: string, destDir: string, record: Record): Pr
       await moveEntry(from, to, record);
       continue;
     }
+    await admit(from, await lstat(from));
     const existing = await lstat(to).catch(() => null);
     if (existing === null) {
       for (const f of await filesUnder(from)) record(join(to, f.slice(from.length + 1)), true);
@@ -58,10 +77,12 @@ async function mergeInto(stagedDir: string, destDir: string, record: Record): Pr
   }
 }
 
+/** The files under a staged folder about to move in whole, each admitted first. */
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
+    await admit(p, await lstat(p));
     if (entry.isDirectory()) out.push(...(await filesUnder(p)));
     else out.push(p);
   }
