@@ -572,6 +572,29 @@ describe("every path-taking host function: .., absolute, symlinks, dangling, loo
     }
   }, 60_000);
 
+  test("no host function makes a set-user-ID, set-group-ID or sticky file on this host", async () => {
+    const p = playground();
+    try {
+      const data_base64 = Buffer.from("#!/bin/sh\n").toString("base64");
+      const cases: Array<[string, JsonObject]> = [
+        ["artifact_write", { path: join(p.work, "a"), data_base64, mode: 0o4755 }],
+        ["local_file_write", { path: join(p.work, "b"), data_base64, mode: 0o2755 }],
+        ["output_file_append", { path: join(p.work, "c"), data_base64, mode: 0o4755 }],
+        ["output_file_swap", { path: join(p.work, "d"), expect_sha256: null, data_base64, mode: 0o4755 }],
+        ["artifact_create", { path: join(p.work, "e"), mode: 0o1777 }],
+        ["temp_file", { data_base64, mode: 0o4755 }],
+      ];
+      for (const [fn, req] of cases) {
+        const r = await forge(["artifact_read", "artifact_write", "local_file_write", "temp_file"], { calls: [call(fn, req)] }, p.work);
+        // Before, each made the file with its set-ID or sticky bit.
+        expect(r.error).toBe(`plugin acme/forger: host call ${fn}: malformed request at mode: is not a permission mode (0 to 0o777: no set-ID or sticky bits on this host)`);
+      }
+      for (const n of ["a", "b", "c", "d", "e"]) expect(existsSync(join(p.work, n))).toBe(false);
+    } finally {
+      p.cleanup();
+    }
+  }, 30_000);
+
   test("post-processor functions (local_file_write, artifact_read/write, hash_files, compress_files, files_stat, output_file_*)", async () => {
     const p = playground();
     try {

@@ -30,9 +30,16 @@ export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 const Json = v.unknown() as v.GenericSchema<JsonValue>;
 const Base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, "is not base64"));
 const ModeBits = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777));
-/** A file mode; absent: the file keeps its mode (or gets the default of its function). */
+/**
+ * The mode of a file on this host: permission bits only. A set-user-ID, set-group-ID or sticky bit
+ * would let a plugin leave a set-user-ID program (owned by the user imgb runs as) in a folder others reach.
+ */
+const LocalModeBits = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o777, "is not a permission mode (0 to 0o777: no set-ID or sticky bits on this host)"));
+/** A file mode on the machine; absent: the file keeps its mode (or gets the default of its function). */
 const Mode = v.optional(ModeBits);
-const Mode644 = v.optional(ModeBits, 0o644);
+/** A file mode on this host; absent: the file keeps its mode (or gets the default of its function). */
+const LocalMode = v.optional(LocalModeBits);
+const Mode644 = v.optional(LocalModeBits, 0o644);
 const Output = v.optional(v.picklist(["ui", "return"]), "ui");
 const StringList = v.optional(v.array(v.string()), []);
 const Paths = v.pipe(v.array(v.string()), v.minLength(1, "needs at least one path"), v.maxLength(10_000));
@@ -199,7 +206,7 @@ export const HOST_FUNCTION_TABLE = {
   }),
   local_file_write: json({
     capabilities: ["local_file_write"],
-    request: v.object({ path: v.string(), data_base64: Base64, append: v.optional(v.boolean(), false), mode: Mode }),
+    request: v.object({ path: v.string(), data_base64: Base64, append: v.optional(v.boolean(), false), mode: LocalMode }),
     reply: Empty,
     doc: "writes a temp file of the call or a file in the output directory",
   }),
@@ -209,7 +216,7 @@ export const HOST_FUNCTION_TABLE = {
       prefix: v.optional(v.string(), "imgb-"),
       suffix: v.optional(v.string(), ""),
       data_base64: v.optional(Base64, ""),
-      mode: v.optional(v.number(), 0o600),
+      mode: v.optional(LocalModeBits, 0o600),
     }),
     reply: v.object({ path: v.string() }),
     doc: "creates a temp file, removed when the call ends",
@@ -222,7 +229,7 @@ export const HOST_FUNCTION_TABLE = {
   }),
   artifact_write: json({
     capabilities: ["artifact_write"],
-    request: v.object({ path: v.string(), data_base64: Base64, append: v.optional(v.boolean(), false), mode: Mode }),
+    request: v.object({ path: v.string(), data_base64: Base64, append: v.optional(v.boolean(), false), mode: LocalMode }),
     reply: Empty,
     doc: "writes a file in the output directory",
   }),
