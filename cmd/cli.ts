@@ -1,6 +1,7 @@
 // The command tree. Each verb is a thin citty declaration in its own file, loaded lazily so that
 // `imgb version` does not pay for the HCL parser or the plugin host.
-import { defineCommand, renderUsage, runCommand, showUsage, type CommandDef } from "citty";
+import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
+import { terminalSafe } from "../core/ui/sanitize.ts";
 import { IMGB_VERSION } from "../core/version.ts";
 import { versionLine } from "../core/release/build-info.ts";
 import { normalizeGoFlags } from "./args.ts";
@@ -29,6 +30,16 @@ const main = defineCommand({
   meta: { name: "imgb", version: IMGB_VERSION, description: "Builds machine images from Packer templates, with sandboxed plugins" },
   subCommands,
 });
+
+/** citty's usage text, its colours kept only for a terminal that wants them (not a log, not NO_COLOR). */
+async function usage(stream: NodeJS.WriteStream, command: CommandDef, parent?: CommandDef): Promise<string> {
+  const text = await renderUsage(command, parent);
+  return stream.isTTY && !process.env["NO_COLOR"] ? text : terminalSafe(text);
+}
+
+async function showUsage(command: CommandDef, parent?: CommandDef): Promise<void> {
+  process.stdout.write(`${await usage(process.stdout, command, parent)}\n`);
+}
 
 export async function runCli(argv: string[]): Promise<void> {
   // One id per run, as Packer's main does: the manifest records it, and every child process
@@ -63,7 +74,7 @@ export async function runCli(argv: string[]): Promise<void> {
   }
   const flags = await parseFlags(command, rest);
   if (flags.unknown !== undefined) {
-    process.stderr.write(`flag provided but not defined: ${flags.unknown}\n${await renderUsage(command, parent)}\n`);
+    process.stderr.write(`flag provided but not defined: ${flags.unknown}\n${await usage(process.stderr, command, parent)}\n`);
     process.exitCode = 1;
     return;
   }

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { fmtCommand } from "../core/commands/fmt.ts";
+import { flagsOf } from "./resolve.ts";
 
 export default defineCommand({
   meta: { name: "fmt", description: "Rewrites HCL2 templates and var files in canonical format" },
@@ -9,41 +10,17 @@ export default defineCommand({
     write: { type: "boolean", default: true, description: "write changes back to the files (off with -check)" },
     recursive: { type: "boolean", default: false, description: "also process files in subdirectories" },
   },
-  async run({ rawArgs }) {
+  async run(ctx) {
+    // Go-style booleans as Packer users write them (`-check`, `-write=false`): the one flag reading.
+    const flags = flagsOf(ctx);
     process.exitCode = await fmtCommand({
-      paths: positionals(rawArgs),
-      check: boolFlag(rawArgs, "check", false),
-      diff: boolFlag(rawArgs, "diff", false),
-      write: boolFlag(rawArgs, "write", true),
-      recursive: boolFlag(rawArgs, "recursive", false),
+      paths: flags.positionals,
+      check: flags.bool("check", false),
+      diff: flags.bool("diff", false),
+      write: flags.bool("write", true),
+      recursive: flags.bool("recursive", false),
       out: (text) => process.stdout.write(text),
       readStdin: () => Bun.stdin.text(),
     });
   },
 });
-
-// Go-style boolean flags as Packer users write them (`-check`, `-check=true`, `-write=false`), read
-// from the raw arguments because citty treats `--write=false` as a string.
-
-export function boolFlag(rawArgs: string[], name: string, fallback: boolean): boolean {
-  let v = fallback;
-  for (const a of rawArgs) {
-    if (a === "--") break;
-    if (a === `--${name}`) v = true;
-    else if (a === `--no-${name}`) v = false;
-    else if (a.startsWith(`--${name}=`)) v = /^(1|t|true)$/i.test(a.slice(name.length + 3));
-  }
-  return v;
-}
-
-/** Arguments that are not flags (`-` counts as a path: stdin). */
-export function positionals(rawArgs: string[]): string[] {
-  const out: string[] = [];
-  let rest = false;
-  for (const a of rawArgs) {
-    if (rest) out.push(a);
-    else if (a === "--") rest = true;
-    else if (a === "-" || !a.startsWith("-")) out.push(a);
-  }
-  return out;
-}

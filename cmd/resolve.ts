@@ -3,6 +3,7 @@
 // does for Packer: an unknown flag is an error (`flag provided but not defined: -var-flie`, exit 1),
 // never silently dropped. Every verb goes through here, so none can forget it.
 import type { ArgsDef, CommandDef } from "citty";
+import { UserError } from "../core/errors/diagnostic.ts";
 
 type Resolvable<T> = T | Promise<T> | (() => T) | (() => Promise<T>);
 
@@ -81,7 +82,17 @@ export class ParsedFlags {
   constructor(
     private readonly values: Map<string, string[]>,
     readonly unknown?: string,
+    /** The arguments that are not flags or flag values (`-` is one: stdin), and all after `--`. */
+    readonly positionals: string[] = [],
   ) {}
+  /** A boolean flag as Go's flag package reads it: the last of `-x`, `-x=false`, `-no-x`; strconv.ParseBool's words. */
+  bool(name: string, fallback: boolean): boolean {
+    const given = this.all(name).at(-1);
+    if (given === undefined) return fallback;
+    if (/^(1|t|T|TRUE|true|True)$/.test(given)) return true;
+    if (/^(0|f|F|FALSE|false|False)$/.test(given)) return false;
+    throw new UserError(`invalid boolean value "${given}" for -${name}: parse error`);
+  }
   /** Every value given for a flag, in order: `-var a=1 -var=b=2` → ["a=1", "b=2"]. */
   all(name: string): string[] {
     return this.values.get(name) ?? [];
@@ -106,15 +117,22 @@ export async function parseFlags(command: CommandDef, rest: string[]): Promise<P
 function scanFlags(defs: ArgsDef, rest: string[]): ParsedFlags {
   const shape = flagShape(defs);
   const values = new Map<string, string[]>();
+  const positionals: string[] = [];
   const add = (name: string, value: string) => values.set(name, [...(values.get(name) ?? []), value]);
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
-    if (a === "--") break;
+    if (a === "--") {
+      positionals.push(...rest.slice(i + 1));
+      break;
+    }
     const m = /^--?([^=]+)(=.*)?$/s.exec(a);
-    if (!m || a === "-" || /^-\d/.test(a)) continue;
+    if (!m || a === "-" || /^-\d/.test(a)) {
+      positionals.push(a);
+      continue;
+    }
     const given = m[1]!;
     const name = shape.names.get(given);
-    if (name === undefined) return new ParsedFlags(values, `-${given}`);
+    if (name === undefined) return new ParsedFlags(values, `-${given}`, positionals);
     if (shape.booleans.has(given)) {
       add(name, given.startsWith("no-") && name !== given ? "false" : m[2] === undefined ? "true" : m[2].slice(1));
     } else if (m[2] !== undefined) {
@@ -123,7 +141,7 @@ function scanFlags(defs: ArgsDef, rest: string[]): ParsedFlags {
       add(name, rest[++i]!);
     }
   }
-  return new ParsedFlags(values);
+  return new ParsedFlags(values, undefined, positionals);
 }
 
 /** The first flag the command does not declare (`-var-flie`), or undefined. */

@@ -14,6 +14,7 @@ import { ASSET, COMPRESSED_EXT, type AssetName } from "../core/embedded/compress
 import { packFiles } from "../core/embedded/file-pack.ts";
 import { SHARED_MODULES_KEY, type SharedModules } from "../core/embedded/shared-modules.ts";
 import { SSH_RUNTIME_SHARED } from "../core/communicator/ssh/runtime-shared.ts";
+import { SANDBOX_CHILD_SHARED } from "../core/plugin/sandbox/child-shared.ts";
 import { EMBEDDED_PLUGINS } from "../core/plugin/embedded/index.ts";
 import { PLUGIN_DIST_DIR } from "../core/plugin/embedded/bytes.ts";
 import { readSdkTree } from "../core/plugin/sdk-files.ts";
@@ -150,13 +151,15 @@ export async function compressedAssets(): Promise<string[]> {
   // ssh2 loads its native addons and cpu-features in try/catch: left out, it uses its fallbacks.
   const ssh2Text = await bundle(join(REPO, "core/communicator/ssh/ssh2-entry.ts"), /\.node$|^cpu-features$/);
   const encode = (text: string) => new TextEncoder().encode(text);
+  const inMain = await mainBundleInputs();
   const plugins = EMBEDDED_PLUGINS.map((p) => [`${p.folder}.wasm`, readFileSync(join(PLUGIN_DIST_DIR, `${p.folder}.wasm`))] as const);
   return [
     compressed(encode(ascText), ASSET.asc),
     compressed(encode(binaryen.glue), ASSET.binaryen),
     compressed(binaryen.wasm, ASSET.binaryenWasm),
     compressed(encode(ssh2Text), ASSET.ssh2),
-    compressed(encode(await bundleOwnCode("core/communicator/ssh/runtime.ts", "core/communicator/ssh", SSH_RUNTIME_SHARED, await mainBundleInputs())), ASSET.sshRuntime),
+    compressed(encode(await bundleOwnCode("core/communicator/ssh/runtime.ts", "core/communicator/ssh", SSH_RUNTIME_SHARED, inMain)), ASSET.sshRuntime),
+    compressed(encode(await bundleOwnCode("core/plugin/sandbox/child.ts", "core/plugin/sandbox", SANDBOX_CHILD_SHARED, inMain)), ASSET.sandboxChild),
     compressed(encode(await bundle(require.resolve("@extism/extism"))), ASSET.extism),
     compressed(encode(await bundle(require.resolve("@msgpack/msgpack"))), ASSET.msgpack),
     compressed(encode(await bundle(require.resolve("cli-progress"))), ASSET.cliProgress),

@@ -1,5 +1,6 @@
 // `imgb validate`: the same checks `build` makes before starting, and nothing more.
-import { DiagnosticsError, hasErrors } from "../errors/diagnostic.ts";
+import { DiagnosticsError, UserError, hasErrors } from "../errors/diagnostic.ts";
+import { trapInterrupts } from "../process/interrupts.ts";
 import { loadTemplate } from "../template/load.ts";
 import { pluginDataSources } from "../packer-plugin/datasource.ts";
 import { validateTemplate } from "../engine/validate.ts";
@@ -21,7 +22,29 @@ export interface ValidateOptions {
   allowPaths: string[];
 }
 
+/**
+ * Ctrl-C ends validation at once: the native plugins being started or asked are killed (they ignore
+ * SIGINT), the sandboxes too, and the command says it was cancelled.
+ */
 export async function validateCommand(opts: ValidateOptions): Promise<number> {
+  let cancelledBy: string | undefined;
+  let catalog: { closeAll(): Promise<void> } | undefined;
+  const interrupts = trapInterrupts(
+    (why) => {
+      cancelledBy = why;
+      process.stderr.write(`Cancelling validation after receiving ${why}\n`);
+      void catalog?.closeAll();
+    },
+    () => process.exit(1),
+  );
+  try {
+    return await validateTrapped(opts, (c) => (catalog = c), () => cancelledBy);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function validateTrapped(opts: ValidateOptions, opened: (catalog: { closeAll(): Promise<void> }) => void, cancelled: () => string | undefined): Promise<number> {
   const template = await loadTemplate(opts.template, { vars: opts.vars, varFiles: opts.varFiles, env: process.env, syntaxOnly: opts.syntaxOnly, externalDataSources: pluginDataSources(opts.evaluateDatasources === true) });
   if (opts.syntaxOnly) {
     process.stdout.write("Syntax-only check passed. Everything looks okay.\n");
@@ -30,8 +53,12 @@ export async function validateCommand(opts: ValidateOptions): Promise<number> {
   const allowed = resolveAllowedPaths(opts.allowPaths);
   if (allowed.length) process.stderr.write(`${allowedPathsLine(allowed)}\n`);
   const catalog = await openCatalog(template.dir, allowed);
+  opened(catalog);
   try {
     const { diagnostics: diags } = await validateTemplate(template, catalog, opts);
+    // What failed because it was killed is not worth listing: the user stopped it.
+    const why = cancelled();
+    if (why) throw new UserError(`validation cancelled: received ${why}`);
     process.stderr.write(renderDiagnostics(diags.filter((d) => d.severity === "warning"), maskSecrets));
     if (hasErrors(diags)) throw new DiagnosticsError(diags.filter((d) => d.severity === "error"));
     process.stdout.write("The configuration is valid.\n");

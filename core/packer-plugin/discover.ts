@@ -12,8 +12,9 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
-import { spawnChild } from "../process/child.ts";
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "./process.ts";
+import { spawnChild, type ChildResult } from "../process/child.ts";
+import { interruptSignal } from "../process/interrupts.ts";
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, abortReason } from "./process.ts";
 
 export type ComponentKind = "builder" | "datasource";
 
@@ -108,11 +109,19 @@ export type PluginDescription = v.InferOutput<typeof DescribeSchema>;
 
 /** Runs `PLUGIN describe` (no magic cookie needed) and checks its JSON. */
 export async function describePlugin(path: string, timeoutMs = 10_000): Promise<PluginDescription> {
+  const interrupted = interruptSignal();
+  if (interrupted?.aborted) throw new Error(`plugin ${path}: not asked to describe itself: ${abortReason(interrupted)}`);
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
-  const child = spawnChild([path, "describe"], { captureStdout: true, signal: ac.signal, env: { ...process.env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE } });
-  const r = await child.done;
-  clearTimeout(timer);
+  const signal = interrupted ? AbortSignal.any([ac.signal, interrupted]) : ac.signal;
+  // describe changes nothing: a plugin that ignores SIGTERM is not waited for.
+  let r: ChildResult;
+  try {
+    r = await spawnChild([path, "describe"], { captureStdout: true, signal, stopSignal: "SIGKILL", env: { ...process.env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE } }).done;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (r.aborted && interrupted?.aborted) throw new Error(`plugin ${path}: describe cancelled: ${abortReason(interrupted)}; killed`);
   if (r.aborted) throw new Error(`plugin ${path}: describe did not answer within ${timeoutMs / 1000} s; killed`);
   if (r.exitCode !== 0) throw new Error(`plugin ${path}: describe exited with status ${r.exitCode}: ${r.stderrTail.trim()}`);
   let json: unknown;

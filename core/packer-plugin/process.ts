@@ -9,6 +9,7 @@ import { createConnection, type Socket } from "node:net";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { spawnChild, type Child } from "../process/child.ts";
+import { interruptSignal } from "../process/interrupts.ts";
 import { MuxBroker } from "./mux-broker.ts";
 import { RpcClient } from "./rpc.ts";
 
@@ -110,13 +111,18 @@ export async function startPlugin(argv: string[], opts: StartOptions = {}): Prom
       await stopping;
     })());
 
+  // The caller's signal, and the command's Ctrl-C (the plugin ignores SIGINT, as Packer's do).
+  const signals = [opts.signal, interruptSignal()].filter((s): s is AbortSignal => s !== undefined);
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   const onAbort = () => void kill();
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  void child.done.then(() => opts.signal?.removeEventListener("abort", onAbort));
-  if (opts.signal?.aborted) onAbort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  void child.done.then(() => signal?.removeEventListener("abort", onAbort));
+  if (signal?.aborted) onAbort();
 
   const fail = async (message: string): Promise<never> => {
     await kill();
+    // Killed because the command was interrupted (or the caller gave up): say so, not how it ended.
+    if (signal?.aborted) throw new PluginError(name, `cancelled while starting: ${abortReason(signal)}; the plugin is killed`);
     throw new PluginError(name, message);
   };
 
@@ -208,6 +214,11 @@ export class TimeoutError extends Error {
     super(message);
     this.name = "TimeoutError";
   }
+}
+
+/** An abort's reason in words ("received SIGINT"). */
+export function abortReason(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -98,7 +98,6 @@ export function spawnChild(argv: string[], opts: ChildOptions = {}): Child {
     void stop();
   };
   opts.signal?.addEventListener("abort", onAbort, { once: true });
-  if (opts.signal?.aborted) onAbort();
 
   const stdoutChunks: Uint8Array[] = [];
   const readers: Array<{ cancel(): Promise<void> }> = [];
@@ -131,6 +130,8 @@ export function spawnChild(argv: string[], opts: ChildOptions = {}): Child {
       aborted,
     };
   })();
+  // Only now: stop() returns `done`, which an already aborted signal needs at once.
+  if (opts.signal?.aborted) onAbort();
 
   return {
     pid: proc.pid,

@@ -20,6 +20,7 @@ describe("unknown flags", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr.split("\n")[0]).toBe("flag provided but not defined: -var-flie");
     expect(r.stderr).toContain("imgb build");
+    expect(r.stderr).not.toContain("\x1b["); // usage to a pipe or log: no colour codes
     expect(existsSync(join(dir, "built"))).toBe(false);
   });
 

@@ -4,7 +4,7 @@
 // provisioners and post-processors run on what the plugin's builder hands back.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { requireBinary, runImgb } from "../support/binary.ts";
@@ -211,6 +211,29 @@ describe("plugins that misbehave: a clear error naming the binary, the process k
     expect(performance.now() - started).toBeLessThan(15_000);
     expect(processAlive(pidOf("hang"))).toBe(false);
   }, 20_000);
+
+  test("Ctrl-C while a plugin is starting (it ignores SIGINT and SIGTERM): validate and build end at once, cancelled, the plugin and its child killed", async () => {
+    // The plugin never prints its address; before this was trapped, validate waited the 60 s start
+    // timeout and build died at once leaving the plugin running.
+    plugin("deaf", `trap '' INT TERM\nsleep 300 &\necho $! > ${join(dir, "deaf-child.pid")}\nwait`);
+    const template = write("deaf.json", { builders: [{ type: "deaf" }] });
+    for (const verb of ["validate", "build"]) {
+      rmSync(join(dir, "deaf.pid"), { force: true });
+      rmSync(join(dir, "deaf-child.pid"), { force: true });
+      const proc = Bun.spawn([requireBinary(), verb, template], { cwd: dir, env: { ...process.env, ...env() }, stdout: "pipe", stderr: "pipe" });
+      for (const until = Date.now() + 20_000; !existsSync(join(dir, "deaf-child.pid")) && Date.now() < until; ) await Bun.sleep(50);
+      const started = performance.now();
+      proc.kill("SIGINT");
+      const code = await proc.exited;
+      const stderr = await new Response(proc.stderr).text();
+      expect({ verb, code, stderr: stderr.trim().split("\n").at(-1) }).toEqual({ verb, code: 1, stderr: `Error: ${verb} cancelled: received interrupt`.replace("validate cancelled", "validation cancelled") });
+      expect(performance.now() - started).toBeLessThan(5_000);
+      for (const pid of [pidOf("deaf"), Number(readFileSync(join(dir, "deaf-child.pid"), "utf8"))]) {
+        for (const until = Date.now() + 3_000; processAlive(pid) && Date.now() < until; ) await Bun.sleep(50);
+        expect({ verb, pid, alive: processAlive(pid) }).toEqual({ verb, pid, alive: false });
+      }
+    }
+  }, 60_000);
 
   test("an unknown type with no plugin is still an unknown builder", async () => {
     const r = await runImgb(["validate", write("none.json", { builders: [{ type: "no-such-builder" }] })], { cwd: dir, env: env() });

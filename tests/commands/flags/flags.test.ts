@@ -34,3 +34,13 @@ test("the first undeclared flag is named as Go names it; a -var without = is ref
   const noValue = await read(["-var", "novalue", "t.json"]);
   expect(() => parseVars(noValue)).toThrow('-var "novalue": expected the form key=value');
 });
+
+test("booleans read as Go's flag package reads them; positionals are what is neither flag nor value", async () => {
+  const flags = await read(["-color=F", "-force", "-force=0", "t.json", "-var", "a=b", "-", "--", "-x", "y"]);
+  expect(flags.bool("color", true)).toBe(false);
+  expect(flags.bool("force", true)).toBe(false); // the last one wins
+  expect(flags.bool("debug", true)).toBe(true); // not given: the default
+  expect(flags.positionals).toEqual(["t.json", "-", "-x", "y"]);
+  const bad = await read(["-force=maybe", "t.json"]);
+  expect(() => bad.bool("force", false)).toThrow('invalid boolean value "maybe" for -force: parse error');
+});
