@@ -22,6 +22,7 @@ import type { JsonObject } from "../../core/values/json.ts";
 import type { Artifact } from "../../core/engine/artifact.ts";
 import { hostileBytes } from "./hostile/build.ts";
 import { RecordingUi, buildValues, expectGone, processAlive, sandboxChildren } from "./support.ts";
+import { wasmModule } from "../support/wasm-bytes.ts";
 
 const LIMITS = { cpuMsPerCall: 1000, memoryBytes: 16 * 2 ** 20, messageBytes: 1 * 2 ** 20, abortGraceMs: 300 };
 const PROBE_CAPS = ["local_file_read", "local_exec", "temp_file"];
@@ -757,33 +758,6 @@ async function waitGone(argv: string[], ms = 5000): Promise<void> {
 }
 
 // ---- What loading a module may cost (docs/plugin-abi.md §6).
-
-/** A hand-made module: `sections` are [id, body] pairs. */
-function wasmModule(sections: Array<[number, number[] | Uint8Array]>): Uint8Array {
-  const leb = (n: number): number[] => {
-    const out: number[] = [];
-    do {
-      let b = n & 0x7f;
-      n = Math.floor(n / 128);
-      if (n !== 0) b |= 0x80;
-      out.push(b);
-    } while (n !== 0);
-    return out;
-  };
-  const parts: number[][] = [[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]];
-  const bodies: Uint8Array[] = [];
-  for (const [id, body] of sections) {
-    parts.push([id, ...leb(body.length)]);
-    bodies.push(body instanceof Uint8Array ? body : Uint8Array.from(body));
-    parts.push([]);
-  }
-  const chunks: Uint8Array[] = [];
-  for (let i = 0, b = 0; i < parts.length; i++) {
-    if (parts[i]!.length) chunks.push(Uint8Array.from(parts[i]!));
-    else chunks.push(bodies[b++]!);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-}
 
 describe("module load bounds", () => {
   test("a module over the size limit, or with too much data, is refused before any process starts", async () => {

@@ -1,15 +1,16 @@
 // The module checks before instantiation: the memory-section rewrite and the import allow-list, on
 // hand-assembled modules (each byte below is the WebAssembly binary format).
 import { describe, expect, test } from "bun:test";
+import { WASM_HEADER, leb } from "../support/wasm-bytes.ts";
 import { ModuleRefused, TABLE_ENTRIES_LIMIT, capModuleMemory, checkImports } from "../../core/plugin/sandbox/module-check.ts";
 
-const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
 // export section: one export "memory" of memory 0
 const EXPORT_MEMORY = [0x07, 0x0a, 0x01, 0x06, ...new TextEncoder().encode("memory"), 0x02, 0x00];
 
 function moduleWithMemory(flags: number, min: number, max?: number): Uint8Array {
   const limits = max === undefined ? [flags, min] : [flags, min, max];
-  return Uint8Array.from([...HEADER, 0x05, limits.length + 1, 0x01, ...limits, ...EXPORT_MEMORY]);
+  return Uint8Array.from([...WASM_HEADER, 0x05, limits.length + 1, 0x01, ...limits, ...EXPORT_MEMORY]);
 }
 
 function memoryOf(bytes: Uint8Array): WebAssembly.Memory {
@@ -40,23 +41,12 @@ describe("capModuleMemory", () => {
   });
 
   test("other sections are copied unchanged", () => {
-    const bytes = Uint8Array.from([...HEADER, ...EXPORT_MEMORY.slice(0, 0), 0x05, 0x03, 0x01, 0x00, 0x01]);
+    const bytes = Uint8Array.from([...WASM_HEADER, ...EXPORT_MEMORY.slice(0, 0), 0x05, 0x03, 0x01, 0x00, 0x01]);
     const out = capModuleMemory(bytes, 2);
-    expect([...out]).toEqual([...HEADER, 0x05, 0x04, 0x01, 0x01, 0x01, 0x02]);
+    expect([...out]).toEqual([...WASM_HEADER, 0x05, 0x04, 0x01, 0x01, 0x01, 0x02]);
   });
 });
 
-/** LEB128 (unsigned) of `n`. */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
 
 /** One memory page and `tables` funcref tables (min, optional max), each exported as "t<i>". */
 function moduleWithTables(tables: Array<[number, number?]>): Uint8Array {
@@ -64,7 +54,7 @@ function moduleWithTables(tables: Array<[number, number?]>): Uint8Array {
   for (const [min, max] of tables) body.push(0x70, ...(max === undefined ? [0x00, ...leb(min)] : [0x01, ...leb(min), ...leb(max)]));
   const exports = [...leb(tables.length + 1), 0x06, ...new TextEncoder().encode("memory"), 0x02, 0x00];
   tables.forEach((_, i) => exports.push(0x02, 0x74, 0x30 + i, 0x01, i));
-  return Uint8Array.from([...HEADER, 0x04, ...leb(body.length), ...body, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, ...leb(exports.length), ...exports]);
+  return Uint8Array.from([...WASM_HEADER, 0x04, ...leb(body.length), ...body, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, ...leb(exports.length), ...exports]);
 }
 
 describe("tables and memories beyond one linear memory (memory the memory limit did not count)", () => {
@@ -89,9 +79,9 @@ describe("tables and memories beyond one linear memory (memory the memory limit 
   });
 
   test("a second memory (multi-memory) and table64 are refused", () => {
-    const two = Uint8Array.from([...HEADER, 0x05, 0x05, 0x02, 0x00, 0x01, 0x00, 0x01]);
+    const two = Uint8Array.from([...WASM_HEADER, 0x05, 0x05, 0x02, 0x00, 0x01, 0x00, 0x01]);
     expect(() => capModuleMemory(two, 4)).toThrow("module declares 2 memories; imgb runs modules with one (no multi-memory)");
-    const table64 = Uint8Array.from([...HEADER, 0x04, 0x04, 0x01, 0x70, 0x04, 0x01]);
+    const table64 = Uint8Array.from([...WASM_HEADER, 0x04, 0x04, 0x01, 0x70, 0x04, 0x01]);
     expect(() => capModuleMemory(table64, 4)).toThrow("module declares a table imgb does not run (type 0x70, flags 4)");
   });
 });
@@ -104,7 +94,7 @@ describe("checkImports", () => {
     const type = [0x01, 0x04, 0x01, 0x60, 0x00, 0x00]; // one type: () -> ()
     const desc = kind === "func" ? [0x00, 0x00] : [0x02, 0x00, 0x01];
     const body = [0x01, m.length, ...m, n.length, ...n, ...desc];
-    return new WebAssembly.Module(Uint8Array.from([...HEADER, ...type, 0x02, body.length, ...body]));
+    return new WebAssembly.Module(Uint8Array.from([...WASM_HEADER, ...type, 0x02, body.length, ...body]));
   }
 
   test("Extism's kernel and imgb host functions are allowed", () => {
