@@ -4,7 +4,7 @@ import { hasErrors, UserError } from "../errors/diagnostic.ts";
 import { selectBuilds } from "../engine/plan.ts";
 import { UNDECLARED_VARIABLE_SUMMARY } from "../template/hcl2/index.ts";
 import { loadTemplate } from "../template/load.ts";
-import { pluginDataSources } from "../packer-plugin/datasource.ts";
+import { pluginDataSources } from "../packer-plugin/lazy-runtime.ts";
 import { validateTemplate } from "../engine/validate.ts";
 import { runBuilds } from "../engine/run.ts";
 import { ComponentPipeline } from "../engine/components.ts";

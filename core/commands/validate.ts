@@ -2,7 +2,7 @@
 import { DiagnosticsError, UserError, hasErrors } from "../errors/diagnostic.ts";
 import { trapInterrupts } from "../process/interrupts.ts";
 import { loadTemplate } from "../template/load.ts";
-import { pluginDataSources } from "../packer-plugin/datasource.ts";
+import { pluginDataSources } from "../packer-plugin/lazy-runtime.ts";
 import { validateTemplate } from "../engine/validate.ts";
 import { renderDiagnostics } from "../ui/diagnostics.ts";
 import { maskSecrets } from "../ui/secrets.ts";

@@ -21,6 +21,8 @@ export const ASSET = {
   sshRuntime: "imgb-ssh-runtime.mjs",
   /** The plugin sandbox process's own code (core/plugin/sandbox/child.ts), sharing the binary's modules. */
   sandboxChild: "imgb-sandbox-child.mjs",
+  /** The Packer plugin protocol's run-time code (core/packer-plugin/runtime.ts), sharing the binary's modules. */
+  packerRuntime: "imgb-packer-runtime.mjs",
   /** @extism/extism, for the plugin sandbox process. */
   extism: "imgb-extism.mjs",
   /** @msgpack/msgpack, for the Packer plugin bridge. */

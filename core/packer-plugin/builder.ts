@@ -13,8 +13,6 @@ import { guardedCall, PluginError, startPlugin, type PluginConnection } from "./
 import { asObject, RpcClient, serveRpc, type RpcHandler } from "./rpc.ts";
 
 /** Packer's hook names (packersdk.HookProvision, HookCleanupProvision). */
-export const HOOK_PROVISION = "packer_provision";
-export const HOOK_CLEANUP_PROVISION = "packer_cleanup_provision";
 
 export interface PrepareResult {
   /** The builder's `build.*` keys (GeneratedVars). */

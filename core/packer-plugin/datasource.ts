@@ -7,11 +7,11 @@
 // and cty msgpack for a plugin started with --protobuf (discover.ts decides, as Packer does). One plugin process per block, killed when
 // the block is done, as under Packer. The process is native and unsandboxed, as under Packer.
 import type { ConfigSchema } from "../config/schema.ts";
-import type { ExternalDataSource, ExternalDataSources } from "../template/hcl2/locals-and-data.ts";
+import type { ExternalDataSource } from "../template/hcl2/locals-and-data.ts";
 import { V, type Value } from "../hcl/value.ts";
 import type { JsonObject } from "../values/json.ts";
 import { ctyJsonDynamic, ctyValueFromGob, ctyValueFromMsgpack } from "./cty.ts";
-import { findComponent, type PluginBinary } from "./discover.ts";
+import type { PluginBinary } from "./discover.ts";
 import { impliedTypeOfSpec, schemaFromConfigSpec } from "./hcl-spec.ts";
 import { guardedCall, PluginError, startPlugin, type PluginConnection } from "./process.ts";
 import { asObject } from "./rpc.ts";
@@ -91,12 +91,10 @@ export class PluginDatasource {
 }
 
 /**
- * Finds the installed plugin serving a data source type (undefined when none does) and starts it.
+ * Starts the installed plugin serving a data source type (pluginDataSources found it).
  * Ctrl-C or SIGTERM while it lives kills it and fails the block as cancelled.
  */
-export async function startPluginDatasource(type: string, opts: DatasourceOptions): Promise<ExternalDataSource | undefined> {
-  const binary = await findComponent("datasource", type);
-  if (!binary) return undefined;
+export async function startPluginDatasource(binary: PluginBinary, type: string, opts: DatasourceOptions): Promise<ExternalDataSource> {
   if (opts.interrupted?.by) throw new PluginError(binary.path, `not started: received ${opts.interrupted.by}`);
   let interrupted: ((sig: string) => void) | undefined;
   const cancelled = new Promise<never>((_, reject) => {
@@ -143,12 +141,4 @@ export async function startPluginDatasource(type: string, opts: DatasourceOption
     },
     close,
   };
-}
-
-/** The loader's hook: data source types served by installed Packer plugins. */
-export function pluginDataSources(execute: boolean): ExternalDataSources {
-  const callTimeoutMs = Number(process.env.IMGB_PLUGIN_PREPARE_TIMEOUT_MS) || undefined;
-  const startTimeoutMs = Number(process.env.IMGB_PLUGIN_START_TIMEOUT_MS) || undefined;
-  const interrupted: { by?: string } = {};
-  return (type) => startPluginDatasource(type, { execute, callTimeoutMs, startTimeoutMs, interrupted });
 }

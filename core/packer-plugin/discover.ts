@@ -13,8 +13,8 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
 import { spawnChild, type ChildResult } from "../process/child.ts";
-import { interruptSignal } from "../process/interrupts.ts";
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, abortReason } from "./process.ts";
+import { abortReason, interruptSignal } from "../process/interrupts.ts";
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "./handshake.ts";
 
 export type ComponentKind = "builder" | "datasource";
 

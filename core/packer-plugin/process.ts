@@ -5,16 +5,15 @@
 // imgb connects, runs a yamux client session on the socket and dials broker stream 0 for net/rpc.
 // The process is native and unsandboxed: it runs with the user's rights, as under Packer.
 import { loadMsgpack } from "./msgpack.ts";
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "./handshake.ts";
 import { createConnection, type Socket } from "node:net";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { spawnChild, type Child } from "../process/child.ts";
-import { interruptSignal } from "../process/interrupts.ts";
+import { abortReason, interruptSignal } from "../process/interrupts.ts";
 import { MuxBroker } from "./mux-broker.ts";
 import { RpcClient } from "./rpc.ts";
 
-export const MAGIC_COOKIE_KEY = "PACKER_PLUGIN_MAGIC_COOKIE";
-export const MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /** The API major version both legacy plugins and the SDK's print. */
 export const API_MAJOR = "5";
 /** Minor versions this client speaks (5.0: builders, data sources; 5.1: newer plugin types). */
@@ -214,11 +213,6 @@ export class TimeoutError extends Error {
     super(message);
     this.name = "TimeoutError";
   }
-}
-
-/** An abort's reason in words ("received SIGINT"). */
-export function abortReason(signal: AbortSignal): string {
-  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

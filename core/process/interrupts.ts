@@ -10,6 +10,11 @@ export interface Interrupts {
 
 let current: AbortSignal | undefined;
 
+/** An abort's reason in words ("received SIGINT"). */
+export function abortReason(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
+}
+
 /** The trapped command's abort signal, if a command has interrupts trapped. */
 export function interruptSignal(): AbortSignal | undefined {
   return current;

@@ -11,7 +11,9 @@ import type { BuildContextValues } from "../../template/model.ts";
 import type { JsonObject } from "../../values/json.ts";
 import type { ConfigSchema } from "../../config/schema.ts";
 import { findComponent, type PluginBinary } from "../../packer-plugin/discover.ts";
-import { HOOK_CLEANUP_PROVISION, HOOK_PROVISION, PluginBuilder, type RemoteArtifact } from "../../packer-plugin/builder.ts";
+import type { PluginBuilder, RemoteArtifact } from "../../packer-plugin/builder.ts";
+import { HOOK_CLEANUP_PROVISION, HOOK_PROVISION } from "../../packer-plugin/handshake.ts";
+import { loadPackerRuntime } from "../../packer-plugin/lazy-runtime.ts";
 import { Cancelled } from "../../errors/cancelled.ts";
 import { describeError } from "../../engine/errors.ts";
 import { runProvisionHook } from "../common/machine-steps.ts";
@@ -34,6 +36,7 @@ export function nativePluginNote(binary: PluginBinary): string {
 export async function packerPluginBuilderFactory(type: string): Promise<(BuilderFactory & { plugin: PluginBinary }) | undefined> {
   const binary = await findComponent("builder", type);
   if (!binary) return undefined;
+  const { PluginBuilder } = await loadPackerRuntime();
   let spare: PluginBuilder | undefined = await PluginBuilder.start(binary, bridgeOptions());
   // Plugins built before ConfigSpec existed (and any whose spec cannot be read) get a permissive
   // schema: their own Prepare still rejects unknown keys.
