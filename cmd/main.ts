@@ -5,7 +5,7 @@ export {};
 const SANDBOX_ARG = "__plugin-sandbox";
 
 if (process.argv[2] === SANDBOX_ARG) {
-  const { runSandboxChild } = await (await import("../core/plugin/sandbox/lazy-child.ts")).loadSandboxChild();
+  const { runSandboxChild } = await import("../core/plugin/sandbox/child.ts");
   await runSandboxChild(process.argv.slice(3));
 } else {
   const { runCli } = await import("./cli.ts");

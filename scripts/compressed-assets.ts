@@ -14,7 +14,6 @@ import { ASSET, COMPRESSED_EXT, type AssetName } from "../core/embedded/compress
 import { packFiles } from "../core/embedded/file-pack.ts";
 import { SHARED_MODULES_KEY, type SharedModules } from "../core/embedded/shared-modules.ts";
 import { SSH_RUNTIME_SHARED } from "../core/communicator/ssh/runtime-shared.ts";
-import { SANDBOX_CHILD_SHARED } from "../core/plugin/sandbox/child-shared.ts";
 import { PACKER_RUNTIME_SHARED } from "../core/packer-plugin/runtime-shared.ts";
 import { EMBEDDED_PLUGINS } from "../core/plugin/embedded/index.ts";
 import { PLUGIN_DIST_DIR } from "../core/plugin/embedded/bytes.ts";
@@ -160,7 +159,6 @@ export async function compressedAssets(): Promise<string[]> {
     compressed(binaryen.wasm, ASSET.binaryenWasm),
     compressed(encode(ssh2Text), ASSET.ssh2),
     compressed(encode(await bundleOwnCode("core/communicator/ssh/runtime.ts", "core/communicator/ssh", SSH_RUNTIME_SHARED, inMain)), ASSET.sshRuntime),
-    compressed(encode(await bundleOwnCode("core/plugin/sandbox/child.ts", "core/plugin/sandbox", SANDBOX_CHILD_SHARED, inMain)), ASSET.sandboxChild),
     compressed(encode(await bundleOwnCode("core/packer-plugin/runtime.ts", "core/packer-plugin", PACKER_RUNTIME_SHARED, inMain)), ASSET.packerRuntime),
     compressed(encode(await bundle(require.resolve("@extism/extism"))), ASSET.extism),
     compressed(encode(await bundle(require.resolve("@msgpack/msgpack"))), ASSET.msgpack),

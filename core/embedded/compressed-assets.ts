@@ -19,8 +19,6 @@ export const ASSET = {
   ssh2: "imgb-ssh2.mjs",
   /** The SSH communicator's run-time code (core/communicator/ssh/runtime.ts), sharing the binary's modules. */
   sshRuntime: "imgb-ssh-runtime.mjs",
-  /** The plugin sandbox process's own code (core/plugin/sandbox/child.ts), sharing the binary's modules. */
-  sandboxChild: "imgb-sandbox-child.mjs",
   /** The Packer plugin protocol's run-time code (core/packer-plugin/runtime.ts), sharing the binary's modules. */
   packerRuntime: "imgb-packer-runtime.mjs",
   /** @extism/extism, for the plugin sandbox process. */
