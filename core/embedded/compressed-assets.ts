@@ -71,22 +71,35 @@ export async function importModuleText(text: string): Promise<unknown> {
   }
 }
 
+export interface LazyModule<T> {
+  /** Loads the module (once; later calls share the first). */
+  load(): Promise<T>;
+  /** The module, for synchronous code on paths that awaited load() first. */
+  loaded(): T;
+}
+
 /**
  * A module the compiled binary carries as `asset`, or, from the sources, `sourceUrl` (a package name
- * or a file URL, given as a value so the bundler does not pull it into the binary's code). Loaded
- * once, on the first call.
+ * or a file URL, given as a value so the bundler does not pull it into the binary's code).
  */
-export function lazyModule<T>(asset: AssetName, sourceUrl: string): () => Promise<T> {
+export function lazyModule<T>(asset: AssetName, sourceUrl: string): LazyModule<T> {
   let loading: Promise<T> | undefined;
-  return () => {
+  let value: T | undefined;
+  const load = () => {
     loading ??= (async () => {
       const blob = embeddedAsset(asset);
       const ns = (blob ? await importModuleText(await assetText(blob)) : await import(sourceUrl)) as Record<string, unknown>;
       // A CommonJS package bundled as an ES module has only a default export, its module.exports;
       // imported from node_modules it also has the named ones. Either way the caller gets the names.
       const keys = Object.keys(ns);
-      return (keys.length === 1 && keys[0] === "default" && typeof ns.default === "object" && ns.default !== null ? ns.default : ns) as T;
+      value = (keys.length === 1 && keys[0] === "default" && typeof ns.default === "object" && ns.default !== null ? ns.default : ns) as T;
+      return value;
     })();
     return loading;
   };
+  const loaded = () => {
+    if (value === undefined) throw new Error(`internal: ${asset} used before it was loaded`);
+    return value;
+  };
+  return { load, loaded };
 }

@@ -8,11 +8,11 @@ import { PACKER_RUNTIME_SHARED } from "./runtime-shared.ts";
 
 type Runtime = typeof import("./runtime.ts");
 
-const load = lazyModule<Runtime>(ASSET.packerRuntime, `${import.meta.dir}/runtime.ts`);
+const runtime = lazyModule<Runtime>(ASSET.packerRuntime, `${import.meta.dir}/runtime.ts`);
 
 export async function loadPackerRuntime(): Promise<Runtime> {
   provideSharedModules(PACKER_RUNTIME_SHARED);
-  return await load();
+  return await runtime.load();
 }
 
 /** The loader's hook: data source types served by installed Packer plugins. */

@@ -5,16 +5,9 @@ import { ASSET, lazyModule } from "../embedded/compressed-assets.ts";
 
 type Msgpack = typeof import("@msgpack/msgpack");
 
-const load = lazyModule<Msgpack>(ASSET.msgpack, "@msgpack/msgpack");
-let loaded: Msgpack | undefined;
+const library = lazyModule<Msgpack>(ASSET.msgpack, "@msgpack/msgpack");
 
-export async function loadMsgpack(): Promise<Msgpack> {
-  loaded ??= await load();
-  return loaded;
-}
+export const loadMsgpack = (): Promise<Msgpack> => library.load();
 
 /** The library, once loadMsgpack() has run. */
-export function msgpack(): Msgpack {
-  if (!loaded) throw new Error("internal: msgpack used before loadMsgpack()");
-  return loaded;
-}
+export const msgpack = (): Msgpack => library.loaded();

@@ -9,7 +9,7 @@ import type { ProgressTracker } from "./types.ts";
 import { ASSET, lazyModule } from "../embedded/compressed-assets.ts";
 
 type CliProgress = typeof import("cli-progress");
-const loadCliProgress = lazyModule<CliProgress>(ASSET.cliProgress, "cli-progress");
+const cliProgress = lazyModule<CliProgress>(ASSET.cliProgress, "cli-progress");
 
 export interface ProgressSink {
   message(text: string): void;
@@ -87,7 +87,7 @@ export class TerminalBars {
     private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
     private readonly rawWrite: (s: string) => void,
   ) {
-    loadCliProgress().then(
+    cliProgress.load().then(
       (m) => (this.lib = m),
       () => {}, // no bars then: transfers report in lines
     );

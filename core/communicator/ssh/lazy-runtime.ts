@@ -9,7 +9,7 @@ import { SSH_RUNTIME_SHARED } from "./runtime-shared.ts";
 
 type Runtime = typeof import("./runtime.ts");
 
-const load = lazyModule<Runtime>(ASSET.sshRuntime, `${import.meta.dir}/runtime.ts`);
+const runtime = lazyModule<Runtime>(ASSET.sshRuntime, `${import.meta.dir}/runtime.ts`);
 
 /**
  * Starts loading the runtime in the background (a build calls it when it assembles its steps, so that
@@ -17,10 +17,10 @@ const load = lazyModule<Runtime>(ASSET.sshRuntime, `${import.meta.dir}/runtime.t
  */
 export function preloadSshRuntime(): void {
   provideSharedModules(SSH_RUNTIME_SHARED);
-  load().catch(() => {}); // a failure is reported by the connection that awaits it
+  runtime.load().catch(() => {}); // a failure is reported by the connection that awaits it
 }
 
 export async function connectSsh(config: SshConfig, ui: Ui, signal: AbortSignal): Promise<SshCommunicator> {
   provideSharedModules(SSH_RUNTIME_SHARED);
-  return (await load()).connectSsh(config, ui, signal);
+  return (await runtime.load()).connectSsh(config, ui, signal);
 }

@@ -11,26 +11,19 @@ import { ASSET, lazyModule } from "../../embedded/compressed-assets.ts";
 export type Ssh2 = typeof Ssh2Module;
 type Entry = typeof import("./ssh2-entry.ts");
 
-const load = lazyModule<Entry>(ASSET.ssh2, `${import.meta.dir}/ssh2-entry.ts`);
-let loaded: Entry | undefined;
+const entry = lazyModule<Entry>(ASSET.ssh2, `${import.meta.dir}/ssh2-entry.ts`);
 
 /** ssh2, from the binary's compressed asset or (from the sources) node_modules. */
 export async function loadSsh2(): Promise<Ssh2> {
-  loaded ??= await load();
-  return loaded.ssh2;
+  return (await entry.load()).ssh2;
 }
 
-/** The loaded module (for synchronous code on paths that awaited loadSsh2 first). */
-function entry(): Entry {
-  if (!loaded) throw new Error("internal: ssh2 used before loadSsh2()");
-  return loaded;
-}
-
+/** ssh2, for synchronous code on paths that awaited loadSsh2 first. */
 export function ssh2(): Ssh2 {
-  return entry().ssh2;
+  return entry.loaded().ssh2;
 }
 
 /** ssh2's internals that certificate.ts extends. */
 export function ssh2Internals(): Pick<Entry, "Protocol" | "sendPacket"> {
-  return entry();
+  return entry.loaded();
 }

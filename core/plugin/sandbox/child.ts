@@ -15,7 +15,7 @@ import { ByteHandleError, ByteHandles } from "./byte-handles.ts";
 import { readClock } from "../host/clock.ts";
 
 const PAGE = 65536;
-const loadExtism = lazyModule<typeof import("@extism/extism")>(ASSET.extism, "@extism/extism");
+const extism = lazyModule<typeof import("@extism/extism")>(ASSET.extism, "@extism/extism");
 
 let plugin: Plugin | null = null;
 let memoryLimitBytes = 64 * 2 ** 20;
@@ -118,7 +118,7 @@ async function load(msg: Extract<ParentMessage, { t: "load" }>): Promise<void> {
     const functions: Record<string, (ctx: CallContext, ...args: bigint[]) => bigint | Promise<bigint>> = {};
     for (const fn of HOST_FUNCTION_NAMES) if (!SANDBOX_FUNCTIONS.has(fn)) functions[fn] = forwarder(fn);
     Object.assign(functions, childFunctions());
-    const { default: createPlugin } = await loadExtism();
+    const { default: createPlugin } = await extism.load();
     plugin = await withKernel(() =>
       createPlugin(
         { wasm: [{ module }] },
