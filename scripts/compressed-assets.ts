@@ -8,6 +8,7 @@
 // named by their content's hash: every build of the same inputs writes the same bytes.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import type { BunPlugin } from "bun";
 import { dirname, join, relative, resolve } from "node:path";
 import { brotliCompressSync, constants } from "node:zlib";
 import { ASSET, COMPRESSED_EXT, type AssetName } from "../core/embedded/compressed-assets.ts";
@@ -39,19 +40,16 @@ function compressed(bytes: Uint8Array, name: AssetName): string {
   return file;
 }
 
-/** One ES module of `entry` and what it imports, minified; `externals` are left as imports (renamed by `rename`). */
-async function bundle(entry: string, externals?: RegExp, rename?: (path: string) => string): Promise<string> {
-  const built = await Bun.build({
-    entrypoints: [entry],
-    target: "bun",
-    format: "esm",
-    minify: true,
-    plugins: externals
-      ? [{ name: "externals", setup: (b) => void b.onResolve({ filter: externals }, (a) => ({ path: rename ? rename(a.path) : a.path, external: true })) }]
-      : [],
-  });
-  if (!built.success || built.outputs.length !== 1) throw new Error(`bundling ${entry} failed: ${built.logs.map(String).join("\n")}`);
+/** One ES module of `entry` and what it imports, minified. A plugin's refusal is reported in its words. */
+async function bundle(entry: string, plugins: BunPlugin[] = []): Promise<string> {
+  const built = await Bun.build({ throw: false, entrypoints: [entry], target: "bun", format: "esm", minify: true, plugins });
+  if (!built.success || built.outputs.length !== 1) throw new Error(`bundling ${entry} failed: ${built.logs.map((l) => l.message).join("\n")}`);
   return await built.outputs[0]!.text();
+}
+
+/** Leaves imports matching `filter` as imports, under the specifier `rename` gives. */
+function externals(filter: RegExp, rename: (path: string) => string = (p) => p): BunPlugin {
+  return { name: "externals", setup: (b) => void b.onResolve({ filter }, (a) => ({ path: rename(a.path), external: true })) };
 }
 
 /** The repository paths of the modules in the binary's own bundle (cmd/main.ts and what it imports). */
@@ -82,32 +80,24 @@ function sharedModuleShim(path: string): string {
  */
 export async function bundleOwnCode(entry: string, folder: string, shared: SharedModules, inMain: Set<string>): Promise<string> {
   const lazyFiles = new Set<string>();
-  const built = await Bun.build({
-    throw: false,
-    entrypoints: [join(REPO, entry)],
-    target: "bun",
-    format: "esm",
-    minify: true,
-    plugins: [
-      {
-        name: "shared-modules",
-        setup(b) {
-          b.onResolve({ filter: /^\.\.?\// }, (args) => {
-            const path = relative(REPO, resolve(dirname(args.importer), args.path));
-            if (path in shared) return { path, namespace: "imgb-shared" };
-            if (!path.startsWith(`${folder}/`)) throw new Error(`${relative(REPO, args.importer)} imports ${path}: add it to the shared modules of ${entry}`);
-            lazyFiles.add(path);
-            return undefined;
-          });
-          b.onLoad({ filter: /.*/, namespace: "imgb-shared" }, (args) => ({ contents: sharedModuleShim(args.path), loader: "js" }));
-        },
+  const text = await bundle(join(REPO, entry), [
+    {
+      name: "shared-modules",
+      setup(b) {
+        b.onResolve({ filter: /^\.\.?\// }, (args) => {
+          const path = relative(REPO, resolve(dirname(args.importer), args.path));
+          if (path in shared) return { path, namespace: "imgb-shared" };
+          if (!path.startsWith(`${folder}/`)) throw new Error(`${relative(REPO, args.importer)} imports ${path}: add it to the shared modules of ${entry}`);
+          lazyFiles.add(path);
+          return undefined;
+        });
+        b.onLoad({ filter: /.*/, namespace: "imgb-shared" }, (args) => ({ contents: sharedModuleShim(args.path), loader: "js" }));
       },
-    ],
-  });
-  if (!built.success || built.outputs.length !== 1) throw new Error(`bundling ${entry} failed: ${built.logs.map((l) => l.message).join("\n")}`);
+    },
+  ]);
   const twice = [...lazyFiles].filter((f) => inMain.has(f));
   if (twice.length) throw new Error(`${entry}: ${twice.join(", ")} would be in the binary twice (also imported outside it): add to its shared modules`);
-  return await built.outputs[0]!.text();
+  return text;
 }
 
 /**
@@ -145,11 +135,11 @@ function splitBinaryen(text: string): { glue: string; wasm: Uint8Array } {
 export async function compressedAssets(): Promise<string[]> {
   const require = createRequire(join(REPO, "package.json"));
   const ascPackage = require.resolve("assemblyscript/package.json");
-  const ascText = await bundle(join(ascPackage, "..", "dist", "asc.js"), /^binaryen$/, () => BINARYEN_SPECIFIER);
+  const ascText = await bundle(join(ascPackage, "..", "dist", "asc.js"), [externals(/^binaryen$/, () => BINARYEN_SPECIFIER)]);
   if (!ascText.includes(JSON.stringify(BINARYEN_SPECIFIER))) throw new Error(`asc's bundle does not import ${BINARYEN_SPECIFIER}`);
   const binaryen = splitBinaryen(readFileSync(join(createRequire(ascPackage).resolve("binaryen/package.json"), "..", "index.js"), "utf8"));
   // ssh2 loads its native addons and cpu-features in try/catch: left out, it uses its fallbacks.
-  const ssh2Text = await bundle(join(REPO, "core/communicator/ssh/ssh2-entry.ts"), /\.node$|^cpu-features$/);
+  const ssh2Text = await bundle(join(REPO, "core/communicator/ssh/ssh2-entry.ts"), [externals(/\.node$|^cpu-features$/)]);
   const encode = (text: string) => new TextEncoder().encode(text);
   const inMain = await mainBundleInputs();
   const plugins = EMBEDDED_PLUGINS.map((p) => [`${p.folder}.wasm`, readFileSync(join(PLUGIN_DIST_DIR, `${p.folder}.wasm`))] as const);

@@ -1,8 +1,8 @@
 // The module checks before instantiation: the memory-section rewrite and the import allow-list, on
 // hand-assembled modules (each byte below is the WebAssembly binary format).
 import { describe, expect, test } from "bun:test";
-import { WASM_HEADER, leb } from "../support/wasm-bytes.ts";
-import { ModuleRefused, TABLE_ENTRIES_LIMIT, capModuleMemory, checkImports } from "../../core/plugin/sandbox/module-check.ts";
+import { WASM_HEADER } from "../support/wasm-bytes.ts";
+import { ModuleRefused, TABLE_ENTRIES_LIMIT, capModuleMemory, checkImports, leb } from "../../core/plugin/sandbox/module-check.ts";
 
 
 // export section: one export "memory" of memory 0

@@ -1,18 +1,7 @@
 // Hand-made WebAssembly modules for the load-time checks: bytes a compiler would not produce.
+import { leb } from "../../core/plugin/sandbox/module-check.ts";
 
 export const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-
-/** LEB128 (unsigned) of `n`. */
-export function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
 
 /** A module of `sections`, [id, body] pairs, in order. */
 export function wasmModule(sections: Array<[number, number[] | Uint8Array]>): Uint8Array {

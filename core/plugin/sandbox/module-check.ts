@@ -61,7 +61,8 @@ export function readLeb(bytes: Uint8Array, pos: number): { value: number; next: 
   }
 }
 
-function leb(value: number): number[] {
+/** LEB128 (unsigned) of `value`, as the binary format writes sizes and counts. */
+export function leb(value: number): number[] {
   const out: number[] = [];
   do {
     let b = value & 0x7f;
